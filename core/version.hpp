@@ -1,0 +1,5 @@
+#pragma once
+namespace dialer {
+/// The project version (CMake project version).
+const char* version() noexcept;
+}  // namespace dialer
