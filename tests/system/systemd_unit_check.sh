@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Proves the shipped unit file is valid (systemd-analyze verify, no messages at all) and that its
+# sandboxing scores at most 2.0 on systemd-analyze security. The unit names /usr/bin/dialerd,
+# which exists only once installed, so a copy pointing at the built binary is verified.
+set -euo pipefail
+src=$1 bin_dir=$2
+command -v systemd-analyze >/dev/null || { echo "systemd-analyze missing"; exit 1; }
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+sed "s|/usr/bin/dialerd|$bin_dir/dialerd|g" "$src/systemd/dialerd.service" >"$tmp/dialerd.service"
+out=$(systemd-analyze verify "$tmp/dialerd.service" 2>&1 || true)
+if [ -n "$out" ]; then echo "verify is not clean:"; echo "$out"; exit 1; fi
+score=$(systemd-analyze security --offline=yes "$tmp/dialerd.service" 2>&1 | sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')
+echo "exposure score: $score"
+[ -n "$score" ] && awk -v s="$score" 'BEGIN { exit !(s <= 2.0) }'
