@@ -86,6 +86,14 @@ class Statement {
     return value ? bind(index, *value) : bind_null(index);
   }
 
+  /// Binds the arguments to parameters 1, 2, … in order.
+  template <class... Args>
+  Statement& bind_all(const Args&... args) {
+    int index = 0;
+    (bind(++index, args), ...);
+    return *this;
+  }
+
   /// Runs one step. A failure leaves the statement reset, ready for new bindings.
   Result<Step> step();
   /// Steps to completion (INSERT/UPDATE/DELETE/DDL), then resets. Rows are skipped.
@@ -160,6 +168,30 @@ class Database {
   /// the cached one is already borrowed (a nested use of the same SQL), a fresh one is
   /// prepared for this borrower.
   Result<Statement> prepare(std::string_view sql);
+  /// Prepares (cached), binds the arguments to parameters 1, 2, … and runs a write statement.
+  /// Returns the number of rows it changed.
+  template <class... Args>
+  Result<std::int64_t> execute(std::string_view sql, const Args&... args) {
+    auto st = prepare(sql);
+    if (!st) return st.error();
+    st->bind_all(args...);
+    if (auto r = st->run(); !r) return r.error();
+    return changes();
+  }
+
+  /// The first column of the first row of a query (count(*), EXISTS, …), as an integer;
+  /// errc::not_found when the query returns no row.
+  template <class... Args>
+  Result<std::int64_t> query_int64(std::string_view sql, const Args&... args) {
+    auto st = prepare(sql);
+    if (!st) return st.error();
+    st->bind_all(args...);
+    auto s = st->step();
+    if (!s) return s.error();
+    if (*s == Step::done) return Error{errc::not_found, "no row"};
+    return st->column_int64(0);
+  }
+
   /// Runs a script of one or more statements, uncached (DDL, migrations, PRAGMAs).
   Result<void> exec(std::string_view sql);
 

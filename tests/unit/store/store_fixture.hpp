@@ -2,14 +2,18 @@
 // Shared fixture of the store conformance suite: every repository test runs against ":memory:"
 // and against a file database in a fresh temp directory.
 
+#include "core/campaign_spec.hpp"
 #include "store/database.hpp"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace dialer::store::testing {
 
@@ -34,6 +38,32 @@ class TempDir {
 };
 
 enum class Backing { memory, file };
+
+/// A valid campaign with a non-default value in most fields, so round trips are meaningful.
+inline CampaignSpec sample_spec(std::string name) {
+  CampaignSpec s;
+  s.name = std::move(name);
+  s.agent_id = "0f8fad5b-d9cb-469f-a165-70867728950e";
+  s.providers = {Provider::twilio, Provider::plivo};
+  s.provider_strategy = ProviderStrategy::round_robin;
+  s.max_concurrency = 7;
+  s.priority = 2;
+  s.weight = 3;
+  s.timezone = "America/New_York";
+  s.window.days = {true, true, true, true, true, false, false};
+  s.window.start = std::chrono::minutes{8 * 60 + 30};
+  s.window.end = std::chrono::minutes{20 * 60};
+  s.window.end_margin = std::chrono::minutes{15};
+  s.window.holidays = {std::chrono::year{2026} / 12 / 25, std::chrono::year{2027} / 1 / 1};
+  s.max_attempts = 4;
+  s.retry.erase(Outcome::voicemail);
+  s.retry[Outcome::no_answer] = RetryRule{std::chrono::hours{1}, 2};
+  s.dnc_on_blocked = false;
+  s.budget_credits = 12.5;
+  s.auto_resume = false;
+  s.description = "spring \"renewals\" — ünïcode";
+  return s;
+}
 
 inline std::string backing_name(const ::testing::TestParamInfo<Backing>& info) {
   return info.param == Backing::memory ? "Memory" : "File";
@@ -63,6 +93,39 @@ class StoreTest : public ::testing::TestWithParam<Backing> {
   std::string path_;
   std::optional<Database> db_;
 };
+
+/// The SQL text of every statement `fn` runs on `db`, in order (via sqlite3_trace_v2), so a
+/// test can check what a repository really executes.
+inline std::vector<std::string> traced_sql(Database& db, const std::function<void()>& fn) {
+  std::vector<std::string> seen;
+  auto cb = [](unsigned type, void* ctx, void* p, void*) -> int {
+    if (type == SQLITE_TRACE_STMT) {
+      const char* sql = sqlite3_sql(static_cast<sqlite3_stmt*>(p));
+      static_cast<std::vector<std::string>*>(ctx)->emplace_back(sql != nullptr ? sql : "");
+    }
+    return 0;
+  };
+  sqlite3_trace_v2(db.handle(), SQLITE_TRACE_STMT, cb, &seen);
+  fn();
+  sqlite3_trace_v2(db.handle(), 0, nullptr, nullptr);
+  return seen;
+}
+
+/// EXPLAIN QUERY PLAN of `sql`, its detail lines joined by '\n'.
+inline std::string query_plan(Database& db, const std::string& sql) {
+  auto st = db.prepare("EXPLAIN QUERY PLAN " + sql);
+  EXPECT_TRUE(st) << st.error().what();
+  if (!st) return {};
+  std::string plan;
+  for (;;) {
+    auto s = st->step();
+    EXPECT_TRUE(s);
+    if (!s || *s == Step::done) break;
+    plan += st->column_text(3);
+    plan += '\n';
+  }
+  return plan;
+}
 
 }  // namespace dialer::store::testing
 

@@ -1,0 +1,58 @@
+#pragma once
+/// Campaigns: their fields (core/campaign_spec.hpp), lifecycle state and spend.
+
+#include "core/campaign_spec.hpp"
+#include "core/enums.hpp"
+#include "core/errc.hpp"
+#include "core/time.hpp"
+#include "store/database.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+namespace dialer::store {
+
+struct CampaignRow {
+  std::int64_t id = 0;
+  CampaignSpec spec;
+  CampaignState state = CampaignState::draft;
+  PauseReason pause_reason = PauseReason::none;
+  double credits_used = 0;
+  TimePoint created_at;
+  TimePoint updated_at;
+  std::optional<TimePoint> started_at;    ///< first time it went running
+  std::optional<TimePoint> completed_at;  ///< when it became completed or cancelled
+
+  bool operator==(const CampaignRow&) const = default;
+};
+
+class CampaignRepo {
+ public:
+  explicit CampaignRepo(Database& db) : db_(db) {}
+
+  /// Stores a new draft campaign and returns its id; errc::duplicate when the name is taken.
+  Result<std::int64_t> create(const CampaignSpec& spec, TimePoint now);
+  /// By name, else (when the text is all digits) by id — the admin `campaign` argument.
+  Result<std::optional<CampaignRow>> find(std::string_view name_or_id);
+  Result<std::optional<CampaignRow>> get(std::int64_t id);
+  /// Every campaign in id order.
+  Result<std::vector<CampaignRow>> list();
+  /// Campaigns in one state, in id order (e.g. every running one).
+  Result<std::vector<CampaignRow>> list_in_state(CampaignState state);
+  /// Replaces the fields; errc::not_found, or errc::duplicate when renamed onto a taken name.
+  Result<void> update_spec(std::int64_t id, const CampaignSpec& spec, TimePoint now);
+  /// Writes state and pause reason (whether the move is allowed is the scheduler's table).
+  /// Sets started_at the first time it becomes running, completed_at when it becomes completed
+  /// or cancelled. errc::not_found for an unknown id.
+  Result<void> set_state(std::int64_t id, CampaignState state, PauseReason pause_reason,
+                         TimePoint now);
+  /// credits_used += delta (outcomes report spend per call).
+  Result<void> add_credits_used(std::int64_t id, double delta);
+
+ private:
+  Database& db_;
+};
+
+}  // namespace dialer::store

@@ -1,0 +1,128 @@
+#pragma once
+/// Contacts of a campaign and their lifecycle (STATE-MACHINES.md "Contact"). The repository
+/// stores what it is told: whether a transition is allowed is the scheduler's table; the
+/// conditional setters (claim, transition, defer) only make the write race-free.
+
+#include "core/enums.hpp"
+#include "core/errc.hpp"
+#include "core/time.hpp"
+#include "store/database.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dialer::store {
+
+/// A contact as the importer produces it.
+struct NewContact {
+  std::string phone;  ///< E.164
+  NumberType number_type = NumberType::unknown;
+  bool verified = true;  ///< false: possible but not valid per libphonenumber
+  std::string region;    ///< ISO 3166 region of the number, "" unknown
+  std::string name;
+  std::string zones;                  ///< IANA zone(s) joined by ','; "" = the campaign's zone
+  std::string variables_json = "{}";  ///< JSON object of pre-call variables
+  std::optional<std::int64_t> source_line;    ///< CSV line
+  ContactState state = ContactState::queued;  ///< `skipped` for numbers on the DNC list
+  std::string reason;                         ///< e.g. "dnc"
+};
+
+struct ContactRow {
+  std::int64_t id = 0;
+  std::int64_t campaign_id = 0;
+  std::string phone;
+  NumberType number_type = NumberType::unknown;
+  bool verified = true;
+  std::string region;
+  std::string name;
+  std::string zones;
+  std::string variables_json = "{}";
+  ContactState state = ContactState::queued;
+  std::string reason;
+  int attempts = 0;           ///< attempts that count toward max_attempts
+  TimePoint next_attempt_at;  ///< due when <= now (epoch for a fresh contact)
+  std::optional<Outcome> last_outcome;
+  std::optional<std::int64_t> source_line;
+  TimePoint created_at;
+  TimePoint updated_at;
+
+  bool operator==(const ContactRow&) const = default;
+};
+
+/// The lifecycle fields a transition writes, all at once.
+struct ContactUpdate {
+  ContactState state = ContactState::queued;
+  std::string reason;
+  int attempts = 0;
+  TimePoint next_attempt_at;
+  std::optional<Outcome> last_outcome;
+};
+
+class ContactRepo {
+ public:
+  explicit ContactRepo(Database& db) : db_(db) {}
+
+  /// Adds a contact; false when the campaign already has this phone (nothing written). One
+  /// cached statement and no other query: the importer calls it per row inside its own
+  /// transaction. Fresh contacts are due at once (next_attempt_at = epoch), in insert order.
+  Result<bool> insert(std::int64_t campaign_id, const NewContact& contact, TimePoint now);
+
+  Result<std::optional<ContactRow>> get(std::int64_t contact_id);
+  Result<std::optional<ContactRow>> find(std::int64_t campaign_id, std::string_view phone);
+
+  /// Queued contacts due at `now`, earliest first (then insert order), at most `limit`. One seek
+  /// on the contacts_due partial index: O(log n + limit) whatever the campaign's size.
+  Result<std::vector<ContactRow>> next_due(std::int64_t campaign_id, TimePoint now, int limit);
+  /// Earliest next_attempt_at among queued contacts (due or not); nullopt when none is queued.
+  Result<std::optional<TimePoint>> next_due_time(std::int64_t campaign_id);
+
+  /// queued -> dialing, only if still queued. True when this call claimed it.
+  Result<bool> claim(std::int64_t contact_id, TimePoint now);
+  /// Moves a queued contact's due time (e.g. to the calling window's next opening). False when
+  /// it is no longer queued.
+  Result<bool> defer(std::int64_t contact_id, TimePoint next_attempt_at, TimePoint now);
+  /// Writes the update only if the contact is in `from` (compare-and-set). True when written.
+  Result<bool> transition(std::int64_t contact_id, ContactState from, const ContactUpdate& update,
+                          TimePoint now);
+  /// Writes the update whatever the current state; errc::not_found for an unknown id.
+  Result<void> set_state(std::int64_t contact_id, const ContactUpdate& update, TimePoint now);
+
+  /// Every queued contact of the campaign -> skipped with `reason` (campaign stopped).
+  /// Returns how many.
+  Result<std::int64_t> skip_queued(std::int64_t campaign_id, std::string_view reason,
+                                   TimePoint now);
+  /// Queued contacts with this phone, in every campaign -> skipped (number put on DNC).
+  /// Returns how many.
+  Result<std::int64_t> skip_queued_by_phone(std::string_view phone, std::string_view reason,
+                                            TimePoint now);
+
+  /// Count per state; every state is present (0 when none).
+  Result<std::map<ContactState, std::int64_t>> counts_by_state(std::int64_t campaign_id);
+  Result<bool> exists_in_state(std::int64_t campaign_id, ContactState state);
+  /// True while any contact is queued, dialing or in_call (the campaign is not drained).
+  Result<bool> any_active(std::int64_t campaign_id);
+
+  /// Page of contacts in id order, optionally of one state.
+  Result<std::vector<ContactRow>> list(std::int64_t campaign_id, std::optional<ContactState> state,
+                                       std::int64_t limit, std::int64_t offset = 0);
+  /// Streams every contact of the campaign in id order without holding them all; the callback
+  /// returns false to stop early.
+  Result<void> for_each(std::int64_t campaign_id,
+                        const std::function<bool(const ContactRow&)>& callback);
+
+ private:
+  Database& db_;
+};
+
+/// Reads a contact from a statement whose columns start at `first` in the order of
+/// contact_columns(). For repositories that join contacts.
+Result<ContactRow> read_contact_row(const Statement& st, int first = 0);
+/// "id, campaign_id, phone, …" qualified with `alias.` when given.
+std::string contact_columns(std::string_view alias = {});
+
+}  // namespace dialer::store

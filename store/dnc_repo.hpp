@@ -1,0 +1,46 @@
+#pragma once
+/// The do-not-call list: E.164 numbers never dialled, whatever campaign they are in.
+
+#include "core/errc.hpp"
+#include "core/time.hpp"
+#include "store/database.hpp"
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dialer::store {
+
+struct DncEntry {
+  std::string phone;   ///< E.164
+  std::string reason;  ///< free text ("customer request", "blocked", …)
+  std::string source;  ///< admin | blocked | import
+  TimePoint added_at;
+
+  bool operator==(const DncEntry&) const = default;
+};
+
+class DncRepo {
+ public:
+  explicit DncRepo(Database& db) : db_(db) {}
+
+  /// Adds the numbers in one transaction; returns how many were not already listed (a number
+  /// already listed keeps its first reason and time). Does not touch contacts: pair it with
+  /// ContactRepo::skip_queued_by_phone in the caller's transaction.
+  Result<std::int64_t> add(std::span<const std::string> phones, std::string_view reason,
+                           std::string_view source, TimePoint now);
+  /// Removes the numbers; returns how many were listed.
+  Result<std::int64_t> remove(std::span<const std::string> phones);
+  /// One primary-key lookup (cached statement): cheap enough per imported row.
+  Result<bool> contains(std::string_view phone);
+  /// Ordered by phone.
+  Result<std::vector<DncEntry>> list(std::int64_t limit, std::int64_t offset = 0);
+  Result<std::int64_t> count();
+
+ private:
+  Database& db_;
+};
+
+}  // namespace dialer::store
