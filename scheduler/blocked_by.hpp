@@ -1,0 +1,79 @@
+#pragma once
+/// Why a campaign is not placing a call right now (`blocked_by` in campaign-get,
+/// STATE-MACHINES.md "Campaign"), as a value with JSON and one-line text forms.
+
+#include "core/enums.hpp"
+#include "core/time.hpp"
+
+#include <boost/json/value.hpp>
+#include <date/tz.h>
+
+#include <optional>
+#include <string>
+
+namespace dialer::scheduler {
+
+enum class BlockReason {
+  none,                    ///< dialling
+  not_running,             ///< the campaign is not in `running`
+  no_free_slot,            ///< account capacity or max_concurrency reached (used/limit)
+  rate_limited,            ///< no /calls/* token before `at`
+  outside_calling_window,  ///< the window opens at `at` (null: never), shown in the campaign zone
+  no_due_contacts,         ///< no queued contact is due; the next is due at `at` (null: none)
+  credit_exhausted,        ///< the account ran out of credits
+  provider_unavailable,    ///< no usable provider; one comes back from cooldown at `at` if known
+};
+
+}  // namespace dialer::scheduler
+
+namespace dialer {
+template <>
+struct EnumNames<scheduler::BlockReason> {
+  static constexpr auto names = std::to_array<std::string_view>(
+      {"", "not_running", "no_free_slot", "rate_limited", "outside_calling_window",
+       "no_due_contacts", "credit_exhausted", "provider_unavailable"});
+};
+}  // namespace dialer
+
+namespace dialer::scheduler {
+
+/// The reason plus the details each reason carries. Build it with the named factories.
+struct BlockedBy {
+  BlockReason reason = BlockReason::none;
+  int used = 0;                 ///< no_free_slot
+  int limit = 0;                ///< no_free_slot
+  std::optional<TimePoint> at;  ///< next token / window opening / next due / provider back
+  std::string timezone;         ///< outside_calling_window: the campaign's zone name
+  std::string at_local;         ///< outside_calling_window: `at` in that zone, with its offset
+
+  /// A value with `r` and no details.
+  static BlockedBy of(BlockReason r) {
+    BlockedBy b;
+    b.reason = r;
+    return b;
+  }
+  static BlockedBy none() { return {}; }
+  static BlockedBy not_running() { return of(BlockReason::not_running); }
+  static BlockedBy no_free_slot(int used, int limit);
+  static BlockedBy rate_limited(TimePoint next_token);
+  /// `opens_at` from CallingWindow::next_opening (nullopt: the window never opens).
+  static BlockedBy outside_calling_window(std::optional<TimePoint> opens_at,
+                                          const date::time_zone* campaign_zone);
+  static BlockedBy no_due_contacts(std::optional<TimePoint> next_due);
+  static BlockedBy credit_exhausted() { return of(BlockReason::credit_exhausted); }
+  static BlockedBy provider_unavailable(std::optional<TimePoint> back_at = std::nullopt);
+
+  [[nodiscard]] bool blocked() const noexcept { return reason != BlockReason::none; }
+  bool operator==(const BlockedBy&) const = default;
+};
+
+/// null while dialling; otherwise {"reason": …} plus the reason's fields:
+/// no_free_slot {used, limit}; rate_limited {next_token_at}; outside_calling_window {opens_at,
+/// opens_at_local, timezone}; no_due_contacts {next_due_at}; provider_unavailable {until}.
+/// Times are ISO-8601 UTC (opens_at_local: local with offset); unknown times are null.
+boost::json::value to_json(const BlockedBy& b);
+
+/// One line for logs and dialerctl, e.g. "no free slot (5/5 in use)"; empty while dialling.
+std::string to_text(const BlockedBy& b);
+
+}  // namespace dialer::scheduler
