@@ -1,0 +1,305 @@
+#include "store/attempt_repo.hpp"
+
+#include <array>
+
+namespace dialer::store {
+namespace {
+
+constexpr std::array<std::string_view, 23> kColumns{"id",
+                                                    "campaign_id",
+                                                    "contact_id",
+                                                    "state",
+                                                    "counted",
+                                                    "provider",
+                                                    "to_number",
+                                                    "agent_id",
+                                                    "call_id",
+                                                    "session_id",
+                                                    "reserved_at",
+                                                    "sent_at",
+                                                    "started_at",
+                                                    "ended_at",
+                                                    "status",
+                                                    "disposition",
+                                                    "outcome",
+                                                    "answered_by",
+                                                    "duration_seconds",
+                                                    "credits_used",
+                                                    "error_code",
+                                                    "error",
+                                                    "result"};
+
+/// The slot-holding states (STATE-MACHINES.md "Slots and rate").
+constexpr std::string_view kOpen = "('reserved', 'started', 'ambiguous')";
+
+const std::string& select_from_attempts() {
+  static const std::string sql = "SELECT " + attempt_columns() + " FROM attempts ";
+  return sql;
+}
+
+template <class E>
+bool read_optional_enum(const Statement& st, int col, std::optional<E>& out, Error& err) {
+  auto v = st.column_optional_enum<E>(col);
+  if (!v) {
+    err = v.error();
+    return false;
+  }
+  out = *v;
+  return true;
+}
+
+Result<std::vector<AttemptRow>> read_all(Statement& st) {
+  std::vector<AttemptRow> rows;
+  for (;;) {
+    auto s = st.step();
+    if (!s) return s.error();
+    if (*s == Step::done) break;
+    auto row = read_attempt_row(st);
+    if (!row) return row.error();
+    rows.push_back(std::move(*row));
+  }
+  return rows;
+}
+
+Result<std::optional<AttemptRow>> read_one(Statement& st) {
+  auto s = st.step();
+  if (!s) return s.error();
+  if (*s == Step::done) return std::optional<AttemptRow>{};
+  auto row = read_attempt_row(st);
+  if (!row) return row.error();
+  return std::optional<AttemptRow>{std::move(*row)};
+}
+
+Result<bool> wrote_one(const Result<std::int64_t>& n) {
+  if (!n) return n.error();
+  return *n == 1;
+}
+
+std::optional<std::string_view> null_if_empty(std::string_view s) {
+  if (s.empty()) return std::nullopt;
+  return s;
+}
+
+}  // namespace
+
+std::string attempt_columns(std::string_view alias) {
+  std::string out;
+  for (auto c : kColumns) {
+    if (!out.empty()) out += ", ";
+    if (!alias.empty()) {
+      out += alias;
+      out += '.';
+    }
+    out += c;
+  }
+  return out;
+}
+
+Result<AttemptRow> read_attempt_row(const Statement& st, int first) {
+  AttemptRow r;
+  Error err;
+  int i = first;
+  r.id = st.column_int64(i++);
+  r.campaign_id = st.column_int64(i++);
+  r.contact_id = st.column_int64(i++);
+  auto state = st.column_enum<AttemptState>(i++);
+  if (!state) return state.error();
+  r.state = *state;
+  r.counted = st.column_bool(i++);
+  auto provider = st.column_enum<Provider>(i++);
+  if (!provider) return provider.error();
+  r.provider = *provider;
+  r.to_number = st.column_text(i++);
+  r.agent_id = st.column_text(i++);
+  r.call_id = st.column_optional_text(i++);
+  r.session_id = st.column_optional_text(i++);
+  r.reserved_at = st.column_time(i++);
+  r.sent_at = st.column_optional_time(i++);
+  r.started_at = st.column_optional_time(i++);
+  r.ended_at = st.column_optional_time(i++);
+  if (!read_optional_enum(st, i++, r.status, err)) return err;
+  if (!read_optional_enum(st, i++, r.disposition, err)) return err;
+  if (!read_optional_enum(st, i++, r.outcome, err)) return err;
+  if (!read_optional_enum(st, i++, r.answered_by, err)) return err;
+  r.duration_seconds = st.column_optional_double(i++);
+  r.credits_used = st.column_optional_double(i++);
+  r.error_code = st.column_optional_text(i++);
+  r.error = st.column_optional_text(i++);
+  r.result_json = st.column_optional_text(i++);
+  return r;
+}
+
+Result<std::int64_t> AttemptRepo::insert_reserved(std::int64_t campaign_id, std::int64_t contact_id,
+                                                  Provider provider, std::string_view to_number,
+                                                  std::string_view agent_id,
+                                                  TimePoint reserved_at) {
+  auto n = db_.execute(
+      "INSERT INTO attempts (campaign_id, contact_id, state, provider, to_number, agent_id,"
+      " reserved_at) VALUES (?, ?, 'reserved', ?, ?, ?, ?)",
+      campaign_id, contact_id, provider, to_number, agent_id, reserved_at);
+  if (!n) return n.error();
+  return db_.last_insert_rowid();
+}
+
+Result<bool> AttemptRepo::mark_sent(std::int64_t id, TimePoint sent_at) {
+  return wrote_one(db_.execute(
+      "UPDATE attempts SET sent_at = ? WHERE id = ? AND state = 'reserved'", sent_at, id));
+}
+
+Result<bool> AttemptRepo::mark_started(std::int64_t id, std::string_view call_id,
+                                       std::string_view session_id, TimePoint started_at) {
+  return wrote_one(db_.execute(
+      "UPDATE attempts SET state = 'started', call_id = ?, session_id = ?, started_at = ?"
+      " WHERE id = ? AND state IN ('reserved', 'ambiguous')",
+      null_if_empty(call_id), null_if_empty(session_id), started_at, id));
+}
+
+Result<bool> AttemptRepo::mark_ambiguous(std::int64_t id, std::string_view error_code,
+                                         std::string_view error) {
+  return wrote_one(
+      db_.execute("UPDATE attempts SET state = 'ambiguous', error_code = ?, error = ?"
+                  " WHERE id = ? AND state = 'reserved'",
+                  error_code, error, id));
+}
+
+Result<bool> AttemptRepo::mark_rejected(std::int64_t id, std::string_view error_code,
+                                        std::string_view error, bool counted, TimePoint now) {
+  return wrote_one(
+      db_.execute("UPDATE attempts SET state = 'rejected', error_code = ?, error = ?, counted = ?,"
+                  " ended_at = ? WHERE id = ? AND state IN ('reserved', 'ambiguous')",
+                  error_code, error, counted, now, id));
+}
+
+Result<bool> AttemptRepo::mark_void(std::int64_t id, TimePoint now) {
+  return wrote_one(
+      db_.execute("UPDATE attempts SET state = 'void', counted = 0, ended_at = ?"
+                  " WHERE id = ? AND state IN ('reserved', 'ambiguous')",
+                  now, id));
+}
+
+Result<bool> AttemptRepo::finish(std::int64_t id, const FinishedCall& c) {
+  return wrote_one(db_.execute(
+      "UPDATE attempts SET state = 'finished', counted = 1, status = ?, disposition = ?,"
+      " outcome = ?, answered_by = ?, duration_seconds = ?, credits_used = ?, result = ?,"
+      " ended_at = ? WHERE id = ? AND state IN ('started', 'lost')",
+      c.status, c.disposition, c.outcome, c.answered_by, c.duration_seconds, c.credits_used,
+      null_if_empty(c.result_json), c.ended_at, id));
+}
+
+Result<bool> AttemptRepo::mark_lost(std::int64_t id, TimePoint now) {
+  return wrote_one(
+      db_.execute("UPDATE attempts SET state = 'lost', counted = 1, outcome = 'lost', ended_at = ?"
+                  " WHERE id = ? AND state = 'started'",
+                  now, id));
+}
+
+Result<std::optional<AttemptRow>> AttemptRepo::get(std::int64_t id) {
+  static const std::string sql = select_from_attempts() + "WHERE id = ?";
+  auto st = db_.prepare(sql);
+  if (!st) return st.error();
+  st->bind(1, id);
+  return read_one(*st);
+}
+
+Result<std::optional<AttemptRow>> AttemptRepo::find_by_call_id(std::string_view call_id) {
+  static const std::string sql = select_from_attempts() + "WHERE call_id = ?";
+  auto st = db_.prepare(sql);
+  if (!st) return st.error();
+  st->bind(1, call_id);
+  return read_one(*st);
+}
+
+Result<std::optional<AttemptRow>> AttemptRepo::find_by_session_id(std::string_view session_id) {
+  static const std::string sql = select_from_attempts() + "WHERE session_id = ?";
+  auto st = db_.prepare(sql);
+  if (!st) return st.error();
+  st->bind(1, session_id);
+  return read_one(*st);
+}
+
+Result<std::optional<AttemptRow>> AttemptRepo::last_for_contact(std::int64_t contact_id) {
+  static const std::string sql =
+      select_from_attempts() + "WHERE contact_id = ? ORDER BY id DESC LIMIT 1";
+  auto st = db_.prepare(sql);
+  if (!st) return st.error();
+  st->bind(1, contact_id);
+  return read_one(*st);
+}
+
+Result<std::vector<AttemptRow>> AttemptRepo::open_attempts() {
+  static const std::string sql =
+      select_from_attempts() + "WHERE state IN " + std::string{kOpen} + " ORDER BY id";
+  auto st = db_.prepare(sql);
+  if (!st) return st.error();
+  return read_all(*st);
+}
+
+Result<std::vector<AttemptRow>> AttemptRepo::list(std::optional<std::int64_t> campaign_id,
+                                                  bool in_flight_only, std::int64_t limit,
+                                                  std::int64_t offset) {
+  // NULL campaign means every campaign; the four SQL texts are each cached once.
+  static const std::string all = select_from_attempts() +
+                                 "WHERE (?1 IS NULL OR campaign_id = ?1)"
+                                 " ORDER BY id DESC LIMIT ?2 OFFSET ?3";
+  static const std::string open = select_from_attempts() +
+                                  "WHERE (?1 IS NULL OR campaign_id = ?1) AND state IN " +
+                                  std::string{kOpen} + " ORDER BY id DESC LIMIT ?2 OFFSET ?3";
+  auto st = db_.prepare(in_flight_only ? open : all);
+  if (!st) return st.error();
+  st->bind_all(campaign_id, limit, offset);
+  return read_all(*st);
+}
+
+Result<std::map<Outcome, int>> AttemptRepo::count_by_outcome(std::int64_t contact_id) {
+  auto st = db_.prepare(
+      "SELECT outcome, count(*) FROM attempts"
+      " WHERE contact_id = ? AND counted = 1 AND outcome IS NOT NULL GROUP BY outcome");
+  if (!st) return st.error();
+  st->bind(1, contact_id);
+  std::map<Outcome, int> counts;
+  for (;;) {
+    auto s = st->step();
+    if (!s) return s.error();
+    if (*s == Step::done) break;
+    auto o = st->column_enum<Outcome>(0);
+    if (!o) return o.error();
+    counts[*o] = static_cast<int>(st->column_int64(1));
+  }
+  return counts;
+}
+
+Result<std::map<Outcome, std::int64_t>> AttemptRepo::outcome_counts(std::int64_t campaign_id) {
+  auto st = db_.prepare(
+      "SELECT outcome, count(*) FROM attempts"
+      " WHERE campaign_id = ? AND outcome IS NOT NULL GROUP BY outcome");
+  if (!st) return st.error();
+  st->bind(1, campaign_id);
+  std::map<Outcome, std::int64_t> counts;
+  for (;;) {
+    auto s = st->step();
+    if (!s) return s.error();
+    if (*s == Step::done) break;
+    auto o = st->column_enum<Outcome>(0);
+    if (!o) return o.error();
+    counts[*o] = st->column_int64(1);
+  }
+  return counts;
+}
+
+Result<std::int64_t> AttemptRepo::in_flight(std::int64_t campaign_id) {
+  static const std::string sql =
+      "SELECT count(*) FROM attempts WHERE campaign_id = ? AND state IN " + std::string{kOpen};
+  return db_.query_int64(sql, campaign_id);
+}
+
+Result<std::int64_t> AttemptRepo::in_flight_total() {
+  static const std::string sql =
+      "SELECT count(*) FROM attempts WHERE state IN " + std::string{kOpen};
+  return db_.query_int64(sql);
+}
+
+Result<std::int64_t> AttemptRepo::count(std::int64_t campaign_id) {
+  return db_.query_int64("SELECT count(*) FROM attempts WHERE campaign_id = ?", campaign_id);
+}
+
+}  // namespace dialer::store

@@ -1,0 +1,37 @@
+#include "store/audit_repo.hpp"
+
+namespace dialer::store {
+
+Result<std::int64_t> AuditRepo::append(const AuditEntry& e) {
+  auto n = db_.execute(
+      "INSERT INTO audit_log (at, actor, action, subject, detail, result)"
+      " VALUES (?, ?, ?, ?, ?, ?)",
+      e.at, e.actor, e.action, e.subject, e.detail_json, e.result);
+  if (!n) return n.error();
+  return db_.last_insert_rowid();
+}
+
+Result<std::vector<AuditRow>> AuditRepo::recent(std::int64_t limit) {
+  auto st = db_.prepare(
+      "SELECT id, at, actor, action, subject, detail, result FROM audit_log"
+      " ORDER BY id DESC LIMIT ?");
+  if (!st) return st.error();
+  st->bind(1, limit);
+  std::vector<AuditRow> rows;
+  for (;;) {
+    auto s = st->step();
+    if (!s) return s.error();
+    if (*s == Step::done) break;
+    rows.push_back(
+        AuditRow{st->column_int64(0),
+                 AuditEntry{st->column_time(1), st->column_text(2), st->column_text(3),
+                            st->column_text(4), st->column_text(5), st->column_text(6)}});
+  }
+  return rows;
+}
+
+Result<std::int64_t> AuditRepo::prune_before(TimePoint before) {
+  return db_.execute("DELETE FROM audit_log WHERE at < ?", before);
+}
+
+}  // namespace dialer::store
