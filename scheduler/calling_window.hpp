@@ -72,7 +72,8 @@ class CallingWindow {
   [[nodiscard]] std::optional<TimePoint> next_opening(TimePoint now) const;
 
   /// When allowed(now): the first instant after `now` at which it stops holding (in the zone
-  /// that closes first). nullopt when the window is closed at `now`.
+  /// that closes first; now + kSearchHorizon for a window that never closes, e.g. 00:00-24:00
+  /// every day). nullopt when the window is closed at `now`.
   [[nodiscard]] std::optional<TimePoint> window_closes_at(TimePoint now) const;
 
   /// True when the window can never open whatever the date (no day enabled or an empty span).

@@ -119,6 +119,36 @@ constexpr bool is_terminal(AttemptState s) noexcept {
          s == AttemptState::lost;
 }
 
+/// Contacts may be added to a campaign in every non-terminal state.
+constexpr bool accepts_new_contacts(CampaignState s) noexcept {
+  return !dialer::is_terminal(s);
+}
+
+/// Slots in use = attempts in `reserved`, `ambiguous` or `started` (started without outcome:
+/// `finished` and `lost` release the slot).
+constexpr bool occupies_slot(AttemptState s) noexcept {
+  return s == AttemptState::reserved || s == AttemptState::ambiguous || s == AttemptState::started;
+}
+
+/// Whether an attempt in `s` counts toward the contact's max_attempts: a call was placed
+/// (`started`, `finished`, `lost`), or a definitive refusal was about the number itself.
+/// Refusals without a call, voided (proven absent) and unsettled attempts do not count.
+constexpr bool counts_toward_attempts(AttemptState s, bool refused_for_number) noexcept {
+  switch (s) {
+    case AttemptState::started:
+    case AttemptState::finished:
+    case AttemptState::lost:
+      return true;
+    case AttemptState::rejected:
+      return refused_for_number;
+    case AttemptState::reserved:
+    case AttemptState::ambiguous:
+    case AttemptState::void_:
+      return false;
+  }
+  return false;
+}
+
 namespace tables {
 using CS = CampaignState;
 using CE = CampaignEvent;
