@@ -26,8 +26,9 @@ struct Window {
   bool operator==(const Window&) const = default;
 };
 
-/// Retry rule for one outcome: wait `delay` (±10 % jitter), at most `max` attempts that ended
-/// with this outcome.
+/// Retry rule for one outcome: wait `delay` (±10 % jitter) and try again, at most `max` times
+/// after an attempt with this outcome ("busy: retry after 10m, at most 3" = three retries; the
+/// fourth busy exhausts the contact). `max_attempts` still caps every attempt of the contact.
 struct RetryRule {
   Millis delay{0};
   int max = 0;
