@@ -38,6 +38,24 @@ struct CampaignParseOptions {
   /// Top-level keys the caller handles itself and the validator skips (e.g. "campaign", the
   /// name or id argument of campaign-update).
   std::set<std::string, std::less<>> ignored_keys;
+
+  /// campaign-create and `dialerctl campaign create -f`: name and agent_id required.
+  static CampaignParseOptions for_create(std::string source) {
+    CampaignParseOptions o;
+    o.source = std::move(source);
+    return o;
+  }
+  /// campaign-update: every field optional; `ignored` (by default the "campaign" argument that
+  /// names the campaign) is left to the caller.
+  static CampaignParseOptions for_update(std::string source,
+                                         std::set<std::string, std::less<>> ignored = {
+                                             "campaign"}) {
+    CampaignParseOptions o;
+    o.source = std::move(source);
+    o.require_identity = false;
+    o.ignored_keys = std::move(ignored);
+    return o;
+  }
 };
 
 /// Validates a mapping of campaign fields on top of `base`. Every problem is reported.

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <limits>
+#include <utility>
 
 namespace dialer::config {
 
@@ -39,6 +40,8 @@ namespace detail {
 namespace {
 
 std::string format_number(double v) {
+  // Whole numbers as integers ("100000", not "1e+05"): ranges and counts read better that way.
+  if (v == std::floor(v) && std::fabs(v) < 1e15) return std::to_string(static_cast<long long>(v));
   char buf[64];
   auto [p, ec] = std::to_chars(buf, buf + sizeof buf, v);
   return ec == std::errc{} ? std::string(buf, p) : std::string("?");
@@ -108,8 +111,7 @@ void parse_ranged_integer(const KeyInfo& info, const YAML::Node& node, const Fie
   auto v = parse_integer(node, field, ctx);
   if (!v) return;
   if (!check_range(info, static_cast<double>(*v), std::to_string(*v), field, ctx)) return;
-  if (*v < static_cast<long long>(std::numeric_limits<T>::min()) ||
-      static_cast<unsigned long long>(*v) > std::numeric_limits<T>::max()) {
+  if (!std::in_range<T>(*v)) {
     ctx.error(field, "integer " + std::to_string(*v) + " is out of range");
     return;
   }
@@ -150,7 +152,8 @@ bool for_each_item(const YAML::Node& node, const Field& field, ParseContext& ctx
   }
   std::size_t i = 0;
   for (auto it = node.begin(); it != node.end(); ++it, ++i) {
-    fn(*it, sub_field(field, "[" + std::to_string(i) + "]", *it));
+    const YAML::Node item = *it;
+    fn(item, sub_field(field, "[" + std::to_string(i) + "]", item));
   }
   return true;
 }

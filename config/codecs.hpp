@@ -247,8 +247,9 @@ bool for_each_entry(const YAML::Node& node, const Field& field, ParseContext& ct
   }
   std::set<std::string, std::less<>> seen;
   for (auto it = node.begin(); it != node.end(); ++it) {
-    const YAML::Node& key = it->first;
-    const YAML::Node& value = it->second;
+    // Copies: yaml-cpp's iterator hands out a proxy that dies with the full expression.
+    const YAML::Node key = it->first;
+    const YAML::Node value = it->second;
     if (!key.IsScalar()) {
       ctx.error(key.Mark(), field.path, "keys must be strings, got " + describe(key));
       continue;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
@@ -226,6 +227,12 @@ void resolve_webhook_secrets(Config& cfg, ParseContext& ctx, const GetEnv& env,
             "systemd credential $CREDENTIALS_DIRECTORY/webhook-secrets");
 }
 
+std::string format_number(double v) {
+  char buf[64];
+  auto [p, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  return ec == std::errc{} ? std::string(buf, p) : std::to_string(v);
+}
+
 /// Rules that tie two keys together, reported at the key the document set.
 void cross_checks(const Config& cfg, ParseContext& ctx) {
   const auto& v = cfg.vocobase;
@@ -233,8 +240,8 @@ void cross_checks(const Config& cfg, ParseContext& ctx) {
     bool resume_set = ctx.where_set("vocobase.resume_credit_balance").has_value();
     std::string key = resume_set ? "vocobase.resume_credit_balance" : "vocobase.min_credit_balance";
     ctx.error(mark_or(ctx, key, "vocobase"), key,
-              "resume_credit_balance (" + std::to_string(v.resume_credit_balance) +
-                  ") must be at least min_credit_balance (" + std::to_string(v.min_credit_balance) +
+              "resume_credit_balance (" + format_number(v.resume_credit_balance) +
+                  ") must be at least min_credit_balance (" + format_number(v.min_credit_balance) +
                   ")");
   }
   const auto& s = cfg.scheduler;
