@@ -71,24 +71,29 @@ class Registry {
 };
 
 /// Runs `fn` on `worker` (e.g. a thread pool's executor) and resumes the calling coroutine on
-/// its own executor with fn's result; an exception from `fn` is rethrown in the caller.
+/// its own executor with fn's result; an exception from `fn` is rethrown in the caller:
+/// `auto n = co_await run_on(pool.get_executor(), [&] { return import(fd); });`
+/// GCC 12 caveat: a lambda temporary whose init-captures own resources (`[t = std::move(x)]`)
+/// written inside a co_await expression has those captures destroyed more than once. Name such
+/// a lambda first and pass it with std::move.
 template <class F>
-boost::asio::awaitable<std::invoke_result_t<F&>> run_on(boost::asio::any_io_executor worker, F fn) {
-  using R = std::invoke_result_t<F&>;
-  // co_spawn keeps the callable in the spawned coroutine's own frame, so it outlives the call.
-  if constexpr (std::is_void_v<R>) {
-    co_await boost::asio::co_spawn(
-        worker,
-        [f = std::move(fn)]() mutable -> boost::asio::awaitable<void> {
+boost::asio::awaitable<std::invoke_result_t<std::decay_t<F>&>> run_on(
+    boost::asio::any_io_executor worker, F&& fn) {
+  using R = std::invoke_result_t<std::decay_t<F>&>;
+  // Deliberately not a coroutine itself: GCC 12 destroys a temporary passed by value to a
+  // coroutine inside a co_await expression twice, and callers naturally pass a lambda
+  // temporary here. co_spawn keeps the callable in the spawned coroutine's own state.
+  return boost::asio::co_spawn(
+      std::move(worker),
+      [f = std::forward<F>(fn)]() mutable -> boost::asio::awaitable<R> {
+        if constexpr (std::is_void_v<R>) {
           f();
           co_return;
-        },
-        boost::asio::use_awaitable);
-  } else {
-    co_return co_await boost::asio::co_spawn(
-        worker, [f = std::move(fn)]() mutable -> boost::asio::awaitable<R> { co_return f(); },
-        boost::asio::use_awaitable);
-  }
+        } else {
+          co_return f();
+        }
+      },
+      boost::asio::use_awaitable);
 }
 
 }  // namespace dialer::admin

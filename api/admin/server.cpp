@@ -2,7 +2,8 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/experimental/parallel_group.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
@@ -31,7 +32,6 @@ namespace asio = boost::asio;
 namespace json = boost::json;
 namespace fs = std::filesystem;
 using stream_protocol = asio::local::stream_protocol;
-using namespace asio::experimental::awaitable_operators;
 
 namespace {
 
@@ -171,15 +171,21 @@ asio::awaitable<Incoming> read_request(Server::State& st, stream_protocol::socke
 
   while (reader.status() == JsonObjectReader::Status::need_more) {
     timer.expires_after(st.options.idle_timeout);
-    auto ready = co_await (sock.async_wait(stream_protocol::socket::wait_read, use_nothrow) ||
-                           timer.async_wait(use_nothrow));
-    if (ready.index() == 1) {
+    // Whichever finishes first cancels the other (parallel_group rather than the awaitable
+    // operators: those take awaitables by value, which GCC 12 miscompiles in co_await).
+    auto [order, read_ec, timer_ec] =
+        co_await asio::experimental::make_parallel_group(
+            sock.async_wait(stream_protocol::socket::wait_read, asio::deferred),
+            timer.async_wait(asio::deferred))
+            .async_wait(asio::experimental::wait_for_one(), asio::use_awaitable);
+    (void)timer_ec;
+    if (order[0] == 1) {
       in.error = "timed out after " + std::to_string(st.options.idle_timeout.count()) +
                  "ms waiting for a complete request";
       co_return in;
     }
-    if (auto [ec] = std::get<0>(ready); ec) {
-      in.error = "cannot read request: " + ec.message();
+    if (read_ec) {
+      in.error = "cannot read request: " + read_ec.message();
       co_return in;
     }
 
@@ -288,12 +294,17 @@ asio::awaitable<void> run_session(std::shared_ptr<Server::State> st, stream_prot
   // The trailing newline is for people typing at socat.
   const std::string out = serialize(response) + "\n";
   timer.expires_after(st->options.idle_timeout);
-  auto written = co_await (asio::async_write(sock, asio::buffer(out), use_nothrow) ||
-                           timer.async_wait(use_nothrow));
-  if (written.index() == 1) {
+  auto [order, write_ec, written, timer_ec] =
+      co_await asio::experimental::make_parallel_group(
+          asio::async_write(sock, asio::buffer(out), asio::deferred),
+          timer.async_wait(asio::deferred))
+          .async_wait(asio::experimental::wait_for_one(), asio::use_awaitable);
+  (void)written;
+  (void)timer_ec;
+  if (order[0] == 1) {
     spdlog::debug("admin: answer to uid {} not written in time", peer.uid);
-  } else if (auto [ec, n] = std::get<0>(written); ec) {
-    spdlog::debug("admin: answer to uid {} not written: {}", peer.uid, ec.message());
+  } else if (write_ec) {
+    spdlog::debug("admin: answer to uid {} not written: {}", peer.uid, write_ec.message());
   }
   boost::system::error_code ignored;
   sock.shutdown(stream_protocol::socket::shutdown_both, ignored);
