@@ -1,0 +1,174 @@
+#pragma once
+/// Contact lists from CSV into a campaign (CONTRACT.md "CSV contact lists" and "Import report").
+///
+/// The file is streamed from a descriptor in bounded chunks (the daemon receives it over the
+/// admin socket with SCM_RIGHTS), parsed by libcsv, numbers normalised by libphonenumber, zones
+/// checked against the tz database, and everything is written in ONE transaction: a structural
+/// error (no phone column, bad header, unterminated quote, invalid UTF-8, a binary file, a size
+/// limit) fails the import and leaves the database and the reject file as they were.
+
+#include "core/errc.hpp"
+#include "core/time.hpp"
+#include "store/database.hpp"
+#include "store/zones.hpp"
+
+#include <boost/json/object.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <span>
+#include <stop_token>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dialer::store {
+
+/// Bounds on what one file may make the reader hold.
+struct CsvLimits {
+  std::size_t max_field_bytes = 64 * 1024;  ///< one field, after unquoting
+  std::size_t max_row_bytes = 1024 * 1024;  ///< one record, and one physical line
+  std::size_t max_fields = 1024;            ///< fields in one record
+  std::size_t chunk_bytes = 256 * 1024;     ///< one read(2)
+  /// A read that brings no byte for this long fails the import (a stalled pipe).
+  Millis read_timeout{60'000};
+};
+
+/// One record of the file. The views are valid until the next call to CsvReader::next().
+struct CsvRecord {
+  std::uint64_t line = 0;  ///< physical line (1-based) where the record starts
+  std::span<const std::string_view> fields;
+};
+
+/// Streams RFC 4180 records (libcsv) from a descriptor with constant memory: UTF-8 checked per
+/// line, a BOM skipped, LF or CRLF, quoted newlines inside fields, the delimiter (`,` `;` or
+/// tab) detected from the first line. Blank lines yield no record. Fields are as libcsv gives
+/// them (unquoted; spaces around unquoted fields dropped), not otherwise trimmed.
+class CsvReader {
+ public:
+  /// Does not take ownership of `fd`. `stop` interrupts a read (the import then fails with
+  /// errc::cancelled).
+  explicit CsvReader(int fd, CsvLimits limits = {}, std::stop_token stop = {});
+  ~CsvReader();
+  CsvReader(const CsvReader&) = delete;
+  CsvReader& operator=(const CsvReader&) = delete;
+
+  /// The next record: true when `out` was filled, false at the end of the input. Errors
+  /// (structural, the whole file is unusable): parse_error (unterminated quote, invalid UTF-8,
+  /// NUL byte), limit_exceeded (a size limit), io_error, timeout, cancelled — each message
+  /// names the line.
+  Result<bool> next(CsvRecord& out);
+
+  /// The delimiter in use (known after the first record).
+  [[nodiscard]] char delimiter() const noexcept;
+  /// Bytes consumed from the descriptor so far.
+  [[nodiscard]] std::uint64_t bytes_read() const noexcept;
+  /// Size of the input when it is a regular file (from its current offset), else 0.
+  [[nodiscard]] std::uint64_t bytes_total() const noexcept;
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+/// How far an import is.
+struct ImportProgress {
+  std::uint64_t bytes_read = 0;
+  std::uint64_t bytes_total = 0;  ///< 0 when unknown (a pipe)
+  std::uint64_t rows = 0;         ///< data rows handled so far
+};
+
+struct ImportOptions {
+  /// ISO 3166 alpha-2 region for national formats ("IN"); "" accepts only international forms.
+  std::string default_region;
+  /// Header of the phone column (compared like every header: lower-cased, spaces and dashes
+  /// as `_`); "" = the first header among CONTRACT.md's phone names, else (none of those
+  /// present) the first of telephone, tel, telefon, telefono, telefone, phone_no, mobile_no,
+  /// cell, cell_phone, cellphone, handy.
+  std::string phone_column;
+  /// Where to write the rejected rows as CSV (original columns + `reason`); "" = nowhere.
+  /// Written to a temp file beside it and renamed into place only when the import succeeds.
+  std::filesystem::path reject_file;
+  /// Reject numbers whose type is not mobile or fixed_line_or_mobile.
+  bool mobile_only = false;
+  CsvLimits limits;
+  /// Called on the importing thread about every 1 MiB read or `progress_rows` rows, and once
+  /// at the end.
+  std::function<void(const ImportProgress&)> on_progress;
+  std::uint64_t progress_rows = 10'000;
+  /// Cancels the import (it then fails with errc::cancelled and writes nothing).
+  std::stop_token stop;
+  /// Extra threads normalising numbers while this one reads and writes (libphonenumber is most
+  /// of the work). 0 = everything on the calling thread.
+  unsigned helper_threads = 1;
+};
+
+/// One rejected row in the report.
+struct ImportRowError {
+  std::uint64_t line = 0;  ///< physical line where the row starts
+  std::string column;      ///< header of the offending column ("" for the row as a whole)
+  std::string value;       ///< the offending value (trimmed, at most 200 bytes)
+  std::string reason;      ///< phone reasons of store/phone.hpp, `invalid_timezone`,
+                           ///< `not_mobile`, `too_many_fields`
+
+  bool operator==(const ImportRowError&) const = default;
+};
+
+/// The import report. rows = imported + dnc + duplicates + invalid; unverified counts the
+/// stored (imported or dnc) numbers that are possible but not valid.
+struct ImportReport {
+  std::uint64_t rows = 0;
+  std::uint64_t imported = 0;
+  std::uint64_t duplicates = 0;
+  std::uint64_t invalid = 0;
+  std::uint64_t unverified = 0;
+  std::uint64_t dnc = 0;
+  std::vector<ImportRowError> errors;  ///< the first kMaxReportedErrors, in file order
+  std::int64_t elapsed_ms = 0;
+
+  static constexpr std::size_t kMaxReportedErrors = 100;
+};
+
+/// `{"rows", "imported", "duplicates", "invalid", "unverified", "dnc", "errors": [{"line",
+/// "column", "value", "reason"}], "elapsed_ms"}` — exactly the CONTRACT fields.
+boost::json::object to_json(const ImportReport& report);
+
+/// `name` lower-cased with spaces and dashes as `_`, trimmed (how headers are compared).
+std::string normalize_header(std::string_view name);
+
+/// Imports contact lists. Holds only shared read-only state: one importer may run several
+/// imports at once, each on its own thread with its own Database.
+class ContactImporter {
+ public:
+  /// `zones` must outlive the importer.
+  ContactImporter(const ZoneTable& zones, const Clock& clock);
+
+  /// Imports the CSV read from `fd` (not closed; read from its current offset) into
+  /// `campaign_id`, in one transaction on `db`. Errors (nothing written): invalid_argument (bad
+  /// default region, no phone column, bad variable header), not_found (no such campaign),
+  /// whatever CsvReader::next reports, db_error, io_error (reject file).
+  Result<ImportReport> run(Database& db, std::int64_t campaign_id, int fd,
+                           const ImportOptions& options) const;
+
+  /// Same, opening `path` read-only.
+  Result<ImportReport> run_file(Database& db, std::int64_t campaign_id,
+                                const std::filesystem::path& path,
+                                const ImportOptions& options) const;
+
+  /// Same as run() on a connection of its own to `db_path`, opened here and closed at the end:
+  /// what a worker thread calls while the event loop keeps its connection (WAL).
+  Result<ImportReport> run_on_own_connection(const std::string& db_path,
+                                             const OpenOptions& open_options,
+                                             std::int64_t campaign_id, int fd,
+                                             const ImportOptions& options) const;
+
+ private:
+  const ZoneTable& zones_;
+  const Clock& clock_;
+};
+
+}  // namespace dialer::store
