@@ -227,7 +227,8 @@ enum class TransactionKind {
 
 /// A transaction, rolled back on destruction unless committed. Begun inside another transaction
 /// on the same connection it is a SAVEPOINT, so repositories that need atomicity compose: a
-/// repository call made inside a caller's transaction joins it.
+/// repository call made inside a caller's transaction joins it. Do not write inside a deferred
+/// (read) transaction: upgrading its lock can fail with a busy error that no wait resolves.
 class Transaction {
  public:
   static Result<Transaction> begin(Database& db, TransactionKind kind = TransactionKind::immediate);

@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <type_traits>
+
 namespace dialer::store {
 namespace {
 
@@ -20,6 +22,14 @@ std::string pragma_text(Database& db, const std::string& pragma) {
   EXPECT_TRUE(s && *s == Step::row);
   return st->column_text(0);
 }
+
+// Database, Statement and Transaction own a resource each: movable, never copyable.
+static_assert(!std::is_copy_constructible_v<Database> && !std::is_copy_assignable_v<Database>);
+static_assert(std::is_nothrow_move_constructible_v<Database>);
+static_assert(!std::is_copy_constructible_v<Statement>);
+static_assert(std::is_nothrow_move_constructible_v<Statement>);
+static_assert(!std::is_copy_constructible_v<Transaction>);
+static_assert(std::is_nothrow_move_constructible_v<Transaction>);
 
 class DatabaseTest : public StoreTest {};
 DIALER_STORE_CONFORMANCE(DatabaseTest);
