@@ -3,6 +3,8 @@
 // ended (answer, reset, closed, timed out), a webhook receiver with a programmable answer that
 // records every arrival, and bounded waiting on conditions.
 
+#include "core/campaign_spec.hpp"
+#include "sim/log.hpp"
 #include "sim/simulator.hpp"
 
 #include <boost/asio/as_tuple.hpp>
