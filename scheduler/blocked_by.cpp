@@ -80,6 +80,7 @@ boost::json::value to_json(const BlockedBy& b) {
     case BlockReason::none:
     case BlockReason::not_running:
     case BlockReason::credit_exhausted:
+    case BlockReason::account_blocked:
       break;
   }
   return o;
@@ -111,6 +112,8 @@ std::string to_text(const BlockedBy& b) {
       return "credit exhausted";
     case BlockReason::provider_unavailable:
       return b.at ? "no usable provider until " + format_iso8601(*b.at) : "no usable provider";
+    case BlockReason::account_blocked:
+      return "account blocked by the API (see status)";
   }
   return {};
 }

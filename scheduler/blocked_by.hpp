@@ -22,6 +22,7 @@ enum class BlockReason {
   no_due_contacts,         ///< no queued contact is due; the next is due at `at` (null: none)
   credit_exhausted,        ///< the account ran out of credits
   provider_unavailable,    ///< no usable provider; one comes back from cooldown at `at` if known
+  account_blocked,         ///< the API refused the key (401) or the account (403): see status-get
 };
 
 }  // namespace dialer::scheduler
@@ -31,7 +32,7 @@ template <>
 struct EnumNames<scheduler::BlockReason> {
   static constexpr auto names = std::to_array<std::string_view>(
       {"", "not_running", "no_free_slot", "rate_limited", "outside_calling_window",
-       "no_due_contacts", "credit_exhausted", "provider_unavailable"});
+       "no_due_contacts", "credit_exhausted", "provider_unavailable", "account_blocked"});
 };
 }  // namespace dialer
 

@@ -139,6 +139,8 @@ struct CallListing {
 struct SessionOutcome {
   std::string session_id;
   std::string call_id;               ///< "" when the session has no call block
+  std::string to_number;             ///< call.to_number ("" when absent)
+  std::string agent_id;              ///< the session's agent_id ("" when absent)
   std::optional<CallStatus> status;  ///< call.status; empty when absent or unknown
   std::optional<Disposition> disposition;
   std::optional<AnsweredBy> answered_by;

@@ -1,0 +1,393 @@
+// Dispatch: event-driven passes that fill free slots with due, in-window, non-DNC contacts,
+// fairly across running campaigns, each claim committed (contact dialing + attempt reserved in
+// one transaction) before its POST /calls/start is handed to the platform.
+
+#include "scheduler/scheduler_impl.hpp"
+
+#include <boost/json/parse.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace dialer::scheduler {
+namespace {
+
+using namespace std::chrono_literals;
+
+/// Most distinct zone lists whose windows one campaign keeps built.
+constexpr std::size_t kMaxWindowsPerCampaign = 1024;
+/// A reconciliation that has waited this long gets the next /calls/* token before starts do, so
+/// a rate-bound campaign cannot hold ambiguous contacts forever.
+constexpr Millis kReconcileStarvation = 5s;
+
+}  // namespace
+
+void Scheduler::Impl::request_dispatch() {
+  if (dispatch_posted_ || stopping_ || !recovered_) return;
+  dispatch_posted_ = true;
+  ex_.post(guard([this] {
+    dispatch_posted_ = false;
+    dispatch_pass();
+  }));
+}
+
+SlotAccount Scheduler::Impl::slot_account() const {
+  auto acc = account_slots(concurrency_, in_flight_, ours_at_concurrency_poll_);
+  if (foreign_floor_ && *foreign_floor_ > acc.foreign) {
+    acc.foreign = *foreign_floor_;
+    acc.capacity = std::max(0, acc.limit - acc.foreign);
+  }
+  return acc;
+}
+
+bool Scheduler::Impl::reconcile_wants_token(TimePoint now) const {
+  if (listing_outstanding_ || ambiguous_.empty()) return false;
+  if (listing_failed_until_ && now < *listing_failed_until_) return false;
+  if (grace_until_ && now < *grace_until_) return false;
+  const auto& oldest = open_.at(*ambiguous_.begin());
+  return now - oldest.ambiguous_since >= kReconcileStarvation;
+}
+
+void Scheduler::Impl::dispatch_pass() {
+  if (stopping_) return;
+  ++stats_.dispatch_passes;
+  if (metrics_) metrics_->passes->Increment();
+  const TimePoint t = now();
+
+  BlockReason stop = BlockReason::none;
+  if (account_block_ != AccountBlock::none) {
+    stop = BlockReason::account_blocked;
+  } else if (credit_state_ == CreditState::exhausted) {
+    stop = BlockReason::credit_exhausted;
+  }
+
+  std::vector<CampaignRt*> running;
+  for (auto& [id, c] : campaigns_) {
+    if (c.row.state != CampaignState::running) continue;
+    c.due.clear();
+    c.no_contact = false;
+    c.budget_hit = false;
+    c.examined = 0;
+    c.provider_ok = !providers_.usable(c.spec().providers, t).empty();
+    running.push_back(&c);
+  }
+
+  if (stop == BlockReason::none && !running.empty()) {
+    const bool reserve = reconcile_wants_token(t);
+    std::vector<ShareCandidate> candidates;
+    candidates.reserve(running.size());
+    for (;;) {
+      const SlotAccount acc = slot_account();
+      if (acc.free() <= 0) {
+        stop = BlockReason::no_free_slot;
+        break;
+      }
+      const int tokens = platform_.tokens(RateBucket::calls) - (reserve ? 1 : 0);
+      if (tokens <= 0) {
+        stop = BlockReason::rate_limited;
+        break;
+      }
+      candidates.clear();
+      for (const CampaignRt* c : running) {
+        candidates.push_back({c->id(), c->spec().priority, c->spec().weight, c->in_flight});
+      }
+      const auto pick = fair_.pick(candidates, [&](const ShareCandidate& sc) {
+        const CampaignRt& c = campaigns_.at(sc.id);
+        return !c.no_contact && c.provider_ok && c.in_flight < c.spec().max_concurrency;
+      });
+      if (!pick) break;
+      CampaignRt& c = campaigns_.at(*pick);
+      const int batch =
+          std::clamp(std::min({acc.free(), tokens, c.spec().max_concurrency - c.in_flight}), 1, 64);
+      auto contact = next_contact(c, t, batch);
+      if (!contact) {
+        c.no_contact = true;
+        continue;
+      }
+      const auto provider =
+          providers_.choose(c.id(), c.spec().providers, c.spec().provider_strategy, t);
+      if (!provider) {
+        c.provider_ok = false;
+        c.due.push_front(std::move(*contact));
+        continue;
+      }
+      claim_and_start(c, *contact, *provider, t);
+    }
+  }
+
+  TimePoint wake = TimePoint::max();
+  compute_blocked_by(t, stop, wake);
+  if (auto w = maybe_reconcile()) wake = std::min(wake, *w);
+  if (auto w = maybe_poll_sessions()) wake = std::min(wake, *w);
+  arm_wake(wake);
+  update_gauges();
+}
+
+std::shared_ptr<const CallingWindow> Scheduler::Impl::window_for(CampaignRt& c,
+                                                                 const std::string& zones) {
+  if (auto it = c.windows.find(zones); it != c.windows.end()) return it->second;
+  if (c.windows.size() >= kMaxWindowsPerCampaign) c.windows.clear();
+  const auto names = split_zone_list(zones);
+  auto w = CallingWindow::create(c.spec().window, names, c.spec().timezone, zones_);
+  if (!w && !names.empty()) {
+    // A zone list this tzdb does not know: the campaign's own zone decides (STATE-MACHINES.md:
+    // only an unknown region falls back to it, but refusing to call is worse than that).
+    spdlog::warn("campaign {}: contact zones \"{}\": {}; using the campaign zone", c.name(), zones,
+                 w.error().what());
+    w = CallingWindow::create(c.spec().window, {}, c.spec().timezone, zones_);
+  }
+  std::shared_ptr<const CallingWindow> out;
+  if (w) {
+    out = std::make_shared<const CallingWindow>(std::move(*w));
+  } else {
+    spdlog::error("campaign {}: no calling window: {}", c.name(), w.error().what());
+  }
+  c.windows.emplace(zones, out);
+  return out;
+}
+
+std::optional<store::ContactRow> Scheduler::Impl::next_contact(CampaignRt& c, TimePoint t,
+                                                               int batch) {
+  for (;;) {
+    if (!c.due.empty()) {
+      auto row = std::move(c.due.front());
+      c.due.pop_front();
+      return row;
+    }
+    if (c.examined >= kMaxExaminedPerPass) {
+      c.budget_hit = true;
+      return std::nullopt;
+    }
+    auto rows = contacts_.next_due(c.id(), t, batch);
+    if (!rows) {
+      spdlog::error("campaign {}: next due contacts: {}", c.name(), rows.error().what());
+      return std::nullopt;
+    }
+    if (rows->empty()) return std::nullopt;
+
+    // DNC skips and window deferrals of one batch share a transaction (one fsync).
+    std::optional<store::Transaction> tx;
+    auto ensure_tx = [&]() -> bool {
+      if (tx) return true;
+      auto b = store::Transaction::begin(db_);
+      if (!b) {
+        spdlog::error("campaign {}: {}", c.name(), b.error().what());
+        return false;
+      }
+      tx.emplace(std::move(*b));
+      return true;
+    };
+    for (auto& row : *rows) {
+      ++c.examined;
+      auto listed = dnc_.contains(row.phone);
+      if (!listed) {
+        spdlog::error("dnc lookup: {}", listed.error().what());
+        continue;
+      }
+      if (*listed) {
+        if (!ensure_tx()) return std::nullopt;
+        const store::ContactUpdate u{ContactState::skipped, "dnc", row.attempts,
+                                     row.next_attempt_at, row.last_outcome};
+        auto w = contacts_.transition(row.id, ContactState::queued, u, t);
+        if (w && *w) {
+          contact_event(row.id, ContactState::queued, ContactEvent::dnc_added);
+          spdlog::info("campaign {}: contact {} skipped: number on the DNC list", c.name(), row.id);
+        }
+        continue;
+      }
+      auto window = window_for(c, row.zones);
+      if (window && !window->allowed(t)) {
+        const auto opens = window->next_opening(t);
+        // A window that never opens is looked at again a day later (the spec may change).
+        const TimePoint to = opens ? *opens : t + std::chrono::hours{24};
+        if (!ensure_tx()) return std::nullopt;
+        if (auto d = contacts_.defer(row.id, to, t); !d) {
+          spdlog::error("campaign {}: defer contact {}: {}", c.name(), row.id, d.error().what());
+        }
+        if (!c.deferred_to_window || to < *c.deferred_to_window) c.deferred_to_window = to;
+        continue;
+      }
+      c.due.push_back(std::move(row));
+    }
+    if (tx) {
+      if (auto r = tx->commit(); !r) {
+        spdlog::error("campaign {}: {}", c.name(), r.error().what());
+        c.due.clear();
+        return std::nullopt;
+      }
+    }
+  }
+}
+
+bool Scheduler::Impl::claim_and_start(CampaignRt& c, const store::ContactRow& contact,
+                                      Provider provider, TimePoint t) {
+  const auto t0 = std::chrono::steady_clock::now();
+  std::int64_t attempt_id = 0;
+  {
+    auto tx = store::Transaction::begin(db_);
+    if (!tx) {
+      spdlog::error("claim: {}", tx.error().what());
+      return false;
+    }
+    auto claimed = contacts_.claim(contact.id, t);
+    if (!claimed) {
+      spdlog::error("claim contact {}: {}", contact.id, claimed.error().what());
+      return false;
+    }
+    if (!*claimed) return false;  // no longer queued (stopped, DNC) since it was read
+    auto id = attempts_.insert_reserved(c.id(), contact.id, provider, contact.phone,
+                                        c.spec().agent_id, t);
+    if (!id) {
+      spdlog::error("reserve attempt for contact {}: {}", contact.id, id.error().what());
+      return false;
+    }
+    attempt_id = *id;
+    contact_event(contact.id, ContactState::queued, ContactEvent::claimed);
+    audit(Scheduler::kActor, "transition", "attempt:" + std::to_string(attempt_id),
+          R"({"event":"reserve","to":"reserved","contact":)" + std::to_string(contact.id) +
+              R"(,"provider":")" + std::string(to_string(provider)) + "\"}");
+    if (auto r = tx->commit(); !r) {
+      spdlog::error("claim contact {}: {}", contact.id, r.error().what());
+      return false;
+    }
+  }
+  const auto t1 = std::chrono::steady_clock::now();
+  if (metrics_) {
+    metrics_->claim->Observe(std::chrono::duration<double>(t1 - t0).count());
+    if (handoff_from_)
+      metrics_->handoff->Observe(std::chrono::duration<double>(t1 - *handoff_from_).count());
+  }
+  handoff_from_.reset();
+
+  OpenAttempt a;
+  a.id = attempt_id;
+  a.campaign_id = c.id();
+  a.contact = contact;
+  a.contact.state = ContactState::dialing;
+  a.state = AttemptState::reserved;
+  a.provider = provider;
+  a.agent_id = c.spec().agent_id;
+  a.reserved_at = t;
+  a.start_outstanding = true;
+
+  StartRequest req;
+  req.attempt_id = attempt_id;
+  req.agent_id = c.spec().agent_id;
+  req.to_number = contact.phone;
+  req.provider = provider;
+  boost::system::error_code ec;
+  auto vars = boost::json::parse(contact.variables_json, ec);
+  if (!ec && vars.is_object()) {
+    req.variables = std::move(vars.as_object());
+  } else if (contact.variables_json != "{}" && !contact.variables_json.empty()) {
+    spdlog::warn("contact {}: variables are not a JSON object; sent without", contact.id);
+  }
+  a.contact.variables_json.clear();  // sent once; not kept in memory
+
+  open_.emplace(attempt_id, std::move(a));
+  outstanding_starts_.insert(attempt_id);
+  ++c.in_flight;
+  ++in_flight_;
+  stats_.max_in_flight = std::max(stats_.max_in_flight, in_flight_);
+  ++stats_.starts_sent;
+  spdlog::debug("campaign {}: contact {} → attempt {} via {}", c.name(), contact.id, attempt_id,
+                to_string(provider));
+  platform_.start_call(std::move(req), guard([this, attempt_id](StartResult r) {
+                         on_start_result(attempt_id, std::move(r));
+                       }));
+  return true;
+}
+
+void Scheduler::Impl::compute_blocked_by(TimePoint t, BlockReason pass_stop, TimePoint& wake) {
+  for (auto& [id, c] : campaigns_) {
+    if (c.row.state != CampaignState::running) {
+      c.blocked_by = c.row.state == CampaignState::credit_exhausted ? BlockedBy::credit_exhausted()
+                                                                    : BlockedBy::not_running();
+      continue;
+    }
+    if (pass_stop == BlockReason::account_blocked) {
+      c.blocked_by = BlockedBy::of(BlockReason::account_blocked);
+      continue;
+    }
+    if (pass_stop == BlockReason::credit_exhausted) {
+      c.blocked_by = BlockedBy::credit_exhausted();
+      continue;
+    }
+    if (c.in_flight >= c.spec().max_concurrency) {
+      c.blocked_by = BlockedBy::no_free_slot(c.in_flight, c.spec().max_concurrency);
+      continue;
+    }
+    if (!c.provider_ok) {
+      std::optional<TimePoint> back;
+      const std::array<Provider, 1> fallback{Provider::mcube};
+      const auto list = c.spec().providers.empty() ? std::span<const Provider>{fallback}
+                                                   : std::span<const Provider>{c.spec().providers};
+      for (Provider p : list) {
+        if (auto until = providers_.cooldown_until(p, t)) {
+          if (!back || *until < *back) back = until;
+        }
+      }
+      if (back) wake = std::min(wake, *back);
+      c.blocked_by = BlockedBy::provider_unavailable(back);
+      continue;
+    }
+    if (c.no_contact) {
+      if (c.budget_hit) {
+        // More contacts to examine than one pass may take: continue in a fresh pass.
+        request_dispatch();
+        c.blocked_by = BlockedBy::none();
+        continue;
+      }
+      auto next = contacts_.next_due_time(c.id());
+      if (!next) {
+        spdlog::error("campaign {}: {}", c.name(), next.error().what());
+        continue;
+      }
+      if (!*next) {
+        c.blocked_by = BlockedBy::no_due_contacts(std::nullopt);
+        c.deferred_to_window.reset();
+        maybe_drained(c);
+        continue;
+      }
+      const TimePoint due = **next;
+      // A due contact that could not be taken (a failed write) is looked at again shortly,
+      // not in a tight loop.
+      wake = std::min(wake, std::max(due, t + 1s));
+      if (c.deferred_to_window && due == *c.deferred_to_window) {
+        c.blocked_by = BlockedBy::outside_calling_window(due, c.zone);
+      } else {
+        c.blocked_by = BlockedBy::no_due_contacts(due);
+      }
+      continue;
+    }
+    if (pass_stop == BlockReason::no_free_slot) {
+      const auto acc = slot_account();
+      c.blocked_by = BlockedBy::no_free_slot(acc.used(), acc.limit);
+      continue;
+    }
+    if (pass_stop == BlockReason::rate_limited) {
+      const TimePoint next = std::max(platform_.next_token_at(RateBucket::calls), t + 1ms);
+      wake = std::min(wake, next);
+      c.blocked_by = BlockedBy::rate_limited(next);
+      continue;
+    }
+    c.blocked_by = BlockedBy::none();
+  }
+}
+
+void Scheduler::Impl::arm_wake(TimePoint at) {
+  if (at == TimePoint::max() || stopping_) {
+    if (wake_timer_ != 0) ex_.cancel(wake_timer_);
+    wake_timer_ = 0;
+    return;
+  }
+  if (wake_timer_ != 0 && wake_at_ == at) return;
+  if (wake_timer_ != 0) ex_.cancel(wake_timer_);
+  wake_at_ = at;
+  wake_timer_ = ex_.schedule_at(at, guard([this] {
+                                  wake_timer_ = 0;
+                                  request_dispatch();
+                                }));
+}
+
+}  // namespace dialer::scheduler

@@ -1,0 +1,315 @@
+#pragma once
+/// Private to the scheduler engine (scheduler*.cpp): the engine's in-memory state and its
+/// internal steps. Not for other folders; include scheduler/scheduler.hpp instead.
+
+#include "scheduler/blocked_by.hpp"
+#include "scheduler/call_platform.hpp"
+#include "scheduler/calling_window.hpp"
+#include "scheduler/credits.hpp"
+#include "scheduler/executor.hpp"
+#include "scheduler/fair_share.hpp"
+#include "scheduler/providers.hpp"
+#include "scheduler/retry_policy.hpp"
+#include "scheduler/scheduler.hpp"
+#include "scheduler/slots.hpp"
+#include "scheduler/state_machines.hpp"
+#include "store/attempt_repo.hpp"
+#include "store/audit_repo.hpp"
+#include "store/campaign_repo.hpp"
+#include "store/contact_repo.hpp"
+#include "store/dnc_repo.hpp"
+#include "store/inbox_repo.hpp"
+#include "store/kv_repo.hpp"
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+namespace dialer::scheduler {
+
+/// A campaign as the engine keeps it between passes.
+struct CampaignRt {
+  store::CampaignRow row;
+  Zone zone = nullptr;  ///< the campaign's own zone (null when the name is unknown)
+  int in_flight = 0;    ///< attempts holding a slot
+  int failure_streak = 0;
+  std::deque<std::string> last_errors;  ///< the newest few failed-start messages
+  BlockedBy blocked_by = BlockedBy::not_running();
+  /// CallingWindow per stored contact zone list ("" = the campaign zone).
+  std::unordered_map<std::string, std::shared_ptr<const CallingWindow>> windows;
+  /// Earliest opening that contacts were deferred to while their window was closed.
+  std::optional<TimePoint> deferred_to_window;
+
+  // Per dispatch pass.
+  std::deque<store::ContactRow> due;  ///< due contacts fetched and checked in this pass
+  bool no_contact = false;            ///< no eligible contact left in this pass
+  bool provider_ok = true;            ///< some provider of the campaign is usable now
+  bool budget_hit = false;            ///< examined its per-pass budget of contacts
+  int examined = 0;
+
+  [[nodiscard]] std::int64_t id() const { return row.id; }
+  [[nodiscard]] const CampaignSpec& spec() const { return row.spec; }
+  [[nodiscard]] const std::string& name() const { return row.spec.name; }
+};
+
+/// Where an attempt's reconciliation / polling stands.
+enum class PollState {
+  none,         ///< nothing to do before its next deadline
+  overdue,      ///< no outcome after reconcile_after: wants a listing or a session poll
+  session,      ///< wants GET /sessions/{id}
+  outstanding,  ///< GET /sessions/{id} sent
+};
+
+/// An attempt holding a slot (reserved, ambiguous, started).
+struct OpenAttempt {
+  std::int64_t id = 0;
+  std::int64_t campaign_id = 0;
+  store::ContactRow contact;  ///< as claimed (variables dropped once sent)
+  AttemptState state = AttemptState::reserved;
+  Provider provider = Provider::mcube;
+  std::string agent_id;
+  std::string call_id;
+  std::string session_id;
+  TimePoint reserved_at{};
+  std::optional<TimePoint> started_at;
+  TimePoint ambiguous_since{};
+  bool start_outstanding = false;
+  PollState poll = PollState::none;
+  std::optional<TimePoint> poll_at;   ///< its entry in the deadline set (reconcile_after)
+  std::optional<TimePoint> stale_at;  ///< its entry in the deadline set (stale_call_timeout)
+};
+
+/// Where a webhook/poll outcome came from.
+enum class OutcomeSource { webhook, poll };
+
+class Scheduler::Impl {
+ public:
+  Impl(SchedulerDeps deps, SchedulerOptions options);
+  ~Impl();
+
+  // --- public API (scheduler.cpp)
+  Result<void> recover();
+  Result<std::int64_t> create(const CampaignSpec& spec, std::string_view actor);
+  Result<void> update(std::string_view campaign, const CampaignSpec& spec, std::string_view actor);
+  Result<void> start(std::string_view campaign, std::string_view actor);
+  Result<void> pause(std::string_view campaign, std::string_view actor);
+  Result<void> resume(std::string_view campaign, std::string_view actor);
+  Result<void> stop(std::string_view campaign, std::string_view actor);
+  Result<void> contacts_added(std::string_view campaign);
+  void inbox_updated();
+  void on_session_completed(std::int64_t inbox_id, const SessionOutcome& outcome);
+  void clear_account_block();
+  void shutdown(TimePoint deadline, std::function<void()> done);
+  [[nodiscard]] SchedulerStatus status() const;
+  Result<CampaignView> campaign_view(std::string_view campaign);
+
+  SchedulerOptions options_;
+  SchedulerStats stats_;
+
+ private:
+  friend class Scheduler;
+
+  // --- helpers (scheduler.cpp)
+  [[nodiscard]] TimePoint now() const { return ex_.clock().now(); }
+  CampaignRt* find_campaign(std::string_view name_or_id);
+  CampaignRt* campaign_by_id(std::int64_t id);
+  CampaignRt& add_campaign(store::CampaignRow row);
+  /// Runs a campaign event through the table, stores state + audit in one transaction, logs it.
+  Result<void> campaign_event(CampaignRt& c, CampaignEvent event, PauseReason reason,
+                              std::string_view actor, std::string_view note = {});
+  /// Checks a contact/attempt event against its table, logs it and appends the audit row
+  /// (inside the caller's transaction). Returns the new state.
+  ContactState contact_event(std::int64_t contact_id, ContactState from, ContactEvent event);
+  AttemptState attempt_event(std::int64_t attempt_id, AttemptState from, AttemptEvent event);
+  void audit(std::string_view actor, std::string_view action, std::string subject,
+             std::string detail_json, std::string_view result = "ok");
+  void credits_low_all(std::string_view why);
+  void credits_restored();
+  void maybe_drained(CampaignRt& c);
+  void maybe_budget(CampaignRt& c);
+  /// Re-arms the concurrency/config polls at their intervals.
+  void arm_poll_timers();
+
+  // --- dispatch (scheduler_dispatch.cpp)
+  void request_dispatch();
+  void dispatch_pass();
+  std::optional<store::ContactRow> next_contact(CampaignRt& c, TimePoint now, int batch);
+  std::shared_ptr<const CallingWindow> window_for(CampaignRt& c, const std::string& zones);
+  bool claim_and_start(CampaignRt& c, const store::ContactRow& contact, Provider provider,
+                       TimePoint now);
+  void compute_blocked_by(TimePoint now, BlockReason pass_stop, TimePoint& wake);
+  void arm_wake(TimePoint at);
+  [[nodiscard]] SlotAccount slot_account() const;
+  [[nodiscard]] bool reconcile_wants_token(TimePoint now) const;
+  void update_gauges();
+
+  // --- settling (scheduler_settle.cpp)
+  void on_start_result(std::int64_t attempt_id, StartResult result);
+  void note_failure(CampaignRt& c, std::string message);
+  void release(OpenAttempt& a);
+  void track_started(OpenAttempt& a, TimePoint started_at);
+  /// Applies an outcome; false when it is not final yet (a poll of a call still running).
+  bool apply_outcome(std::int64_t inbox_id, const SessionOutcome& o, OutcomeSource source);
+  void apply_late_outcome(const store::AttemptRow& row, std::int64_t inbox_id,
+                          const SessionOutcome& o, OutcomeSource source);
+  void mark_inbox_applied(std::int64_t inbox_id);
+  void flush_parked();
+  /// The contact's next step after an attempt ended with `outcome`, written in the caller's
+  /// transaction. Returns whether the number went on the DNC list.
+  Result<void> close_contact(CampaignRt& c, OpenAttempt& a, Outcome outcome, TimePoint now);
+  void on_lost(std::int64_t attempt_id);
+  void drain_inbox();
+
+  // --- deadlines, reconciliation, polling, credits, recovery (scheduler_recovery.cpp)
+  void add_deadline(TimePoint at, std::int64_t attempt_id, bool stale);
+  void remove_deadlines(std::int64_t attempt_id);
+  void arm_deadline_timer();
+  void on_deadlines();
+  /// Sends a GET /calls page when ambiguous or several overdue attempts want one; returns when
+  /// the engine must look again (a token, a grace period, a retry after a failure).
+  std::optional<TimePoint> maybe_reconcile();
+  void on_listing(PlatformResult<CallListing> result, TimePoint requested_at, int offset);
+  void settle_found(OpenAttempt& a, const ListedCall& call);
+  void settle_void(OpenAttempt& a);
+  std::optional<TimePoint> maybe_poll_sessions();
+  void on_session_poll(std::int64_t attempt_id, PlatformResult<SessionOutcome> result);
+  void poll_concurrency();
+  void on_concurrency(PlatformResult<ConcurrencyReading> result);
+  void poll_config();
+  void on_config(PlatformResult<AccountInfo> result);
+  void check_shutdown_done();
+  void finish_shutdown();
+
+  /// Wraps a callback so it is dropped once the engine is gone or shut down.
+  template <class F>
+  auto guard(F f) {
+    return [alive = std::weak_ptr<bool>(alive_), f = std::move(f)](auto&&... args) mutable {
+      if (auto a = alive.lock(); a && *a) f(std::forward<decltype(args)>(args)...);
+    };
+  }
+
+  Executor& ex_;
+  store::Database& db_;
+  CallPlatform& platform_;
+  SessionParser parse_session_;
+
+  store::CampaignRepo campaigns_repo_;
+  store::ContactRepo contacts_;
+  store::AttemptRepo attempts_;
+  store::InboxRepo inbox_;
+  store::DncRepo dnc_;
+  store::AuditRepo audit_;
+  store::KvRepo kv_;
+
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  bool recovered_ = false;
+
+  // Campaigns (all of them; there are few) and open attempts.
+  std::map<std::int64_t, CampaignRt> campaigns_;
+  std::unordered_map<std::int64_t, OpenAttempt> open_;
+  std::unordered_map<std::string, std::int64_t> by_call_id_;
+  std::unordered_map<std::string, std::int64_t> by_session_id_;
+  std::set<std::int64_t> ambiguous_;  ///< attempt ids, oldest first
+  std::set<std::int64_t> outstanding_starts_;
+  int in_flight_ = 0;      ///< every open attempt
+  int started_count_ = 0;  ///< open attempts in `started` (the server counts them)
+  /// Outcomes for call ids not known yet while starts are outstanding (a webhook can beat the
+  /// start's own answer). Bounded by kMaxParked.
+  std::vector<std::pair<std::int64_t, SessionOutcome>> parked_;
+
+  // Policy pieces.
+  FairShare fair_;
+  ProviderSelector providers_;
+  ZoneCache zones_;
+  Rng rng_;
+
+  // Account.
+  std::optional<ConcurrencySnapshot> concurrency_;
+  /// After a concurrency 429 the account is full whatever our last poll said, until the next
+  /// poll answers.
+  std::optional<int> foreign_floor_;
+  int ours_at_concurrency_poll_ = 0;
+  std::string limit_source_ = "default";
+  bool concurrency_poll_outstanding_ = false;
+  std::optional<double> balance_;
+  std::optional<TimePoint> balance_polled_at_;
+  bool balance_key_missing_logged_ = false;
+  CreditState credit_state_ = CreditState::ok;
+  bool config_poll_outstanding_ = false;
+  AccountBlock account_block_ = AccountBlock::none;
+  std::string account_message_;
+
+  // Timers.
+  bool dispatch_posted_ = false;
+  TimerId wake_timer_ = 0;
+  TimePoint wake_at_{};
+  TimerId deadline_timer_ = 0;
+  TimePoint deadline_at_{};
+  std::set<std::tuple<TimePoint, std::int64_t, bool>> deadlines_;  ///< (at, attempt, stale)
+  TimerId concurrency_timer_ = 0;
+  TimerId config_timer_ = 0;
+
+  // Reconciliation.
+  bool listing_outstanding_ = false;
+  int listing_offset_ = 0;
+  std::optional<TimePoint> listing_failed_until_;
+  std::optional<TimePoint> grace_until_;  ///< an ambiguous attempt may be proven absent then
+  int sessions_outstanding_ = 0;
+  std::set<std::int64_t> poll_queue_;  ///< attempts waiting for a listing or session poll
+
+  // Inbox draining.
+  bool inbox_posted_ = false;
+
+  // Shutdown.
+  bool stopping_ = false;
+  bool stopped_ = false;
+  TimerId shutdown_timer_ = 0;
+  std::vector<std::function<void()>> shutdown_done_;
+
+  // Metrics (null without a registry).
+  struct Metrics {
+    prometheus::Counter* passes = nullptr;
+    std::array<prometheus::Counter*, EnumNames<StartKind>::names.size()> starts{};
+    std::array<prometheus::Counter*, EnumNames<Outcome>::names.size()> outcomes{};
+    prometheus::Counter* found = nullptr;
+    prometheus::Counter* voided = nullptr;
+    prometheus::Gauge* in_flight = nullptr;
+    prometheus::Gauge* capacity = nullptr;
+    prometheus::Gauge* limit = nullptr;
+    prometheus::Gauge* foreign = nullptr;
+    prometheus::Gauge* ambiguous = nullptr;
+    prometheus::Gauge* balance = nullptr;
+    std::array<prometheus::Gauge*, EnumNames<CampaignState>::names.size()> campaigns{};
+    prometheus::Histogram* handoff = nullptr;
+    prometheus::Histogram* claim = nullptr;
+  };
+  void init_metrics(prometheus::Registry& registry);
+  std::unique_ptr<Metrics> metrics_;
+  std::optional<std::chrono::steady_clock::time_point> handoff_from_;
+};
+
+/// Most outcomes parked while waiting for their start's answer.
+inline constexpr std::size_t kMaxParked = 1024;
+/// Contacts one campaign may examine (window/DNC checks) in one pass before yielding.
+inline constexpr int kMaxExaminedPerPass = 512;
+/// GET /calls page size.
+inline constexpr int kListingPage = 100;
+/// A failed listing or session poll is retried after this.
+inline constexpr Millis kPollRetry = std::chrono::seconds{30};
+
+}  // namespace dialer::scheduler

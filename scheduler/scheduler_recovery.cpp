@@ -1,0 +1,634 @@
+// Issue 6: attempt deadlines, reconciliation of ambiguous starts (GET /calls), polling for
+// missing webhooks, credit and concurrency polls, crash recovery and graceful shutdown.
+
+#include "scheduler/scheduler_impl.hpp"
+#include "store/scheduler_queries.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace dialer::scheduler {
+
+// ---------------------------------------------------------------------------------------------
+// Deadlines of started calls (reconcile_after, stale_call_timeout): one executor timer for the
+// earliest of them, whatever the number of calls in flight.
+
+void Scheduler::Impl::add_deadline(TimePoint at, std::int64_t attempt_id, bool stale) {
+  auto it = open_.find(attempt_id);
+  if (it == open_.end()) return;
+  auto& slot = stale ? it->second.stale_at : it->second.poll_at;
+  if (slot) deadlines_.erase({*slot, attempt_id, stale});
+  slot = at;
+  deadlines_.insert({at, attempt_id, stale});
+  arm_deadline_timer();
+}
+
+void Scheduler::Impl::remove_deadlines(std::int64_t attempt_id) {
+  auto it = open_.find(attempt_id);
+  if (it == open_.end()) return;
+  if (it->second.poll_at) deadlines_.erase({*it->second.poll_at, attempt_id, false});
+  if (it->second.stale_at) deadlines_.erase({*it->second.stale_at, attempt_id, true});
+  it->second.poll_at.reset();
+  it->second.stale_at.reset();
+}
+
+void Scheduler::Impl::arm_deadline_timer() {
+  if (stopping_ || deadlines_.empty()) {
+    if (deadline_timer_ != 0) ex_.cancel(deadline_timer_);
+    deadline_timer_ = 0;
+    return;
+  }
+  const TimePoint first = std::get<0>(*deadlines_.begin());
+  if (deadline_timer_ != 0 && deadline_at_ <= first) return;  // fires first; re-arms then
+  if (deadline_timer_ != 0) ex_.cancel(deadline_timer_);
+  deadline_at_ = first;
+  deadline_timer_ = ex_.schedule_at(first, guard([this] {
+                                      deadline_timer_ = 0;
+                                      on_deadlines();
+                                    }));
+}
+
+void Scheduler::Impl::on_deadlines() {
+  const TimePoint t = now();
+  while (!deadlines_.empty() && std::get<0>(*deadlines_.begin()) <= t) {
+    const auto [at, id, stale] = *deadlines_.begin();
+    deadlines_.erase(deadlines_.begin());
+    auto it = open_.find(id);
+    if (it == open_.end()) continue;
+    OpenAttempt& a = it->second;
+    if (stale) {
+      a.stale_at.reset();
+      on_lost(id);
+      continue;
+    }
+    a.poll_at.reset();
+    if (a.state == AttemptState::started && a.poll == PollState::none) {
+      a.poll = PollState::overdue;
+      poll_queue_.insert(id);
+      spdlog::debug("attempt {} (call {}): no outcome after {}; polling", id, a.call_id,
+                    format_duration(options_.reconcile_after));
+    }
+  }
+  arm_deadline_timer();
+  request_dispatch();  // the pass sends listings and polls with what its starts left over
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reconciliation
+
+std::optional<TimePoint> Scheduler::Impl::maybe_reconcile() {
+  if (stopping_ || listing_outstanding_) return std::nullopt;
+  const TimePoint t = now();
+  if (listing_failed_until_ && t < *listing_failed_until_) return listing_failed_until_;
+
+  std::size_t overdue = 0;
+  for (std::int64_t id : poll_queue_) {
+    if (open_.at(id).poll == PollState::overdue) ++overdue;
+  }
+  const bool has_calls_token = platform_.tokens(RateBucket::calls) > 0;
+  // One overdue call is cheaper to poll alone (general bucket); several share one listing,
+  // unless the /calls/* bucket is spent, then each goes to its own session poll.
+  if (overdue > 0 && (overdue == 1 || !has_calls_token)) {
+    for (std::int64_t id : poll_queue_) {
+      auto& a = open_.at(id);
+      if (a.poll == PollState::overdue) a.poll = PollState::session;
+    }
+    overdue = 0;
+  }
+  bool ambiguous_ready = !ambiguous_.empty();
+  if (ambiguous_ready && grace_until_ && t < *grace_until_) {
+    // Every ambiguous attempt was already covered by a listing and only waits out its grace;
+    // list again when it has passed.
+    ambiguous_ready = false;
+  }
+  if (!ambiguous_ready && overdue < 2) {
+    return ambiguous_.empty() ? std::nullopt : grace_until_;
+  }
+  if (!has_calls_token) return platform_.next_token_at(RateBucket::calls);
+  listing_outstanding_ = true;
+  ++stats_.listings_sent;
+  const int offset = listing_offset_;
+  spdlog::debug("reconcile: GET /calls offset {} ({} ambiguous, {} overdue)", offset,
+                ambiguous_.size(), overdue);
+  platform_.list_calls(kListingPage, offset,
+                       guard([this, t, offset](PlatformResult<CallListing> r) {
+                         on_listing(std::move(r), t, offset);
+                       }));
+  return std::nullopt;
+}
+
+void Scheduler::Impl::on_listing(PlatformResult<CallListing> result, TimePoint requested_at,
+                                 int offset) {
+  listing_outstanding_ = false;
+  const TimePoint t = now();
+  if (!result) {
+    if (result.error().kind == PlatformError::Kind::rate_limited) {
+      spdlog::info("reconcile: GET /calls rate limited; retried when a token returns");
+    } else {
+      listing_failed_until_ = t + kPollRetry;
+      spdlog::warn("reconcile: GET /calls failed ({}); retried in {}", result.error().message,
+                   format_duration(kPollRetry));
+    }
+    request_dispatch();
+    return;
+  }
+  listing_failed_until_.reset();
+  const auto& calls = result->calls;
+
+  // Overdue started calls on the page: the listing tells which are over.
+  for (const auto& call : calls) {
+    auto it = by_call_id_.find(call.call_id);
+    if (it == by_call_id_.end()) continue;
+    OpenAttempt& a = open_.at(it->second);
+    if (a.poll != PollState::overdue) continue;
+    if (call.status && dialer::is_terminal(*call.status)) {
+      a.poll = PollState::session;  // over: fetch the session for the outcome's details
+    } else {
+      a.poll = PollState::none;
+      poll_queue_.erase(a.id);
+      add_deadline(t + options_.reconcile_after, a.id, false);
+    }
+  }
+
+  // Ambiguous attempts: a call to the same number by the same agent, created no earlier than
+  // the reservation (minus clock skew), that no other attempt holds, is the one.
+  for (const auto& call : calls) {
+    if (ambiguous_.empty()) break;
+    if (by_call_id_.count(call.call_id) != 0) continue;
+    OpenAttempt* best = nullptr;
+    for (std::int64_t id : ambiguous_) {
+      OpenAttempt& a = open_.at(id);
+      if (a.contact.phone != call.to_number || a.agent_id != call.agent_id) continue;
+      if (call.created_at < a.reserved_at - options_.clock_skew) continue;
+      if (best == nullptr || a.reserved_at > best->reserved_at) best = &a;
+    }
+    if (best == nullptr) continue;
+    auto tied = attempts_.find_by_call_id(call.call_id);
+    if (!tied) {
+      spdlog::error("reconcile: {}", tied.error().what());
+      continue;
+    }
+    if (*tied) continue;  // a closed attempt of ours already holds this call
+    settle_found(*best, call);
+  }
+
+  // Proven absent: the listing covers everything since the reservation (minus skew).
+  const bool ended = static_cast<int>(calls.size()) < kListingPage ||
+                     offset + static_cast<int>(calls.size()) >= result->total;
+  std::optional<TimePoint> oldest;
+  for (const auto& call : calls) {
+    if (!oldest || call.created_at < *oldest) oldest = call.created_at;
+  }
+  bool need_more = false;
+  grace_until_.reset();
+  std::vector<std::int64_t> absent;
+  for (std::int64_t id : ambiguous_) {
+    const OpenAttempt& a = open_.at(id);
+    const bool covered = ended || (oldest && *oldest < a.reserved_at - options_.clock_skew);
+    if (!covered) {
+      need_more = true;
+      continue;
+    }
+    const TimePoint proof_from = a.ambiguous_since + options_.absent_grace;
+    if (requested_at >= proof_from) {
+      absent.push_back(id);
+    } else if (!grace_until_ || proof_from < *grace_until_) {
+      grace_until_ = proof_from;
+    }
+  }
+  for (std::int64_t id : absent) settle_void(open_.at(id));
+  if (need_more) grace_until_.reset();  // keep paging now
+  listing_offset_ = need_more ? offset + static_cast<int>(calls.size()) : 0;
+
+  // Overdue calls the page did not show (older ones) get their own session poll.
+  for (std::int64_t id : poll_queue_) {
+    auto& a = open_.at(id);
+    if (a.poll == PollState::overdue) a.poll = PollState::session;
+  }
+  request_dispatch();
+}
+
+void Scheduler::Impl::settle_found(OpenAttempt& a, const ListedCall& call) {
+  const TimePoint t = now();
+  {
+    auto tx = store::Transaction::begin(db_);
+    if (!tx) {
+      spdlog::error("reconcile: {}", tx.error().what());
+      return;
+    }
+    auto m = attempts_.mark_started(a.id, call.call_id, call.session_id, call.created_at);
+    if (!m || !*m) {
+      spdlog::error("reconcile: attempt {}: {}", a.id,
+                    m ? std::string("not ambiguous in the store") : m.error().what());
+      return;
+    }
+    attempt_event(a.id, AttemptState::ambiguous, AttemptEvent::reconciled_found);
+    const store::ContactUpdate u{ContactState::in_call, a.contact.reason, a.contact.attempts + 1,
+                                 a.contact.next_attempt_at, a.contact.last_outcome};
+    if (auto w = contacts_.transition(a.contact.id, ContactState::dialing, u, t); !w) {
+      spdlog::error("reconcile: contact {}: {}", a.contact.id, w.error().what());
+      return;
+    }
+    contact_event(a.contact.id, ContactState::dialing, ContactEvent::reconciled_found);
+    if (auto r = tx->commit(); !r) {
+      spdlog::error("reconcile: {}", r.error().what());
+      return;
+    }
+  }
+  ambiguous_.erase(a.id);
+  ++stats_.reconciled_found;
+  if (metrics_) metrics_->found->Increment();
+  a.contact.attempts += 1;
+  a.contact.state = ContactState::in_call;
+  a.call_id = call.call_id;
+  a.session_id = call.session_id;
+  track_started(a, call.created_at);
+  spdlog::info("attempt {}: ambiguous start found as call {}", a.id, call.call_id);
+  if (call.status && dialer::is_terminal(*call.status)) {
+    a.poll = PollState::session;
+    poll_queue_.insert(a.id);
+  }
+}
+
+void Scheduler::Impl::settle_void(OpenAttempt& a) {
+  const TimePoint t = now();
+  {
+    auto tx = store::Transaction::begin(db_);
+    if (!tx) {
+      spdlog::error("reconcile: {}", tx.error().what());
+      return;
+    }
+    auto m = attempts_.mark_void(a.id, t);
+    if (!m || !*m) {
+      spdlog::error("reconcile: attempt {}: {}", a.id,
+                    m ? std::string("not ambiguous in the store") : m.error().what());
+      return;
+    }
+    attempt_event(a.id, AttemptState::ambiguous, AttemptEvent::reconciled_absent);
+    const store::ContactUpdate u{ContactState::queued, a.contact.reason, a.contact.attempts,
+                                 a.contact.next_attempt_at, a.contact.last_outcome};
+    if (auto w = contacts_.transition(a.contact.id, ContactState::dialing, u, t); !w) {
+      spdlog::error("reconcile: contact {}: {}", a.contact.id, w.error().what());
+      return;
+    }
+    contact_event(a.contact.id, ContactState::dialing, ContactEvent::reconciled_void);
+    if (auto r = tx->commit(); !r) {
+      spdlog::error("reconcile: {}", r.error().what());
+      return;
+    }
+  }
+  ++stats_.reconciled_void;
+  if (metrics_) metrics_->voided->Increment();
+  spdlog::info("attempt {}: ambiguous start proven absent; contact {} queued again, not counted",
+               a.id, a.contact.id);
+  const std::int64_t campaign_id = a.campaign_id;
+  release(a);
+  if (CampaignRt* c = campaign_by_id(campaign_id)) maybe_drained(*c);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Missing webhooks: GET /sessions/{id}
+
+std::optional<TimePoint> Scheduler::Impl::maybe_poll_sessions() {
+  if (stopping_) return std::nullopt;
+  std::optional<TimePoint> wake;
+  for (std::int64_t id : poll_queue_) {
+    if (sessions_outstanding_ >= std::max(1, options_.max_session_polls)) break;
+    OpenAttempt& a = open_.at(id);
+    if (a.poll != PollState::session) continue;
+    if (platform_.tokens(RateBucket::general) <= 0) {
+      wake = platform_.next_token_at(RateBucket::general);
+      break;
+    }
+    a.poll = PollState::outstanding;
+    ++sessions_outstanding_;
+    ++stats_.sessions_polled;
+    platform_.get_session(a.session_id, guard([this, id](PlatformResult<SessionOutcome> r) {
+                            on_session_poll(id, std::move(r));
+                          }));
+  }
+  return wake;
+}
+
+void Scheduler::Impl::on_session_poll(std::int64_t attempt_id,
+                                      PlatformResult<SessionOutcome> result) {
+  --sessions_outstanding_;
+  auto it = open_.find(attempt_id);
+  if (it == open_.end()) {  // settled meanwhile (webhook)
+    request_dispatch();
+    return;
+  }
+  OpenAttempt& a = it->second;
+  const TimePoint t = now();
+  a.poll = PollState::none;
+  poll_queue_.erase(attempt_id);
+  if (!result) {
+    if (result.error().kind == PlatformError::Kind::rate_limited) {
+      a.poll = PollState::session;
+      poll_queue_.insert(attempt_id);
+    } else {
+      spdlog::info("attempt {}: GET /sessions/{}: {}; polled again in {}", attempt_id, a.session_id,
+                   result.error().message, format_duration(kPollRetry));
+      add_deadline(t + kPollRetry, attempt_id, false);
+    }
+    request_dispatch();
+    return;
+  }
+  SessionOutcome o = std::move(*result);
+  if (o.session_id.empty()) o.session_id = a.session_id;
+  if (o.call_id.empty()) o.call_id = a.call_id;
+  if (!apply_outcome(0, o, OutcomeSource::poll)) {
+    // Still running: look again after another reconcile_after.
+    add_deadline(t + options_.reconcile_after, attempt_id, false);
+  }
+  request_dispatch();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Concurrency and config polls
+
+void Scheduler::Impl::arm_poll_timers() {
+  if (stopping_) return;
+  if (concurrency_timer_ != 0) ex_.cancel(concurrency_timer_);
+  concurrency_timer_ = ex_.schedule_at(now() + options_.concurrency_poll_interval, guard([this] {
+                                         concurrency_timer_ = 0;
+                                         poll_concurrency();
+                                       }));
+  if (config_timer_ != 0) ex_.cancel(config_timer_);
+  config_timer_ = ex_.schedule_at(now() + options_.credit_poll_interval, guard([this] {
+                                    config_timer_ = 0;
+                                    poll_config();
+                                  }));
+}
+
+void Scheduler::Impl::poll_concurrency() {
+  if (stopping_ || concurrency_poll_outstanding_) return;
+  if (concurrency_timer_ != 0) {
+    ex_.cancel(concurrency_timer_);
+    concurrency_timer_ = 0;
+  }
+  if (platform_.tokens(RateBucket::calls) <= 0) {
+    // Starts have first claim on the /calls/* bucket: poll when a token returns.
+    concurrency_timer_ = ex_.schedule_at(platform_.next_token_at(RateBucket::calls), guard([this] {
+                                           concurrency_timer_ = 0;
+                                           poll_concurrency();
+                                         }));
+    return;
+  }
+  concurrency_poll_outstanding_ = true;
+  platform_.get_concurrency(
+      guard([this](PlatformResult<ConcurrencyReading> r) { on_concurrency(std::move(r)); }));
+}
+
+void Scheduler::Impl::on_concurrency(PlatformResult<ConcurrencyReading> result) {
+  concurrency_poll_outstanding_ = false;
+  if (result) {
+    const bool changed = !concurrency_ || concurrency_->limit != result->limit;
+    concurrency_ = ConcurrencySnapshot{result->limit, result->active};
+    // Every open attempt counts as ours on the server, including starts still unanswered
+    // (the server has usually created them) and ambiguous ones: overcounting ours can at worst
+    // cost one 429 and an early poll, while undercounting would read our own calls as foreign
+    // and leave slots idle until the next poll.
+    ours_at_concurrency_poll_ = in_flight_;
+    limit_source_ = result->limit_source.empty() ? "api" : result->limit_source;
+    foreign_floor_.reset();
+    const auto acc = slot_account();
+    if (changed) {
+      spdlog::info("concurrency: limit {} (source {}), {} active, {} of them not ours",
+                   result->limit, limit_source_, result->active, acc.foreign);
+    } else {
+      spdlog::debug("concurrency: limit {}, {} active, {} foreign", result->limit, result->active,
+                    acc.foreign);
+    }
+  } else {
+    spdlog::warn("GET /calls/concurrency: {}", result.error().message);
+    // Without a fresh figure, a 429 hold would last forever: fall back to the last poll.
+    foreign_floor_.reset();
+  }
+  if (!stopping_) {
+    if (concurrency_timer_ != 0) ex_.cancel(concurrency_timer_);
+    concurrency_timer_ = ex_.schedule_at(now() + options_.concurrency_poll_interval, guard([this] {
+                                           concurrency_timer_ = 0;
+                                           poll_concurrency();
+                                         }));
+  }
+  request_dispatch();
+}
+
+void Scheduler::Impl::poll_config() {
+  if (stopping_ || config_poll_outstanding_) return;
+  if (config_timer_ != 0) {
+    ex_.cancel(config_timer_);
+    config_timer_ = 0;
+  }
+  config_poll_outstanding_ = true;
+  platform_.get_config(guard([this](PlatformResult<AccountInfo> r) { on_config(std::move(r)); }));
+}
+
+void Scheduler::Impl::on_config(PlatformResult<AccountInfo> result) {
+  config_poll_outstanding_ = false;
+  const TimePoint t = now();
+  if (result) {
+    providers_.set_account(result->providers);
+    balance_polled_at_ = t;
+    if (!result->credit_balance) {
+      if (!balance_key_missing_logged_) {
+        spdlog::warn(
+            "GET /config has no credit balance at the configured pointer; credits are "
+            "noticed by 403 answers only");
+        balance_key_missing_logged_ = true;
+      }
+    } else {
+      balance_ = result->credit_balance;
+      if (auto r = kv_.set("credit_balance", std::to_string(*balance_)); !r) {
+        spdlog::warn("kv: {}", r.error().what());
+      }
+      const CreditThresholds th{options_.min_credit_balance, options_.resume_credit_balance};
+      if (balance_too_low(balance_, th)) {
+        bool any_running = false;
+        for (const auto& [id, c] : campaigns_) {
+          any_running = any_running || c.row.state == CampaignState::running;
+        }
+        if (credit_state_ == CreditState::ok || any_running) {
+          credits_low_all("balance " + std::to_string(*balance_) + " below the minimum " +
+                          std::to_string(options_.min_credit_balance));
+        }
+      } else if (credit_state_ == CreditState::exhausted && *balance_ >= th.resume_balance) {
+        credits_restored();
+      }
+    }
+  } else {
+    spdlog::warn("GET /config: {}", result.error().message);
+  }
+  if (!stopping_) {
+    if (config_timer_ != 0) ex_.cancel(config_timer_);
+    config_timer_ = ex_.schedule_at(t + options_.credit_poll_interval, guard([this] {
+                                      config_timer_ = 0;
+                                      poll_config();
+                                    }));
+  }
+  update_gauges();
+  request_dispatch();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Crash recovery
+
+Result<void> Scheduler::Impl::recover() {
+  if (recovered_) return Error{errc::conflict, "recover() already ran"};
+  if (auto v = verify_tables(); !v) return v.error();
+  const TimePoint t = now();
+
+  auto rows = campaigns_repo_.list();
+  if (!rows) return rows.error();
+  for (auto& row : *rows) add_campaign(std::move(row));
+
+  if (auto kv = kv_.get("credit_balance"); kv && *kv) {
+    try {
+      balance_ = std::stod(**kv);
+    } catch (const std::exception&) {
+      spdlog::warn("kv credit_balance \"{}\" is not a number; ignored", **kv);
+    }
+  }
+
+  auto open = attempts_.open_attempts();
+  if (!open) return open.error();
+  int reserved = 0;
+  int ambiguous = 0;
+  int started = 0;
+  for (auto& row : *open) {
+    CampaignRt* c = campaign_by_id(row.campaign_id);
+    auto contact = contacts_.get(row.contact_id);
+    if (!contact) return contact.error();
+    if (c == nullptr || !*contact) {
+      spdlog::error("attempt {}: campaign or contact missing; ignored", row.id);
+      continue;
+    }
+    OpenAttempt a;
+    a.id = row.id;
+    a.campaign_id = row.campaign_id;
+    a.contact = std::move(**contact);
+    a.contact.variables_json.clear();
+    a.state = row.state;
+    a.provider = row.provider;
+    a.agent_id = row.agent_id;
+    a.call_id = row.call_id.value_or("");
+    a.session_id = row.session_id.value_or("");
+    a.reserved_at = row.reserved_at;
+    a.ambiguous_since = t;  // the grace before proving absence runs from now
+    const std::int64_t id = row.id;
+    auto [it, inserted] = open_.emplace(id, std::move(a));
+    OpenAttempt& oa = it->second;
+    ++c->in_flight;
+    ++in_flight_;
+    switch (row.state) {
+      case AttemptState::reserved: {
+        ++reserved;
+        auto tx = store::Transaction::begin(db_);
+        if (!tx) return tx.error();
+        if (auto m = attempts_.mark_ambiguous(id, "restart",
+                                              "the daemon restarted before the start was settled");
+            !m) {
+          return m.error();
+        }
+        attempt_event(id, AttemptState::reserved, AttemptEvent::restart);
+        if (auto r = tx->commit(); !r) return r.error();
+        oa.state = AttemptState::ambiguous;
+        ambiguous_.insert(id);
+        break;
+      }
+      case AttemptState::ambiguous:
+        ++ambiguous;
+        ambiguous_.insert(id);
+        break;
+      case AttemptState::started:
+        ++started;
+        track_started(oa, row.started_at.value_or(row.reserved_at));
+        break;
+      default:
+        break;
+    }
+  }
+  stats_.max_in_flight = std::max(stats_.max_in_flight, in_flight_);
+
+  auto orphans = store::orphan_claimed_contacts(db_);
+  if (!orphans) return orphans.error();
+  for (const auto& o : *orphans) {
+    auto row = contacts_.get(o.id);
+    if (!row) return row.error();
+    if (!*row) continue;
+    const store::ContactUpdate u{ContactState::queued, (*row)->reason, (*row)->attempts,
+                                 (*row)->next_attempt_at, (*row)->last_outcome};
+    if (auto w = contacts_.transition(o.id, o.state, u, t); !w) return w.error();
+    audit(Scheduler::kActor, "repair", "contact:" + std::to_string(o.id),
+          R"({"from":")" + std::string(to_string(o.state)) + R"(","to":"queued"})");
+    spdlog::warn("contact {}: {} without an open attempt; repaired to queued", o.id,
+                 to_string(o.state));
+  }
+
+  recovered_ = true;
+  drain_inbox();
+  spdlog::info(
+      "scheduler recovered: {} campaigns, {} open attempts ({} reserved → ambiguous, {} "
+      "ambiguous, {} started), {} contacts repaired",
+      campaigns_.size(), open_.size(), reserved, ambiguous, started, orphans->size());
+  poll_concurrency();
+  poll_config();
+  arm_deadline_timer();
+  update_gauges();
+  request_dispatch();
+  return {};
+}
+
+// ---------------------------------------------------------------------------------------------
+// Graceful shutdown
+
+void Scheduler::Impl::shutdown(TimePoint deadline, std::function<void()> done) {
+  if (done) shutdown_done_.push_back(std::move(done));
+  if (stopped_) {
+    finish_shutdown();
+    return;
+  }
+  if (!stopping_) {
+    stopping_ = true;
+    spdlog::info("scheduler: shutting down; {} start requests outstanding",
+                 outstanding_starts_.size());
+    for (TimerId* timer : {&wake_timer_, &deadline_timer_, &concurrency_timer_, &config_timer_}) {
+      if (*timer != 0) ex_.cancel(*timer);
+      *timer = 0;
+    }
+    shutdown_timer_ = ex_.schedule_at(deadline, guard([this] {
+                                        shutdown_timer_ = 0;
+                                        finish_shutdown();
+                                      }));
+  }
+  check_shutdown_done();
+}
+
+void Scheduler::Impl::check_shutdown_done() {
+  if (stopping_ && !stopped_ && outstanding_starts_.empty()) finish_shutdown();
+}
+
+void Scheduler::Impl::finish_shutdown() {
+  if (!stopped_) {
+    stopped_ = true;
+    if (shutdown_timer_ != 0) ex_.cancel(shutdown_timer_);
+    shutdown_timer_ = 0;
+    if (!outstanding_starts_.empty()) {
+      spdlog::warn(
+          "scheduler: {} start requests unanswered at the deadline; their attempts stay "
+          "reserved and are reconciled after restart",
+          outstanding_starts_.size());
+    } else {
+      spdlog::info("scheduler: stopped; every start request settled");
+    }
+    // Platform answers arriving from now on are dropped.
+    *alive_ = false;
+  }
+  auto callbacks = std::move(shutdown_done_);
+  shutdown_done_.clear();
+  for (auto& cb : callbacks) ex_.post(std::move(cb));
+}
+
+}  // namespace dialer::scheduler

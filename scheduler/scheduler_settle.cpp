@@ -1,0 +1,571 @@
+// Settling: the answer to each POST /calls/start, outcomes from webhooks and polls (retry
+// policy, credits, DNC on blocked), lost calls, and the webhook inbox.
+
+#include "scheduler/scheduler_impl.hpp"
+#include "store/scheduler_queries.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace dialer::scheduler {
+namespace {
+
+/// Failed-start messages kept per campaign for the circuit breaker's log line.
+constexpr std::size_t kLastErrors = 3;
+
+std::string describe(const StartResult& r) {
+  std::string s{to_string(r.kind)};
+  if (r.reason != StartReason::none) {
+    s += '/';
+    s += to_string(r.reason);
+  }
+  if (!r.message.empty()) {
+    s += ": ";
+    s += r.message;
+  }
+  return s;
+}
+
+}  // namespace
+
+void Scheduler::Impl::track_started(OpenAttempt& a, TimePoint started_at) {
+  a.state = AttemptState::started;
+  a.started_at = started_at;
+  ++started_count_;
+  if (!a.call_id.empty()) by_call_id_[a.call_id] = a.id;
+  if (!a.session_id.empty()) by_session_id_[a.session_id] = a.id;
+  add_deadline(started_at + options_.reconcile_after, a.id, false);
+  add_deadline(started_at + options_.stale_call_timeout, a.id, true);
+}
+
+void Scheduler::Impl::release(OpenAttempt& a) {
+  remove_deadlines(a.id);
+  ambiguous_.erase(a.id);
+  poll_queue_.erase(a.id);
+  if (!a.call_id.empty()) by_call_id_.erase(a.call_id);
+  if (!a.session_id.empty()) by_session_id_.erase(a.session_id);
+  if (a.state == AttemptState::started) --started_count_;
+  if (CampaignRt* c = campaign_by_id(a.campaign_id)) --c->in_flight;
+  --in_flight_;
+  open_.erase(a.id);  // `a` is gone from here on
+}
+
+void Scheduler::Impl::note_failure(CampaignRt& c, std::string message) {
+  ++c.failure_streak;
+  c.last_errors.push_back(std::move(message));
+  while (c.last_errors.size() > kLastErrors) c.last_errors.pop_front();
+  if (c.row.state != CampaignState::running ||
+      c.failure_streak < std::max(1, options_.error_burst_threshold)) {
+    return;
+  }
+  std::string note = std::to_string(c.failure_streak) + " consecutive failed starts; last: ";
+  for (std::size_t i = 0; i < c.last_errors.size(); ++i) {
+    if (i > 0) note += " | ";
+    note += c.last_errors[i];
+  }
+  spdlog::error("campaign {}: circuit breaker: {}", c.name(), note);
+  if (auto r = campaign_event(c, CampaignEvent::error_burst, PauseReason::errors, Scheduler::kActor,
+                              note);
+      !r) {
+    spdlog::error("campaign {}: {}", c.name(), r.error().what());
+  }
+}
+
+void Scheduler::Impl::on_start_result(std::int64_t attempt_id, StartResult r) {
+  outstanding_starts_.erase(attempt_id);
+  if (metrics_) metrics_->starts[static_cast<std::size_t>(r.kind)]->Increment();
+  auto it = open_.find(attempt_id);
+  if (it == open_.end()) {
+    // Already settled by an outcome that matched it while the start was outstanding.
+    spdlog::debug("attempt {}: start answer after the attempt closed: {}", attempt_id, describe(r));
+  } else {
+    OpenAttempt& a = it->second;
+    a.start_outstanding = false;
+    CampaignRt& c = campaigns_.at(a.campaign_id);
+    const TimePoint t = now();
+    const std::int64_t contact_id = a.contact.id;
+    switch (r.kind) {
+      case StartKind::started: {
+        ++stats_.started;
+        auto tx = store::Transaction::begin(db_);
+        bool ok = static_cast<bool>(tx);
+        if (ok) {
+          auto m = attempts_.mark_started(attempt_id, r.call_id, r.session_id, t);
+          if (!m) {
+            spdlog::error("attempt {}: store started: {}", attempt_id, m.error().what());
+            ok = false;
+          } else {
+            attempt_event(attempt_id, AttemptState::reserved, AttemptEvent::accepted);
+            const store::ContactUpdate u{ContactState::in_call, a.contact.reason,
+                                         a.contact.attempts + 1, a.contact.next_attempt_at,
+                                         a.contact.last_outcome};
+            auto w = contacts_.transition(contact_id, ContactState::dialing, u, t);
+            if (!w) spdlog::error("contact {}: {}", contact_id, w.error().what());
+            contact_event(contact_id, ContactState::dialing, ContactEvent::start_accepted);
+            if (auto cm = tx->commit(); !cm) {
+              spdlog::error("attempt {}: {}", attempt_id, cm.error().what());
+              ok = false;
+            }
+          }
+        }
+        if (!ok) {
+          // The call exists but the store did not take it: keep tracking it in memory; a
+          // restart finds the attempt reserved, treats it as ambiguous and reconciles it.
+          spdlog::error("attempt {}: call {} started but not stored", attempt_id, r.call_id);
+        }
+        a.contact.attempts += 1;
+        a.contact.state = ContactState::in_call;
+        a.call_id = r.call_id;
+        a.session_id = r.session_id;
+        track_started(a, t);
+        c.failure_streak = 0;
+        c.last_errors.clear();
+        // A webhook may have beaten this answer.
+        for (std::size_t i = 0; i < parked_.size(); ++i) {
+          const auto& [inbox_id, o] = parked_[i];
+          if ((!o.call_id.empty() && o.call_id == r.call_id) ||
+              (!o.session_id.empty() && o.session_id == r.session_id)) {
+            auto entry = std::move(parked_[i]);
+            parked_.erase(parked_.begin() + static_cast<std::ptrdiff_t>(i));
+            apply_outcome(entry.first, entry.second, OutcomeSource::webhook);
+            break;
+          }
+        }
+        break;
+      }
+      case StartKind::rejected:
+      case StartKind::not_sent: {
+        const bool number = r.kind == StartKind::rejected && r.reason == StartReason::bad_number;
+        if (r.kind == StartKind::rejected) {
+          ++stats_.rejected;
+        } else {
+          ++stats_.not_sent;
+        }
+        const std::string code = r.kind == StartKind::not_sent ? std::string("network")
+                                                               : std::string(to_string(r.reason));
+        const Provider provider = a.provider;
+        {
+          auto tx = store::Transaction::begin(db_);
+          if (tx) {
+            (void)attempts_.mark_rejected(attempt_id, code, r.message, number, t);
+            attempt_event(attempt_id, AttemptState::reserved, AttemptEvent::refused);
+            store::ContactUpdate u{ContactState::queued, a.contact.reason, a.contact.attempts,
+                                   a.contact.next_attempt_at, a.contact.last_outcome};
+            ContactEvent ev = ContactEvent::start_refused;
+            if (number) {
+              u.state = ContactState::skipped;
+              u.reason = "invalid_number";
+              u.attempts += 1;
+              ev = ContactEvent::start_refused_number;
+            }
+            auto w = contacts_.transition(contact_id, ContactState::dialing, u, t);
+            if (!w) spdlog::error("contact {}: {}", contact_id, w.error().what());
+            contact_event(contact_id, ContactState::dialing, ev);
+            if (auto cm = tx->commit(); !cm) {
+              spdlog::error("attempt {}: {}", attempt_id, cm.error().what());
+            }
+          } else {
+            spdlog::error("attempt {}: {}", attempt_id, tx.error().what());
+          }
+        }
+        release(a);
+        spdlog::info("campaign {}: attempt {} {}", c.name(), attempt_id, describe(r));
+        if (r.kind == StartKind::not_sent) {
+          note_failure(c, "start not sent: " + r.message);
+          break;
+        }
+        switch (r.reason) {
+          case StartReason::concurrency:
+            // The server is full whatever our last poll said: hold until a fresh poll answers.
+            foreign_floor_ = std::max(0, slot_account().limit - in_flight_);
+            poll_concurrency();
+            break;
+          case StartReason::credits:
+            credits_low_all("POST /calls/start refused: " + r.message);
+            break;
+          case StartReason::provider:
+            providers_.cool_down(provider, t);
+            spdlog::warn("provider {} refused ({}); skipped for {}", to_string(provider), r.message,
+                         format_duration(options_.provider_cooldown));
+            break;
+          case StartReason::auth:
+          case StartReason::account:
+            account_block_ =
+                r.reason == StartReason::auth ? AccountBlock::auth : AccountBlock::account;
+            account_message_ = r.message;
+            spdlog::critical("dispatch stopped for the whole account: {} ({})",
+                             r.reason == StartReason::auth ? "the API key was refused"
+                                                           : "the account was refused",
+                             r.message);
+            break;
+          case StartReason::rate:
+            break;  // the platform froze the bucket; the token timer resumes dispatch
+          case StartReason::bad_number:
+            maybe_drained(c);
+            break;
+          case StartReason::none:
+          case StartReason::not_found:
+          case StartReason::validation:
+          case StartReason::server:
+          case StartReason::network:
+            note_failure(c, describe(r));
+            break;
+        }
+        break;
+      }
+      case StartKind::ambiguous: {
+        ++stats_.ambiguous;
+        auto tx = store::Transaction::begin(db_);
+        if (tx) {
+          (void)attempts_.mark_ambiguous(attempt_id, to_string(r.reason), r.message);
+          attempt_event(attempt_id, AttemptState::reserved, AttemptEvent::ambiguous);
+          contact_event(contact_id, ContactState::dialing, ContactEvent::ambiguous_start);
+          if (auto cm = tx->commit(); !cm) {
+            spdlog::error("attempt {}: {}", attempt_id, cm.error().what());
+          }
+        }
+        a.state = AttemptState::ambiguous;
+        a.ambiguous_since = t;
+        ambiguous_.insert(attempt_id);
+        spdlog::warn(
+            "campaign {}: attempt {} ambiguous ({}); contact {} stays claimed until "
+            "reconciled",
+            c.name(), attempt_id, describe(r), contact_id);
+        note_failure(c, describe(r));
+        break;
+      }
+    }
+  }
+  if (outstanding_starts_.empty()) flush_parked();
+  check_shutdown_done();
+  request_dispatch();
+}
+
+Result<void> Scheduler::Impl::close_contact(CampaignRt& c, OpenAttempt& a, Outcome outcome,
+                                            TimePoint t) {
+  auto counts = attempts_.count_by_outcome(a.contact.id);
+  if (!counts) return counts.error();
+  const auto window = window_for(c, a.contact.zones);
+  const auto d = decide_retry(outcome, *counts, a.contact.attempts, RetrySettings::of(c.spec()),
+                              window.get(), rng_, t);
+  store::ContactUpdate u{ContactState::queued, "", a.contact.attempts, a.contact.next_attempt_at,
+                         outcome};
+  ContactEvent ev = ContactEvent::outcome_retry;
+  switch (d.action) {
+    case RetryAction::done:
+      u.state = ContactState::done;
+      ev = ContactEvent::outcome_completed;
+      break;
+    case RetryAction::skipped:
+      u.state = ContactState::skipped;
+      u.reason = std::string(d.reason);
+      ev = ContactEvent::outcome_blocked;
+      break;
+    case RetryAction::exhausted:
+      u.state = ContactState::exhausted;
+      u.reason = std::string(d.reason);
+      ev = ContactEvent::outcome_exhausted;
+      break;
+    case RetryAction::retry:
+      u.next_attempt_at = d.next_attempt_at;
+      break;
+  }
+  auto w = contacts_.transition(a.contact.id, ContactState::in_call, u, t);
+  if (!w) return w.error();
+  if (!*w) {
+    spdlog::warn("contact {}: not in_call when its outcome arrived; left as it is", a.contact.id);
+    return {};
+  }
+  contact_event(a.contact.id, ContactState::in_call, ev);
+  if (d.action == RetryAction::retry && dialer::is_terminal(c.row.state)) {
+    // The campaign was stopped while this call was in flight: no retry.
+    u.state = ContactState::skipped;
+    u.reason = "stopped";
+    if (auto s = contacts_.transition(a.contact.id, ContactState::queued, u, t); !s) {
+      return s.error();
+    }
+    contact_event(a.contact.id, ContactState::queued, ContactEvent::campaign_stopped);
+  }
+  if (d.add_to_dnc) {
+    const std::array<std::string, 1> phones{a.contact.phone};
+    if (auto r = dnc_.add(phones, "blocked", "blocked", t); !r) return r.error();
+    auto skipped = contacts_.skip_queued_by_phone(a.contact.phone, "dnc", t);
+    if (!skipped) return skipped.error();
+    spdlog::info("contact {}: blocked; number added to the DNC list ({} queued contacts skipped)",
+                 a.contact.id, *skipped);
+  }
+  spdlog::debug("contact {}: outcome {} → {}{}", a.contact.id, to_string(outcome),
+                to_string(u.state),
+                d.action == RetryAction::retry ? " at " + format_iso8601(u.next_attempt_at) : "");
+  return {};
+}
+
+void Scheduler::Impl::mark_inbox_applied(std::int64_t inbox_id) {
+  if (inbox_id <= 0) return;
+  if (auto r = inbox_.mark_applied(inbox_id, now()); !r) {
+    spdlog::error("inbox {}: {}", inbox_id, r.error().what());
+  }
+}
+
+void Scheduler::Impl::flush_parked() {
+  if (parked_.empty()) return;
+  auto parked = std::move(parked_);
+  parked_.clear();
+  for (auto& [inbox_id, o] : parked) apply_outcome(inbox_id, o, OutcomeSource::webhook);
+}
+
+void Scheduler::Impl::apply_late_outcome(const store::AttemptRow& row, std::int64_t inbox_id,
+                                         const SessionOutcome& o, OutcomeSource source) {
+  // `lost` is terminal: the contact already went through the retry policy. The spend is real.
+  const double credits = o.credits_used.value_or(0);
+  CampaignRt* c = campaign_by_id(row.campaign_id);
+  auto tx = store::Transaction::begin(db_);
+  if (!tx) {
+    spdlog::error("late outcome: {}", tx.error().what());
+    return;
+  }
+  if (credits > 0 && c != nullptr) {
+    if (auto r = campaigns_repo_.add_credits_used(c->id(), credits); !r) {
+      spdlog::error("late outcome: {}", r.error().what());
+      return;
+    }
+  }
+  mark_inbox_applied(inbox_id);
+  if (source == OutcomeSource::poll) {
+    (void)store::record_polled_session(db_, o.session_id, o.call_id, o.raw_json, now());
+  }
+  if (auto r = tx->commit(); !r) {
+    spdlog::error("late outcome: {}", r.error().what());
+    return;
+  }
+  spdlog::info("attempt {}: outcome arrived after it was closed as lost ({} credits)", row.id,
+               credits);
+  if (c != nullptr) {
+    c->row.credits_used += credits;
+    maybe_budget(*c);
+  }
+}
+
+bool Scheduler::Impl::apply_outcome(std::int64_t inbox_id, const SessionOutcome& o,
+                                    OutcomeSource source) {
+  OpenAttempt* a = nullptr;
+  if (!o.call_id.empty()) {
+    if (auto it = by_call_id_.find(o.call_id); it != by_call_id_.end()) a = &open_.at(it->second);
+  }
+  if (a == nullptr && !o.session_id.empty()) {
+    if (auto it = by_session_id_.find(o.session_id); it != by_session_id_.end()) {
+      a = &open_.at(it->second);
+    }
+  }
+  if (a == nullptr) {
+    std::optional<store::AttemptRow> row;
+    if (!o.call_id.empty()) {
+      if (auto r = attempts_.find_by_call_id(o.call_id); r) row = std::move(*r);
+    }
+    if (!row && !o.session_id.empty()) {
+      if (auto r = attempts_.find_by_session_id(o.session_id); r) row = std::move(*r);
+    }
+    if (row) {
+      if (row->state == AttemptState::lost) {
+        apply_late_outcome(*row, inbox_id, o, source);
+      } else {
+        spdlog::debug("session {}: attempt {} already {}; duplicate ignored", o.session_id, row->id,
+                      to_string(row->state));
+        mark_inbox_applied(inbox_id);
+      }
+      return true;
+    }
+  }
+  if (a == nullptr && !o.call_id.empty() && !o.to_number.empty()) {
+    // An ambiguous start whose call shows up in an outcome: it existed. Only an unequivocal
+    // match counts (one ambiguous attempt for that number and agent).
+    OpenAttempt* match = nullptr;
+    int matches = 0;
+    for (std::int64_t id : ambiguous_) {
+      OpenAttempt& cand = open_.at(id);
+      if (cand.contact.phone == o.to_number &&
+          (o.agent_id.empty() || cand.agent_id == o.agent_id)) {
+        match = &cand;
+        ++matches;
+      }
+    }
+    if (matches == 1) a = match;
+  }
+  if (a == nullptr) {
+    if (source == OutcomeSource::webhook && !outstanding_starts_.empty() &&
+        parked_.size() < kMaxParked) {
+      parked_.emplace_back(inbox_id, o);
+      return true;
+    }
+    spdlog::warn("session {} (call {}): no attempt of ours; ignored", o.session_id,
+                 o.call_id.empty() ? "-" : o.call_id);
+    mark_inbox_applied(inbox_id);
+    return true;
+  }
+
+  auto outcome = o.outcome();
+  if (!outcome) {
+    if (source == OutcomeSource::poll) return false;  // still running
+    spdlog::warn("session {}: completed without a final call status; counted as failed",
+                 o.session_id);
+    outcome = Outcome::failed;
+  }
+  CampaignRt& c = campaigns_.at(a->campaign_id);
+  const TimePoint t = now();
+  const double credits = o.credits_used.value_or(0);
+  const AttemptState was = a->state;
+  {
+    auto tx = store::Transaction::begin(db_);
+    if (!tx) {
+      spdlog::error("outcome of attempt {}: {}", a->id, tx.error().what());
+      return true;
+    }
+    auto fail = [&](const Error& e) {
+      spdlog::error("outcome of attempt {}: {}", a->id, e.what());
+      return true;
+    };
+    if (was == AttemptState::ambiguous || was == AttemptState::reserved) {
+      auto m = attempts_.mark_started(a->id, o.call_id, o.session_id, a->reserved_at);
+      if (!m) return fail(m.error());
+      attempt_event(
+          a->id, was,
+          was == AttemptState::ambiguous ? AttemptEvent::reconciled_found : AttemptEvent::accepted);
+      const store::ContactUpdate u{ContactState::in_call, a->contact.reason,
+                                   a->contact.attempts + 1, a->contact.next_attempt_at,
+                                   a->contact.last_outcome};
+      auto w = contacts_.transition(a->contact.id, ContactState::dialing, u, t);
+      if (!w) return fail(w.error());
+      contact_event(a->contact.id, ContactState::dialing,
+                    was == AttemptState::ambiguous ? ContactEvent::reconciled_found
+                                                   : ContactEvent::start_accepted);
+      a->contact.attempts += 1;
+      a->contact.state = ContactState::in_call;
+    }
+    store::FinishedCall fc;
+    fc.status = o.status.value_or(CallStatus::completed);
+    fc.disposition = o.disposition;
+    fc.outcome = *outcome;
+    fc.answered_by = o.answered_by;
+    fc.duration_seconds = o.duration_seconds;
+    fc.credits_used = o.credits_used;
+    fc.result_json = o.raw_json;
+    fc.ended_at = t;
+    auto fin = attempts_.finish(a->id, fc);
+    if (!fin) return fail(fin.error());
+    attempt_event(a->id, AttemptState::started, AttemptEvent::outcome);
+    if (auto r = close_contact(c, *a, *outcome, t); !r) return fail(r.error());
+    if (credits > 0) {
+      if (auto r = campaigns_repo_.add_credits_used(c.id(), credits); !r) return fail(r.error());
+    }
+    if (inbox_id > 0) {
+      if (auto r = inbox_.mark_applied(inbox_id, t); !r) return fail(r.error());
+    } else if (source == OutcomeSource::poll) {
+      auto r = store::record_polled_session(db_, o.session_id, o.call_id, o.raw_json, t);
+      if (!r) return fail(r.error());
+    }
+    if (auto r = tx->commit(); !r) return fail(r.error());
+  }
+  if (was == AttemptState::ambiguous) {
+    ++stats_.reconciled_found;
+    if (metrics_) metrics_->found->Increment();
+    spdlog::info("attempt {}: ambiguous start settled by its outcome (call {})", a->id, o.call_id);
+  }
+  ++stats_.outcomes_applied;
+  if (metrics_) metrics_->outcomes[static_cast<std::size_t>(*outcome)]->Increment();
+  spdlog::debug("campaign {}: attempt {} finished: {}", c.name(), a->id, to_string(*outcome));
+  c.row.credits_used += credits;
+  handoff_from_ = std::chrono::steady_clock::now();
+  release(*a);
+  maybe_budget(c);
+  maybe_drained(c);
+  check_shutdown_done();
+  request_dispatch();
+  return true;
+}
+
+void Scheduler::Impl::on_lost(std::int64_t attempt_id) {
+  auto it = open_.find(attempt_id);
+  if (it == open_.end() || it->second.state != AttemptState::started) return;
+  OpenAttempt& a = it->second;
+  CampaignRt& c = campaigns_.at(a.campaign_id);
+  const TimePoint t = now();
+  {
+    auto tx = store::Transaction::begin(db_);
+    if (!tx) {
+      spdlog::error("attempt {}: {}", attempt_id, tx.error().what());
+      return;
+    }
+    auto m = attempts_.mark_lost(attempt_id, t);
+    if (!m) {
+      spdlog::error("attempt {}: {}", attempt_id, m.error().what());
+      return;
+    }
+    attempt_event(attempt_id, AttemptState::started, AttemptEvent::timed_out);
+    if (auto r = close_contact(c, a, Outcome::lost, t); !r) {
+      spdlog::error("attempt {}: {}", attempt_id, r.error().what());
+      return;
+    }
+    if (auto r = tx->commit(); !r) {
+      spdlog::error("attempt {}: {}", attempt_id, r.error().what());
+      return;
+    }
+  }
+  ++stats_.lost;
+  if (metrics_) metrics_->outcomes[static_cast<std::size_t>(Outcome::lost)]->Increment();
+  spdlog::warn("campaign {}: attempt {} (call {}) has no outcome after {}: lost", c.name(),
+               attempt_id, a.call_id, format_duration(options_.stale_call_timeout));
+  release(a);
+  maybe_drained(c);
+  request_dispatch();
+}
+
+void Scheduler::Impl::on_session_completed(std::int64_t inbox_id, const SessionOutcome& outcome) {
+  if (stopped_) return;
+  if (!recovered_) return;  // recover() applies every unapplied inbox row in order
+  apply_outcome(inbox_id, outcome, OutcomeSource::webhook);
+}
+
+void Scheduler::Impl::inbox_updated() {
+  if (inbox_posted_ || stopped_ || !recovered_) return;
+  inbox_posted_ = true;
+  ex_.post(guard([this] {
+    inbox_posted_ = false;
+    drain_inbox();
+  }));
+}
+
+void Scheduler::Impl::drain_inbox() {
+  constexpr std::size_t kPage = 256;
+  std::int64_t last = 0;
+  for (;;) {
+    auto rows = inbox_.unapplied(kPage);
+    if (!rows) {
+      spdlog::error("inbox: {}", rows.error().what());
+      return;
+    }
+    bool progressed = false;
+    for (const auto& row : *rows) {
+      if (row.id <= last) continue;
+      last = row.id;
+      progressed = true;
+      const bool parked = std::any_of(parked_.begin(), parked_.end(),
+                                      [&](const auto& p) { return p.first == row.id; });
+      if (parked) continue;
+      if (!parse_session_) {
+        spdlog::error("inbox {}: no session parser configured", row.id);
+        return;
+      }
+      auto o = parse_session_(row.event.body);
+      if (!o) {
+        spdlog::error("inbox {}: {}; marked applied without effect", row.id, o.error().what());
+        mark_inbox_applied(row.id);
+        continue;
+      }
+      apply_outcome(row.id, *o, OutcomeSource::webhook);
+    }
+    if (!progressed || rows->size() < kPage) return;
+  }
+}
+
+}  // namespace dialer::scheduler

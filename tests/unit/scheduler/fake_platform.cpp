@@ -1,0 +1,312 @@
+#include "fake_platform.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <algorithm>
+#include <cstdio>
+
+namespace dialer::scheduler::testing {
+
+FakePlatform::FakePlatform(Executor& ex, int calls_per_minute, int general_per_minute,
+                           Millis window)
+    : ex_(ex), window_(window) {
+  bucket(RateBucket::calls).limit = calls_per_minute;
+  bucket(RateBucket::general).limit = general_per_minute;
+}
+
+void FakePlatform::prune(const Bucket& bk) const {
+  const TimePoint now = ex_.clock().now();
+  while (!bk.sends.empty() && bk.sends.front() <= now - window_) bk.sends.pop_front();
+}
+
+int FakePlatform::tokens(RateBucket b) const {
+  const auto& bk = bucket(b);
+  if (ex_.clock().now() < bk.frozen_until) return 0;
+  prune(bk);
+  return std::max(0, bk.limit - static_cast<int>(bk.sends.size()));
+}
+
+TimePoint FakePlatform::next_token_at(RateBucket b) const {
+  const auto& bk = bucket(b);
+  const TimePoint now = ex_.clock().now();
+  prune(bk);
+  TimePoint at = now;
+  if (static_cast<int>(bk.sends.size()) >= bk.limit) {
+    at = bk.sends[bk.sends.size() - static_cast<std::size_t>(bk.limit)] + window_;
+  }
+  return std::max(at, bk.frozen_until);
+}
+
+int FakePlatform::used_last_window(RateBucket b) const {
+  prune(bucket(b));
+  return static_cast<int>(bucket(b).sends.size());
+}
+
+int FakePlatform::limit(RateBucket b) const {
+  return bucket(b).limit;
+}
+
+bool FakePlatform::spend(RateBucket b) {
+  if (tokens(b) <= 0) {
+    ++rate_violations;
+    return false;
+  }
+  bucket(b).sends.push_back(ex_.clock().now());
+  return true;
+}
+
+void FakePlatform::freeze(RateBucket b) {
+  bucket(b).frozen_until = ex_.clock().now() + window_;
+}
+
+FakeCall* FakePlatform::find_call(std::string_view call_id) {
+  for (auto& c : calls) {
+    if (c.call_id == call_id) return &c;
+  }
+  return nullptr;
+}
+
+FakeCall* FakePlatform::call_to(std::string_view to_number) {
+  for (auto it = calls.rbegin(); it != calls.rend(); ++it) {
+    if (it->to_number == to_number) return &*it;
+  }
+  return nullptr;
+}
+
+int FakePlatform::active_ours() const {
+  return static_cast<int>(
+      std::count_if(calls.begin(), calls.end(), [](const FakeCall& c) { return c.active(); }));
+}
+
+SessionOutcome FakePlatform::outcome_of(const FakeCall& c) const {
+  if (c.outcome) return *c.outcome;
+  SessionOutcome o;
+  o.session_id = c.session_id;
+  o.call_id = c.call_id;
+  o.to_number = c.to_number;
+  o.agent_id = c.agent_id;
+  o.status = c.status;
+  o.raw_json = to_body(o);
+  return o;
+}
+
+void FakePlatform::finish(std::string_view call_id, const CallScript& how) {
+  FakeCall* c = find_call(call_id);
+  if (c == nullptr || !c->active()) return;
+  c->status = how.status;
+  SessionOutcome o;
+  o.session_id = c->session_id;
+  o.call_id = c->call_id;
+  o.to_number = c->to_number;
+  o.agent_id = c->agent_id;
+  o.status = how.status;
+  o.disposition = how.disposition;
+  o.answered_by =
+      how.status == CallStatus::completed ? AnsweredBy::human : AnsweredBy::not_answered;
+  o.duration_seconds = std::chrono::duration<double>(how.duration).count();
+  o.credits_used = how.credits;
+  o.raw_json = to_body(o);
+  c->outcome = o;
+  if (credit_balance) *credit_balance -= how.credits;
+  if (how.webhook && webhook) {
+    ex_.post([this, o] { webhook(o); });
+  }
+}
+
+void FakePlatform::schedule_end(const std::string& call_id) {
+  FakeCall* c = find_call(call_id);
+  std::optional<CallScript> script;
+  if (auto it = call_scripts.find(c->to_number); it != call_scripts.end() && !it->second.empty()) {
+    script = it->second.front();
+    it->second.pop_front();
+  } else {
+    script = default_call;
+  }
+  if (!script || script->never_ends) return;
+  later(script->duration, [this, call_id, how = *script] { finish(call_id, how); });
+}
+
+void FakePlatform::start_call(StartRequest request, StartCallback done) {
+  const TimePoint now = ex_.clock().now();
+  const bool had_token = spend(RateBucket::calls);
+  std::optional<StartScript> script;
+  if (auto it = start_scripts_by_number.find(request.to_number);
+      it != start_scripts_by_number.end() && !it->second.empty()) {
+    script = it->second.front();
+    it->second.pop_front();
+  } else if (!start_scripts.empty()) {
+    script = start_scripts.front();
+    start_scripts.pop_front();
+  }
+  StartScript s;
+  if (!had_token) {
+    s = {StartKind::rejected, StartReason::rate, "Rate limit exceeded", false, std::nullopt};
+    freeze(RateBucket::calls);
+  } else if (script) {
+    s = *script;
+  } else {
+    const auto name = std::string(to_string(request.provider));
+    const bool allowed =
+        std::find(account.allowed.begin(), account.allowed.end(), name) != account.allowed.end();
+    const bool configured = std::find(account.configured.begin(), account.configured.end(), name) !=
+                            account.configured.end();
+    if (!allowed || !configured) {
+      s = {StartKind::rejected, StartReason::provider, "Provider not enabled", false, {}};
+    } else if (credit_balance && *credit_balance < refuse_below) {
+      s = {StartKind::rejected, StartReason::credits, "Insufficient credits", false, {}};
+    } else if (active_ours() + foreign_active >= concurrency_limit) {
+      s = {StartKind::rejected, StartReason::concurrency, "Concurrency limit reached", false, {}};
+      ++concurrency_refusals;
+    }
+  }
+  const bool creates = s.creates_call.value_or(s.kind == StartKind::started);
+  StartResult result;
+  result.kind = s.kind;
+  result.reason = s.reason;
+  result.message = s.message;
+  if (creates) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%06d", next_id_++);
+    FakeCall c;
+    c.call_id = std::string("call-") + buf;
+    c.session_id = std::string("sess-") + buf;
+    c.agent_id = request.agent_id;
+    c.to_number = request.to_number;
+    c.provider = request.provider;
+    c.created_at = now;
+    calls.push_back(c);
+    if (s.kind == StartKind::started) {
+      result.call_id = c.call_id;
+      result.session_id = c.session_id;
+    }
+    const int ours = active_ours();
+    max_active_ours = std::max(max_active_ours, ours);
+    max_active = std::max(max_active, ours + foreign_active);
+    int by_agent = 0;
+    for (const auto& x : calls) by_agent += x.active() && x.agent_id == request.agent_id ? 1 : 0;
+    auto& m = max_active_by_agent[request.agent_id];
+    m = std::max(m, by_agent);
+    schedule_end(c.call_id);
+  }
+  calls_per_number[request.to_number] += creates ? 1 : 0;
+  starts.push_back({now, request, s.kind});
+  later(s.latency.value_or(start_latency),
+        [done = std::move(done), result = std::move(result)] { done(result); });
+}
+
+void FakePlatform::get_concurrency(ConcurrencyCallback done) {
+  ++concurrency_requests;
+  PlatformResult<ConcurrencyReading> r = ConcurrencyReading{};
+  if (!spend(RateBucket::calls)) {
+    r = PlatformError{PlatformError::Kind::rate_limited, "Rate limit exceeded", std::nullopt};
+  } else {
+    r = ConcurrencyReading{concurrency_limit, active_ours() + foreign_active, limit_source};
+  }
+  later(poll_latency, [done = std::move(done), r] { done(r); });
+}
+
+void FakePlatform::get_config(ConfigCallback done) {
+  ++config_requests;
+  PlatformResult<AccountInfo> r = AccountInfo{};
+  if (!config_failures.empty()) {
+    r = config_failures.front();
+    config_failures.pop_front();
+  } else if (!spend(RateBucket::general)) {
+    r = PlatformError{PlatformError::Kind::rate_limited, "Rate limit exceeded", std::nullopt};
+  } else {
+    r = AccountInfo{account, credit_balance};
+  }
+  later(poll_latency, [done = std::move(done), r] { done(r); });
+}
+
+void FakePlatform::list_calls(int limit_n, int offset, ListCallback done) {
+  ++list_requests;
+  list_offsets.push_back(offset);
+  PlatformResult<CallListing> r = CallListing{};
+  if (!list_failures.empty()) {
+    r = list_failures.front();
+    list_failures.pop_front();
+  } else if (!spend(RateBucket::calls)) {
+    r = PlatformError{PlatformError::Kind::rate_limited, "Rate limit exceeded", std::nullopt};
+  } else {
+    CallListing page;
+    page.total = static_cast<int>(calls.size());
+    // Newest first.
+    for (int i = static_cast<int>(calls.size()) - 1 - offset;
+         i >= 0 && static_cast<int>(page.calls.size()) < limit_n; --i) {
+      const auto& c = calls[static_cast<std::size_t>(i)];
+      page.calls.push_back(
+          {c.call_id, c.session_id, c.agent_id, c.to_number, c.status, c.created_at});
+    }
+    r = std::move(page);
+  }
+  later(poll_latency, [done = std::move(done), r] { done(r); });
+}
+
+void FakePlatform::get_session(std::string session_id, SessionCallback done) {
+  ++session_requests;
+  PlatformResult<SessionOutcome> r = SessionOutcome{};
+  if (!session_failures.empty()) {
+    r = session_failures.front();
+    session_failures.pop_front();
+  } else if (!spend(RateBucket::general)) {
+    r = PlatformError{PlatformError::Kind::rate_limited, "Rate limit exceeded", std::nullopt};
+  } else {
+    const FakeCall* found = nullptr;
+    for (const auto& c : calls) {
+      if (c.session_id == session_id) found = &c;
+    }
+    if (found == nullptr) {
+      r = PlatformError{PlatformError::Kind::not_found, "Session not found", std::nullopt};
+    } else {
+      r = outcome_of(*found);
+    }
+  }
+  later(poll_latency, [done = std::move(done), r] { done(r); });
+}
+
+std::string to_body(const SessionOutcome& o) {
+  boost::json::object j;
+  j["session_id"] = o.session_id;
+  j["call_id"] = o.call_id;
+  j["to_number"] = o.to_number;
+  j["agent_id"] = o.agent_id;
+  if (o.status) j["status"] = to_string(*o.status);
+  if (o.disposition) j["disposition"] = to_string(*o.disposition);
+  if (o.answered_by) j["answered_by"] = to_string(*o.answered_by);
+  if (o.duration_seconds) j["duration_seconds"] = *o.duration_seconds;
+  if (o.credits_used) j["credits_used"] = *o.credits_used;
+  return boost::json::serialize(j);
+}
+
+Result<SessionOutcome> parse_body(std::string_view body) {
+  boost::system::error_code ec;
+  auto v = boost::json::parse(body, ec);
+  if (ec || !v.is_object()) return Error{errc::parse_error, "not a JSON object"};
+  const auto& j = v.as_object();
+  auto str = [&](const char* k) -> std::string {
+    auto* p = j.if_contains(k);
+    return p != nullptr && p->is_string() ? std::string(p->as_string()) : std::string{};
+  };
+  auto num = [&](const char* k) -> std::optional<double> {
+    auto* p = j.if_contains(k);
+    if (p == nullptr || !p->is_number()) return std::nullopt;
+    return p->to_number<double>();
+  };
+  SessionOutcome o;
+  o.session_id = str("session_id");
+  if (o.session_id.empty()) return Error{errc::parse_error, "no session_id"};
+  o.call_id = str("call_id");
+  o.to_number = str("to_number");
+  o.agent_id = str("agent_id");
+  o.status = from_string<CallStatus>(str("status"));
+  o.disposition = from_string<Disposition>(str("disposition"));
+  o.answered_by = from_string<AnsweredBy>(str("answered_by"));
+  o.duration_seconds = num("duration_seconds");
+  o.credits_used = num("credits_used");
+  o.raw_json = std::string(body);
+  return o;
+}
+
+}  // namespace dialer::scheduler::testing
