@@ -124,7 +124,12 @@ void Scheduler::Impl::on_listing(PlatformResult<CallListing> result, TimePoint r
   const TimePoint t = now();
   if (!result) {
     if (result.error().kind == PlatformError::Kind::rate_limited) {
-      spdlog::info("reconcile: GET /calls rate limited; retried when a token returns");
+      // Retried when a token returns; never sooner than a second, even if the platform's
+      // budget still shows tokens (a server-side limit we do not model).
+      listing_failed_until_ =
+          std::max(platform_.next_token_at(RateBucket::calls), t + std::chrono::seconds{1});
+      spdlog::info("reconcile: GET /calls rate limited; retried at {}",
+                   format_iso8601(*listing_failed_until_));
     } else {
       listing_failed_until_ = t + kPollRetry;
       spdlog::warn("reconcile: GET /calls failed ({}); retried in {}", result.error().message,

@@ -227,6 +227,8 @@ void FakePlatform::list_calls(int limit_n, int offset, ListCallback done) {
   if (!list_failures.empty()) {
     r = list_failures.front();
     list_failures.pop_front();
+    // A real 429 freezes the bucket for its window, as the API client does.
+    if (r.error().kind == PlatformError::Kind::rate_limited) freeze(RateBucket::calls);
   } else if (!spend(RateBucket::calls)) {
     r = PlatformError{PlatformError::Kind::rate_limited, "Rate limit exceeded", std::nullopt};
   } else {
