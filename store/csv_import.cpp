@@ -246,8 +246,17 @@ struct CsvReader::Impl {
 
   Result<void> feed(std::string_view text) {
     ++line;
-    if (line == 1) {
-      if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
+    if (line == 1 && text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
+    if (std::memchr(text.data(), '\0', text.size()) != nullptr) {
+      return Error{errc::parse_error, line_prefix(line) + "NUL byte: not a text (CSV) file"};
+    }
+    if (auto at = invalid_utf8_at(text)) {
+      return Error{errc::parse_error,
+                   line_prefix(line) + "invalid UTF-8 at byte " + std::to_string(*at + 1)};
+    }
+    if (!parser_ready) {
+      // The delimiter comes from the header: the first line that is not blank.
+      if (trim(text).empty()) return {};
       delimiter = detect_delimiter(text);
       if (csv_init(&parser, 0) != 0) {
         return Error{errc::io_error, "cannot initialise the CSV parser"};
@@ -255,13 +264,6 @@ struct CsvReader::Impl {
       parser_ready = true;
       csv_set_delim(&parser, static_cast<unsigned char>(delimiter));
       csv_set_space_func(&parser, delimiter == '\t' ? space_only : space_or_tab);
-    }
-    if (std::memchr(text.data(), '\0', text.size()) != nullptr) {
-      return Error{errc::parse_error, line_prefix(line) + "NUL byte: not a text (CSV) file"};
-    }
-    if (auto at = invalid_utf8_at(text)) {
-      return Error{errc::parse_error,
-                   line_prefix(line) + "invalid UTF-8 at byte " + std::to_string(*at + 1)};
     }
     if (parser.pstate == kRowNotBegun && open_first == fields.size()) row_start = line;
     std::size_t done = csv_parse(&parser, text.data(), text.size(), on_field, on_row, this);

@@ -90,7 +90,8 @@ struct ImportOptions {
   /// present) the first of telephone, tel, telefon, telefono, telefone, phone_no, mobile_no,
   /// cell, cell_phone, cellphone, handy.
   std::string phone_column;
-  /// Where to write the rejected rows as CSV (original columns + `reason`); "" = nowhere.
+  /// Where to write the rejected rows as CSV (original columns + `reason`, or `reject_reason`
+  /// when the list already has a `reason` column; the list's delimiter); "" = nowhere.
   /// Written to a temp file beside it and renamed into place only when the import succeeds.
   std::filesystem::path reject_file;
   /// Reject numbers whose type is not mobile or fixed_line_or_mobile.

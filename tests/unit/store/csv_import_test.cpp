@@ -461,6 +461,15 @@ TEST_F(CsvImport, RowShapes) {
   EXPECT_EQ(rows[1].variables, R"({"plan":"gold"})");
 }
 
+// A list with only its header imports nothing and succeeds.
+TEST_F(CsvImport, HeaderOnly) {
+  auto r = import_text("phone,name\r\n", options());
+  ASSERT_TRUE(r) << r.error().what();
+  EXPECT_EQ(r->rows, 0u);
+  EXPECT_EQ(r->imported, 0u);
+  EXPECT_TRUE(stored().empty());
+}
+
 // Variable values are JSON-escaped (quotes, backslashes, control characters, Unicode).
 TEST_F(CsvImport, VariablesAreEscapedJson) {
   auto r =

@@ -115,6 +115,10 @@ TEST(CsvReader, DetectsDelimiter) {
   // A comma inside quotes does not count for the header.
   EXPECT_EQ(read_all("\"a,b,c\";d\n").delimiter, ';');
   EXPECT_EQ(read_all("phone\n1\n").delimiter, ',');
+  // Blank lines before the header do not hide its delimiter.
+  auto late = read_all("\xEF\xBB\xBF\r\n  \nphone;name\n1;a\n");
+  EXPECT_EQ(late.delimiter, ';');
+  EXPECT_EQ(late.records, (std::vector<Rec>{{3, {"phone", "name"}}, {4, {"1", "a"}}}));
 }
 
 // An unterminated quote fails, naming the line where its row starts.
