@@ -40,12 +40,22 @@ SlotAccount Scheduler::Impl::slot_account() const {
   return acc;
 }
 
+std::optional<TimePoint> Scheduler::Impl::reconcile_ready_at() const {
+  std::optional<TimePoint> ready;
+  for (std::int64_t id : ambiguous_) {
+    const TimePoint at = open_.at(id).ambiguous_since + options_.absent_grace;
+    if (!ready || at < *ready) ready = at;
+  }
+  return ready;
+}
+
 bool Scheduler::Impl::reconcile_wants_token(TimePoint now) const {
   if (listing_outstanding_ || ambiguous_.empty()) return false;
   if (listing_failed_until_ && now < *listing_failed_until_) return false;
-  if (grace_until_ && now < *grace_until_) return false;
-  const auto& oldest = open_.at(*ambiguous_.begin());
-  return now - oldest.ambiguous_since >= kReconcileStarvation;
+  const auto ready = reconcile_ready_at();
+  // ready = oldest ambiguous_since + absent_grace: it has also waited at least the starvation
+  // bound before starts give up a token to it.
+  return ready && now >= *ready && now - (*ready - options_.absent_grace) >= kReconcileStarvation;
 }
 
 void Scheduler::Impl::dispatch_pass() {

@@ -156,6 +156,9 @@ class Scheduler::Impl {
   void arm_wake(TimePoint at);
   [[nodiscard]] SlotAccount slot_account() const;
   [[nodiscard]] bool reconcile_wants_token(TimePoint now) const;
+  /// When the oldest ambiguous attempt has waited out absent_grace (a listing then can both
+  /// find its call and prove it absent); nullopt when none is ambiguous.
+  [[nodiscard]] std::optional<TimePoint> reconcile_ready_at() const;
   void update_gauges();
 
   // --- settling (scheduler_settle.cpp)
@@ -164,7 +167,8 @@ class Scheduler::Impl {
   void release(OpenAttempt& a);
   void track_started(OpenAttempt& a, TimePoint started_at);
   /// Applies an outcome; false when it is not final yet (a poll of a call still running).
-  bool apply_outcome(std::int64_t inbox_id, const SessionOutcome& o, OutcomeSource source);
+  bool apply_outcome(std::int64_t inbox_id, const SessionOutcome& o, OutcomeSource source,
+                     bool may_park = true);
   void apply_late_outcome(const store::AttemptRow& row, std::int64_t inbox_id,
                           const SessionOutcome& o, OutcomeSource source);
   void mark_inbox_applied(std::int64_t inbox_id);
@@ -228,9 +232,15 @@ class Scheduler::Impl {
   std::set<std::int64_t> outstanding_starts_;
   int in_flight_ = 0;      ///< every open attempt
   int started_count_ = 0;  ///< open attempts in `started` (the server counts them)
-  /// Outcomes for call ids not known yet while starts are outstanding (a webhook can beat the
-  /// start's own answer). Bounded by kMaxParked.
-  std::vector<std::pair<std::int64_t, SessionOutcome>> parked_;
+  /// An outcome for a call id not known yet while starts were outstanding (a webhook can beat
+  /// the start's own answer). It is resolved once every start outstanding when it arrived has
+  /// been answered. Bounded by kMaxParked.
+  struct Parked {
+    std::int64_t inbox_id = 0;
+    SessionOutcome outcome;
+    std::int64_t last_outstanding = 0;  ///< newest attempt id whose start was outstanding
+  };
+  std::vector<Parked> parked_;
 
   // Policy pieces.
   FairShare fair_;
@@ -268,7 +278,6 @@ class Scheduler::Impl {
   bool listing_outstanding_ = false;
   int listing_offset_ = 0;
   std::optional<TimePoint> listing_failed_until_;
-  std::optional<TimePoint> grace_until_;  ///< an ambiguous attempt may be proven absent then
   int sessions_outstanding_ = 0;
   std::set<std::int64_t> poll_queue_;  ///< attempts waiting for a listing or session poll
 

@@ -96,15 +96,12 @@ std::optional<TimePoint> Scheduler::Impl::maybe_reconcile() {
     }
     overdue = 0;
   }
-  bool ambiguous_ready = !ambiguous_.empty();
-  if (ambiguous_ready && grace_until_ && t < *grace_until_) {
-    // Every ambiguous attempt was already covered by a listing and only waits out its grace;
-    // list again when it has passed.
-    ambiguous_ready = false;
-  }
-  if (!ambiguous_ready && overdue < 2) {
-    return ambiguous_.empty() ? std::nullopt : grace_until_;
-  }
+  // A listing for ambiguous attempts waits until the oldest has waited out absent_grace, so
+  // the same page can find its call or prove it absent (one /calls/* token, not two). Paging on
+  // through an unfinished listing goes ahead at once.
+  const auto ready = reconcile_ready_at();
+  const bool ambiguous_ready = ready && (t >= *ready || listing_offset_ > 0);
+  if (!ambiguous_ready && overdue < 2) return ready;
   if (!has_calls_token) return platform_.next_token_at(RateBucket::calls);
   listing_outstanding_ = true;
   ++stats_.listings_sent;
@@ -186,24 +183,19 @@ void Scheduler::Impl::on_listing(PlatformResult<CallListing> result, TimePoint r
     if (!oldest || call.created_at < *oldest) oldest = call.created_at;
   }
   bool need_more = false;
-  grace_until_.reset();
   std::vector<std::int64_t> absent;
   for (std::int64_t id : ambiguous_) {
     const OpenAttempt& a = open_.at(id);
     const bool covered = ended || (oldest && *oldest < a.reserved_at - options_.clock_skew);
     if (!covered) {
       need_more = true;
-      continue;
-    }
-    const TimePoint proof_from = a.ambiguous_since + options_.absent_grace;
-    if (requested_at >= proof_from) {
+    } else if (requested_at >= a.ambiguous_since + options_.absent_grace) {
       absent.push_back(id);
-    } else if (!grace_until_ || proof_from < *grace_until_) {
-      grace_until_ = proof_from;
     }
+    // Covered but within its grace (it went ambiguous just before this listing): the next
+    // listing, once its grace is over, decides.
   }
   for (std::int64_t id : absent) settle_void(open_.at(id));
-  if (need_more) grace_until_.reset();  // keep paging now
   listing_offset_ = need_more ? offset + static_cast<int>(calls.size()) : 0;
 
   // Overdue calls the page did not show (older ones) get their own session poll.

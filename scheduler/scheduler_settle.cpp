@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <limits>
 
 namespace dialer::scheduler {
 namespace {
@@ -123,12 +124,12 @@ void Scheduler::Impl::on_start_result(std::int64_t attempt_id, StartResult r) {
         c.last_errors.clear();
         // A webhook may have beaten this answer.
         for (std::size_t i = 0; i < parked_.size(); ++i) {
-          const auto& [inbox_id, o] = parked_[i];
+          const auto& o = parked_[i].outcome;
           if ((!o.call_id.empty() && o.call_id == r.call_id) ||
               (!o.session_id.empty() && o.session_id == r.session_id)) {
             auto entry = std::move(parked_[i]);
             parked_.erase(parked_.begin() + static_cast<std::ptrdiff_t>(i));
-            apply_outcome(entry.first, entry.second, OutcomeSource::webhook);
+            apply_outcome(entry.inbox_id, entry.outcome, OutcomeSource::webhook, false);
             break;
           }
         }
@@ -237,7 +238,7 @@ void Scheduler::Impl::on_start_result(std::int64_t attempt_id, StartResult r) {
       }
     }
   }
-  if (outstanding_starts_.empty()) flush_parked();
+  flush_parked();
   check_shutdown_done();
   request_dispatch();
 }
@@ -310,9 +311,17 @@ void Scheduler::Impl::mark_inbox_applied(std::int64_t inbox_id) {
 
 void Scheduler::Impl::flush_parked() {
   if (parked_.empty()) return;
-  auto parked = std::move(parked_);
-  parked_.clear();
-  for (auto& [inbox_id, o] : parked) apply_outcome(inbox_id, o, OutcomeSource::webhook);
+  const std::int64_t oldest_outstanding = outstanding_starts_.empty()
+                                              ? std::numeric_limits<std::int64_t>::max()
+                                              : *outstanding_starts_.begin();
+  std::vector<Parked> due;
+  std::erase_if(parked_, [&](Parked& p) {
+    if (p.last_outstanding >= oldest_outstanding) return false;
+    due.push_back(std::move(p));
+    return true;
+  });
+  // Every start that could have created these calls has been answered: they are not ours.
+  for (auto& p : due) apply_outcome(p.inbox_id, p.outcome, OutcomeSource::webhook, false);
 }
 
 void Scheduler::Impl::apply_late_outcome(const store::AttemptRow& row, std::int64_t inbox_id,
@@ -348,7 +357,7 @@ void Scheduler::Impl::apply_late_outcome(const store::AttemptRow& row, std::int6
 }
 
 bool Scheduler::Impl::apply_outcome(std::int64_t inbox_id, const SessionOutcome& o,
-                                    OutcomeSource source) {
+                                    OutcomeSource source, bool may_park) {
   OpenAttempt* a = nullptr;
   if (!o.call_id.empty()) {
     if (auto it = by_call_id_.find(o.call_id); it != by_call_id_.end()) a = &open_.at(it->second);
@@ -393,9 +402,9 @@ bool Scheduler::Impl::apply_outcome(std::int64_t inbox_id, const SessionOutcome&
     if (matches == 1) a = match;
   }
   if (a == nullptr) {
-    if (source == OutcomeSource::webhook && !outstanding_starts_.empty() &&
+    if (may_park && source == OutcomeSource::webhook && !outstanding_starts_.empty() &&
         parked_.size() < kMaxParked) {
-      parked_.emplace_back(inbox_id, o);
+      parked_.push_back({inbox_id, o, *outstanding_starts_.rbegin()});
       return true;
     }
     spdlog::warn("session {} (call {}): no attempt of ours; ignored", o.session_id,
@@ -550,7 +559,7 @@ void Scheduler::Impl::drain_inbox() {
       last = row.id;
       progressed = true;
       const bool parked = std::any_of(parked_.begin(), parked_.end(),
-                                      [&](const auto& p) { return p.first == row.id; });
+                                      [&](const Parked& p) { return p.inbox_id == row.id; });
       if (parked) continue;
       if (!parse_session_) {
         spdlog::error("inbox {}: no session parser configured", row.id);

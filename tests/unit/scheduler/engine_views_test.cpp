@@ -1,0 +1,134 @@
+// The engine's edges: webhooks racing their start's answer, unknown sessions, account blocks,
+// status/campaign views and metrics.
+
+#include "engine_fixture.hpp"
+
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+
+namespace dialer::scheduler::testing {
+namespace {
+
+// A webhook that arrives before its start's 200 is held until the answer names the call, then
+// applied: the contact is done with one counted attempt.
+TEST_F(EngineTest, WebhookBeatingTheStartAnswerIsApplied) {
+  platform_.start_latency = 5s;
+  platform_.call_scripts[phone(1)] = {
+      CallScript{CallStatus::completed, Disposition::completed, 1s, 1.0, true}};
+  start_scheduler();
+  const auto id = create(spec("race"));
+  add_contact(id, phone(1));
+  start("race");
+  run_for(2s);
+  store::InboxRepo inbox(*db_);
+  EXPECT_EQ(inbox.count_unapplied().value(), 1);  // held, not dropped
+  run_for(5s);
+  const auto c = contact(id, phone(1));
+  EXPECT_EQ(c.state, ContactState::done);
+  EXPECT_EQ(c.attempts, 1);
+  EXPECT_EQ(inbox.count_unapplied().value(), 0);
+  EXPECT_EQ(attempts_of(id).at(0).state, AttemptState::finished);
+}
+
+// A webhook for a session this daemon never started is marked applied and ignored once every
+// start that was outstanding when it arrived has been answered.
+TEST_F(EngineTest, UnknownSessionIsIgnoredOnceStartsSettle) {
+  platform_.start_latency = 5s;
+  start_scheduler();
+  add_contacts(create(spec("u")), 0, 2);
+  start("u");
+  run_for(1s);
+  SessionOutcome foreign;
+  foreign.session_id = "sess-foreign";
+  foreign.call_id = "call-foreign";
+  foreign.to_number = "+15550000000";
+  foreign.status = CallStatus::completed;
+  deliver(foreign);
+  run_for(1s);
+  store::InboxRepo inbox(*db_);
+  EXPECT_EQ(inbox.count_unapplied().value(), 1);
+  run_for(5s);
+  EXPECT_EQ(inbox.count_unapplied().value(), 0);
+  EXPECT_EQ(scheduler_->stats().outcomes_applied, 0U);
+}
+
+// A 401 stops dispatching for the whole account, keeps the API's message for status-get, and
+// the refused attempt does not count; lifting the block dials again.
+TEST_F(EngineTest, AuthRefusalBlocksTheAccount) {
+  platform_.default_call = CallScript{};
+  platform_.start_scripts.push_back(
+      {StartKind::rejected, StartReason::auth, "Invalid API key", false, {}});
+  start_scheduler();
+  auto s = spec("auth");
+  s.max_concurrency = 1;
+  const auto id = create(s);
+  add_contacts(id, 0, 3);
+  start("auth");
+  run_for(10min);
+  EXPECT_EQ(platform_.starts.size(), 1U);
+  const auto st = scheduler_->status();
+  EXPECT_EQ(st.account_block, AccountBlock::auth);
+  EXPECT_EQ(st.account_message, "Invalid API key");
+  EXPECT_EQ(view("auth").blocked_by.reason, BlockReason::account_blocked);
+  EXPECT_EQ(contact(id, phone(0)).attempts, 0);
+  scheduler_->clear_account_block();
+  run_for(10min);
+  EXPECT_EQ(view("auth").contacts.at(ContactState::done), 3);
+}
+
+// status-get and campaign-get carry the contract's fields with live figures.
+TEST_F(EngineTest, StatusAndCampaignViewsAsJson) {
+  platform_.concurrency_limit = 3;
+  platform_.credit_balance = 42.5;
+  start_scheduler();
+  const auto id = create(spec("v"));
+  add_contacts(id, 0, 5);
+  start("v");
+  run_for(1s);
+  const auto s = to_json(scheduler_->status());
+  EXPECT_EQ(s.at("slots").at("used").as_int64(), 3);
+  EXPECT_EQ(s.at("slots").at("limit").as_int64(), 3);
+  EXPECT_EQ(s.at("slots").at("source").as_string(), "partner");
+  EXPECT_EQ(s.at("rate").at("calls_per_minute").as_int64(), 600);
+  EXPECT_GE(s.at("rate").at("used_last_minute").as_int64(), 3);
+  EXPECT_DOUBLE_EQ(s.at("credits").at("balance").as_double(), 42.5);
+  EXPECT_EQ(s.at("credits").at("state").as_string(), "ok");
+  EXPECT_EQ(s.at("campaigns").at("running").as_int64(), 1);
+  EXPECT_TRUE(s.at("account_block").is_null());
+
+  const auto v = to_json(view("v"));
+  EXPECT_EQ(v.at("id").as_int64(), id);
+  EXPECT_EQ(v.at("name").as_string(), "v");
+  EXPECT_EQ(v.at("state").as_string(), "running");
+  EXPECT_EQ(v.at("blocked_by").at("reason").as_string(), "no_free_slot");
+  EXPECT_EQ(v.at("blocked_by").at("used").as_int64(), 3);
+  EXPECT_EQ(v.at("contacts").at("in_call").as_int64(), 3);
+  EXPECT_EQ(v.at("contacts").at("queued").as_int64(), 2);
+  EXPECT_EQ(v.at("attempts").as_int64(), 3);
+  EXPECT_EQ(v.at("in_flight").as_int64(), 3);
+  EXPECT_TRUE(v.at("started_at").is_string());
+  EXPECT_TRUE(v.at("completed_at").is_null());
+  EXPECT_TRUE(v.contains("window"));
+}
+
+// With a registry the engine exports dialer_* metrics that follow what it does.
+TEST_F(EngineTest, MetricsFollowStartsAndOutcomes) {
+  platform_.default_call = CallScript{};
+  prometheus::Registry registry;
+  scheduler_ = std::make_unique<Scheduler>(
+      SchedulerDeps{ex_, *db_, platform_, parse_body, &registry}, options_);
+  ASSERT_TRUE(scheduler_->recover());
+  ex_.run_until(ex_.now());
+  add_contacts(create(spec("m")), 0, 4);
+  start("m");
+  run_for(5min);
+  const std::string text = prometheus::TextSerializer().Serialize(registry.Collect());
+  EXPECT_NE(text.find("dialer_starts_total{result=\"started\"} 4"), std::string::npos) << text;
+  EXPECT_NE(text.find("dialer_outcomes_total{outcome=\"completed\"} 4"), std::string::npos);
+  EXPECT_NE(text.find("dialer_campaigns{state=\"completed\"} 1"), std::string::npos);
+  EXPECT_NE(text.find("dialer_slots_in_flight 0"), std::string::npos);
+  EXPECT_NE(text.find("dialer_dispatch_handoff_seconds_count"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace dialer::scheduler::testing
