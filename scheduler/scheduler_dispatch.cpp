@@ -261,13 +261,10 @@ bool Scheduler::Impl::claim_and_start(CampaignRt& c, const store::ContactRow& co
       return false;
     }
   }
-  const auto t1 = std::chrono::steady_clock::now();
   if (metrics_) {
-    metrics_->claim->Observe(std::chrono::duration<double>(t1 - t0).count());
-    if (handoff_from_)
-      metrics_->handoff->Observe(std::chrono::duration<double>(t1 - *handoff_from_).count());
+    metrics_->claim->Observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   }
-  handoff_from_.reset();
 
   OpenAttempt a;
   a.id = attempt_id;
@@ -299,13 +296,31 @@ bool Scheduler::Impl::claim_and_start(CampaignRt& c, const store::ContactRow& co
   ++c.in_flight;
   ++in_flight_;
   stats_.max_in_flight = std::max(stats_.max_in_flight, in_flight_);
-  ++stats_.starts_sent;
   spdlog::debug("campaign {}: contact {} → attempt {} via {}", c.name(), contact.id, attempt_id,
                 to_string(provider));
+  if (deferred_starts_ != nullptr) {
+    // The claim joined the caller's transaction: the request may only be written once that
+    // transaction is committed.
+    deferred_starts_->push_back(std::move(req));
+  } else {
+    send_start(std::move(req));
+  }
+  return true;
+}
+
+void Scheduler::Impl::send_start(StartRequest req) {
+  ++stats_.starts_sent;
+  if (handoff_from_) {
+    if (metrics_) {
+      metrics_->handoff->Observe(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - *handoff_from_).count());
+    }
+    handoff_from_.reset();
+  }
+  const std::int64_t attempt_id = req.attempt_id;
   platform_.start_call(std::move(req), guard([this, attempt_id](StartResult r) {
                          on_start_result(attempt_id, std::move(r));
                        }));
-  return true;
 }
 
 void Scheduler::Impl::compute_blocked_by(TimePoint t, BlockReason pass_stop, TimePoint& wake) {

@@ -152,6 +152,8 @@ class Scheduler::Impl {
   std::shared_ptr<const CallingWindow> window_for(CampaignRt& c, const std::string& zones);
   bool claim_and_start(CampaignRt& c, const store::ContactRow& contact, Provider provider,
                        TimePoint now);
+  /// Hands a committed claim's request to the platform.
+  void send_start(StartRequest req);
   void compute_blocked_by(TimePoint now, BlockReason pass_stop, TimePoint& wake);
   void arm_wake(TimePoint at);
   [[nodiscard]] SlotAccount slot_account() const;
@@ -283,6 +285,16 @@ class Scheduler::Impl {
 
   // Inbox draining.
   bool inbox_posted_ = false;
+  /// True while recover() applies the inbox: no dispatch before every row is applied.
+  bool startup_drain_ = false;
+
+  /// While set, claims join the caller's open transaction (an outcome that freed the slot:
+  /// one commit for both) and their requests wait here until it commits.
+  std::vector<StartRequest>* deferred_starts_ = nullptr;
+  /// Brings memory back in line with the store after a transaction holding an outcome and the
+  /// claims it allowed failed to commit.
+  void undo_failed_outcome(const OpenAttempt& finished, double credits,
+                           const std::vector<StartRequest>& claims);
 
   // Shutdown.
   bool stopping_ = false;

@@ -565,7 +565,9 @@ Result<void> Scheduler::Impl::recover() {
   }
 
   recovered_ = true;
+  startup_drain_ = true;
   drain_inbox();
+  startup_drain_ = false;
   spdlog::info(
       "scheduler recovered: {} campaigns, {} open attempts ({} reserved → ambiguous, {} "
       "ambiguous, {} started), {} contacts repaired",

@@ -473,24 +473,81 @@ bool Scheduler::Impl::apply_outcome(std::int64_t inbox_id, const SessionOutcome&
       auto r = store::record_polled_session(db_, o.session_id, o.call_id, o.raw_json, t);
       if (!r) return fail(r.error());
     }
-    if (auto r = tx->commit(); !r) return fail(r.error());
+
+    // The slot is free: refill it inside this same transaction (one commit, one fsync, for the
+    // outcome and the next claims); their requests go out once it has committed.
+    handoff_from_ = std::chrono::steady_clock::now();
+    const OpenAttempt finished = *a;
+    c.row.credits_used += credits;
+    release(*a);
+    a = nullptr;
+    maybe_budget(c);
+    maybe_drained(c);
+    std::vector<StartRequest> claims;
+    const bool refill = !startup_drain_ && deferred_starts_ == nullptr;
+    if (refill) {
+      deferred_starts_ = &claims;
+      dispatch_pass();
+      deferred_starts_ = nullptr;
+    }
+    if (auto r = tx->commit(); !r) {
+      spdlog::error("outcome of attempt {}: {}", finished.id, r.error().what());
+      undo_failed_outcome(finished, credits, claims);
+      return true;
+    }
+    if (was == AttemptState::ambiguous) {
+      ++stats_.reconciled_found;
+      if (metrics_) metrics_->found->Increment();
+      spdlog::info("attempt {}: ambiguous start settled by its outcome (call {})", finished.id,
+                   o.call_id);
+    }
+    ++stats_.outcomes_applied;
+    if (metrics_) metrics_->outcomes[static_cast<std::size_t>(*outcome)]->Increment();
+    spdlog::debug("campaign {}: attempt {} finished: {}", c.name(), finished.id,
+                  to_string(*outcome));
+    for (auto& req : claims) send_start(std::move(req));
+    if (!refill) request_dispatch();
   }
-  if (was == AttemptState::ambiguous) {
-    ++stats_.reconciled_found;
-    if (metrics_) metrics_->found->Increment();
-    spdlog::info("attempt {}: ambiguous start settled by its outcome (call {})", a->id, o.call_id);
-  }
-  ++stats_.outcomes_applied;
-  if (metrics_) metrics_->outcomes[static_cast<std::size_t>(*outcome)]->Increment();
-  spdlog::debug("campaign {}: attempt {} finished: {}", c.name(), a->id, to_string(*outcome));
-  c.row.credits_used += credits;
-  handoff_from_ = std::chrono::steady_clock::now();
-  release(*a);
-  maybe_budget(c);
-  maybe_drained(c);
   check_shutdown_done();
-  request_dispatch();
   return true;
+}
+
+void Scheduler::Impl::undo_failed_outcome(const OpenAttempt& finished, double credits,
+                                          const std::vector<StartRequest>& claims) {
+  // The rollback took the outcome and the claims back out of the store; take them out of
+  // memory too. Rare (disk full, I/O error): correctness over speed.
+  for (const auto& req : claims) {
+    outstanding_starts_.erase(req.attempt_id);
+    if (auto it = open_.find(req.attempt_id); it != open_.end()) release(it->second);
+  }
+  CampaignRt* c = campaign_by_id(finished.campaign_id);
+  if (c != nullptr) c->row.credits_used -= credits;
+  OpenAttempt restored = finished;
+  restored.poll_at.reset();
+  restored.stale_at.reset();
+  restored.poll = PollState::none;
+  const TimePoint started_at = restored.started_at.value_or(restored.reserved_at);
+  auto [it, inserted] = open_.emplace(restored.id, std::move(restored));
+  if (inserted) {
+    ++in_flight_;
+    if (c != nullptr) ++c->in_flight;
+    OpenAttempt& a = it->second;
+    if (a.state == AttemptState::started) {
+      track_started(a, started_at);
+    } else if (a.state == AttemptState::ambiguous) {
+      ambiguous_.insert(a.id);
+    }
+  }
+  // Campaign transitions made inside the failed transaction (budget, drained) were rolled back.
+  for (auto& [id, camp] : campaigns_) {
+    auto row = campaigns_repo_.get(id);
+    if (row && *row) {
+      camp.row.state = (*row)->state;
+      camp.row.pause_reason = (*row)->pause_reason;
+      camp.row.credits_used = (*row)->credits_used;
+    }
+  }
+  request_dispatch();
 }
 
 void Scheduler::Impl::on_lost(std::int64_t attempt_id) {

@@ -5,6 +5,7 @@
 
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
+#include <sqlite3.h>
 
 namespace dialer::scheduler::testing {
 namespace {
@@ -128,6 +129,42 @@ TEST_F(EngineTest, MetricsFollowStartsAndOutcomes) {
   EXPECT_NE(text.find("dialer_campaigns{state=\"completed\"} 1"), std::string::npos);
   EXPECT_NE(text.find("dialer_slots_in_flight 0"), std::string::npos);
   EXPECT_NE(text.find("dialer_dispatch_handoff_seconds_count"), std::string::npos);
+}
+
+// An outcome that frees a slot and the claim that refills it are committed together: one
+// COMMIT (one fsync) between the webhook being handed over and the next start being sent.
+TEST_F(EngineTest, OutcomeAndRefillShareOneCommit) {
+  std::vector<SessionOutcome> held;
+  platform_.webhook = [&](const SessionOutcome& o) { held.push_back(o); };
+  platform_.default_call = CallScript{};
+  start_scheduler();
+  auto s = spec("one");
+  s.max_concurrency = 1;
+  add_contacts(create(s), 0, 3);
+  start("one");
+  run_for(3min);  // the first call ended; its webhook is held
+  ASSERT_EQ(held.size(), 1U);
+  ASSERT_EQ(platform_.starts.size(), 1U);
+  store::InboxRepo inbox(*db_);
+  ASSERT_TRUE(inbox.insert({held[0].session_id, held[0].call_id, to_body(held[0]), ex_.now()}));
+
+  std::vector<std::string> sql;
+  auto cb = [](unsigned type, void* ctx, void* p, void*) -> int {
+    if (type == SQLITE_TRACE_STMT) {
+      const char* text = sqlite3_sql(static_cast<sqlite3_stmt*>(p));
+      static_cast<std::vector<std::string>*>(ctx)->emplace_back(text != nullptr ? text : "");
+    }
+    return 0;
+  };
+  sqlite3_trace_v2(db_->handle(), SQLITE_TRACE_STMT, cb, &sql);
+  scheduler_->inbox_updated();
+  ex_.run_ready();  // no time passes: the outcome is applied and the slot refilled
+  sqlite3_trace_v2(db_->handle(), 0, nullptr, nullptr);
+
+  EXPECT_EQ(platform_.starts.size(), 2U);
+  const auto commits = std::count_if(
+      sql.begin(), sql.end(), [](const std::string& q) { return q.rfind("COMMIT", 0) == 0; });
+  EXPECT_EQ(commits, 1);
 }
 
 }  // namespace
