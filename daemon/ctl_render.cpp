@@ -1,0 +1,501 @@
+#include "daemon/ctl_render.hpp"
+
+#include <boost/json/array.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+namespace dialer::daemon::ctl {
+
+namespace json = boost::json;
+
+namespace {
+
+/// Display width in code points (UTF-8 continuation bytes do not count).
+std::size_t width_of(std::string_view s) {
+  return static_cast<std::size_t>(
+      std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
+}
+
+/// The first `width` code points of `s`.
+std::string cut(std::string_view s, std::size_t width) {
+  std::size_t seen = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if ((s[i] & 0xC0) != 0x80) {
+      if (seen == width) return std::string(s.substr(0, i));
+      ++seen;
+    }
+  }
+  return std::string(s);
+}
+
+std::string pad_right(const std::string& s, std::size_t w) {
+  const auto n = width_of(s);
+  return n >= w ? s : s + std::string(w - n, ' ');
+}
+
+std::string pad_left(const std::string& s, std::size_t w) {
+  const auto n = width_of(s);
+  return n >= w ? s : std::string(w - n, ' ') + s;
+}
+
+bool looks_numeric(std::string_view s) {
+  if (s == "-") return true;
+  if (s.empty()) return false;
+  std::size_t i = s[0] == '-' ? 1 : 0;
+  if (i >= s.size() || std::isdigit(static_cast<unsigned char>(s[i])) == 0) return false;
+  return std::all_of(s.begin() + static_cast<std::ptrdiff_t>(i), s.end(), [](char c) {
+    return std::isdigit(static_cast<unsigned char>(c)) != 0 || c == '.' || c == ',' || c == '/';
+  });
+}
+
+bool is_scalar(const json::value& v) {
+  return !v.is_object() && !v.is_array();
+}
+
+bool all_scalar(const json::object& o) {
+  return std::all_of(o.begin(), o.end(), [](const auto& m) { return is_scalar(m.value()); });
+}
+
+bool all_scalar(const json::array& a) {
+  return std::all_of(a.begin(), a.end(), is_scalar);
+}
+
+bool all_objects(const json::array& a) {
+  return std::all_of(a.begin(), a.end(), [](const json::value& v) { return v.is_object(); });
+}
+
+std::string header_of(std::string_view key) {
+  std::string h(key);
+  for (auto& c : h)
+    c = c == '_' ? ' ' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return h;
+}
+
+std::string format_number(double d) {
+  if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 1e15) {
+    return std::to_string(static_cast<long long>(d));
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.10g", d);
+  return buf;
+}
+
+std::string group_digits(std::uint64_t n) {
+  std::string s = std::to_string(n);
+  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3)
+    s.insert(static_cast<std::size_t>(i), ",");
+  return s;
+}
+
+double number_of(const json::object& o, std::string_view key, double fallback = 0) {
+  const auto* v = o.if_contains(key);
+  if (v == nullptr) return fallback;
+  if (v->is_int64()) return static_cast<double>(v->get_int64());
+  if (v->is_uint64()) return static_cast<double>(v->get_uint64());
+  if (v->is_double()) return v->get_double();
+  return fallback;
+}
+
+const json::object& object_of(const json::object& o, std::string_view key) {
+  static const json::object empty;
+  const auto* v = o.if_contains(key);
+  return v != nullptr && v->is_object() ? v->get_object() : empty;
+}
+
+std::string cell_of(const json::object& o, std::string_view key) {
+  const auto* v = o.if_contains(key);
+  return v == nullptr ? "-" : format_cell(*v);
+}
+
+std::string format_elapsed(double ms) {
+  if (ms < 1000) return format_number(std::round(ms)) + " ms";
+  if (ms < 60'000) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f s", ms / 1000);
+    return buf;
+  }
+  return format_clock(ms / 1000);
+}
+
+std::string format_uptime(double seconds) {
+  auto s = static_cast<long long>(seconds);
+  const long long d = s / 86400;
+  const long long h = (s % 86400) / 3600;
+  const long long m = (s % 3600) / 60;
+  s %= 60;
+  char buf[48];
+  if (d > 0) {
+    std::snprintf(buf, sizeof buf, "%lldd%02lldh", d, h);
+  } else if (h > 0) {
+    std::snprintf(buf, sizeof buf, "%lldh%02lldm", h, m);
+  } else {
+    std::snprintf(buf, sizeof buf, "%lldm%02llds", m, s);
+  }
+  return buf;
+}
+
+/// "completed 10, no_answer 3" from a count map.
+std::string counts_text(const json::object& counts) {
+  std::string out;
+  for (const auto& m : counts) {
+    if (!out.empty()) out += ", ";
+    out += std::string(m.key()) + " " + format_cell(m.value());
+  }
+  return out.empty() ? "-" : out;
+}
+
+Table table_of(const json::array& rows, const std::vector<std::string>& preferred) {
+  std::vector<std::string> columns;
+  for (const auto& p : preferred) {
+    const bool present = std::any_of(
+        rows.begin(), rows.end(), [&](const json::value& r) { return r.get_object().contains(p); });
+    if (present) columns.push_back(p);
+  }
+  if (columns.empty()) {
+    for (const auto& r : rows) {
+      for (const auto& m : r.get_object()) {
+        if (std::find(columns.begin(), columns.end(), m.key()) == columns.end()) {
+          columns.emplace_back(m.key());
+        }
+      }
+    }
+  }
+  Table t;
+  for (const auto& c : columns) t.headers.push_back(header_of(c));
+  for (const auto& r : rows) {
+    std::vector<std::string> row;
+    for (const auto& c : columns) row.push_back(cell_of(r.get_object(), c));
+    t.rows.push_back(std::move(row));
+  }
+  return t;
+}
+
+std::string indent(const std::string& text, std::size_t n) {
+  std::string out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    out += line.empty() ? "\n" : std::string(n, ' ') + line + "\n";
+  }
+  return out;
+}
+
+void pretty(const json::value& v, std::string& out, int depth) {
+  const auto nl = [&](int d) { out += "\n" + std::string(static_cast<std::size_t>(d) * 2, ' '); };
+  if (const auto* o = v.if_object(); o != nullptr && !o->empty()) {
+    out += "{";
+    bool first = true;
+    for (const auto& m : *o) {
+      if (!first) out += ",";
+      first = false;
+      nl(depth + 1);
+      out += json::serialize(json::value(m.key())) + ": ";
+      pretty(m.value(), out, depth + 1);
+    }
+    nl(depth);
+    out += "}";
+  } else if (const auto* a = v.if_array(); a != nullptr && !a->empty()) {
+    out += "[";
+    bool first = true;
+    for (const auto& item : *a) {
+      if (!first) out += ",";
+      first = false;
+      nl(depth + 1);
+      pretty(item, out, depth + 1);
+    }
+    nl(depth);
+    out += "]";
+  } else {
+    out += json::serialize(v);
+  }
+}
+
+std::vector<std::string> preferred_columns(std::string_view command) {
+  if (command == "campaign-list") {
+    return {"name",      "state",           "pause_reason", "blocked_by", "priority",
+            "in_flight", "max_concurrency", "credits_used", "contacts"};
+  }
+  if (command == "contacts-list") {
+    return {"id",       "phone",           "name",         "state",
+            "attempts", "next_attempt_at", "last_outcome", "reason"};
+  }
+  if (command == "calls-list") {
+    return {"attempt_id", "campaign",   "phone",  "state",  "call_id",
+            "provider",   "started_at", "status", "outcome"};
+  }
+  if (command == "dnc-list") return {"phone", "number", "reason", "source", "added_at"};
+  return {};
+}
+
+}  // namespace
+
+std::string Table::render() const {
+  const std::size_t n = headers.size();
+  std::vector<std::size_t> widths(n, 0);
+  std::vector<bool> numeric(n, true);
+  for (std::size_t c = 0; c < n; ++c) widths[c] = width_of(headers[c]);
+  for (const auto c : text_columns) {
+    if (c < n) numeric[c] = false;
+  }
+  for (const auto& row : rows) {
+    for (std::size_t c = 0; c < n && c < row.size(); ++c) {
+      widths[c] = std::max(widths[c], width_of(row[c]));
+      if (!looks_numeric(row[c])) numeric[c] = false;
+    }
+  }
+  const auto line = [&](const std::vector<std::string>& cells) {
+    std::string out;
+    for (std::size_t c = 0; c < n; ++c) {
+      const std::string cell = c < cells.size() ? cells[c] : "";
+      const bool last = c + 1 == n;
+      if (c > 0) out += "  ";
+      if (numeric[c] && !rows.empty()) {
+        out += pad_left(cell, widths[c]);
+      } else {
+        out += last ? cell : pad_right(cell, widths[c]);
+      }
+    }
+    while (!out.empty() && out.back() == ' ') out.pop_back();
+    return out + "\n";
+  };
+  std::string out = line(headers);
+  for (const auto& row : rows) out += line(row);
+  return out;
+}
+
+std::string format_cell(const json::value& v) {
+  switch (v.kind()) {
+    case json::kind::null:
+      return "-";
+    case json::kind::bool_:
+      return v.get_bool() ? "yes" : "no";
+    case json::kind::int64:
+      return std::to_string(v.get_int64());
+    case json::kind::uint64:
+      return std::to_string(v.get_uint64());
+    case json::kind::double_:
+      return format_number(v.get_double());
+    case json::kind::string: {
+      std::string s(v.get_string());
+      std::replace_if(
+          s.begin(), s.end(), [](char c) { return c == '\n' || c == '\r' || c == '\t'; }, ' ');
+      return s.empty() ? "-" : s;
+    }
+    case json::kind::array: {
+      std::string out;
+      for (const auto& item : v.get_array()) {
+        if (!out.empty()) out += ", ";
+        out += format_cell(item);
+      }
+      return out.empty() ? "-" : out;
+    }
+    case json::kind::object: {
+      std::string out;
+      for (const auto& m : v.get_object()) {
+        if (!out.empty()) out += " ";
+        const auto inner = format_cell(m.value());
+        out += std::string(m.key()) + "=" + (m.value().is_object() ? "{" + inner + "}" : inner);
+      }
+      return out.empty() ? "-" : out;
+    }
+  }
+  return "-";
+}
+
+std::string pretty_json(const json::value& v) {
+  std::string out;
+  pretty(v, out, 0);
+  return out + "\n";
+}
+
+std::string render_arguments(const json::object& args, const std::vector<std::string>& preferred) {
+  std::vector<std::pair<std::string, std::string>> kv;
+  std::string sections;
+  for (const auto& m : args) {
+    const std::string key(m.key());
+    const auto& v = m.value();
+    if (const auto* a = v.if_array(); a != nullptr && !a->empty() && all_objects(*a)) {
+      sections += "\n" + key + ":\n" + indent(table_of(*a, preferred).render(), 2);
+    } else if (const auto* o = v.if_object(); o != nullptr && !o->empty() && !all_scalar(*o)) {
+      sections += "\n" + key + ":\n" + indent(render_arguments(*o, preferred), 2);
+    } else if (a != nullptr && !a->empty() && !all_scalar(*a)) {
+      sections += "\n" + key + ":\n" + indent(pretty_json(v), 2);
+    } else {
+      kv.emplace_back(key, a != nullptr && a->empty() ? "(none)" : format_cell(v));
+    }
+  }
+  std::size_t w = 0;
+  for (const auto& [k, v] : kv) w = std::max(w, width_of(k));
+  std::string out;
+  for (const auto& [k, v] : kv) out += pad_right(k, w) + "  " + v + "\n";
+  if (out.empty() && !sections.empty()) sections.erase(0, 1);  // no blank line at the top
+  return out + sections;
+}
+
+std::string render_response(std::string_view command, const admin::Response& r) {
+  std::string out;
+  if (r.result == admin::ResultCode::success && !r.text.empty()) out += r.text + "\n";
+  if (r.arguments.empty()) return out;
+  if (command == "contacts-import" && r.result == admin::ResultCode::success) {
+    return out + render_import_report(r.arguments);
+  }
+  if (command == "list-commands") {
+    Table t{{"COMMAND", "HELP"}, {}, {}};
+    const auto& help = object_of(r.arguments, "help");
+    if (const auto* names = r.arguments.if_contains("commands"); names && names->is_array()) {
+      for (const auto& n : names->get_array()) {
+        const std::string name = format_cell(n);
+        t.rows.push_back({name, cell_of(help, name)});
+      }
+      return t.render();
+    }
+  }
+  return out + render_arguments(r.arguments, preferred_columns(command));
+}
+
+std::string render_import_report(const json::object& report, std::size_t max_errors) {
+  std::vector<std::pair<std::string, std::string>> kv;
+  for (const char* key : {"rows", "imported", "duplicates", "invalid", "unverified", "dnc"}) {
+    kv.emplace_back(key, cell_of(report, key));
+  }
+  if (report.contains("elapsed_ms")) {
+    kv.emplace_back("elapsed", format_elapsed(number_of(report, "elapsed_ms")));
+  }
+  std::size_t kw = 0;
+  std::size_t vw = 0;
+  for (const auto& [k, v] : kv) {
+    kw = std::max(kw, width_of(k));
+    vw = std::max(vw, looks_numeric(v) ? width_of(v) : 0);
+  }
+  std::string out;
+  for (const auto& [k, v] : kv) {
+    out += pad_right(k, kw) + "  " + (looks_numeric(v) ? pad_left(v, vw) : v) + "\n";
+  }
+  const auto* errors = report.if_contains("errors");
+  if (errors != nullptr && errors->is_array() && !errors->get_array().empty()) {
+    const auto& list = errors->get_array();
+    const std::size_t shown = std::min(max_errors, list.size());
+    out += "\nerrors";
+    if (shown < list.size()) {
+      out += " (first " + std::to_string(shown) + " of " + std::to_string(list.size()) + ")";
+    }
+    out += ":\n";
+    Table t{{"LINE", "COLUMN", "VALUE", "REASON"}, {}, {2}};
+    for (std::size_t i = 0; i < shown; ++i) {
+      if (!list[i].is_object()) continue;
+      const auto& e = list[i].get_object();
+      t.rows.push_back(
+          {cell_of(e, "line"), cell_of(e, "column"), cell_of(e, "value"), cell_of(e, "reason")});
+    }
+    out += indent(t.render(), 2);
+  }
+  if (const auto* reject = report.if_contains("reject_file");
+      reject != nullptr && reject->is_string() && !reject->get_string().empty()) {
+    out += "\nrejected rows written to " + std::string(reject->get_string()) + "\n";
+  }
+  return out;
+}
+
+std::string format_bytes(double bytes) {
+  static constexpr const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  std::size_t u = 0;
+  while (bytes >= 1024 && u + 1 < std::size(kUnits)) {
+    bytes /= 1024;
+    ++u;
+  }
+  char buf[32];
+  if (u == 0) {
+    std::snprintf(buf, sizeof buf, "%.0f B", bytes);
+  } else {
+    std::snprintf(buf, sizeof buf, "%.1f %s", bytes, kUnits[u]);
+  }
+  return buf;
+}
+
+std::string format_clock(double seconds) {
+  const auto s = static_cast<long long>(std::llround(std::max(0.0, seconds)));
+  char buf[32];
+  if (s >= 3600) {
+    std::snprintf(buf, sizeof buf, "%lld:%02lld:%02lld", s / 3600, (s % 3600) / 60, s % 60);
+  } else {
+    std::snprintf(buf, sizeof buf, "%lld:%02lld", s / 60, s % 60);
+  }
+  return buf;
+}
+
+std::string render_progress_line(const json::object& progress, int width) {
+  const double done = number_of(progress, "bytes_done");
+  const double total = number_of(progress, "bytes_total");
+  const double rows = number_of(progress, "rows");
+  const double elapsed_s = number_of(progress, "elapsed_ms") / 1000;
+  const bool known = total > 0;
+  const double fraction = known ? std::clamp(done / total, 0.0, 1.0) : 0;
+
+  std::string right;
+  if (known) {
+    char pct[8];
+    std::snprintf(pct, sizeof pct, "%3.0f%%", fraction * 100);
+    right += std::string(pct) + "  " + format_bytes(done) + " / " + format_bytes(total);
+  } else {
+    right += format_bytes(done);
+  }
+  right += "  " + group_digits(static_cast<std::uint64_t>(rows)) + " rows";
+  if (elapsed_s > 0) {
+    right += "  " + group_digits(static_cast<std::uint64_t>(rows / elapsed_s)) + " rows/s";
+  }
+  if (known && done > 0 && elapsed_s > 0) {
+    right += "  ETA " + format_clock(elapsed_s * (total - done) / done);
+  }
+
+  const std::string left = "importing ";
+  const int bar = width - static_cast<int>(width_of(left) + width_of(right)) - 4;
+  if (!known || bar < 10) return cut(left + right, static_cast<std::size_t>(std::max(width, 0)));
+  const auto filled = static_cast<int>(std::lround(fraction * bar));
+  return left + "[" + std::string(static_cast<std::size_t>(filled), '#') +
+         std::string(static_cast<std::size_t>(bar - filled), '.') + "]  " + right;
+}
+
+std::string render_watch(const json::object& status, const json::object& campaigns, int width) {
+  std::vector<std::string> lines;
+  lines.push_back("dialerd " + cell_of(status, "version") + "   up " +
+                  format_uptime(number_of(status, "uptime_s")) + "   webhook " +
+                  cell_of(status, "webhook_listen"));
+  const auto& slots = object_of(status, "slots");
+  const auto& rate = object_of(status, "rate");
+  const auto& credits = object_of(status, "credits");
+  std::string balance = cell_of(credits, "balance");
+  if (balance == "-") balance = "unknown";
+  lines.push_back("slots " + cell_of(slots, "used") + "/" + cell_of(slots, "limit") + " (" +
+                  cell_of(slots, "source") + ")   rate " + cell_of(rate, "used_last_minute") + "/" +
+                  cell_of(rate, "calls_per_minute") + " per min   credits " + balance + " (" +
+                  cell_of(credits, "state") + ")");
+  lines.push_back("campaigns  " + counts_text(object_of(status, "campaigns")));
+  lines.emplace_back();
+
+  const auto* list = campaigns.if_contains("campaigns");
+  if (list == nullptr || !list->is_array() || list->get_array().empty()) {
+    lines.emplace_back("no campaigns");
+  } else {
+    Table t{{"NAME", "STATE", "BLOCKED BY", "IN FLIGHT", "CREDITS", "OUTCOMES"}, {}, {}};
+    for (const auto& item : list->get_array()) {
+      if (!item.is_object()) continue;
+      const auto& c = item.get_object();
+      t.rows.push_back({cell_of(c, "name"), cell_of(c, "state"), cell_of(c, "blocked_by"),
+                        cell_of(c, "in_flight") + "/" + cell_of(c, "max_concurrency"),
+                        cell_of(c, "credits_used"), counts_text(object_of(c, "outcomes"))});
+    }
+    std::istringstream in(t.render());
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+  }
+
+  std::string out;
+  const auto w = static_cast<std::size_t>(std::max(width, 1));
+  for (const auto& line : lines) out += cut(line, w) + "\n";
+  return out;
+}
+
+}  // namespace dialer::daemon::ctl

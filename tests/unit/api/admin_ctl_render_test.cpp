@@ -1,0 +1,196 @@
+// dialerctl's rendering: tables, key/value blocks, the import report, the progress line and
+// the watch screen, from fixed JSON.
+
+#include "daemon/ctl_render.hpp"
+
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+
+namespace dialer::daemon::ctl {
+namespace {
+
+namespace json = boost::json;
+
+json::object obj(std::string_view text) {
+  return json::parse(text).as_object();
+}
+
+// Columns are aligned, numeric columns right-aligned, no line has trailing blanks, and
+// multi-byte names count as one column per character.
+TEST(CtlRender, TableAlignment) {
+  const Table t{{"NAME", "STATE", "IN FLIGHT"},
+                {{"spring", "running", "3/5"}, {"diwali-é", "paused", "12/20"}, {"x", "-", "-"}},
+                {}};
+  EXPECT_EQ(t.render(),
+            "NAME      STATE    IN FLIGHT\n"
+            "spring    running        3/5\n"
+            "diwali-é  paused       12/20\n"
+            "x         -                -\n");
+}
+
+// Cells: null "-", booleans yes/no, integral doubles without a fraction, arrays and objects
+// flattened, newlines removed.
+TEST(CtlRender, Cells) {
+  EXPECT_EQ(format_cell(nullptr), "-");
+  EXPECT_EQ(format_cell(true), "yes");
+  EXPECT_EQ(format_cell(12.0), "12");
+  EXPECT_EQ(format_cell(0.1 + 0.2), "0.3");
+  EXPECT_EQ(format_cell(-7), "-7");
+  EXPECT_EQ(format_cell(json::array{"twilio", "plivo"}), "twilio, plivo");
+  EXPECT_EQ(format_cell(json::parse(R"({"used": 3, "limit": 10, "by": {"a": 1}})")),
+            "used=3 limit=10 by={a=1}");
+  EXPECT_EQ(format_cell("two\nlines"), "two lines");
+  EXPECT_EQ(format_cell(json::array{}), "-");
+}
+
+// A status-like object: scalars and flat objects in an aligned block, a list of objects as a
+// table section.
+TEST(CtlRender, ArgumentsBlockAndTable) {
+  const auto args = obj(R"({"version": "0.1.0", "uptime_s": 42,
+      "slots": {"used": 3, "limit": 10, "source": "api"}, "providers": ["twilio"],
+      "campaigns": [{"name": "spring", "state": "running"}, {"name": "autumn", "state": "draft"}],
+      "empty": []})");
+  EXPECT_EQ(render_arguments(args),
+            "version    0.1.0\n"
+            "uptime_s   42\n"
+            "slots      used=3 limit=10 source=api\n"
+            "providers  twilio\n"
+            "empty      (none)\n"
+            "\n"
+            "campaigns:\n"
+            "  NAME    STATE\n"
+            "  spring  running\n"
+            "  autumn  draft\n");
+}
+
+// Preferred columns pick and order a list's columns when present.
+TEST(CtlRender, PreferredColumns) {
+  const auto args = obj(R"({"contacts": [
+      {"phone": "+919876543210", "id": 1, "variables": {"city": "Pune"}, "state": "queued"}]})");
+  EXPECT_EQ(render_arguments(args, {"id", "phone", "state", "attempts"}),
+            "contacts:\n"
+            "  ID  PHONE          STATE\n"
+            "   1  +919876543210  queued\n");
+}
+
+// The answer's text comes first; list-commands becomes a command/help table.
+TEST(CtlRender, ResponseText) {
+  admin::Response r = admin::Response::success("campaign spring started", obj(R"({"id": 7})"));
+  EXPECT_EQ(render_response("campaign-start", r), "campaign spring started\nid  7\n");
+  const admin::Response list =
+      admin::Response::success("2 commands", obj(R"({"commands": ["list-commands", "status-get"],
+                            "help": {"list-commands": "list them", "status-get": "status"}})"));
+  EXPECT_EQ(render_response("list-commands", list),
+            "COMMAND        HELP\n"
+            "list-commands  list them\n"
+            "status-get     status\n");
+}
+
+// The import report: counts right-aligned, elapsed in seconds, the first errors as a table,
+// and where rejected rows went.
+TEST(CtlRender, ImportReport) {
+  const auto report = obj(R"({"rows": 1000, "imported": 950, "duplicates": 20, "invalid": 25,
+      "unverified": 3, "dnc": 2, "elapsed_ms": 1234,
+      "errors": [{"line": 12, "column": "phone", "value": "12345", "reason": "not a possible number"},
+                 {"line": 40, "column": "phone", "value": "9.19E+11", "reason": "inexact scientific notation"},
+                 {"line": 77, "column": "city name", "value": "x", "reason": "bad header"}],
+      "reject_file": "/home/op/rejects.csv"})");
+  EXPECT_EQ(render_import_report(report, 2),
+            "rows        1000\n"
+            "imported     950\n"
+            "duplicates    20\n"
+            "invalid       25\n"
+            "unverified     3\n"
+            "dnc            2\n"
+            "elapsed     1.2 s\n"
+            "\n"
+            "errors (first 2 of 3):\n"
+            "  LINE  COLUMN  VALUE     REASON\n"
+            "    12  phone   12345     not a possible number\n"
+            "    40  phone   9.19E+11  inexact scientific notation\n"
+            "\n"
+            "rejected rows written to /home/op/rejects.csv\n");
+}
+
+// The progress line with a known total: bar, percent, bytes, rows, rows/s, ETA, fitted to the
+// width; with an unknown total (a pipe) no bar and no ETA.
+TEST(CtlRender, ProgressLine) {
+  const auto p = obj(R"({"bytes_done": 524288, "bytes_total": 2097152, "rows": 10000,
+                         "elapsed_ms": 2000})");
+  const auto line = render_progress_line(p, 100);
+  EXPECT_EQ(line,
+            "importing [######..................]   25%  512.0 KiB / 2.0 MiB  "
+            "10,000 rows  5,000 rows/s  ETA 0:06");
+  EXPECT_EQ(line.size(), 100u);  // exactly the width
+  const auto narrow = render_progress_line(p, 40);
+  EXPECT_LE(narrow.size(), 40u);
+  EXPECT_EQ(narrow.find('['), std::string::npos);
+  EXPECT_EQ(render_progress_line(obj(R"({"bytes_done": 3072, "bytes_total": 0, "rows": 7,
+                                          "elapsed_ms": 0})"),
+                                 80),
+            "importing 3.0 KiB  7 rows");
+}
+
+// The watch screen from a fixed status and campaign list.
+TEST(CtlRender, WatchScreen) {
+  const auto status = obj(R"({"version": "0.1.0", "uptime_s": 3725,
+      "webhook_listen": "127.0.0.1:8080", "slots": {"used": 4, "limit": 10, "source": "api"},
+      "rate": {"calls_per_minute": 10, "used_last_minute": 6},
+      "credits": {"balance": 123.45, "state": "ok"},
+      "campaigns": {"running": 2, "paused": 1}})");
+  const auto campaigns = obj(R"({"campaigns": [
+      {"name": "spring", "state": "running", "blocked_by": null, "in_flight": 3,
+       "max_concurrency": 5, "credits_used": 12.5, "outcomes": {"completed": 10, "no_answer": 3}},
+      {"name": "autumn", "state": "running", "blocked_by": "window", "in_flight": 1,
+       "max_concurrency": 2, "credits_used": 0, "outcomes": {}},
+      {"name": "winter", "state": "paused", "blocked_by": "paused", "in_flight": 0,
+       "max_concurrency": 5, "credits_used": 1, "outcomes": {"busy": 1}}]})");
+  EXPECT_EQ(render_watch(status, campaigns, 120),
+            "dialerd 0.1.0   up 1h02m   webhook 127.0.0.1:8080\n"
+            "slots 4/10 (api)   rate 6/10 per min   credits 123.45 (ok)\n"
+            "campaigns  running 2, paused 1\n"
+            "\n"
+            "NAME    STATE    BLOCKED BY  IN FLIGHT  CREDITS  OUTCOMES\n"
+            "spring  running  -                 3/5     12.5  completed 10, no_answer 3\n"
+            "autumn  running  window            1/2        0  -\n"
+            "winter  paused   paused            0/5        1  busy 1\n");
+  // Lines are cut to the terminal width; unknown credit balance and no campaigns are shown.
+  const auto narrow = render_watch(obj(R"({"credits": {"balance": null, "state": "unknown"}})"),
+                                   obj(R"({"campaigns": []})"), 30);
+  EXPECT_EQ(narrow,
+            "dialerd -   up 0m00s   webhook\n"
+            "slots -/- (-)   rate -/- per m\n"
+            "campaigns  -\n"
+            "\n"
+            "no campaigns\n");
+}
+
+// --json output is indented JSON that parses back to the same value.
+TEST(CtlRender, PrettyJson) {
+  const auto v = json::parse(R"({"a": [1, {"b": null}], "c": {}, "d": "x\"y"})");
+  const auto text = pretty_json(v);
+  EXPECT_EQ(text,
+            "{\n"
+            "  \"a\": [\n"
+            "    1,\n"
+            "    {\n"
+            "      \"b\": null\n"
+            "    }\n"
+            "  ],\n"
+            "  \"c\": {},\n"
+            "  \"d\": \"x\\\"y\"\n"
+            "}\n");
+  EXPECT_EQ(json::parse(text), v);
+}
+
+// Byte sizes and clock durations.
+TEST(CtlRender, Units) {
+  EXPECT_EQ(format_bytes(512), "512 B");
+  EXPECT_EQ(format_bytes(1536), "1.5 KiB");
+  EXPECT_EQ(format_bytes(3.5 * 1024 * 1024 * 1024), "3.5 GiB");
+  EXPECT_EQ(format_clock(7), "0:07");
+  EXPECT_EQ(format_clock(3723), "1:02:03");
+}
+
+}  // namespace
+}  // namespace dialer::daemon::ctl
