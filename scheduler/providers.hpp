@@ -34,6 +34,9 @@ class ProviderSelector {
  public:
   explicit ProviderSelector(Millis cooldown = kDefaultProviderCooldown) : cooldown_(cooldown) {}
 
+  /// Changes the cooldown for later refusals (config reload); running cooldowns keep their end.
+  void set_cooldown(Millis cooldown) noexcept { cooldown_ = cooldown; }
+
   /// Replaces the account's setup (after each GET /config). Names are compared
   /// case-insensitively; names this build does not know are ignored.
   void set_account(const AccountProviders& account);

@@ -600,6 +600,7 @@ Result<void> Scheduler::recover() {
 }
 void Scheduler::update_options(const SchedulerOptions& options) {
   impl_->options_ = options;
+  impl_->providers_.set_cooldown(options.provider_cooldown);
   impl_->arm_poll_timers();
   impl_->request_dispatch();
 }
