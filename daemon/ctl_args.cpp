@@ -213,7 +213,18 @@ ParseOutcome parse_command_line(const std::vector<std::string>& args) {
                         return std::nullopt;
                       }});
   }
-  simple(campaign, "list", "list campaigns", "campaign-list");
+  {
+    auto* list = campaign->add_subcommand("list", "list campaigns (campaign-list)");
+    auto state = std::make_shared<std::string>();
+    static const auto campaign_states = names_of<CampaignState>();
+    auto* state_opt = list->add_option("--state", *state, "only campaigns in this state")
+                          ->check(CLI::IsMember(campaign_states));
+    leaves.push_back({list, [=](Invocation& inv) -> std::optional<std::string> {
+                        inv.command = "campaign-list";
+                        if (state_opt->count() > 0) inv.arguments["state"] = *state;
+                        return std::nullopt;
+                      }});
+  }
   by_campaign(campaign, "get", "show a campaign", "campaign-get");
   by_campaign(campaign, "start", "start dialling", "campaign-start");
   by_campaign(campaign, "pause", "pause dialling (calls in flight finish)", "campaign-pause");
@@ -288,11 +299,15 @@ ParseOutcome parse_command_line(const std::vector<std::string>& args) {
                           ->check(CLI::IsMember(states));
     auto* limit_opt =
         contacts->add_option("--limit", *limit, "at most this many")->check(CLI::PositiveNumber);
+    auto offset = std::make_shared<int>(0);
+    auto* offset_opt = contacts->add_option("--offset", *offset, "skip this many first")
+                           ->check(CLI::NonNegativeNumber);
     leaves.push_back({contacts, [=](Invocation& inv) -> std::optional<std::string> {
                         inv.command = "contacts-list";
                         inv.arguments["campaign"] = *campaign_name;
                         if (state_opt->count() > 0) inv.arguments["state"] = *state;
                         if (limit_opt->count() > 0) inv.arguments["limit"] = *limit;
+                        if (offset_opt->count() > 0) inv.arguments["offset"] = *offset;
                         return std::nullopt;
                       }});
   }
@@ -302,9 +317,16 @@ ParseOutcome parse_command_line(const std::vector<std::string>& args) {
     auto* calls = app.add_subcommand("calls", "list calls (calls-list)");
     auto in_flight = std::make_shared<bool>(false);
     calls->add_flag("--in-flight", *in_flight, "only calls not finished yet");
+    auto campaign_name = std::make_shared<std::string>();
+    auto limit = std::make_shared<int>(0);
+    auto* campaign_opt = calls->add_option("--campaign", *campaign_name, "only this campaign");
+    auto* limit_opt =
+        calls->add_option("--limit", *limit, "at most this many")->check(CLI::PositiveNumber);
     leaves.push_back({calls, [=](Invocation& inv) -> std::optional<std::string> {
                         inv.command = "calls-list";
                         if (*in_flight) inv.arguments["in_flight"] = true;
+                        if (campaign_opt->count() > 0) inv.arguments["campaign"] = *campaign_name;
+                        if (limit_opt->count() > 0) inv.arguments["limit"] = *limit;
                         return std::nullopt;
                       }});
   }
@@ -318,23 +340,50 @@ ParseOutcome parse_command_line(const std::vector<std::string>& args) {
           std::tuple{"remove", "dnc-remove", "remove numbers"}}) {
       auto* sub = dnc->add_subcommand(name, std::string(help) + " (" + command + ")");
       auto numbers = std::make_shared<std::vector<std::string>>();
-      sub->add_option("numbers", *numbers, "phone numbers (E.164)")->required();
+      auto region = std::make_shared<std::string>();
+      auto reason = std::make_shared<std::string>();
+      sub->add_option("numbers", *numbers, "phone numbers (E.164, or national with a region)")
+          ->required();
+      auto* region_opt =
+          sub->add_option("--default-region", *region, "ISO 3166 region for national numbers");
+      CLI::Option* reason_opt = nullptr;
+      if (std::string_view(name) == "add") {
+        reason_opt = sub->add_option("--reason", *reason, "why (kept with the entry)");
+      }
       leaves.push_back(
-          {sub,
-           [numbers, cmd = std::string(command)](Invocation& inv) -> std::optional<std::string> {
+          {sub, [=, cmd = std::string(command)](Invocation& inv) -> std::optional<std::string> {
              inv.command = cmd;
              json::array a;
              for (const auto& n : *numbers) a.emplace_back(n);
              inv.arguments["numbers"] = std::move(a);
+             if (region_opt->count() > 0) inv.arguments["default_region"] = *region;
+             if (reason_opt != nullptr && reason_opt->count() > 0) {
+               inv.arguments["reason"] = *reason;
+             }
              return std::nullopt;
            }});
     }
-    simple(dnc, "list", "list the do-not-call numbers", "dnc-list");
+    auto* list = dnc->add_subcommand("list", "list the do-not-call numbers (dnc-list)");
+    auto limit = std::make_shared<int>(0);
+    auto* limit_opt =
+        list->add_option("--limit", *limit, "at most this many")->check(CLI::PositiveNumber);
+    leaves.push_back({list, [=](Invocation& inv) -> std::optional<std::string> {
+                        inv.command = "dnc-list";
+                        if (limit_opt->count() > 0) inv.arguments["limit"] = *limit;
+                        return std::nullopt;
+                      }});
     auto* imp = dnc->add_subcommand("import", "add every number in a file (dnc-import)");
     auto file = std::make_shared<std::string>();
+    auto region = std::make_shared<std::string>();
+    auto reason = std::make_shared<std::string>();
     imp->add_option("file", *file, "file of numbers, one a line or CSV ('-' = stdin)")->required();
+    auto* region_opt =
+        imp->add_option("--default-region", *region, "ISO 3166 region for national numbers");
+    auto* reason_opt = imp->add_option("--reason", *reason, "why (kept with each entry)");
     leaves.push_back({imp, [=](Invocation& inv) -> std::optional<std::string> {
                         inv.command = "dnc-import";
+                        if (region_opt->count() > 0) inv.arguments["default_region"] = *region;
+                        if (reason_opt->count() > 0) inv.arguments["reason"] = *reason;
                         inv.files.push_back({*file, PassedFile::Mode::read});
                         inv.timeout = kLongTimeout;
                         return std::nullopt;

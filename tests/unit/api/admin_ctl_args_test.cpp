@@ -225,13 +225,24 @@ TEST(CtlArgs, Contacts) {
             json::parse(R"({"command": "contacts-list", "arguments": {"campaign": "spring",
                 "state": "queued", "limit": 50}})"));
   EXPECT_EQ(parse_ok({"contacts", "spring"}).arguments, (json::object{{"campaign", "spring"}}));
+  EXPECT_EQ(parse_ok({"contacts", "spring", "--offset", "100"}).arguments,
+            (json::object{{"campaign", "spring"}, {"offset", 100}}));
   parse_bad({"contacts", "spring", "--state", "sleeping"});
   parse_bad({"contacts", "spring", "--limit", "-1"});
 }
 
-// calls --in-flight → calls-list {"in_flight": true}.
+// calls [--in-flight] [--campaign NAME] [--limit N] → calls-list.
 TEST(CtlArgs, Calls) {
   EXPECT_EQ(parse_ok({"calls", "--in-flight"}).arguments, (json::object{{"in_flight", true}}));
+  EXPECT_EQ(parse_ok({"calls", "--campaign", "spring", "--limit", "10"}).arguments,
+            (json::object{{"campaign", "spring"}, {"limit", 10}}));
+}
+
+// campaign list --state filters by campaign state (checked locally).
+TEST(CtlArgs, CampaignListState) {
+  EXPECT_EQ(parse_ok({"campaign", "list", "--state", "running"}).arguments,
+            (json::object{{"state", "running"}}));
+  parse_bad({"campaign", "list", "--state", "sleeping"});
 }
 
 // dnc add/remove send the numbers; dnc import passes the file by fd.
@@ -242,6 +253,16 @@ TEST(CtlArgs, Dnc) {
   EXPECT_EQ(
       request_of(parse_ok({"dnc", "remove", "+919876543210"})),
       json::parse(R"({"command": "dnc-remove", "arguments": {"numbers": ["+919876543210"]}})"));
+  EXPECT_EQ(
+      parse_ok({"dnc", "add", "09876543210", "--default-region", "IN", "--reason", "asked"})
+          .arguments,
+      (json::object{
+          {"numbers", json::array{"09876543210"}}, {"default_region", "IN"}, {"reason", "asked"}}));
+  parse_bad({"dnc", "remove", "+919876543210", "--reason", "x"});  // only add keeps a reason
+  EXPECT_EQ(parse_ok({"dnc", "list", "--limit", "5"}).arguments, (json::object{{"limit", 5}}));
+  EXPECT_EQ(
+      parse_ok({"dnc", "import", "b.txt", "--default-region", "IN", "--reason", "list"}).arguments,
+      (json::object{{"default_region", "IN"}, {"reason", "list"}}));
   const auto imp = parse_ok({"dnc", "import", "blocked.txt"});
   EXPECT_EQ(imp.command, "dnc-import");
   EXPECT_TRUE(imp.arguments.empty());
