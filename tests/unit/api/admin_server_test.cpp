@@ -5,10 +5,12 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/json.hpp>
 
+#include <csignal>
 #include <fcntl.h>
 #include <fstream>
 #include <future>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 namespace dialer::admin::test {
 namespace {
@@ -231,6 +233,39 @@ TEST_F(AdminServerTest, ReplacesStaleSocketFile) {
   }
   ASSERT_TRUE(std::filesystem::is_socket(socket_path()));
   ASSERT_FALSE(call(socket_path(), "list-commands"));  // refused: it is stale
+  start();
+  EXPECT_EQ(must_call("list-commands").result, ResultCode::success);
+}
+
+// An instance killed with SIGKILL leaves its socket file behind but the kernel drops its lock:
+// the next instance takes over the path.
+TEST_F(AdminServerTest, TakesOverAfterKilledInstance) {
+  int ready[2];
+  ASSERT_EQ(::pipe2(ready, O_CLOEXEC), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    boost::asio::io_context io;
+    Registry r;
+    auto s = Server::listen(io.get_executor(), r, default_options());
+    const char c = s ? '1' : '0';
+    (void)!::write(ready[1], &c, 1);
+    for (;;) ::pause();
+  }
+  ::close(ready[1]);
+  char c = 0;
+  ASSERT_EQ(::read(ready[0], &c, 1), 1);
+  ::close(ready[0]);
+  ASSERT_EQ(c, '1');
+  // While the child lives, its lock holds.
+  Registry other;
+  auto refused = Server::listen(io_.get_executor(), other, default_options());
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, make_error_code(errc::conflict));
+  ::kill(child, SIGKILL);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(std::filesystem::is_socket(socket_path()));  // left behind
   start();
   EXPECT_EQ(must_call("list-commands").result, ResultCode::success);
 }
