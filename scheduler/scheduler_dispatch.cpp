@@ -31,6 +31,12 @@ void Scheduler::Impl::request_dispatch() {
   }));
 }
 
+int Scheduler::Impl::calls_tokens() const {
+  // Claims waiting for their transaction to commit will spend a token each once sent.
+  const int pending = deferred_starts_ != nullptr ? static_cast<int>(deferred_starts_->size()) : 0;
+  return platform_.tokens(RateBucket::calls) - pending;
+}
+
 SlotAccount Scheduler::Impl::slot_account() const {
   auto acc = account_slots(concurrency_, in_flight_, ours_at_concurrency_poll_);
   if (foreign_floor_ && *foreign_floor_ > acc.foreign) {
@@ -92,7 +98,7 @@ void Scheduler::Impl::dispatch_pass() {
         stop = BlockReason::no_free_slot;
         break;
       }
-      const int tokens = platform_.tokens(RateBucket::calls) - (reserve ? 1 : 0);
+      const int tokens = calls_tokens() - (reserve ? 1 : 0);
       if (tokens <= 0) {
         stop = BlockReason::rate_limited;
         break;

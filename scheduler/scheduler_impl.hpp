@@ -157,6 +157,8 @@ class Scheduler::Impl {
   void compute_blocked_by(TimePoint now, BlockReason pass_stop, TimePoint& wake);
   void arm_wake(TimePoint at);
   [[nodiscard]] SlotAccount slot_account() const;
+  /// /calls/* tokens left now, net of claims whose requests are not sent yet.
+  [[nodiscard]] int calls_tokens() const;
   [[nodiscard]] bool reconcile_wants_token(TimePoint now) const;
   /// When the oldest ambiguous attempt has waited out absent_grace (a listing then can both
   /// find its call and prove it absent); nullopt when none is ambiguous.

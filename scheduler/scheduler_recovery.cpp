@@ -86,7 +86,7 @@ std::optional<TimePoint> Scheduler::Impl::maybe_reconcile() {
   for (std::int64_t id : poll_queue_) {
     if (open_.at(id).poll == PollState::overdue) ++overdue;
   }
-  const bool has_calls_token = platform_.tokens(RateBucket::calls) > 0;
+  const bool has_calls_token = calls_tokens() > 0;
   // One overdue call is cheaper to poll alone (general bucket); several share one listing,
   // unless the /calls/* bucket is spent, then each goes to its own session poll.
   if (overdue > 0 && (overdue == 1 || !has_calls_token)) {
@@ -365,7 +365,7 @@ void Scheduler::Impl::poll_concurrency() {
     ex_.cancel(concurrency_timer_);
     concurrency_timer_ = 0;
   }
-  if (platform_.tokens(RateBucket::calls) <= 0) {
+  if (calls_tokens() <= 0) {
     // Starts have first claim on the /calls/* bucket: poll when a token returns.
     concurrency_timer_ = ex_.schedule_at(platform_.next_token_at(RateBucket::calls), guard([this] {
                                            concurrency_timer_ = 0;

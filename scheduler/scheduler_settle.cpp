@@ -505,6 +505,8 @@ bool Scheduler::Impl::apply_outcome(std::int64_t inbox_id, const SessionOutcome&
     if (metrics_) metrics_->outcomes[static_cast<std::size_t>(*outcome)]->Increment();
     spdlog::debug("campaign {}: attempt {} finished: {}", c.name(), finished.id,
                   to_string(*outcome));
+    // No refill: nothing is handed over, so no handoff to measure.
+    if (claims.empty()) handoff_from_.reset();
     for (auto& req : claims) send_start(std::move(req));
     if (!refill) request_dispatch();
   }

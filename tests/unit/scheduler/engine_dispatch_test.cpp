@@ -171,6 +171,25 @@ TEST_F(EngineTest, WeightedFairnessOfThreeCampaigns) {
   }
 }
 
+// The /calls/* budget is never overspent (no request without a token, so no 429) and yet
+// starts use nearly all of it: 10 per minute, less the concurrency poll's share.
+TEST_F(EngineTest, RateBudgetIsNeverExceededAndFullyUsed) {
+  platform_.set_rate_limits(10, 60);
+  platform_.concurrency_limit = 50;
+  platform_.credit_balance = 1e6;
+  platform_.default_call = CallScript{CallStatus::completed, Disposition::completed, 1min, 1.0};
+  start_scheduler();
+  auto s = spec("rate");
+  s.max_concurrency = 50;
+  add_contacts(create(s), 0, 1000);
+  start("rate");
+  run_for(30min);
+  EXPECT_EQ(platform_.rate_violations, 0);
+  EXPECT_GE(platform_.starts.size(), 260U);
+  EXPECT_LE(platform_.starts.size(), 310U);  // 31 windows from 0:00 to 30:00
+  EXPECT_EQ(view("rate").blocked_by.reason, BlockReason::rate_limited);
+}
+
 class WeekendStart : public EngineTest {
  protected:
   WeekendStart() : EngineTest(utc(2026, 3, 7, 12, 0)) {}  // Saturday

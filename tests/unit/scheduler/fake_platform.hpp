@@ -97,6 +97,11 @@ class FakePlatform final : public CallPlatform {
   /// Ends a call now (status, disposition, credits) and, when asked, sends its webhook.
   void finish(std::string_view call_id, const CallScript& how);
   [[nodiscard]] int active_ours() const;
+  /// Requests per window of each bucket.
+  void set_rate_limits(int calls_per_window, int general_per_window) {
+    bucket(RateBucket::calls).limit = calls_per_window;
+    bucket(RateBucket::general).limit = general_per_window;
+  }
   /// A 429 freeze of a bucket for the whole window (as a real 429 would).
   void freeze(RateBucket b);
 
