@@ -635,6 +635,14 @@ void Scheduler::inbox_updated() {
 void Scheduler::on_session_completed(std::int64_t inbox_id, const SessionOutcome& outcome) {
   impl_->on_session_completed(inbox_id, outcome);
 }
+void Scheduler::on_session_completed(const SessionOutcome& outcome) {
+  std::int64_t inbox_id = 0;
+  if (auto row = impl_->inbox_.find_by_session(outcome.session_id); row && *row) {
+    if ((*row)->applied_at) return;  // already applied (a duplicate delivery)
+    inbox_id = (*row)->id;
+  }
+  impl_->on_session_completed(inbox_id, outcome);
+}
 void Scheduler::clear_account_block() {
   impl_->clear_account_block();
 }

@@ -194,10 +194,15 @@ class Scheduler {
 
   /// New rows were stored in the webhook inbox: apply every unapplied one in id order (the
   /// body goes through SchedulerDeps::parse_session). Coalesced; cheap to call per webhook.
+  /// The simplest wiring of api::OutcomeSink is to call this.
   void inbox_updated();
-  /// Applies one stored webhook event (its inbox row id) at once. Unknown calls and duplicates
-  /// only mark the row applied.
+  /// Applies one stored webhook event (its inbox row id) at once, without re-parsing its body.
+  /// Unknown calls and duplicates only mark the row applied. Ignored before recover() (which
+  /// applies every unapplied row itself).
   void on_session_completed(std::int64_t inbox_id, const SessionOutcome& outcome);
+  /// The same, finding the inbox row by the outcome's session_id (InboxRepo::find_by_session);
+  /// an outcome with no stored row is applied without marking one.
+  void on_session_completed(const SessionOutcome& outcome);
 
   /// Lifts an auth/account block (e.g. after a config reload with a new key) and dispatches.
   void clear_account_block();

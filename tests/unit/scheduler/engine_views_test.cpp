@@ -31,6 +31,28 @@ TEST_F(EngineTest, WebhookBeatingTheStartAnswerIsApplied) {
   EXPECT_EQ(attempts_of(id).at(0).state, AttemptState::finished);
 }
 
+// The webhook server's hand-over by outcome: the scheduler finds the inbox row by session id,
+// applies the outcome and marks that row applied; a second hand-over changes nothing.
+TEST_F(EngineTest, SessionCompletedFindsItsInboxRow) {
+  std::vector<SessionOutcome> held;
+  platform_.webhook = [&](const SessionOutcome& o) { held.push_back(o); };
+  platform_.default_call = CallScript{};
+  start_scheduler();
+  const auto id = create(spec("sink"));
+  add_contact(id, phone(1));
+  start("sink");
+  run_for(3min);
+  ASSERT_EQ(held.size(), 1U);
+  store::InboxRepo inbox(*db_);
+  ASSERT_TRUE(inbox.insert({held[0].session_id, held[0].call_id, to_body(held[0]), ex_.now()}));
+  scheduler_->on_session_completed(held[0]);
+  scheduler_->on_session_completed(held[0]);
+  run_for(1s);
+  EXPECT_EQ(contact(id, phone(1)).state, ContactState::done);
+  EXPECT_EQ(inbox.count_unapplied().value(), 0);
+  EXPECT_EQ(scheduler_->stats().outcomes_applied, 1U);
+}
+
 // A webhook for a session this daemon never started is marked applied and ignored once every
 // start that was outstanding when it arrived has been answered.
 TEST_F(EngineTest, UnknownSessionIsIgnoredOnceStartsSettle) {
