@@ -1,9 +1,11 @@
-// dialerd: parse arguments, load config, (later) wire the components and run the loop.
+// dialerd: parse arguments, load the config, hand both to the Daemon (the composition root).
 
 #include "config/config.hpp"
 #include "core/version.hpp"
+#include "daemon/daemon.hpp"
 #include "daemon/dialerd_args.hpp"
 
+#include <exception>
 #include <iostream>
 
 int main(int argc, char** argv) {
@@ -31,6 +33,12 @@ int main(int argc, char** argv) {
     std::cerr << config::format_diagnostics(cfg.error());
     return daemon::exit_invalid_config;
   }
-  std::cerr << "dialerd: daemon mode not yet available\n";
-  return daemon::exit_runtime_failure;
+  try {
+    daemon::setup_logging(cfg->logging);
+    daemon::Daemon d(args->config_path, std::move(*cfg), config::process_env());
+    return d.run();
+  } catch (const std::exception& e) {
+    std::cerr << "dialerd: " << e.what() << "\n";
+    return daemon::exit_runtime_failure;
+  }
 }

@@ -1,0 +1,1468 @@
+#include "daemon/admin_handlers.hpp"
+
+#include "api/admin/unique_fd.hpp"
+#include "config/campaign.hpp"
+#include "core/campaign_json.hpp"
+#include "core/enums.hpp"
+#include "core/version.hpp"
+#include "store/attempt_repo.hpp"
+#include "store/audit_repo.hpp"
+#include "store/campaign_repo.hpp"
+#include "store/contact_repo.hpp"
+#include "store/dnc_repo.hpp"
+#include "store/export_repo.hpp"
+#include "store/phone.hpp"
+#include "store/schema.hpp"
+
+#include <boost/json/array.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <climits>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <fcntl.h>
+#include <map>
+#include <optional>
+#include <poll.h>
+#include <set>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace dialer::daemon {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using admin::Request;
+using admin::Response;
+using admin::ResultCode;
+
+namespace {
+
+constexpr std::array<std::string_view, 23> kCommands{
+    "version-get",     "status-get",      "config-get",    "config-reload",  "shutdown",
+    "campaign-create", "campaign-update", "campaign-list", "campaign-get",   "campaign-start",
+    "campaign-pause",  "campaign-resume", "campaign-stop", "campaign-stats", "campaign-export",
+    "contacts-import", "contacts-list",   "calls-list",    "dnc-add",        "dnc-remove",
+    "dnc-list",        "dnc-import",      "list-commands"};
+
+/// Rows a list command returns at most per request.
+constexpr std::int64_t kMaxListLimit = 10'000;
+constexpr std::int64_t kDefaultListLimit = 100;
+/// Numbers one dnc-add / dnc-remove request may carry.
+constexpr std::size_t kMaxDncNumbers = 10'000;
+/// Numbers a DNC import file may hold.
+constexpr std::size_t kMaxDncFileNumbers = 10'000'000;
+/// Largest audit detail stored (the spec text of a campaign file can be long).
+constexpr std::size_t kMaxAuditDetail = 16 * 1024;
+
+std::string errno_text(int err) {
+  return std::strerror(err);
+}
+
+json::value iso_or_null(const std::optional<TimePoint>& t) {
+  if (!t) return nullptr;
+  return json::value(format_iso8601(*t));
+}
+
+template <class E>
+json::value enum_or_null(const std::optional<E>& e) {
+  if (!e) return nullptr;
+  return json::value(to_string(*e));
+}
+
+json::value number_or_null(const std::optional<double>& d) {
+  if (!d) return nullptr;
+  return json::value(*d);
+}
+
+// --- argument checks -----------------------------------------------------------------------
+
+/// Unknown arguments are refused, naming them (a typo must not pass silently).
+std::optional<std::string> unknown_argument(const json::object& args,
+                                            std::initializer_list<std::string_view> allowed) {
+  for (const auto& m : args) {
+    if (std::find(allowed.begin(), allowed.end(), m.key()) == allowed.end()) {
+      return "unknown argument '" + std::string(m.key()) + "'";
+    }
+  }
+  return std::nullopt;
+}
+
+Result<std::optional<std::string>> opt_string(const json::object& args, std::string_view key) {
+  const auto* v = args.if_contains(key);
+  if (v == nullptr || v->is_null()) return std::optional<std::string>{};
+  if (!v->is_string()) {
+    return Error{errc::invalid_argument, "argument '" + std::string(key) + "' must be a string"};
+  }
+  return std::optional<std::string>{std::string(v->get_string())};
+}
+
+Result<std::string> req_string(const json::object& args, std::string_view key) {
+  auto s = opt_string(args, key);
+  if (!s) return s.error();
+  if (!*s || (*s)->empty()) {
+    return Error{errc::invalid_argument, "argument '" + std::string(key) + "' is required"};
+  }
+  return std::move(**s);
+}
+
+Result<bool> opt_bool(const json::object& args, std::string_view key, bool fallback) {
+  const auto* v = args.if_contains(key);
+  if (v == nullptr || v->is_null()) return fallback;
+  if (!v->is_bool()) {
+    return Error{errc::invalid_argument,
+                 "argument '" + std::string(key) + "' must be true or false"};
+  }
+  return v->get_bool();
+}
+
+Result<std::int64_t> opt_int(const json::object& args, std::string_view key, std::int64_t fallback,
+                             std::int64_t min, std::int64_t max) {
+  const auto* v = args.if_contains(key);
+  if (v == nullptr || v->is_null()) return fallback;
+  std::optional<std::int64_t> n;
+  if (v->is_int64()) n = v->get_int64();
+  if (v->is_uint64() && v->get_uint64() <= static_cast<std::uint64_t>(INT64_MAX)) {
+    n = static_cast<std::int64_t>(v->get_uint64());
+  }
+  if (v->is_double() &&
+      v->get_double() == static_cast<double>(static_cast<std::int64_t>(v->get_double()))) {
+    n = static_cast<std::int64_t>(v->get_double());
+  }
+  if (!n || *n < min || *n > max) {
+    return Error{errc::invalid_argument, "argument '" + std::string(key) +
+                                             "' must be an integer from " + std::to_string(min) +
+                                             " to " + std::to_string(max)};
+  }
+  return *n;
+}
+
+/// The result-1 answer for a failed argument check.
+Response bad(const Error& e) {
+  return Response::error(e.message);
+}
+
+/// The answer for an unknown campaign: 3 ("nothing found") for a lookup, else 1 naming it.
+Response no_campaign(std::string_view name, bool lookup) {
+  std::string text = "no campaign named '" + std::string(name) + "'";
+  return lookup ? Response::empty(std::move(text)) : Response::error(std::move(text));
+}
+
+/// Scheduler errors: conflicts and refused transitions are 4, bad input 1, unknown campaign per
+/// `lookup`.
+Response from_scheduler_error(const Error& e, std::string_view campaign, bool lookup) {
+  if (e.code == make_error_code(errc::not_found)) return no_campaign(campaign, lookup);
+  if (e.code == make_error_code(errc::conflict) ||
+      e.code == make_error_code(errc::invalid_transition) ||
+      e.code == make_error_code(errc::duplicate)) {
+    return Response::conflict(e.message);
+  }
+  return Response::error(e.message);
+}
+
+// --- file descriptors ----------------------------------------------------------------------
+
+/// Buffered writes to a descriptor the client passed (a file, a pipe, a terminal). A pipe
+/// nobody drains must not block a worker forever: non-regular files are written in chunks of
+/// at most PIPE_BUF after poll() says there is room, each wait bounded by `timeout`.
+class FdWriter {
+ public:
+  FdWriter(int fd, Millis timeout) : fd_(fd), timeout_(timeout) {
+    struct stat st {};
+    regular_ = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+    buf_.reserve(kBuffer);
+  }
+
+  Result<void> write(std::string_view data) {
+    buf_.append(data);
+    if (buf_.size() >= kBuffer) return flush();
+    return {};
+  }
+
+  Result<void> flush() {
+    std::string_view rest = buf_;
+    while (!rest.empty()) {
+      if (!regular_) {
+        pollfd p{fd_, POLLOUT, 0};
+        const int n = ::poll(&p, 1, static_cast<int>(timeout_.count()));
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return Error{errc::io_error, "poll: " + errno_text(errno)};
+        if (n == 0) {
+          return Error{errc::timeout,
+                       "the output accepted nothing for " + format_duration(timeout_)};
+        }
+        if ((p.revents & (POLLERR | POLLHUP)) != 0 && (p.revents & POLLOUT) == 0) {
+          return Error{errc::io_error, "the output was closed by its reader"};
+        }
+      }
+      const std::size_t chunk =
+          regular_ ? rest.size() : std::min<std::size_t>(rest.size(), PIPE_BUF);
+      const ssize_t w = ::write(fd_, rest.data(), chunk);
+      if (w < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+      if (w < 0) return Error{errc::io_error, "write: " + errno_text(errno)};
+      rest.remove_prefix(static_cast<std::size_t>(w));
+    }
+    buf_.clear();
+    return {};
+  }
+
+ private:
+  static constexpr std::size_t kBuffer = 64 * 1024;
+  int fd_;
+  Millis timeout_;
+  bool regular_ = false;
+  std::string buf_;
+};
+
+/// Opens a file the daemon reads with its own permissions (`path` arguments).
+Result<admin::UniqueFd> open_for_reading(const std::string& path) {
+  admin::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+  if (!fd) return Error{errc::io_error, "cannot open " + path + ": " + errno_text(errno)};
+  struct stat st {};
+  if (::fstat(fd.get(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    return Error{errc::invalid_argument, path + " is a directory"};
+  }
+  return fd;
+}
+
+Result<admin::UniqueFd> open_for_writing(const std::string& path) {
+  admin::UniqueFd fd(
+      ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0640));
+  if (!fd) return Error{errc::io_error, "cannot create " + path + ": " + errno_text(errno)};
+  return fd;
+}
+
+/// Copies a file into a descriptor (the reject file written privately, then handed over).
+Result<void> copy_file_to_fd(const std::filesystem::path& from, int to) {
+  admin::UniqueFd in(::open(from.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!in) return Error{errc::io_error, "cannot open " + from.string() + ": " + errno_text(errno)};
+  FdWriter out(to, Millis{60'000});
+  std::array<char, 64 * 1024> buf{};
+  for (;;) {
+    const ssize_t n = ::read(in.get(), buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Error{errc::io_error, "read " + from.string() + ": " + errno_text(errno)};
+    if (n == 0) break;
+    if (auto r = out.write({buf.data(), static_cast<std::size_t>(n)}); !r) return r;
+  }
+  return out.flush();
+}
+
+/// A fresh, unused path in `dir` (the file is created empty to reserve the name).
+Result<std::filesystem::path> scratch_file(const std::filesystem::path& dir,
+                                           std::string_view stem) {
+  std::string tmpl = (dir / (std::string(stem) + "-XXXXXX")).string();
+  const int fd = ::mkstemp(tmpl.data());
+  if (fd < 0)
+    return Error{errc::io_error,
+                 "cannot create a file in " + dir.string() + ": " + errno_text(errno)};
+  ::close(fd);
+  return std::filesystem::path(tmpl);
+}
+
+// --- campaign views ------------------------------------------------------------------------
+
+json::object counts_nonzero(const std::map<ContactState, std::int64_t>& counts) {
+  json::object o;
+  for (const auto& [state, n] : counts) {
+    if (n != 0) o[to_string(state)] = n;
+  }
+  return o;
+}
+
+json::object outcome_counts(const std::map<Outcome, std::int64_t>& counts) {
+  json::object o;
+  for (const auto& [outcome, n] : counts) o[to_string(outcome)] = n;
+  return o;
+}
+
+/// The figures of campaign-stats (campaign-get adds every field of the campaign).
+json::object stats_json(const scheduler::CampaignView& v) {
+  const auto& row = v.campaign;
+  json::object o;
+  o["id"] = row.id;
+  o["name"] = row.spec.name;
+  o["state"] = to_string(row.state);
+  o["pause_reason"] = to_string(row.pause_reason);
+  o["blocked_by"] = scheduler::to_json(v.blocked_by);
+  o["blocked_by_text"] = scheduler::to_text(v.blocked_by);
+  json::object contacts;
+  std::int64_t total = 0;
+  std::int64_t finished = 0;
+  for (const auto& [state, n] : v.contacts) {
+    contacts[to_string(state)] = n;
+    total += n;
+    if (is_terminal(state)) finished += n;
+  }
+  o["contacts"] = std::move(contacts);
+  o["contacts_total"] = total;
+  o["contacts_finished"] = finished;
+  o["outcomes"] = outcome_counts(v.outcomes);
+  o["attempts"] = v.attempts;
+  o["in_flight"] = v.in_flight;
+  o["credits_used"] = row.credits_used;
+  o["created_at"] = format_iso8601(row.created_at);
+  o["started_at"] = iso_or_null(row.started_at);
+  o["completed_at"] = iso_or_null(row.completed_at);
+  return o;
+}
+
+json::object contact_json(const store::ContactRow& c) {
+  json::object o;
+  o["id"] = c.id;
+  o["phone"] = c.phone;
+  o["name"] = c.name;
+  o["state"] = to_string(c.state);
+  o["reason"] = c.reason;
+  o["attempts"] = c.attempts;
+  o["next_attempt_at"] = c.next_attempt_at == TimePoint{}
+                             ? json::value(nullptr)
+                             : json::value(format_iso8601(c.next_attempt_at));
+  o["last_outcome"] = enum_or_null(c.last_outcome);
+  o["zones"] = c.zones;
+  o["verified"] = c.verified;
+  o["number_type"] = to_string(c.number_type);
+  boost::system::error_code ec;
+  auto vars = json::parse(c.variables_json, ec);
+  o["variables"] = !ec && vars.is_object() ? std::move(vars) : json::value(json::object{});
+  o["source_line"] = c.source_line ? json::value(*c.source_line) : json::value(nullptr);
+  o["updated_at"] = format_iso8601(c.updated_at);
+  return o;
+}
+
+json::object attempt_json(const store::AttemptRow& a, const std::string& campaign) {
+  json::object o;
+  o["attempt_id"] = a.id;
+  o["campaign"] = campaign;
+  o["campaign_id"] = a.campaign_id;
+  o["contact_id"] = a.contact_id;
+  o["phone"] = a.to_number;
+  o["state"] = to_string(a.state);
+  o["call_id"] = a.call_id ? json::value(*a.call_id) : json::value(nullptr);
+  o["session_id"] = a.session_id ? json::value(*a.session_id) : json::value(nullptr);
+  o["provider"] = to_string(a.provider);
+  o["reserved_at"] = format_iso8601(a.reserved_at);
+  o["started_at"] = iso_or_null(a.started_at);
+  o["ended_at"] = iso_or_null(a.ended_at);
+  o["status"] = enum_or_null(a.status);
+  o["outcome"] = enum_or_null(a.outcome);
+  o["answered_by"] = enum_or_null(a.answered_by);
+  o["duration_seconds"] = number_or_null(a.duration_seconds);
+  o["credits_used"] = number_or_null(a.credits_used);
+  o["error"] = a.error ? json::value(*a.error) : json::value(nullptr);
+  return o;
+}
+
+}  // namespace
+
+std::span<const std::string_view> contract_commands() {
+  return {kCommands.data(), kCommands.size() - 1};  // list-commands is the registry's own
+}
+
+// --- campaign fields from arguments --------------------------------------------------------
+
+Result<json::object> expand_compact_fields(const json::object& arguments) {
+  json::object out = arguments;
+  if (auto* w = out.if_contains("window"); w != nullptr && w->is_string()) {
+    auto compact = config::parse_window_compact(w->get_string());
+    if (!compact) return Error{errc::invalid_argument, "window: " + compact.error().message};
+    *w = compact->to_json();
+  }
+  if (auto* r = out.if_contains("retry"); r != nullptr && r->is_object()) {
+    for (auto& rule : r->get_object()) {
+      if (!rule.value().is_string()) continue;
+      const std::string text =
+          std::string(rule.key()) + "=" + std::string(rule.value().get_string());
+      auto parsed = config::parse_retry_compact(text);
+      if (!parsed)
+        return Error{errc::invalid_argument,
+                     "retry." + std::string(rule.key()) + ": " + parsed.error().message};
+      rule.value() = json::object{{"delay", format_duration(parsed->second.delay)},
+                                  {"max", parsed->second.max}};
+    }
+  }
+  return out;
+}
+
+Result<CampaignSpec> campaign_spec_from_arguments(const json::object& arguments,
+                                                  const CampaignSpec& base, bool create) {
+  auto expanded = expand_compact_fields(arguments);
+  if (!expanded) return expanded.error();
+  CampaignSpec spec = base;
+  // A campaign file first (its positions intact), then the other arguments over it.
+  if (const auto* yaml = expanded->if_contains("spec_yaml")) {
+    if (!yaml->is_string())
+      return Error{errc::invalid_argument, "argument 'spec_yaml' must be a string"};
+    std::string label = "campaign.yaml";
+    if (const auto* f = expanded->if_contains("spec_file"); f != nullptr && f->is_string()) {
+      label = std::string(f->get_string());
+    }
+    auto from_file = config::parse_campaign_text(
+        yaml->get_string(), spec, config::CampaignParseOptions::for_update(label, {}));
+    if (!from_file) {
+      return Error{errc::invalid_argument, config::format_diagnostics(from_file.error())};
+    }
+    spec = std::move(*from_file);
+  }
+  json::object rest = std::move(*expanded);
+  rest.erase("spec_yaml");
+  rest.erase("spec_file");
+  if (!rest.empty()) {
+    auto from_args = config::parse_campaign_text(
+        json::serialize(rest), spec, config::CampaignParseOptions::for_update("request"));
+    if (!from_args) {
+      return Error{errc::invalid_argument, config::format_diagnostics(from_args.error())};
+    }
+    spec = std::move(*from_args);
+  }
+  if (create) {
+    if (spec.name.empty()) return Error{errc::invalid_argument, "name: required"};
+    if (spec.agent_id.empty()) return Error{errc::invalid_argument, "agent_id: required"};
+  }
+  return spec;
+}
+
+// --- CSV export ----------------------------------------------------------------------------
+
+// Hand-written rather than libcsv's csv_write(): that one quotes every field, which makes the
+// export needlessly hard to read and diff; RFC 4180's rule is this small.
+void append_csv_field(std::string& out, std::string_view field) {
+  const bool quote = field.find_first_of(",\"\r\n") != std::string_view::npos ||
+                     (!field.empty() && (field.front() == ' ' || field.back() == ' '));
+  if (!quote) {
+    out.append(field);
+    return;
+  }
+  out.push_back('"');
+  for (char c : field) {
+    if (c == '"') out.push_back('"');
+    out.push_back(c);
+  }
+  out.push_back('"');
+}
+
+namespace {
+
+std::string cell_of(const json::value& v) {
+  if (v.is_string()) return std::string(v.get_string());
+  if (v.is_null()) return {};
+  return json::serialize(v);
+}
+
+std::string number_cell(const std::optional<double>& d) {
+  if (!d) return {};
+  return json::serialize(json::value(*d));
+}
+
+/// Keys in order of first appearance.
+class KeyOrder {
+ public:
+  void add(std::string_view key) {
+    if (seen_.insert(std::string(key)).second) keys_.emplace_back(key);
+  }
+  [[nodiscard]] const std::vector<std::string>& keys() const { return keys_; }
+
+ private:
+  std::unordered_set<std::string> seen_;
+  std::vector<std::string> keys_;
+};
+
+struct ParsedCall {
+  json::object extraction;
+  json::value transcript;
+};
+
+ParsedCall parse_call_result(const std::optional<store::AttemptRow>& call) {
+  ParsedCall out;
+  if (!call || !call->result_json || call->result_json->empty()) return out;
+  boost::system::error_code ec;
+  auto doc = json::parse(*call->result_json, ec);
+  if (ec || !doc.is_object()) return out;
+  const auto& data = doc.get_object();
+  if (const auto* x = data.if_contains("extraction"); x != nullptr && x->is_object()) {
+    if (const auto* values = x->get_object().if_contains("values");
+        values != nullptr && values->is_object()) {
+      out.extraction = values->get_object();
+    }
+  }
+  if (const auto* t = data.if_contains("transcript")) out.transcript = *t;
+  return out;
+}
+
+json::object parse_variables(const std::string& text) {
+  boost::system::error_code ec;
+  auto v = json::parse(text, ec);
+  if (ec || !v.is_object()) return {};
+  return std::move(v.get_object());
+}
+
+}  // namespace
+
+Result<ExportSummary> write_export(store::Database& db, std::int64_t campaign_id, int fd,
+                                   bool with_transcript, Millis write_timeout) {
+  auto tx = store::Transaction::begin(db, store::TransactionKind::deferred);
+  if (!tx) return tx.error();
+  store::ExportRepo repo(db);
+
+  KeyOrder extraction_keys;
+  KeyOrder variable_keys;
+  auto scan = repo.for_each(campaign_id, [&](const store::ExportRow& row) {
+    for (const auto& m : parse_call_result(row.last_call).extraction) extraction_keys.add(m.key());
+    for (const auto& m : parse_variables(row.contact.variables_json)) variable_keys.add(m.key());
+    return true;
+  });
+  if (!scan) return scan.error();
+
+  ExportSummary summary;
+  summary.columns = {"phone",        "name",         "state",           "reason",
+                     "attempts",     "last_outcome", "answered_by",     "duration_seconds",
+                     "credits_used", "last_call_id", "last_session_id", "updated_at"};
+  for (const auto& k : extraction_keys.keys()) summary.columns.push_back("x_" + k);
+  for (const auto& k : variable_keys.keys()) summary.columns.push_back(k);
+  if (with_transcript) summary.columns.emplace_back("transcript");
+
+  FdWriter out(fd, write_timeout);
+  std::string line;
+  const auto end_line = [&]() -> Result<void> {
+    line.append("\r\n");
+    auto r = out.write(line);
+    line.clear();
+    return r;
+  };
+  for (std::size_t i = 0; i < summary.columns.size(); ++i) {
+    if (i > 0) line.push_back(',');
+    append_csv_field(line, summary.columns[i]);
+  }
+  if (auto r = end_line(); !r) return r.error();
+
+  std::optional<Error> failure;
+  auto written = repo.for_each(campaign_id, [&](const store::ExportRow& row) {
+    const auto& c = row.contact;
+    const auto& call = row.last_call;
+    const ParsedCall parsed = parse_call_result(call);
+    const json::object vars = parse_variables(c.variables_json);
+    std::vector<std::string> cells{
+        c.phone,
+        c.name,
+        std::string(to_string(c.state)),
+        c.reason,
+        std::to_string(c.attempts),
+        c.last_outcome ? std::string(to_string(*c.last_outcome)) : std::string(),
+        call && call->answered_by ? std::string(to_string(*call->answered_by)) : std::string(),
+        call ? number_cell(call->duration_seconds) : std::string(),
+        number_cell(row.credits_used),
+        call && call->call_id ? *call->call_id : std::string(),
+        call && call->session_id ? *call->session_id : std::string(),
+        format_iso8601(c.updated_at)};
+    for (const auto& k : extraction_keys.keys()) {
+      const auto* v = parsed.extraction.if_contains(k);
+      cells.push_back(v != nullptr ? cell_of(*v) : std::string());
+    }
+    for (const auto& k : variable_keys.keys()) {
+      const auto* v = vars.if_contains(k);
+      cells.push_back(v != nullptr ? cell_of(*v) : std::string());
+    }
+    if (with_transcript) {
+      cells.push_back(parsed.transcript.is_null() ? std::string()
+                                                  : json::serialize(parsed.transcript));
+    }
+    for (std::size_t i = 0; i < cells.size(); ++i) {
+      if (i > 0) line.push_back(',');
+      append_csv_field(line, cells[i]);
+    }
+    if (auto r = end_line(); !r) {
+      failure = r.error();
+      return false;
+    }
+    ++summary.rows;
+    return true;
+  });
+  if (failure) return *failure;
+  if (!written) return written.error();
+  if (auto r = out.flush(); !r) return r.error();
+  return summary;
+}
+
+// --- DNC files -----------------------------------------------------------------------------
+
+Result<DncFileReport> read_dnc_file(int fd, std::string_view default_region) {
+  auto normalizer = store::PhoneNormalizer::make(default_region);
+  if (!normalizer) {
+    return Error{errc::invalid_argument,
+                 "default_region: unknown region '" + std::string(default_region) + "'"};
+  }
+  static constexpr std::array<std::string_view, 8> kPhoneHeaders{
+      "phone",  "phone_number", "mobile", "mobile_number",
+      "number", "to_number",    "msisdn", "contact_number"};
+  store::CsvReader reader(fd);
+  DncFileReport report;
+  std::unordered_set<std::string> seen;
+  std::size_t column = 0;
+  bool first = true;
+  store::CsvRecord rec;
+  for (;;) {
+    auto more = reader.next(rec);
+    if (!more) return more.error();
+    if (!*more) break;
+    if (first) {
+      first = false;
+      // A header line: a known phone header names the column; a first cell with letters that
+      // is no number is a header of a one-column file.
+      bool header = false;
+      for (std::size_t i = 0; i < rec.fields.size(); ++i) {
+        const auto h = store::normalize_header(rec.fields[i]);
+        if (std::find(kPhoneHeaders.begin(), kPhoneHeaders.end(), h) != kPhoneHeaders.end()) {
+          column = i;
+          header = true;
+          break;
+        }
+      }
+      if (!header && !rec.fields.empty() && !normalizer->normalize(rec.fields[0]) &&
+          std::any_of(rec.fields[0].begin(), rec.fields[0].end(), [](char ch) {
+            return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
+          })) {
+        header = true;
+      }
+      if (header) continue;
+    }
+    ++report.rows;
+    const std::string_view raw =
+        column < rec.fields.size() ? rec.fields[column] : std::string_view{};
+    auto phone = normalizer->normalize(raw);
+    if (!phone) {
+      ++report.invalid;
+      if (report.errors.size() < store::ImportReport::kMaxReportedErrors) {
+        report.errors.push_back(
+            store::ImportRowError{rec.line, "", std::string(raw.substr(0, 200)),
+                                  std::string(store::to_string(phone.error()))});
+      }
+      continue;
+    }
+    if (seen.insert(phone->e164).second) {
+      if (report.numbers.size() >= kMaxDncFileNumbers) {
+        return Error{errc::limit_exceeded, "a DNC file may hold at most " +
+                                               std::to_string(kMaxDncFileNumbers) + " numbers"};
+      }
+      report.numbers.push_back(phone->e164);
+    }
+  }
+  return report;
+}
+
+// --- the handlers --------------------------------------------------------------------------
+
+class AdminHandlers::Impl {
+ public:
+  Impl(AdminDeps deps, std::shared_ptr<std::atomic<int>> jobs)
+      : d_(std::move(deps)), jobs_(std::move(jobs)), importer_(d_.zones, d_.clock) {}
+
+  Result<void> register_all();
+  void audit(const admin::AuditEvent& e);
+
+  std::stop_source stop_;
+
+ private:
+  using Sync = Response (Impl::*)(Request&);
+  using Async = asio::awaitable<Response> (Impl::*)(Request);
+
+  Result<void> add(std::string name, std::string help, admin::Effect effect, Sync fn) {
+    return d_.registry.add_sync(std::move(name), std::move(help), effect,
+                                [this, fn](Request& r) { return (this->*fn)(r); });
+  }
+  Result<void> add_async(std::string name, std::string help, admin::Effect effect, Async fn) {
+    return d_.registry.add(std::move(name), std::move(help), effect,
+                           [this, fn](Request r) { return (this->*fn)(std::move(r)); });
+  }
+
+  static std::string actor(const Request& r) { return "uid:" + std::to_string(r.peer.uid); }
+
+  /// The campaign named by the `campaign` argument; a Response when there is none.
+  std::variant<store::CampaignRow, Response> find_campaign(const json::object& args, bool lookup) {
+    auto name = req_string(args, "campaign");
+    if (!name) return bad(name.error());
+    store::CampaignRepo repo(d_.db);
+    auto row = repo.find(*name);
+    if (!row) return Response::error(row.error().message);
+    if (!*row) return no_campaign(*name, lookup);
+    return std::move(**row);
+  }
+
+  Response version_get(Request& r);
+  Response status_get(Request& r);
+  Response config_get(Request& r);
+  Response config_reload(Request& r);
+  Response shutdown(Request& r);
+  Response campaign_create(Request& r);
+  Response campaign_update(Request& r);
+  Response campaign_list(Request& r);
+  Response campaign_get(Request& r);
+  Response campaign_stats(Request& r);
+  Response campaign_start(Request& r) {
+    return lifecycle(r, &scheduler::Scheduler::start, "started");
+  }
+  Response campaign_pause(Request& r) {
+    return lifecycle(r, &scheduler::Scheduler::pause, "paused");
+  }
+  Response campaign_resume(Request& r) {
+    return lifecycle(r, &scheduler::Scheduler::resume, "resumed");
+  }
+  Response campaign_stop(Request& r) {
+    return lifecycle(r, &scheduler::Scheduler::stop, "stopped");
+  }
+  Response contacts_list(Request& r);
+  Response calls_list(Request& r);
+  Response dnc_add(Request& r);
+  Response dnc_remove(Request& r);
+  Response dnc_list(Request& r);
+  asio::awaitable<Response> campaign_export(Request r);
+  asio::awaitable<Response> contacts_import(Request r);
+  asio::awaitable<Response> dnc_import(Request r);
+
+  Response lifecycle(Request& r,
+                     Result<void> (scheduler::Scheduler::*op)(std::string_view, std::string_view),
+                     std::string_view done);
+  Result<std::vector<std::string>> normalize_numbers(const json::object& args);
+
+  AdminDeps d_;
+  std::shared_ptr<std::atomic<int>> jobs_;
+  store::ContactImporter importer_;
+  std::uint64_t next_job_ = 1;
+};
+
+/// Counts a running job for jobs_running(); released on every path out of a handler.
+class JobGuard {
+ public:
+  explicit JobGuard(std::shared_ptr<std::atomic<int>> jobs) : jobs_(std::move(jobs)) { ++*jobs_; }
+  ~JobGuard() { --*jobs_; }
+  JobGuard(const JobGuard&) = delete;
+  JobGuard& operator=(const JobGuard&) = delete;
+
+ private:
+  std::shared_ptr<std::atomic<int>> jobs_;
+};
+
+Result<void> AdminHandlers::Impl::register_all() {
+  using admin::Effect;
+  const auto ro = Effect::read_only;
+  const auto rw = Effect::changes_state;
+  const std::array<Result<void>, 22> results{
+      add("version-get", "the daemon's version and store schema", ro, &Impl::version_get),
+      add("status-get", "slots, rate, credits, campaigns by state, uptime", ro, &Impl::status_get),
+      add("config-get", "the config in force, secrets redacted", ro, &Impl::config_get),
+      add("config-reload", "re-read the config file; keys that need a restart are listed", rw,
+          &Impl::config_reload),
+      add("shutdown", "stop gracefully (calls in flight settle first)", rw, &Impl::shutdown),
+      add("campaign-create", "create a draft campaign (fields, or spec_yaml)", rw,
+          &Impl::campaign_create),
+      add("campaign-update", "change a campaign's fields", rw, &Impl::campaign_update),
+      add("campaign-list", "every campaign with its state and counts", ro, &Impl::campaign_list),
+      add("campaign-get", "one campaign: fields, state, blocked_by, counts", ro,
+          &Impl::campaign_get),
+      add("campaign-start", "start dialling a draft campaign", rw, &Impl::campaign_start),
+      add("campaign-pause", "pause dialling (calls in flight finish)", rw, &Impl::campaign_pause),
+      add("campaign-resume", "resume a paused or credit-exhausted campaign", rw,
+          &Impl::campaign_resume),
+      add("campaign-stop", "cancel: queued contacts are skipped", rw, &Impl::campaign_stop),
+      add("campaign-stats", "counts by contact state and outcome", ro, &Impl::campaign_stats),
+      add_async("campaign-export", "results as CSV to a passed descriptor or `output` path", ro,
+                &Impl::campaign_export),
+      add_async("contacts-import", "import a CSV list (passed descriptor or `path`)", rw,
+                &Impl::contacts_import),
+      add("contacts-list", "a campaign's contacts, optionally of one state", ro,
+          &Impl::contacts_list),
+      add("calls-list", "attempts, newest first (`in_flight` for open ones)", ro,
+          &Impl::calls_list),
+      add("dnc-add", "put numbers on the do-not-call list", rw, &Impl::dnc_add),
+      add("dnc-remove", "take numbers off the do-not-call list", rw, &Impl::dnc_remove),
+      add("dnc-list", "the do-not-call list", ro, &Impl::dnc_list),
+      add_async("dnc-import", "add every number of a file (descriptor or `path`)", rw,
+                &Impl::dnc_import),
+  };
+  for (const auto& r : results) {
+    if (!r) return r.error();
+  }
+  return d_.progress.register_commands(d_.registry);
+}
+
+void AdminHandlers::Impl::audit(const admin::AuditEvent& e) {
+  json::object detail = e.arguments;
+  std::string subject;
+  if (const auto* c = detail.if_contains("campaign"); c != nullptr && c->is_string()) {
+    subject = "campaign:" + std::string(c->get_string());
+  } else if (const auto* n = detail.if_contains("name"); n != nullptr && n->is_string()) {
+    subject = "campaign:" + std::string(n->get_string());
+  }
+  std::string text = json::serialize(detail);
+  if (text.size() > kMaxAuditDetail) {
+    // The spec text is what makes a detail long; keep the rest whole.
+    if (auto* y = detail.if_contains("spec_yaml"); y != nullptr && y->is_string()) {
+      *y = "<" + std::to_string(y->get_string().size()) + " bytes>";
+    }
+    text = json::serialize(detail);
+    if (text.size() > kMaxAuditDetail) text = json::serialize(json::object{{"truncated", true}});
+  }
+  store::AuditEntry entry;
+  entry.at = d_.clock.now();
+  entry.actor = "uid:" + std::to_string(e.peer.uid);
+  entry.action = e.command.empty() ? "refused" : e.command;
+  entry.subject = std::move(subject);
+  entry.detail_json = std::move(text);
+  entry.result = std::to_string(admin::to_int(e.result));
+  if (!e.text.empty()) entry.result += " " + e.text;
+  store::AuditRepo repo(d_.db);
+  if (auto r = repo.append(entry); !r) {
+    spdlog::error("audit log: cannot record {}: {}", entry.action, r.error().what());
+  }
+}
+
+Response AdminHandlers::Impl::version_get(Request& r) {
+  if (auto u = unknown_argument(r.arguments, {})) return Response::error(*u);
+  json::object o;
+  o["version"] = dialer::version();
+  o["schema_version"] = store::current_schema_version();
+  return Response::success(std::string("dialerd ") + dialer::version(), std::move(o));
+}
+
+Response AdminHandlers::Impl::status_get(Request& r) {
+  if (auto u = unknown_argument(r.arguments, {})) return Response::error(*u);
+  const auto s = d_.scheduler.status();
+  json::object o = scheduler::to_json(s);
+  o["version"] = dialer::version();
+  o["uptime_s"] = std::chrono::duration_cast<std::chrono::seconds>(d_.control.uptime()).count();
+  o["webhook_listen"] = d_.control.webhook_listen();
+  o["pid"] = static_cast<std::int64_t>(::getpid());
+  o["config_path"] = d_.control.config_path();
+  json::array jobs;
+  for (const auto& j : d_.progress.all()) jobs.push_back(admin::to_json(j));
+  o["jobs"] = std::move(jobs);
+  const auto running =
+      s.campaigns.contains(CampaignState::running) ? s.campaigns.at(CampaignState::running) : 0;
+  std::string text = "dialerd " + std::string(dialer::version()) + ": " + std::to_string(running) +
+                     " campaign(s) running, slots " + std::to_string(s.slots.used) + "/" +
+                     std::to_string(s.slots.limit);
+  if (s.account_block != scheduler::AccountBlock::none) {
+    text += "; dialling stopped (" + std::string(to_string(s.account_block)) +
+            "): " + s.account_message;
+    o["message"] = s.account_message;
+  }
+  return Response::success(std::move(text), std::move(o));
+}
+
+Response AdminHandlers::Impl::config_get(Request& r) {
+  if (auto u = unknown_argument(r.arguments, {})) return Response::error(*u);
+  json::object o = config::redacted_json(d_.control.config());
+  return Response::success(
+      "config from " + d_.control.config_path(),
+      json::object{{"path", d_.control.config_path()}, {"config", std::move(o)}});
+}
+
+Response AdminHandlers::Impl::config_reload(Request& r) {
+  if (auto u = unknown_argument(r.arguments, {})) return Response::error(*u);
+  auto diff = d_.control.reload();
+  if (!diff) {
+    return Response::error(d_.control.config_path() +
+                           " is invalid; still running on the previous config:\n" +
+                           config::format_diagnostics(diff.error()));
+  }
+  json::array changed;
+  for (const auto& k : diff->changed) changed.emplace_back(k);
+  json::array restart;
+  for (const auto& k : diff->needs_restart) restart.emplace_back(k);
+  std::string text = "config reloaded: " + std::to_string(diff->changed.size()) + " key(s) changed";
+  if (!diff->needs_restart.empty()) {
+    text += "; a restart is needed to apply:";
+    for (const auto& k : diff->needs_restart) text += " " + k;
+  }
+  return Response::success(std::move(text), json::object{{"changed", std::move(changed)},
+                                                         {"needs_restart", std::move(restart)}});
+}
+
+Response AdminHandlers::Impl::shutdown(Request& r) {
+  if (auto u = unknown_argument(r.arguments, {})) return Response::error(*u);
+  d_.control.request_shutdown("shutdown command from " + actor(r));
+  return Response::success("shutting down");
+}
+
+Response AdminHandlers::Impl::campaign_create(Request& r) {
+  const CampaignSpec base = d_.control.config().defaults.to_spec();
+  auto spec = campaign_spec_from_arguments(r.arguments, base, true);
+  if (!spec) return Response::error("campaign-create: " + spec.error().message);
+  auto id = d_.scheduler.create(*spec, actor(r));
+  if (!id) {
+    if (id.error().code == make_error_code(errc::duplicate)) {
+      return Response::conflict("a campaign named '" + spec->name + "' already exists");
+    }
+    return from_scheduler_error(id.error(), spec->name, false);
+  }
+  auto view = d_.scheduler.campaign_view(spec->name);
+  json::object o =
+      view ? scheduler::to_json(*view) : json::object{{"id", *id}, {"name", spec->name}};
+  return Response::success("campaign " + spec->name + " created (id " + std::to_string(*id) + ")",
+                           std::move(o));
+}
+
+Response AdminHandlers::Impl::campaign_update(Request& r) {
+  auto found = find_campaign(r.arguments, false);
+  if (auto* resp = std::get_if<Response>(&found)) return std::move(*resp);
+  auto& row = std::get<store::CampaignRow>(found);
+  json::object fields = r.arguments;
+  fields.erase("campaign");
+  if (fields.empty()) return Response::error("campaign-update: no field to change");
+  auto spec = campaign_spec_from_arguments(fields, row.spec, false);
+  if (!spec) return Response::error("campaign-update: " + spec.error().message);
+  if (auto u = d_.scheduler.update(row.spec.name, *spec, actor(r)); !u) {
+    if (u.error().code == make_error_code(errc::duplicate)) {
+      return Response::conflict("a campaign named '" + spec->name + "' already exists");
+    }
+    return from_scheduler_error(u.error(), row.spec.name, false);
+  }
+  auto view = d_.scheduler.campaign_view(spec->name);
+  json::object o = view ? scheduler::to_json(*view) : json::object{};
+  return Response::success("campaign " + spec->name + " updated", std::move(o));
+}
+
+Response AdminHandlers::Impl::campaign_list(Request& r) {
+  if (auto u = unknown_argument(r.arguments, {"state"})) return Response::error(*u);
+  auto state_arg = opt_string(r.arguments, "state");
+  if (!state_arg) return bad(state_arg.error());
+  std::optional<CampaignState> only;
+  if (*state_arg) {
+    only = from_string<CampaignState>(**state_arg);
+    if (!only) return Response::error("argument 'state': no campaign state '" + **state_arg + "'");
+  }
+  store::CampaignRepo repo(d_.db);
+  auto rows = repo.list();
+  if (!rows) return Response::error(rows.error().message);
+  json::array list;
+  for (const auto& row : *rows) {
+    if (only && row.state != *only) continue;
+    auto v = d_.scheduler.campaign_view(std::to_string(row.id));
+    if (!v) return Response::error(v.error().message);
+    json::object o;
+    o["id"] = row.id;
+    o["name"] = row.spec.name;
+    o["state"] = to_string(row.state);
+    o["pause_reason"] = to_string(row.pause_reason);
+    o["blocked_by"] = scheduler::to_text(v->blocked_by);
+    o["priority"] = row.spec.priority;
+    o["weight"] = row.spec.weight;
+    o["in_flight"] = v->in_flight;
+    o["max_concurrency"] = row.spec.max_concurrency;
+    o["credits_used"] = row.credits_used;
+    o["contacts"] = counts_nonzero(v->contacts);
+    o["outcomes"] = outcome_counts(v->outcomes);
+    o["created_at"] = format_iso8601(row.created_at);
+    list.push_back(std::move(o));
+  }
+  if (list.empty())
+    return Response::empty("no campaigns", json::object{{"campaigns", json::array{}}});
+  const auto n = list.size();
+  return Response::success(std::to_string(n) + " campaign(s)",
+                           json::object{{"campaigns", std::move(list)}});
+}
+
+Response AdminHandlers::Impl::campaign_get(Request& r) {
+  if (auto u = unknown_argument(r.arguments, {"campaign"})) return Response::error(*u);
+  auto name = req_string(r.arguments, "campaign");
+  if (!name) return bad(name.error());
+  auto v = d_.scheduler.campaign_view(*name);
+  if (!v) return from_scheduler_error(v.error(), *name, true);
+  return Response::success(
+      "campaign " + v->campaign.spec.name + " is " + std::string(to_string(v->campaign.state)),
+      scheduler::to_json(*v));
+}
+
+Response AdminHandlers::Impl::campaign_stats(Request& r) {
+  if (auto u = unknown_argument(r.arguments, {"campaign"})) return Response::error(*u);
+  auto name = req_string(r.arguments, "campaign");
+  if (!name) return bad(name.error());
+  auto v = d_.scheduler.campaign_view(*name);
+  if (!v) return from_scheduler_error(v.error(), *name, true);
+  json::object o = stats_json(*v);
+  const auto total = o["contacts_total"].as_int64();
+  const auto finished = o["contacts_finished"].as_int64();
+  return Response::success("campaign " + v->campaign.spec.name + ": " +
+                               std::string(to_string(v->campaign.state)) + ", " +
+                               std::to_string(finished) + "/" + std::to_string(total) +
+                               " contacts finished, " + std::to_string(v->in_flight) + " in flight",
+                           std::move(o));
+}
+
+Response AdminHandlers::Impl::lifecycle(Request& r,
+                                        Result<void> (scheduler::Scheduler::*op)(std::string_view,
+                                                                                 std::string_view),
+                                        std::string_view done) {
+  if (auto u = unknown_argument(r.arguments, {"campaign"})) return Response::error(*u);
+  auto name = req_string(r.arguments, "campaign");
+  if (!name) return bad(name.error());
+  if (auto res = (d_.scheduler.*op)(*name, actor(r)); !res) {
+    return from_scheduler_error(res.error(), *name, false);
+  }
+  auto v = d_.scheduler.campaign_view(*name);
+  const std::string shown = v ? v->campaign.spec.name : *name;
+  json::object o = v ? stats_json(*v) : json::object{};
+  return Response::success("campaign " + shown + " " + std::string(done), std::move(o));
+}
+
+Response AdminHandlers::Impl::contacts_list(Request& r) {
+  if (auto u = unknown_argument(r.arguments, {"campaign", "state", "limit", "offset"})) {
+    return Response::error(*u);
+  }
+  auto found = find_campaign(r.arguments, true);
+  if (auto* resp = std::get_if<Response>(&found)) return std::move(*resp);
+  const auto& row = std::get<store::CampaignRow>(found);
+  auto state_arg = opt_string(r.arguments, "state");
+  if (!state_arg) return bad(state_arg.error());
+  std::optional<ContactState> state;
+  if (*state_arg) {
+    state = from_string<ContactState>(**state_arg);
+    if (!state) return Response::error("argument 'state': no contact state '" + **state_arg + "'");
+  }
+  auto limit = opt_int(r.arguments, "limit", kDefaultListLimit, 1, kMaxListLimit);
+  if (!limit) return bad(limit.error());
+  auto offset = opt_int(r.arguments, "offset", 0, 0, INT64_MAX);
+  if (!offset) return bad(offset.error());
+  store::ContactRepo repo(d_.db);
+  auto rows = repo.list(row.id, state, *limit, *offset);
+  if (!rows) return Response::error(rows.error().message);
+  json::array list;
+  for (const auto& c : *rows) list.push_back(contact_json(c));
+  const auto n = list.size();
+  json::object o{{"campaign", row.spec.name}, {"contacts", std::move(list)}};
+  if (n == 0) return Response::empty("no contacts", std::move(o));
+  return Response::success(std::to_string(n) + " contact(s) of campaign " + row.spec.name,
+                           std::move(o));
+}
+
+Response AdminHandlers::Impl::calls_list(Request& r) {
+  if (auto u = unknown_argument(r.arguments, {"in_flight", "campaign", "limit", "offset"})) {
+    return Response::error(*u);
+  }
+  auto in_flight = opt_bool(r.arguments, "in_flight", false);
+  if (!in_flight) return bad(in_flight.error());
+  auto limit = opt_int(r.arguments, "limit", kDefaultListLimit, 1, kMaxListLimit);
+  if (!limit) return bad(limit.error());
+  auto offset = opt_int(r.arguments, "offset", 0, 0, INT64_MAX);
+  if (!offset) return bad(offset.error());
+  std::optional<std::int64_t> campaign_id;
+  if (r.arguments.contains("campaign")) {
+    auto found = find_campaign(r.arguments, true);
+    if (auto* resp = std::get_if<Response>(&found)) return std::move(*resp);
+    campaign_id = std::get<store::CampaignRow>(found).id;
+  }
+  store::AttemptRepo attempts(d_.db);
+  auto rows = attempts.list(campaign_id, *in_flight, *limit, *offset);
+  if (!rows) return Response::error(rows.error().message);
+  store::CampaignRepo campaigns(d_.db);
+  std::unordered_map<std::int64_t, std::string> names;
+  json::array list;
+  for (const auto& a : *rows) {
+    auto it = names.find(a.campaign_id);
+    if (it == names.end()) {
+      auto c = campaigns.get(a.campaign_id);
+      it = names.emplace(a.campaign_id, c && *c ? (*c)->spec.name : std::to_string(a.campaign_id))
+               .first;
+    }
+    list.push_back(attempt_json(a, it->second));
+  }
+  const auto n = list.size();
+  json::object o{{"calls", std::move(list)}};
+  if (n == 0) return Response::empty(*in_flight ? "no calls in flight" : "no calls", std::move(o));
+  return Response::success(std::to_string(n) + (*in_flight ? " call(s) in flight" : " call(s)"),
+                           std::move(o));
+}
+
+Result<std::vector<std::string>> AdminHandlers::Impl::normalize_numbers(const json::object& args) {
+  const auto* v = args.if_contains("numbers");
+  if (v == nullptr || !v->is_array() || v->get_array().empty()) {
+    return Error{errc::invalid_argument,
+                 "argument 'numbers' must be a non-empty list of phone numbers"};
+  }
+  if (v->get_array().size() > kMaxDncNumbers) {
+    return Error{errc::invalid_argument,
+                 "at most " + std::to_string(kMaxDncNumbers) + " numbers per request"};
+  }
+  auto region = opt_string(args, "default_region");
+  if (!region) return region.error();
+  auto normalizer = store::PhoneNormalizer::make(region->value_or(""));
+  if (!normalizer) {
+    return Error{errc::invalid_argument,
+                 "default_region: unknown region '" + region->value_or("") + "'"};
+  }
+  std::vector<std::string> out;
+  std::string problems;
+  for (const auto& n : v->get_array()) {
+    if (!n.is_string()) {
+      problems +=
+          (problems.empty() ? "" : "; ") + std::string("not a string: ") + json::serialize(n);
+      continue;
+    }
+    auto phone = normalizer->normalize(n.get_string());
+    if (!phone) {
+      problems += (problems.empty() ? "" : "; ") + std::string("'") + std::string(n.get_string()) +
+                  "': " + std::string(store::to_string(phone.error()));
+      continue;
+    }
+    if (std::find(out.begin(), out.end(), phone->e164) == out.end()) out.push_back(phone->e164);
+  }
+  if (!problems.empty()) return Error{errc::invalid_argument, "not a phone number: " + problems};
+  return out;
+}
+
+Response AdminHandlers::Impl::dnc_add(Request& r) {
+  if (auto u = unknown_argument(r.arguments, {"numbers", "reason", "default_region"})) {
+    return Response::error(*u);
+  }
+  auto numbers = normalize_numbers(r.arguments);
+  if (!numbers) return bad(numbers.error());
+  auto reason = opt_string(r.arguments, "reason");
+  if (!reason) return bad(reason.error());
+  const TimePoint now = d_.clock.now();
+  auto tx = store::Transaction::begin(d_.db);
+  if (!tx) return Response::error(tx.error().message);
+  store::DncRepo dnc(d_.db);
+  auto added = dnc.add(*numbers, reason->value_or("admin"), "admin", now);
+  if (!added) return Response::error(added.error().message);
+  store::ContactRepo contacts(d_.db);
+  std::int64_t skipped = 0;
+  for (const auto& n : *numbers) {
+    auto s = contacts.skip_queued_by_phone(n, "dnc", now);
+    if (!s) return Response::error(s.error().message);
+    skipped += *s;
+  }
+  if (auto c = tx->commit(); !c) return Response::error(c.error().message);
+  json::array list;
+  for (const auto& n : *numbers) list.emplace_back(n);
+  const auto already = static_cast<std::int64_t>(numbers->size()) - *added;
+  return Response::success(
+      std::to_string(*added) + " number(s) added to the DNC list" +
+          (skipped > 0 ? ", " + std::to_string(skipped) + " queued contact(s) skipped" : ""),
+      json::object{{"added", *added},
+                   {"already_listed", already},
+                   {"contacts_skipped", skipped},
+                   {"numbers", std::move(list)}});
+}
+
+Response AdminHandlers::Impl::dnc_remove(Request& r) {
+  if (auto u = unknown_argument(r.arguments, {"numbers", "default_region"})) {
+    return Response::error(*u);
+  }
+  auto numbers = normalize_numbers(r.arguments);
+  if (!numbers) return bad(numbers.error());
+  store::DncRepo dnc(d_.db);
+  auto removed = dnc.remove(*numbers);
+  if (!removed) return Response::error(removed.error().message);
+  json::array list;
+  for (const auto& n : *numbers) list.emplace_back(n);
+  json::object o{{"removed", *removed}, {"numbers", std::move(list)}};
+  if (*removed == 0)
+    return Response::empty("none of the numbers was on the DNC list", std::move(o));
+  return Response::success(std::to_string(*removed) + " number(s) removed from the DNC list",
+                           std::move(o));
+}
+
+Response AdminHandlers::Impl::dnc_list(Request& r) {
+  if (auto u = unknown_argument(r.arguments, {"limit", "offset"})) return Response::error(*u);
+  auto limit = opt_int(r.arguments, "limit", 1000, 1, kMaxListLimit);
+  if (!limit) return bad(limit.error());
+  auto offset = opt_int(r.arguments, "offset", 0, 0, INT64_MAX);
+  if (!offset) return bad(offset.error());
+  store::DncRepo dnc(d_.db);
+  auto total = dnc.count();
+  if (!total) return Response::error(total.error().message);
+  auto rows = dnc.list(*limit, *offset);
+  if (!rows) return Response::error(rows.error().message);
+  json::array list;
+  for (const auto& e : *rows) {
+    list.push_back(json::object{{"phone", e.phone},
+                                {"reason", e.reason},
+                                {"source", e.source},
+                                {"added_at", format_iso8601(e.added_at)}});
+  }
+  json::object o{{"total", *total}, {"numbers", std::move(list)}};
+  if (*total == 0) return Response::empty("the DNC list is empty", std::move(o));
+  return Response::success(std::to_string(*total) + " number(s) on the DNC list", std::move(o));
+}
+
+asio::awaitable<Response> AdminHandlers::Impl::campaign_export(Request r) {
+  if (auto u = unknown_argument(r.arguments, {"campaign", "output", "with_transcript"})) {
+    co_return Response::error(*u);
+  }
+  auto found = find_campaign(r.arguments, false);
+  if (auto* resp = std::get_if<Response>(&found)) co_return std::move(*resp);
+  const auto row = std::get<store::CampaignRow>(found);
+  auto with_transcript = opt_bool(r.arguments, "with_transcript", false);
+  if (!with_transcript) co_return bad(with_transcript.error());
+  auto output = opt_string(r.arguments, "output");
+  if (!output) co_return bad(output.error());
+  admin::UniqueFd fd;
+  if (!r.fds.empty()) {
+    fd = std::move(r.fds[0]);
+  } else if (*output && !(*output)->empty()) {
+    auto opened = open_for_writing(**output);
+    if (!opened) co_return Response::error(opened.error().message);
+    fd = std::move(*opened);
+  } else {
+    co_return Response::error("campaign-export needs an output: a passed descriptor or 'output'");
+  }
+  const std::string where =
+      *output && !(*output)->empty() ? **output : std::string("the passed descriptor");
+
+  JobGuard guard(jobs_);
+  auto job = [path = d_.db_path, opts = d_.worker_open_options, id = row.id, fd = fd.get(),
+              transcript = *with_transcript]() -> std::optional<Result<ExportSummary>> {
+    auto db = store::Database::open(path, opts);
+    if (!db) return Result<ExportSummary>(db.error());
+    return write_export(*db, id, fd, transcript);
+  };
+  auto result = co_await admin::run_on(d_.worker, std::move(job));
+  if (!result || !*result) {
+    co_return Response::error("campaign-export " + row.spec.name + ": " +
+                              (result ? result->error().message : std::string("failed")));
+  }
+  const auto& summary = result->value();
+  json::array columns;
+  for (const auto& c : summary.columns) columns.emplace_back(c);
+  co_return Response::success("exported " + std::to_string(summary.rows) +
+                                  " contact(s) of campaign " + row.spec.name + " to " + where,
+                              json::object{{"campaign", row.spec.name},
+                                           {"rows", summary.rows},
+                                           {"output", where},
+                                           {"columns", std::move(columns)}});
+}
+
+asio::awaitable<Response> AdminHandlers::Impl::contacts_import(Request r) {
+  if (auto u =
+          unknown_argument(r.arguments, {"campaign", "default_region", "phone_column",
+                                         "reject_file", "mobile_only", "path", "progress_id"})) {
+    co_return Response::error(*u);
+  }
+  auto found = find_campaign(r.arguments, false);
+  if (auto* resp = std::get_if<Response>(&found)) co_return std::move(*resp);
+  const auto row = std::get<store::CampaignRow>(found);
+  if (is_terminal(row.state)) {
+    co_return Response::conflict("campaign " + row.spec.name + " is " +
+                                 std::string(to_string(row.state)) + "; it takes no more contacts");
+  }
+  store::ImportOptions opts;
+  auto region = opt_string(r.arguments, "default_region");
+  auto column = opt_string(r.arguments, "phone_column");
+  auto reject = opt_string(r.arguments, "reject_file");
+  auto mobile = opt_bool(r.arguments, "mobile_only", false);
+  auto path = opt_string(r.arguments, "path");
+  auto progress_id = opt_string(r.arguments, "progress_id");
+  if (!region) co_return bad(region.error());
+  if (!column) co_return bad(column.error());
+  if (!reject) co_return bad(reject.error());
+  if (!mobile) co_return bad(mobile.error());
+  if (!path) co_return bad(path.error());
+  if (!progress_id) co_return bad(progress_id.error());
+  opts.default_region = region->value_or("");
+  if (!store::PhoneNormalizer::make(opts.default_region)) {
+    co_return Response::error("default_region: unknown region '" + opts.default_region + "'");
+  }
+  opts.phone_column = column->value_or("");
+  opts.mobile_only = *mobile;
+
+  // The list: the descriptor dialerctl opened with the operator's permissions, else a path the
+  // daemon opens with its own.
+  admin::UniqueFd input;
+  std::size_t next_fd = 0;
+  std::string source;
+  if (!r.fds.empty()) {
+    input = std::move(r.fds[next_fd++]);
+    source = "the passed descriptor";
+  } else if (*path && !(*path)->empty()) {
+    auto opened = open_for_reading(**path);
+    if (!opened) co_return Response::error(opened.error().message);
+    input = std::move(*opened);
+    source = **path;
+  } else {
+    co_return Response::error("contacts-import needs a file: a passed descriptor or 'path'");
+  }
+
+  // The reject file: written by the importer to a private file and copied into the passed
+  // descriptor on success (the importer writes beside a path and renames into place, which a
+  // descriptor does not allow); without a descriptor the importer writes the path itself.
+  admin::UniqueFd reject_fd;
+  std::optional<std::filesystem::path> private_reject;
+  if (*reject && !(*reject)->empty()) {
+    if (next_fd < r.fds.size()) {
+      reject_fd = std::move(r.fds[next_fd++]);
+      auto scratch = scratch_file(d_.scratch_dir, "reject");
+      if (!scratch) co_return Response::error(scratch.error().message);
+      private_reject = *scratch;
+      opts.reject_file = *scratch;
+    } else {
+      opts.reject_file = **reject;
+    }
+  }
+
+  struct stat st {};
+  const std::uint64_t total = ::fstat(input.get(), &st) == 0 && S_ISREG(st.st_mode)
+                                  ? static_cast<std::uint64_t>(st.st_size)
+                                  : 0;
+  const std::string job_id = *progress_id && !(*progress_id)->empty()
+                                 ? **progress_id
+                                 : "import-" + std::to_string(next_job_++);
+  auto ticket = d_.progress.begin(job_id, "contacts-import " + row.spec.name, total);
+  if (!ticket) {
+    if (private_reject) std::filesystem::remove(*private_reject);
+    if (ticket.error().code == make_error_code(errc::duplicate))
+      co_return Response::conflict(ticket.error().message);
+    co_return Response::error(ticket.error().message);
+  }
+  auto shared_ticket = std::make_shared<admin::ProgressTicket>(std::move(*ticket));
+  opts.on_progress = [shared_ticket](const store::ImportProgress& p) {
+    if (p.bytes_total != 0) shared_ticket->set_total(p.bytes_total);
+    shared_ticket->update(p.bytes_read, p.rows);
+  };
+  opts.stop = stop_.get_token();
+
+  spdlog::info("contacts-import into {} from {} started by {}", row.spec.name, source, actor(r));
+  JobGuard guard(jobs_);
+  auto job = [this, opts = std::move(opts), id = row.id, fd = input.get(),
+              reject_fd = reject_fd.get(),
+              private_reject]() -> std::optional<Result<store::ImportReport>> {
+    auto report = importer_.run_on_own_connection(d_.db_path, d_.worker_open_options, id, fd, opts);
+    if (report && private_reject) {
+      if (auto c = copy_file_to_fd(*private_reject, reject_fd); !c) {
+        spdlog::warn("contacts-import: the reject file could not be written: {}", c.error().what());
+      }
+    }
+    if (private_reject) {
+      std::error_code ec;
+      std::filesystem::remove(*private_reject, ec);
+    }
+    return report;
+  };
+  auto report = co_await admin::run_on(d_.worker, std::move(job));
+  shared_ticket.reset();
+  if (!report || !*report) {
+    const Error e = report ? report->error() : Error{errc::io_error, "import failed"};
+    spdlog::warn("contacts-import into {} failed: {}", row.spec.name, e.what());
+    if (e.code == make_error_code(errc::cancelled))
+      co_return Response::error("contacts-import cancelled: the daemon is shutting down");
+    co_return Response::error("contacts-import into " + row.spec.name +
+                              " failed, nothing imported: " + e.message);
+  }
+  const auto& rep = report->value();
+  if (rep.imported + rep.dnc > 0) {
+    if (auto added = d_.scheduler.contacts_added(row.spec.name); !added) {
+      spdlog::info("contacts-import: {}", added.error().what());
+    }
+  }
+  json::object o = store::to_json(rep);
+  o["campaign"] = row.spec.name;
+  if (*reject && !(*reject)->empty()) o["reject_file"] = **reject;
+  spdlog::info("contacts-import into {}: {} rows, {} imported, {} invalid, {} duplicates, {} dnc",
+               row.spec.name, rep.rows, rep.imported, rep.invalid, rep.duplicates, rep.dnc);
+  co_return Response::success("imported " + std::to_string(rep.imported) + " of " +
+                                  std::to_string(rep.rows) + " row(s) into campaign " +
+                                  row.spec.name,
+                              std::move(o));
+}
+
+asio::awaitable<Response> AdminHandlers::Impl::dnc_import(Request r) {
+  if (auto u = unknown_argument(r.arguments, {"path", "default_region", "reason"})) {
+    co_return Response::error(*u);
+  }
+  auto region = opt_string(r.arguments, "default_region");
+  if (!region) co_return bad(region.error());
+  auto reason = opt_string(r.arguments, "reason");
+  if (!reason) co_return bad(reason.error());
+  auto path = opt_string(r.arguments, "path");
+  if (!path) co_return bad(path.error());
+  admin::UniqueFd input;
+  if (!r.fds.empty()) {
+    input = std::move(r.fds[0]);
+  } else if (*path && !(*path)->empty()) {
+    auto opened = open_for_reading(**path);
+    if (!opened) co_return Response::error(opened.error().message);
+    input = std::move(*opened);
+  } else {
+    co_return Response::error("dnc-import needs a file: a passed descriptor or 'path'");
+  }
+  struct Outcome {
+    DncFileReport file;
+    std::int64_t added = 0;
+    std::int64_t skipped = 0;
+  };
+  JobGuard guard(jobs_);
+  auto job = [this, fd = input.get(), region = region->value_or(""),
+              why = reason->value_or("import")]() -> std::optional<Result<Outcome>> {
+    auto file = read_dnc_file(fd, region);
+    if (!file) return Result<Outcome>(file.error());
+    Outcome out;
+    out.file = std::move(*file);
+    auto db = store::Database::open(d_.db_path, d_.worker_open_options);
+    if (!db) return Result<Outcome>(db.error());
+    auto tx = store::Transaction::begin(*db);
+    if (!tx) return Result<Outcome>(tx.error());
+    const TimePoint now = d_.clock.now();
+    auto added = store::DncRepo(*db).add(out.file.numbers, why, "import", now);
+    if (!added) return Result<Outcome>(added.error());
+    out.added = *added;
+    store::ContactRepo contacts(*db);
+    for (const auto& n : out.file.numbers) {
+      auto s = contacts.skip_queued_by_phone(n, "dnc", now);
+      if (!s) return Result<Outcome>(s.error());
+      out.skipped += *s;
+    }
+    if (auto c = tx->commit(); !c) return Result<Outcome>(c.error());
+    return Result<Outcome>(std::move(out));
+  };
+  auto result = co_await admin::run_on(d_.worker, std::move(job));
+  if (!result || !*result) {
+    co_return Response::error("dnc-import failed, nothing added: " +
+                              (result ? result->error().message : std::string("failed")));
+  }
+  const auto& out = result->value();
+  json::array errors;
+  for (const auto& e : out.file.errors) {
+    errors.push_back(json::object{
+        {"line", e.line}, {"column", e.column}, {"value", e.value}, {"reason", e.reason}});
+  }
+  co_return Response::success(
+      std::to_string(out.added) + " number(s) added to the DNC list",
+      json::object{
+          {"rows", out.file.rows},
+          {"numbers", out.file.numbers.size()},
+          {"added", out.added},
+          {"already_listed", static_cast<std::int64_t>(out.file.numbers.size()) - out.added},
+          {"invalid", out.file.invalid},
+          {"contacts_skipped", out.skipped},
+          {"errors", std::move(errors)}});
+}
+
+// --- public face ---------------------------------------------------------------------------
+
+AdminHandlers::AdminHandlers(AdminDeps deps) : jobs_(std::make_shared<std::atomic<int>>(0)) {
+  impl_ = std::make_unique<Impl>(std::move(deps), jobs_);
+}
+
+AdminHandlers::~AdminHandlers() = default;
+
+Result<void> AdminHandlers::register_all() {
+  return impl_->register_all();
+}
+
+admin::AuditHook AdminHandlers::audit_hook() {
+  return [impl = impl_.get()](const admin::AuditEvent& e) { impl->audit(e); };
+}
+
+void AdminHandlers::cancel_jobs() {
+  impl_->stop_.request_stop();
+}
+
+}  // namespace dialer::daemon

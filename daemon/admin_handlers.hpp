@@ -1,0 +1,145 @@
+#pragma once
+/// Every admin command of CONTRACT.md ("Admin socket protocol") on the admin Registry, with the
+/// exact result codes: 0 success, 1 bad input (the text says exactly what), 2 unknown command
+/// (the registry's), 3 success with nothing found, 4 conflict with the current state.
+///
+/// The handlers only translate: arguments are checked here, the work is the scheduler's
+/// (lifecycle), the store's (lists, DNC, import, export) or the daemon's (config, shutdown).
+/// Long work — a contacts import, an export, a DNC import — runs on a worker executor with its
+/// own database connection so the event loop keeps dialling meanwhile.
+
+#include "api/admin/progress.hpp"
+#include "api/admin/registry.hpp"
+#include "api/admin/server.hpp"
+#include "config/config.hpp"
+#include "core/campaign_spec.hpp"
+#include "core/errc.hpp"
+#include "core/time.hpp"
+#include "scheduler/scheduler.hpp"
+#include "store/csv_import.hpp"
+#include "store/database.hpp"
+#include "store/zones.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/json/object.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <stop_token>
+#include <string>
+#include <string_view>
+
+namespace dialer::daemon {
+
+/// What the admin commands need from the running daemon itself. Implemented by Daemon; tests
+/// implement it with plain values.
+class DaemonControl {
+ public:
+  virtual ~DaemonControl() = default;
+  /// The config in force.
+  [[nodiscard]] virtual const config::Config& config() const = 0;
+  /// The config file the daemon reads (and re-reads on reload).
+  [[nodiscard]] virtual std::string config_path() const = 0;
+  /// The webhook listener's bound address, "host:port" (the real port when 0 was asked for).
+  [[nodiscard]] virtual std::string webhook_listen() const = 0;
+  /// Time since the daemon started.
+  [[nodiscard]] virtual Millis uptime() const = 0;
+  /// Reads and validates the config file again and swaps it in whole; the diagnostics when it
+  /// is invalid (the old config stays in force).
+  virtual config::Checked<config::ReloadDiff> reload() = 0;
+  /// Begins a graceful shutdown soon (after the current admin answer is written).
+  virtual void request_shutdown(std::string reason) = 0;
+};
+
+/// Everything the handlers use; all must outlive the AdminHandlers.
+struct AdminDeps {
+  admin::Registry& registry;
+  admin::ProgressTable& progress;
+  /// The event loop's connection (short reads and writes).
+  store::Database& db;
+  /// Where worker threads open their own connections (imports, exports).
+  std::string db_path;
+  store::OpenOptions worker_open_options;
+  scheduler::Scheduler& scheduler;
+  DaemonControl& control;
+  const store::ZoneTable& zones;
+  const Clock& clock;
+  /// Runs long jobs off the event loop (a thread pool's executor).
+  boost::asio::any_io_executor worker;
+  /// A private directory of the daemon (beside the database) for temporary files.
+  std::filesystem::path scratch_dir;
+};
+
+/// The commands of CONTRACT.md this file registers (list-commands is the registry's own).
+std::span<const std::string_view> contract_commands();
+
+/// Campaign fields from admin arguments, on top of `base`: what `dialerctl campaign create`
+/// sends — the fields as JSON, `window` also as the compact "mon-sat,09:00-21:00", `retry`
+/// values also as "30m/3" — and, for `-f FILE`, the file's text in `spec_yaml` (labelled with
+/// `spec_file` in messages), which the other arguments override. `create` requires a name and
+/// an agent id in the end. Errors: every problem, each with its position, as one text.
+Result<CampaignSpec> campaign_spec_from_arguments(const boost::json::object& arguments,
+                                                  const CampaignSpec& base, bool create);
+
+/// Expands the compact `window` and `retry` forms of dialerctl into the documented shapes
+/// (unchanged when already objects).
+Result<boost::json::object> expand_compact_fields(const boost::json::object& arguments);
+
+/// RFC 4180 field: quoted only when it holds a delimiter, a quote, a line break or edge spaces.
+void append_csv_field(std::string& out, std::string_view field);
+
+/// What an export wrote.
+struct ExportSummary {
+  std::uint64_t rows = 0;
+  std::vector<std::string> columns;
+};
+
+/// Writes CONTRACT.md's "Results export" for one campaign to `fd` (not closed): the fixed
+/// columns, then `x_<key>` per extraction key seen in the campaign's outcomes, then the
+/// contacts' variables, then `transcript` (JSON) with `with_transcript`. Two passes inside one
+/// read transaction, so the header names every column and the rows are one snapshot. A write
+/// that cannot make progress for `write_timeout` fails with errc::timeout.
+Result<ExportSummary> write_export(store::Database& db, std::int64_t campaign_id, int fd,
+                                   bool with_transcript, Millis write_timeout = Millis{60'000});
+
+/// Numbers of a DNC import file: one per line, or CSV (the phone column by its header when the
+/// file has one, else the first column).
+struct DncFileReport {
+  std::vector<std::string> numbers;  ///< E.164, in file order, duplicates removed
+  std::uint64_t rows = 0;
+  std::uint64_t invalid = 0;
+  std::vector<store::ImportRowError> errors;  ///< the first 100
+};
+Result<DncFileReport> read_dnc_file(int fd, std::string_view default_region);
+
+/// Registers the handlers and keeps the state they share (running jobs).
+class AdminHandlers {
+ public:
+  explicit AdminHandlers(AdminDeps deps);
+  ~AdminHandlers();
+  AdminHandlers(const AdminHandlers&) = delete;
+  AdminHandlers& operator=(const AdminHandlers&) = delete;
+
+  /// Adds every command of contract_commands() plus `import-progress`. Call once.
+  Result<void> register_all();
+
+  /// The hook the admin server calls after every state-changing command: one audit_log row
+  /// (actor uid:N, command, subject, arguments without secrets, result).
+  [[nodiscard]] admin::AuditHook audit_hook();
+
+  /// Asks running imports to stop (shutdown): they fail, writing nothing.
+  void cancel_jobs();
+  /// Imports and exports running now.
+  [[nodiscard]] int jobs_running() const noexcept { return jobs_->load(); }
+
+  class Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+  std::shared_ptr<std::atomic<int>> jobs_;
+};
+
+}  // namespace dialer::daemon

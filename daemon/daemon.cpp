@@ -1,0 +1,572 @@
+#include "daemon/daemon.hpp"
+
+#include "api/admin/progress.hpp"
+#include "api/admin/registry.hpp"
+#include "api/admin/server.hpp"
+#include "api/vocobase/client.hpp"
+#include "api/webhook/outcome_sink.hpp"
+#include "api/webhook/server.hpp"
+#include "core/version.hpp"
+#include "daemon/dialerd_args.hpp"
+#include "daemon/vocobase_platform.hpp"
+#include "scheduler/executor.hpp"
+#include "scheduler/scheduler.hpp"
+#include "store/database.hpp"
+#include "store/inbox_repo.hpp"
+#include "store/migrations.hpp"
+#include "store/schema.hpp"
+#include "store/zones.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+#include <prometheus/registry.h>
+#include <spdlog/formatter.h>
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+#include <systemd/sd-daemon.h>
+
+#include <algorithm>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <iostream>
+#include <optional>
+#include <set>
+
+namespace dialer::daemon {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+
+// --- systemd -------------------------------------------------------------------------------
+
+void SystemdNotifier::notify(std::string_view state) {
+  const std::string text(state);
+  if (const int r = ::sd_notify(0, text.c_str()); r < 0) {
+    spdlog::warn("sd_notify failed: {}", std::strerror(-r));
+  }
+}
+
+Millis SystemdNotifier::watchdog_interval() const {
+  std::uint64_t usec = 0;
+  if (::sd_watchdog_enabled(0, &usec) <= 0 || usec == 0) return Millis{0};
+  return std::chrono::duration_cast<Millis>(std::chrono::microseconds(usec));
+}
+
+// --- logging -------------------------------------------------------------------------------
+
+namespace {
+
+/// One JSON object per line: {"time", "level", "message"}. The message is escaped by
+/// Boost.JSON (spdlog's patterns cannot escape a payload).
+class JsonFormatter final : public spdlog::formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
+    const auto ms = std::chrono::time_point_cast<Millis>(msg.time);
+    json::object o;
+    o["time"] = format_iso8601(TimePoint{ms.time_since_epoch()});
+    const auto level = spdlog::level::to_string_view(msg.level);
+    o["level"] = std::string_view(level.data(), level.size());
+    o["message"] = std::string_view(msg.payload.data(), msg.payload.size());
+    const std::string line = json::serialize(o);
+    dest.append(line.data(), line.data() + line.size());
+    dest.push_back('\n');
+  }
+  [[nodiscard]] std::unique_ptr<spdlog::formatter> clone() const override {
+    return std::make_unique<JsonFormatter>();
+  }
+};
+
+spdlog::level::level_enum to_spdlog(config::LogLevel l) {
+  switch (l) {
+    case config::LogLevel::trace:
+      return spdlog::level::trace;
+    case config::LogLevel::debug:
+      return spdlog::level::debug;
+    case config::LogLevel::info:
+      return spdlog::level::info;
+    case config::LogLevel::warn:
+      return spdlog::level::warn;
+    case config::LogLevel::error:
+      return spdlog::level::err;
+    case config::LogLevel::critical:
+      return spdlog::level::critical;
+    case config::LogLevel::off:
+      return spdlog::level::off;
+  }
+  return spdlog::level::info;
+}
+
+}  // namespace
+
+void setup_logging(const config::LoggingConfig& logging) {
+  auto logger = spdlog::default_logger();
+  if (logger == nullptr || logger->name() != "dialerd") {
+    logger = std::make_shared<spdlog::logger>("dialerd",
+                                              std::make_shared<spdlog::sinks::stderr_sink_mt>());
+    spdlog::set_default_logger(logger);
+  }
+  if (logging.format == config::LogFormat::json) {
+    logger->set_formatter(std::make_unique<JsonFormatter>());
+  } else if (std::getenv("JOURNAL_STREAM") != nullptr) {
+    // The journal stamps each line itself.
+    logger->set_formatter(std::make_unique<spdlog::pattern_formatter>("%l: %v"));
+  } else {
+    logger->set_formatter(
+        std::make_unique<spdlog::pattern_formatter>("%Y-%m-%dT%H:%M:%S.%e%z %l: %v"));
+  }
+  logger->set_level(to_spdlog(logging.level));
+  logger->flush_on(spdlog::level::trace);
+}
+
+std::vector<std::string> keys_needing_restart(const config::ReloadDiff& diff) {
+  // Live in the config table, but the running components take them only at construction.
+  static const std::set<std::string, std::less<>> kOnlyAtStart{"vocobase.api_key",
+                                                               "vocobase.api_key_file",
+                                                               "vocobase.request_timeout",
+                                                               "vocobase.connect_timeout",
+                                                               "vocobase.credit_balance_pointer",
+                                                               "webhook.max_connections",
+                                                               "webhook.idle_timeout",
+                                                               "admin.allowed_uids",
+                                                               "admin.allowed_gids",
+                                                               "admin.max_request_bytes"};
+  std::set<std::string> out(diff.needs_restart.begin(), diff.needs_restart.end());
+  for (const auto& k : diff.changed) {
+    if (kOnlyAtStart.contains(k)) out.insert(k);
+  }
+  return {out.begin(), out.end()};
+}
+
+// --- the daemon ----------------------------------------------------------------------------
+
+namespace {
+
+store::Synchronous to_store(config::SyncMode m) {
+  return m == config::SyncMode::normal ? store::Synchronous::normal : store::Synchronous::full;
+}
+
+api::ClientOptions client_options(const config::Config& c) {
+  api::ClientOptions o;
+  o.base_url = c.vocobase.base_url;
+  o.api_key = c.vocobase.api_key.reveal();
+  o.connect_timeout = c.vocobase.connect_timeout;
+  o.request_timeout = c.vocobase.request_timeout;
+  o.credit_balance_pointer = c.vocobase.credit_balance_pointer;
+  o.rate.calls_per_minute = c.vocobase.calls_per_minute;
+  o.rate.general_per_minute = c.vocobase.general_per_minute;
+  return o;
+}
+
+api::RateLimits rate_limits(const config::Config& c) {
+  api::RateLimits r;
+  r.calls_per_minute = c.vocobase.calls_per_minute;
+  r.general_per_minute = c.vocobase.general_per_minute;
+  return r;
+}
+
+scheduler::SchedulerOptions scheduler_options(const config::Config& c) {
+  scheduler::SchedulerOptions o;
+  o.concurrency_poll_interval = c.scheduler.concurrency_poll_interval;
+  o.credit_poll_interval = c.scheduler.credit_poll_interval;
+  o.reconcile_after = c.scheduler.reconcile_after;
+  o.stale_call_timeout = c.scheduler.stale_call_timeout;
+  o.clock_skew = c.scheduler.clock_skew;
+  o.min_credit_balance = c.vocobase.min_credit_balance;
+  o.resume_credit_balance = c.vocobase.resume_credit_balance;
+  o.error_burst_threshold = c.scheduler.error_burst_threshold;
+  o.provider_cooldown = c.scheduler.provider_cooldown;
+  o.shutdown_grace = c.scheduler.shutdown_grace;
+  o.campaign_defaults = c.defaults.to_spec();
+  return o;
+}
+
+std::vector<std::string> reveal_all(const std::vector<config::Secret>& secrets) {
+  std::vector<std::string> out;
+  out.reserve(secrets.size());
+  for (const auto& s : secrets) out.push_back(s.reveal());
+  return out;
+}
+
+/// Webhook events are already durable in the inbox when this is told: the scheduler applies
+/// every unapplied inbox row (coalesced), so nothing is lost if it is busy.
+class InboxSink final : public api::OutcomeSink {
+ public:
+  void on_session_completed(const api::SessionEvent&) override {
+    if (scheduler_ != nullptr) scheduler_->inbox_updated();
+  }
+  void attach(scheduler::Scheduler* s) { scheduler_ = s; }
+
+ private:
+  scheduler::Scheduler* scheduler_ = nullptr;
+};
+
+/// A startup failure: what to print and the exit code.
+struct Failure {
+  int code;
+  std::string message;
+};
+
+}  // namespace
+
+class Daemon::Impl {
+ public:
+  Impl(Daemon& self, std::string config_path, config::Config config, config::GetEnv env,
+       std::unique_ptr<Notifier> notifier)
+      : self_(self),
+        config_path_(std::move(config_path)),
+        config_(std::make_unique<config::Config>(std::move(config))),
+        env_(std::move(env)),
+        notifier_(std::move(notifier)) {}
+
+  int run();
+  config::Checked<config::ReloadDiff> reload();
+  void request_shutdown(std::string reason);
+
+  Daemon& self_;
+  std::string config_path_;
+  std::unique_ptr<config::Config> config_;
+  config::GetEnv env_;
+  std::unique_ptr<Notifier> notifier_;
+  SystemClock clock_;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  std::string webhook_address_;
+
+ private:
+  std::optional<Failure> start();
+  void arm_watchdog();
+  void arm_status();
+  void wait_signals();
+  void finish();
+  std::string status_line() const;
+
+  // Declared first so it is destroyed last: every component below holds I/O objects of it.
+  asio::io_context ioc_{1};
+  asio::thread_pool workers_{2};
+  std::optional<store::Database> db_;
+  std::optional<store::ZoneTable> zones_;
+  std::optional<store::InboxRepo> inbox_repo_;
+  std::optional<api::StoreInbox> inbox_;
+  InboxSink sink_;
+  std::shared_ptr<prometheus::Registry> metrics_ = std::make_shared<prometheus::Registry>();
+  admin::Registry registry_;
+  admin::ProgressTable progress_;
+  std::unique_ptr<admin::Server> admin_;
+  std::unique_ptr<api::WebhookServer> webhook_;
+  std::unique_ptr<api::VocobaseClient> client_;
+  std::unique_ptr<VocobasePlatform> platform_;
+  std::unique_ptr<scheduler::AsioExecutor> executor_;
+  std::unique_ptr<scheduler::Scheduler> scheduler_;
+  std::unique_ptr<AdminHandlers> handlers_;
+  asio::signal_set signals_{ioc_, SIGTERM, SIGINT, SIGHUP};
+  asio::steady_timer watchdog_timer_{ioc_};
+  asio::steady_timer status_timer_{ioc_};
+  std::string last_status_;
+  bool stopping_ = false;
+  bool finished_ = false;
+};
+
+std::optional<Failure> Daemon::Impl::start() {
+  const config::Config& cfg = *config_;
+
+  // Store: opened and migrated before anything can touch it.
+  store::OpenOptions open;
+  open.synchronous = to_store(cfg.store.synchronous);
+  auto db = store::Database::open(cfg.store.path, open);
+  if (!db) {
+    return Failure{exit_store_failure,
+                   "cannot open the store " + cfg.store.path + ": " + db.error().message};
+  }
+  db_.emplace(std::move(*db));
+  auto version = db_->user_version();
+  spdlog::info("store {} at schema version {}", cfg.store.path,
+               version ? *version : store::current_schema_version());
+  auto zones = store::ZoneTable::load();
+  if (!zones)
+    return Failure{exit_runtime_failure, "cannot load the zone table: " + zones.error().message};
+  zones_.emplace(std::move(*zones));
+  inbox_repo_.emplace(*db_);
+  inbox_.emplace(*inbox_repo_);
+
+  // Admin socket: its lock tells whether another instance runs.
+  admin::ServerOptions aopts;
+  aopts.socket_path = cfg.admin.socket;
+  aopts.socket_mode = static_cast<mode_t>(cfg.admin.mode);
+  aopts.allowed_uids.assign(cfg.admin.allowed_uids.begin(), cfg.admin.allowed_uids.end());
+  aopts.allowed_gids.assign(cfg.admin.allowed_gids.begin(), cfg.admin.allowed_gids.end());
+  aopts.max_request_bytes = cfg.admin.max_request_bytes;
+  std::shared_ptr<AdminHandlers*> handlers_slot = std::make_shared<AdminHandlers*>(nullptr);
+  auto server = admin::Server::listen(ioc_.get_executor(), registry_, aopts,
+                                      [handlers_slot](const admin::AuditEvent& e) {
+                                        if (*handlers_slot != nullptr)
+                                          (*handlers_slot)->audit_hook()(e);
+                                      });
+  if (!server) {
+    if (server.error().code == make_error_code(errc::conflict)) {
+      return Failure{exit_locked, "another dialerd is running: " + server.error().message};
+    }
+    return Failure{exit_runtime_failure,
+                   "cannot listen on " + cfg.admin.socket + ": " + server.error().message};
+  }
+  admin_ = std::move(*server);
+
+  // Webhook listener.
+  api::WebhookServerOptions wopts;
+  wopts.listen = cfg.webhook.listen.to_string();
+  wopts.webhook.path = cfg.webhook.path;
+  wopts.webhook.secrets = reveal_all(cfg.webhook.secrets);
+  wopts.webhook.tolerance = cfg.webhook.tolerance;
+  wopts.max_connections = static_cast<std::size_t>(cfg.webhook.max_connections);
+  wopts.idle_timeout = cfg.webhook.idle_timeout;
+  auto webhook =
+      api::WebhookServer::create(ioc_.get_executor(), wopts, *inbox_, sink_, clock_, metrics_);
+  if (!webhook) {
+    return Failure{exit_runtime_failure, "cannot listen for webhooks on " + wopts.listen + ": " +
+                                             webhook.error().message};
+  }
+  webhook_ = std::move(*webhook);
+  webhook_address_ = webhook_->local_address();
+
+  // Partner API client and the scheduler over it.
+  auto client =
+      api::VocobaseClient::create(ioc_.get_executor(), client_options(cfg), clock_, metrics_.get());
+  if (!client) {
+    return Failure{exit_invalid_config, "vocobase client: " + client.error().message};
+  }
+  client_ = std::move(*client);
+  platform_ = std::make_unique<VocobasePlatform>(ioc_.get_executor(), *client_);
+  executor_ = std::make_unique<scheduler::AsioExecutor>(ioc_.get_executor(), clock_);
+  scheduler_ = std::make_unique<scheduler::Scheduler>(
+      scheduler::SchedulerDeps{*executor_, *db_, *platform_, &parse_session_outcome,
+                               metrics_.get()},
+      scheduler_options(cfg));
+  sink_.attach(scheduler_.get());
+  webhook_->on_scrape([this] { client_->update_metrics(); });
+
+  store::OpenOptions worker_open = open;
+  worker_open.migrate = false;
+  const auto db_dir = std::filesystem::absolute(cfg.store.path).parent_path();
+  handlers_ = std::make_unique<AdminHandlers>(AdminDeps{registry_, progress_, *db_, cfg.store.path,
+                                                        worker_open, *scheduler_, self_, *zones_,
+                                                        clock_, workers_.get_executor(), db_dir});
+  *handlers_slot = handlers_.get();
+  if (auto r = handlers_->register_all(); !r) {
+    return Failure{exit_runtime_failure, "admin commands: " + r.error().message};
+  }
+
+  if (auto r = scheduler_->recover(); !r) {
+    return Failure{r.error().code == make_error_code(errc::db_error) ? exit_store_failure
+                                                                     : exit_runtime_failure,
+                   "recovery failed: " + r.error().message};
+  }
+
+  admin_->start();
+  webhook_->start();
+  webhook_->set_ready(true);
+  return std::nullopt;
+}
+
+int Daemon::Impl::run() {
+  // A client that closes its end while an export is written must not kill the daemon.
+  std::signal(SIGPIPE, SIG_IGN);
+  spdlog::info("dialerd {} starting (config {})", dialer::version(), config_path_);
+  if (auto failure = start()) {
+    spdlog::critical("{}", failure->message);
+    notifier_->notify("STATUS=failed: " + failure->message);
+    if (admin_) admin_->stop();
+    if (webhook_) webhook_->stop();
+    if (client_) client_->shutdown();
+    ioc_.restart();
+    ioc_.run_for(std::chrono::seconds(2));
+    workers_.join();
+    return failure->code;
+  }
+  spdlog::info("ready: admin socket {}, webhook listener http://{}{}, API {}",
+               config_->admin.socket, webhook_address_, config_->webhook.path, client_->base_url());
+  last_status_ = status_line();
+  notifier_->notify("READY=1\nSTATUS=" + last_status_ + "\nMAINPID=" + std::to_string(::getpid()));
+  wait_signals();
+  arm_watchdog();
+  arm_status();
+
+  ioc_.run();
+  // The loop was stopped by finish(): let what is already under way (the answer to a
+  // `shutdown` command, closing connections) complete, within a bound.
+  ioc_.restart();
+  ioc_.run_for(std::chrono::seconds(5));
+  workers_.join();
+  spdlog::info("dialerd stopped");
+  return exit_ok;
+}
+
+std::string Daemon::Impl::status_line() const {
+  if (!scheduler_) return "starting";
+  const auto s = scheduler_->status();
+  const auto it = s.campaigns.find(CampaignState::running);
+  const auto running = it == s.campaigns.end() ? 0 : it->second;
+  std::string line = std::to_string(running) + " campaign(s) running, slots " +
+                     std::to_string(s.slots.used) + "/" + std::to_string(s.slots.limit);
+  if (s.account_block != scheduler::AccountBlock::none) {
+    line += ", dialling stopped: " + std::string(to_string(s.account_block));
+  } else if (s.credits.state == scheduler::CreditState::exhausted) {
+    line += ", credits exhausted";
+  }
+  if (stopping_) line = "stopping: " + line;
+  return line;
+}
+
+void Daemon::Impl::arm_watchdog() {
+  const Millis interval = notifier_->watchdog_interval();
+  if (interval.count() <= 0) return;
+  // Pinging from a timer on the loop itself: a wedged loop stops pinging and systemd notices.
+  const Millis every = std::max(Millis{1}, interval / 2);
+  notifier_->notify("WATCHDOG=1");
+  watchdog_timer_.expires_after(every);
+  watchdog_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || finished_) return;
+    arm_watchdog();
+  });
+}
+
+void Daemon::Impl::arm_status() {
+  status_timer_.expires_after(std::chrono::seconds(2));
+  status_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || finished_) return;
+    auto line = status_line();
+    if (line != last_status_) {
+      last_status_ = line;
+      notifier_->notify("STATUS=" + line);
+    }
+    arm_status();
+  });
+}
+
+void Daemon::Impl::wait_signals() {
+  signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    if (sig == SIGHUP) {
+      spdlog::info("SIGHUP: reloading {}", config_path_);
+      (void)reload();
+      wait_signals();
+      return;
+    }
+    request_shutdown(sig == SIGINT ? "SIGINT" : "SIGTERM");
+    wait_signals();  // a second signal during the grace period is logged and ignored
+  });
+}
+
+config::Checked<config::ReloadDiff> Daemon::Impl::reload() {
+  std::timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  const auto usec = static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000u +
+                    static_cast<std::uint64_t>(ts.tv_nsec) / 1000u;
+  notifier_->notify("RELOADING=1\nMONOTONIC_USEC=" + std::to_string(usec) + "\nSTATUS=reloading " +
+                    config_path_);
+  auto fresh = config::load_file(config_path_, env_);
+  if (!fresh) {
+    spdlog::error("reload: {} is invalid; still running on the previous config:", config_path_);
+    for (const auto& d : fresh.error()) spdlog::error("  {}", d.to_string());
+    notifier_->notify("READY=1\nSTATUS=" + status_line() + " (last reload failed)");
+    return fresh.error();
+  }
+  config::ReloadDiff diff = config::reload_diff(*config_, *fresh);
+  diff.needs_restart = keys_needing_restart(diff);
+  auto next = std::make_unique<config::Config>(std::move(*fresh));
+  setup_logging(next->logging);
+  if (client_) client_->set_rate_limits(rate_limits(*next));
+  if (webhook_) webhook_->set_secrets(reveal_all(next->webhook.secrets));
+  if (scheduler_) scheduler_->update_options(scheduler_options(*next));
+  config_ = std::move(next);
+  std::string changed;
+  for (const auto& k : diff.changed) changed += (changed.empty() ? "" : ", ") + k;
+  std::string restart;
+  for (const auto& k : diff.needs_restart) restart += (restart.empty() ? "" : ", ") + k;
+  spdlog::info("config reloaded: {}", changed.empty() ? "nothing changed" : "changed " + changed);
+  if (!restart.empty()) spdlog::warn("config reload: a restart is needed to apply {}", restart);
+  last_status_ = status_line();
+  notifier_->notify("READY=1\nSTATUS=" + last_status_);
+  return diff;
+}
+
+void Daemon::Impl::request_shutdown(std::string reason) {
+  if (stopping_) {
+    spdlog::info("{}: already shutting down", reason);
+    return;
+  }
+  stopping_ = true;
+  spdlog::info("{}: shutting down (calls in flight get up to {} to settle)", reason,
+               format_duration(config_->scheduler.shutdown_grace));
+  notifier_->notify("STOPPING=1\nSTATUS=stopping");
+  if (handlers_) handlers_->cancel_jobs();
+  // Stop taking commands; the answer being written (e.g. to `shutdown`) still goes out.
+  asio::post(ioc_, [this] {
+    if (admin_) admin_->stop();
+    if (!scheduler_) {
+      finish();
+      return;
+    }
+    // Webhooks keep being received until the scheduler has settled what it had sent.
+    scheduler_->shutdown([this] { finish(); });
+  });
+}
+
+void Daemon::Impl::finish() {
+  if (finished_) return;
+  finished_ = true;
+  const auto s = scheduler_ ? scheduler_->status() : scheduler::SchedulerStatus{};
+  spdlog::info("scheduler stopped: {} attempt(s) holding a slot, {} start(s) unanswered",
+               s.slots.in_flight, s.starts_outstanding);
+  if (webhook_) webhook_->stop();
+  if (client_) client_->shutdown();
+  boost::system::error_code ignored;
+  signals_.cancel(ignored);
+  watchdog_timer_.cancel();
+  status_timer_.cancel();
+  ioc_.stop();
+}
+
+// --- Daemon --------------------------------------------------------------------------------
+
+Daemon::Daemon(std::string config_path, config::Config config, config::GetEnv env,
+               std::unique_ptr<Notifier> notifier)
+    : impl_(std::make_unique<Impl>(*this, std::move(config_path), std::move(config), std::move(env),
+                                   std::move(notifier))) {}
+
+Daemon::~Daemon() = default;
+
+int Daemon::run() {
+  return impl_->run();
+}
+
+const config::Config& Daemon::config() const {
+  return *impl_->config_;
+}
+
+std::string Daemon::config_path() const {
+  return impl_->config_path_;
+}
+
+std::string Daemon::webhook_listen() const {
+  return impl_->webhook_address_;
+}
+
+Millis Daemon::uptime() const {
+  return std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - impl_->started_);
+}
+
+config::Checked<config::ReloadDiff> Daemon::reload() {
+  return impl_->reload();
+}
+
+void Daemon::request_shutdown(std::string reason) {
+  impl_->request_shutdown(std::move(reason));
+}
+
+}  // namespace dialer::daemon
