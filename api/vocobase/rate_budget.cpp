@@ -56,6 +56,10 @@ int RateBudget::available(Bucket b) const {
   return std::max(0, limit(b) - count_in_window(s, now));
 }
 
+int RateBudget::unclaimed(Bucket b) const {
+  return std::max(0, available(b) - static_cast<int>(waiting(b)));
+}
+
 TimePoint RateBudget::next_token_at(Bucket b) const {
   return next_token_at(state(b), limit(b), clock_.now());
 }

@@ -63,6 +63,9 @@ class RateBudget {
 
   /// Tokens spendable now (0 while the bucket is frozen by a 429).
   [[nodiscard]] int available(Bucket b) const;
+  /// Tokens not already promised to a waiting request: available(b) − waiting(b), at least 0.
+  /// What a caller may still plan to spend this instant without queueing behind others.
+  [[nodiscard]] int unclaimed(Bucket b) const;
   /// When the bucket next has a token: now when `available(b) > 0`.
   [[nodiscard]] TimePoint next_token_at(Bucket b) const;
   /// Requests recorded in the last window (what `status-get` reports as used_last_minute).

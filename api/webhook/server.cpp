@@ -6,7 +6,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <prometheus/counter.h>
@@ -235,6 +237,13 @@ class WebhookServer::Impl : public std::enable_shared_from_this<Impl> {
 
       parser.body_limit(opts_.webhook.max_body);
       stream.expires_after(opts_.request_timeout);
+      // A client that asked before sending its body (curl does above 1 KiB) gets the go-ahead
+      // instead of waiting out its own timer.
+      if (beast::iequals(parser.get()[http::field::expect], "100-continue") && !parser.is_done()) {
+        http::response<http::empty_body> go{http::status::continue_, version};
+        auto [cec, cn] = co_await http::async_write(stream, go, nothrow);
+        if (cec) co_return;
+      }
       auto [bec, bn] = co_await http::async_read(stream, buffer, parser, nothrow);
       if (bec) {
         if (bec == http::error::body_limit) {

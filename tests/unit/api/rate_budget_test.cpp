@@ -79,15 +79,19 @@ TEST(RateBudget, ReportsTokensUsedAndNextTokenTime) {
   EXPECT_EQ(budget.available(Bucket::calls), 3);
   EXPECT_EQ(budget.next_token_at(Bucket::calls), kT0);
   spend(budget, Bucket::calls, 1);
+  EXPECT_EQ(budget.unclaimed(Bucket::calls), 2);
+  ASSERT_TRUE(budget.enqueue(Bucket::calls, Priority::poll));  // waiting, not yet granted
+  EXPECT_EQ(budget.unclaimed(Bucket::calls), 1);
+  ASSERT_EQ(budget.grant().size(), 1u);
   clock.advance(10s);
-  spend(budget, Bucket::calls, 2);
+  spend(budget, Bucket::calls, 1);
   EXPECT_EQ(budget.available(Bucket::calls), 0);
   EXPECT_EQ(budget.used_last_window(Bucket::calls), 3);
   EXPECT_EQ(budget.next_token_at(Bucket::calls), kT0 + 60s);
   EXPECT_EQ(budget.available(Bucket::general), 60);  // buckets are independent
-  clock.set(kT0 + 60s);
-  EXPECT_EQ(budget.available(Bucket::calls), 1);
-  EXPECT_EQ(budget.used_last_window(Bucket::calls), 2);
+  clock.set(kT0 + 60s);  // both sends of T0 leave the window; the one of T0+10s stays
+  EXPECT_EQ(budget.available(Bucket::calls), 2);
+  EXPECT_EQ(budget.used_last_window(Bucket::calls), 1);
   EXPECT_EQ(budget.next_token_at(Bucket::calls), kT0 + 60s);
 }
 
@@ -104,6 +108,7 @@ TEST(RateBudget, StartsAreServedBeforePolls) {
   ASSERT_TRUE(poll1 && reconcile && poll2 && start);
   EXPECT_TRUE(budget.grant().empty());
   EXPECT_EQ(budget.waiting(Bucket::calls), 4u);
+  EXPECT_EQ(budget.unclaimed(Bucket::calls), 0);
   EXPECT_EQ(budget.next_wake(), kT0 + 60s);
 
   clock.set(kT0 + 60s);

@@ -5,11 +5,13 @@
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/http/write.hpp>
 #include <gtest/gtest.h>
 #include <prometheus/registry.h>
 
 #include <cstdlib>
 #include <filesystem>
+#include <sstream>
 
 namespace dialer::api {
 namespace {
@@ -391,6 +393,20 @@ TEST_F(WebhookServerTest, MalformedHttpNeverWedges) {
   EXPECT_EQ(answers[1].rfind("HTTP/1.1 431", 0), 0u) << answers[1].substr(0, 40);
   EXPECT_EQ(answers[2].rfind("HTTP/1.1 400", 0), 0u) << answers[2];
   EXPECT_EQ(call(signed_post(body_for("after"), "whsec_primary")).res.result_int(), 200u);
+}
+
+// A client that sends Expect: 100-continue gets the go-ahead, then its answer.
+TEST_F(WebhookServerTest, ExpectContinue) {
+  start();
+  auto req = signed_post(body_for("cont"), "whsec_primary");
+  req.set(http::field::expect, "100-continue");
+  std::ostringstream raw;
+  raw << req;
+  std::string answer;
+  test::run_on(ioc,
+               [&]() -> asio::awaitable<void> { answer = co_await send_raw(port(), raw.str()); });
+  EXPECT_EQ(answer.rfind("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK", 0), 0u) << answer;
+  EXPECT_EQ(stored(), 1);
 }
 
 // The listen address parser takes host:port forms and refuses names and junk.
