@@ -240,8 +240,9 @@ void WebhookDispatcher::on_attempt_done(std::uint64_t id, std::uint64_t gen, std
     pump();
     return;
   }
+  const SimMillis now = clock_.now();  // one reading: the retry is due exactly delay after it
   if (auto* e = log_entry(log_id)) {
-    e->finished = clock_.now();
+    e->finished = now;
     e->result = r.ok ? "ok" : r.detail;
     e->status = r.status;
   }
@@ -260,7 +261,7 @@ void WebhookDispatcher::on_attempt_done(std::uint64_t id, std::uint64_t gen, std
     ++stats_.failed;
     if (d.attempts < kMaxAttempts) {
       d.delay_before = kRetryDelays[static_cast<std::size_t>(d.attempts - 1)];
-      d.due = clock_.now() + d.delay_before;
+      d.due = now + d.delay_before;
       timeline_.schedule(d.due, [this, id, g = gen_] {
         if (g == gen_) make_ready(id);
       });

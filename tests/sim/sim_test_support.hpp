@@ -347,6 +347,15 @@ class WebhookReceiver {
     asio::steady_timer hold_timer(io_);
     sockets_.insert(&stream);
     timers_.insert(&hold_timer);
+    struct Unregister {
+      WebhookReceiver& r;
+      beast::tcp_stream* s;
+      asio::steady_timer* t;
+      ~Unregister() {
+        r.sockets_.erase(s);
+        r.timers_.erase(t);
+      }
+    } unregister{*this, &stream, &hold_timer};
     beast::flat_buffer buffer;
     for (;;) {
       http::request<http::string_body> req;
@@ -381,16 +390,16 @@ class WebhookReceiver {
         break;
       }
       http::response<http::string_body> res{static_cast<http::status>(answer.status), 11};
-      res.set(http::field::content_type, "application/json");
-      res.body() = R"({"ok":true})";
+      if (answer.status != 204 && answer.status != 304) {
+        res.set(http::field::content_type, "application/json");
+        res.body() = R"({"ok":true})";
+      }
       res.keep_alive(req.keep_alive());
       res.prepare_payload();
       auto [wec, wn] = co_await http::async_write(stream, res, nothrow);
       (void)wn;
       if (wec || !req.keep_alive()) break;
     }
-    sockets_.erase(&stream);
-    timers_.erase(&hold_timer);
     boost::system::error_code ignored;
     stream.socket().close(ignored);
   }
