@@ -176,6 +176,10 @@ class Scheduler::Impl {
   void apply_late_outcome(const store::AttemptRow& row, std::int64_t inbox_id,
                           const SessionOutcome& o, OutcomeSource source);
   void mark_inbox_applied(std::int64_t inbox_id);
+  /// A contact just put back to queued in a stopped campaign is skipped (reason "stopped"),
+  /// in the caller's transaction. `u` is the update that queued it.
+  void skip_if_stopped(const CampaignRt& c, std::int64_t contact_id, store::ContactUpdate u,
+                       TimePoint t);
   void flush_parked();
   /// The contact's next step after an attempt ended with `outcome`, written in the caller's
   /// transaction. Returns whether the number went on the DNC list.

@@ -270,6 +270,9 @@ void Scheduler::Impl::settle_void(OpenAttempt& a) {
       return;
     }
     contact_event(a.contact.id, ContactState::dialing, ContactEvent::reconciled_void);
+    if (const CampaignRt* c = campaign_by_id(a.campaign_id)) {
+      skip_if_stopped(*c, a.contact.id, u, t);
+    }
     if (auto r = tx->commit(); !r) {
       spdlog::error("reconcile: {}", r.error().what());
       return;
@@ -479,7 +482,12 @@ Result<void> Scheduler::Impl::recover() {
 
   auto rows = campaigns_repo_.list();
   if (!rows) return rows.error();
-  for (auto& row : *rows) add_campaign(std::move(row));
+  for (auto& row : *rows) {
+    // Campaigns waiting for credits mean the account was out of them when we stopped: stay
+    // so until GET /config shows the balance back (then they auto-resume).
+    if (row.state == CampaignState::credit_exhausted) credit_state_ = CreditState::exhausted;
+    add_campaign(std::move(row));
+  }
 
   if (auto kv = kv_.get("credit_balance"); kv && *kv) {
     try {

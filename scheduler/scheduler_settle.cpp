@@ -163,6 +163,7 @@ void Scheduler::Impl::on_start_result(std::int64_t attempt_id, StartResult r) {
             auto w = contacts_.transition(contact_id, ContactState::dialing, u, t);
             if (!w) spdlog::error("contact {}: {}", contact_id, w.error().what());
             contact_event(contact_id, ContactState::dialing, ev);
+            if (!number) skip_if_stopped(c, contact_id, u, t);
             if (auto cm = tx->commit(); !cm) {
               spdlog::error("attempt {}: {}", attempt_id, cm.error().what());
             }
@@ -279,15 +280,8 @@ Result<void> Scheduler::Impl::close_contact(CampaignRt& c, OpenAttempt& a, Outco
     return {};
   }
   contact_event(a.contact.id, ContactState::in_call, ev);
-  if (d.action == RetryAction::retry && dialer::is_terminal(c.row.state)) {
-    // The campaign was stopped while this call was in flight: no retry.
-    u.state = ContactState::skipped;
-    u.reason = "stopped";
-    if (auto s = contacts_.transition(a.contact.id, ContactState::queued, u, t); !s) {
-      return s.error();
-    }
-    contact_event(a.contact.id, ContactState::queued, ContactEvent::campaign_stopped);
-  }
+  // The campaign was stopped while this call was in flight: no retry.
+  if (d.action == RetryAction::retry) skip_if_stopped(c, a.contact.id, u, t);
   if (d.add_to_dnc) {
     const std::array<std::string, 1> phones{a.contact.phone};
     if (auto r = dnc_.add(phones, "blocked", "blocked", t); !r) return r.error();
@@ -300,6 +294,20 @@ Result<void> Scheduler::Impl::close_contact(CampaignRt& c, OpenAttempt& a, Outco
                 to_string(u.state),
                 d.action == RetryAction::retry ? " at " + format_iso8601(u.next_attempt_at) : "");
   return {};
+}
+
+void Scheduler::Impl::skip_if_stopped(const CampaignRt& c, std::int64_t contact_id,
+                                      store::ContactUpdate u, TimePoint t) {
+  if (!dialer::is_terminal(c.row.state)) return;
+  // Queued again after the campaign was stopped: nothing will dial it any more.
+  u.state = ContactState::skipped;
+  u.reason = "stopped";
+  auto w = contacts_.transition(contact_id, ContactState::queued, u, t);
+  if (!w) {
+    spdlog::error("contact {}: {}", contact_id, w.error().what());
+  } else if (*w) {
+    contact_event(contact_id, ContactState::queued, ContactEvent::campaign_stopped);
+  }
 }
 
 void Scheduler::Impl::mark_inbox_applied(std::int64_t inbox_id) {

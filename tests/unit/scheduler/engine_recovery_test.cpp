@@ -339,6 +339,44 @@ TEST_F(EngineTest, ManualResumeRefusedWhileBalanceIsLow) {
   EXPECT_EQ(state("manual"), CampaignState::running);
 }
 
+// Campaigns left credit_exhausted by a previous run still resume by themselves once the
+// balance is back: the restarted engine knows the account is out of credits.
+TEST_F(EngineTest, CreditExhaustedSurvivesRestartAndAutoResumes) {
+  platform_.credit_balance = 0.1;
+  platform_.default_call = CallScript{};
+  start_scheduler();
+  add_contacts(create(spec("ce")), 0, 2);
+  start("ce");
+  run_for(1s);
+  ASSERT_EQ(state("ce"), CampaignState::credit_exhausted);
+  scheduler_.reset();
+  platform_.credit_balance = 5.0;  // topped up while the daemon was down
+  crash_and_restart();             // its first GET /config already shows it
+  run_for(1s);
+  EXPECT_EQ(state("ce"), CampaignState::running);
+  run_for(5min);
+  EXPECT_EQ(state("ce"), CampaignState::completed);
+}
+
+// A contact that comes back to queued after its campaign was stopped (here: its ambiguous
+// start proven absent) is skipped with reason stopped, not left queued for ever.
+TEST_F(EngineTest, ContactsOfAStoppedCampaignDoNotComeBackQueued) {
+  platform_.start_scripts.push_back(
+      {StartKind::ambiguous, StartReason::network, "reset", false, {}});
+  start_scheduler();
+  const auto id = create(spec("st"));
+  add_contact(id, phone(1));
+  start("st");
+  run_for(1s);
+  ASSERT_TRUE(scheduler_->stop("st"));
+  EXPECT_EQ(contact(id, phone(1)).state, ContactState::dialing);  // still being reconciled
+  run_for(1min);
+  const auto c = contact(id, phone(1));
+  EXPECT_EQ(c.state, ContactState::skipped);
+  EXPECT_EQ(c.reason, "stopped");
+  EXPECT_EQ(attempts_of(id).at(0).state, AttemptState::void_);
+}
+
 // A campaign whose spend reaches budget_credits pauses (pause_reason budget); resuming is
 // refused until the budget is raised.
 TEST_F(EngineTest, BudgetPausesTheCampaign) {
