@@ -49,6 +49,7 @@ struct SchedulerOptions {
   Millis clock_skew = std::chrono::minutes{2};
   /// An ambiguous attempt is proven absent only by a listing requested at least this long after
   /// it became ambiguous: a slow server may still create the call after our deadline passed.
+  /// The first listing for it waits this long too, so one page both finds and disproves.
   Millis absent_grace = std::chrono::seconds{10};
   double min_credit_balance = 0.3;
   double resume_credit_balance = 1.0;
@@ -58,7 +59,8 @@ struct SchedulerOptions {
   Millis provider_cooldown = std::chrono::minutes{5};
   /// Default time shutdown() waits for outstanding starts.
   Millis shutdown_grace = std::chrono::seconds{10};
-  /// What campaign-create starts from (config `defaults:`).
+  /// What campaign-create starts from (config `defaults:`). Carried for the admin handlers
+  /// (the base of campaign_spec_from_json); create() stores the spec it is given as is.
   CampaignSpec campaign_defaults;
   /// GET /sessions/{id} polls outstanding at once (a bound on the polling queue).
   int max_session_polls = 4;
