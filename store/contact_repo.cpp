@@ -97,7 +97,7 @@ Result<bool> ContactRepo::insert(std::int64_t campaign_id, const NewContact& c, 
 }
 
 Result<std::optional<ContactRow>> ContactRepo::get(std::int64_t contact_id) {
-  static const std::string sql = select_from_contacts() + "WHERE id = ?";
+  static const std::string sql = select_from_contacts() + "WHERE id = ? AND state <> 'staged'";
   auto st = db_.prepare(sql);
   if (!st) return st.error();
   st->bind(1, contact_id);
@@ -106,7 +106,8 @@ Result<std::optional<ContactRow>> ContactRepo::get(std::int64_t contact_id) {
 
 Result<std::optional<ContactRow>> ContactRepo::find(std::int64_t campaign_id,
                                                     std::string_view phone) {
-  static const std::string sql = select_from_contacts() + "WHERE campaign_id = ? AND phone = ?";
+  static const std::string sql =
+      select_from_contacts() + "WHERE campaign_id = ? AND phone = ? AND state <> 'staged'";
   auto st = db_.prepare(sql);
   if (!st) return st.error();
   st->bind_all(campaign_id, phone);
@@ -197,8 +198,9 @@ Result<std::int64_t> ContactRepo::skip_queued_by_phone(std::string_view phone,
 
 Result<std::map<ContactState, std::int64_t>> ContactRepo::counts_by_state(
     std::int64_t campaign_id) {
-  auto st =
-      db_.prepare("SELECT state, count(*) FROM contacts WHERE campaign_id = ? GROUP BY state");
+  auto st = db_.prepare(
+      "SELECT state, count(*) FROM contacts WHERE campaign_id = ? AND state <> 'staged'"
+      " GROUP BY state");
   if (!st) return st.error();
   st->bind(1, campaign_id);
   std::map<ContactState, std::int64_t> counts;
@@ -223,9 +225,15 @@ Result<bool> ContactRepo::exists_in_state(std::int64_t campaign_id, ContactState
 }
 
 Result<bool> ContactRepo::any_active(std::int64_t campaign_id) {
+  // The staged rows of a committed import are being flipped to queued (store/import_repo.hpp):
+  // they count, or a campaign could be found drained and completed in the moment before its
+  // new contacts become visible. A running import's staged rows do not: it may still fail.
   auto n = db_.query_int64(
-      "SELECT EXISTS (SELECT 1 FROM contacts WHERE campaign_id = ?"
-      " AND state IN ('queued', 'dialing', 'in_call'))",
+      "SELECT EXISTS (SELECT 1 FROM contacts WHERE campaign_id = ?1"
+      " AND state IN ('queued', 'dialing', 'in_call'))"
+      " OR EXISTS (SELECT 1 FROM imports i WHERE i.campaign_id = ?1 AND i.state = 'committed'"
+      " AND EXISTS (SELECT 1 FROM contacts c INDEXED BY contacts_staged"
+      " WHERE c.import_id = i.id AND c.state = 'staged'))",
       campaign_id);
   if (!n) return n.error();
   return *n != 0;
@@ -235,7 +243,8 @@ Result<std::vector<ContactRow>> ContactRepo::list(std::int64_t campaign_id,
                                                   std::optional<ContactState> state,
                                                   std::int64_t limit, std::int64_t offset) {
   static const std::string all =
-      select_from_contacts() + "WHERE campaign_id = ? ORDER BY id LIMIT ? OFFSET ?";
+      select_from_contacts() +
+      "WHERE campaign_id = ? AND state <> 'staged' ORDER BY id LIMIT ? OFFSET ?";
   static const std::string by_state =
       select_from_contacts() + "WHERE campaign_id = ? AND state = ? ORDER BY id LIMIT ? OFFSET ?";
   auto st = db_.prepare(state ? by_state : all);
@@ -250,7 +259,8 @@ Result<std::vector<ContactRow>> ContactRepo::list(std::int64_t campaign_id,
 
 Result<void> ContactRepo::for_each(std::int64_t campaign_id,
                                    const std::function<bool(const ContactRow&)>& callback) {
-  static const std::string sql = select_from_contacts() + "WHERE campaign_id = ? ORDER BY id";
+  static const std::string sql =
+      select_from_contacts() + "WHERE campaign_id = ? AND state <> 'staged' ORDER BY id";
   auto st = db_.prepare(sql);
   if (!st) return st.error();
   st->bind(1, campaign_id);

@@ -2,6 +2,9 @@
 /// Contacts of a campaign and their lifecycle (STATE-MACHINES.md "Contact"). The repository
 /// stores what it is told: whether a transition is allowed is the scheduler's table; the
 /// conditional setters (claim, transition, defer) only make the write race-free.
+///
+/// Rows an import has staged but not yet made visible (state 'staged', store/import_repo.hpp)
+/// are not contacts yet: no read here returns or counts them.
 
 #include "core/enums.hpp"
 #include "core/errc.hpp"
@@ -68,8 +71,8 @@ class ContactRepo {
   explicit ContactRepo(Database& db) : db_(db) {}
 
   /// Adds a contact; false when the campaign already has this phone (nothing written). One
-  /// cached statement and no other query: the importer calls it per row inside its own
-  /// transaction. Fresh contacts are due at once (next_attempt_at = epoch), in insert order.
+  /// cached statement and no other query. Fresh contacts are due at once (next_attempt_at =
+  /// epoch), in insert order. (The CSV importer stages its rows through ImportRepo::stage.)
   Result<bool> insert(std::int64_t campaign_id, const NewContact& contact, TimePoint now);
 
   Result<std::optional<ContactRow>> get(std::int64_t contact_id);
@@ -104,7 +107,8 @@ class ContactRepo {
   /// Count per state; every state is present (0 when none).
   Result<std::map<ContactState, std::int64_t>> counts_by_state(std::int64_t campaign_id);
   Result<bool> exists_in_state(std::int64_t campaign_id, ContactState state);
-  /// True while any contact is queued, dialing or in_call (the campaign is not drained).
+  /// True while any contact is queued, dialing or in_call, or a committed import is still
+  /// making its contacts visible (the campaign is not drained).
   Result<bool> any_active(std::int64_t campaign_id);
 
   /// Page of contacts in id order, optionally of one state.

@@ -3,6 +3,8 @@
 #include "core/campaign_spec.hpp"
 #include "store/contact_repo.hpp"
 #include "store/dnc_repo.hpp"
+#include "store/import_recovery.hpp"
+#include "store/import_repo.hpp"
 #include "store/phone.hpp"
 
 #include <boost/json/serialize.hpp>
@@ -816,6 +818,26 @@ class Pipeline {
 constexpr std::size_t kBatchRows = 512;
 constexpr std::uint64_t kProgressBytes = 1 << 20;
 
+/// The campaign exists and still takes contacts: not_found or conflict otherwise.
+Result<void> check_campaign_open(Database& db, std::int64_t campaign_id, std::string_view when) {
+  auto st = db.prepare("SELECT state FROM campaigns WHERE id = ?");
+  if (!st) return st.error();
+  st->bind(1, campaign_id);
+  auto step = st->step();
+  if (!step) return step.error();
+  if (*step == Step::done) {
+    return Error{errc::not_found, "no campaign with id " + std::to_string(campaign_id)};
+  }
+  auto state = st->column_enum<CampaignState>(0);
+  if (!state) return state.error();
+  if (is_terminal(*state)) {
+    return Error{errc::conflict, "campaign " + std::to_string(campaign_id) + " is " +
+                                     std::string{to_string(*state)} + std::string{when} +
+                                     ": contacts can only be added to an unfinished campaign"};
+  }
+  return {};
+}
+
 }  // namespace
 
 ContactImporter::ContactImporter(const ZoneTable& zones, const Clock& clock)
@@ -848,55 +870,78 @@ Result<ImportReport> ContactImporter::run(Database& db, std::int64_t campaign_id
     rejects = std::move(*r);
   }
 
-  auto tx = Transaction::begin(db, TransactionKind::immediate);
-  if (!tx) return tx.error();
+  // The import's row, in a transaction of its own: from here on its staged rows are either
+  // made visible (committed) or deleted (failed), now or by recovery after a crash.
+  ImportRepo imports{db};
+  std::int64_t import_id = 0;
   {
-    auto st = db.prepare("SELECT state FROM campaigns WHERE id = ?");
-    if (!st) return st.error();
-    st->bind(1, campaign_id);
-    auto step = st->step();
-    if (!step) return step.error();
-    if (*step == Step::done) {
-      return Error{errc::not_found, "no campaign with id " + std::to_string(campaign_id)};
-    }
-    auto state = st->column_enum<CampaignState>(0);
-    if (!state) return state.error();
-    if (is_terminal(*state)) {
-      return Error{errc::conflict, "campaign " + std::to_string(campaign_id) + " is " +
-                                       std::string{to_string(*state)} +
-                                       ": contacts can only be added to an unfinished campaign"};
-    }
+    auto tx = Transaction::begin(db, TransactionKind::immediate);
+    if (!tx) return tx.error();
+    if (auto open = check_campaign_open(db, campaign_id, ""); !open) return open.error();
+    auto id = imports.begin(campaign_id, now);
+    if (!id) return id.error();
+    if (auto c = tx->commit(); !c) return c.error();
+    import_id = *id;
   }
 
-  // BEGIN IMMEDIATE holds the write lock until commit, so the DNC list cannot change during the
-  // import: when it is empty (the common case) no row needs a lookup.
-  auto dnc_rows = db.query_int64("SELECT EXISTS (SELECT 1 FROM dnc)");
-  if (!dnc_rows) return dnc_rows.error();
-  const bool check_dnc = *dnc_rows != 0;
-
-  // tzdb loads on first use; do it here, not concurrently in the helpers.
-  (void)is_valid_zone("UTC");
-  RowPreparer preparer{*cols, *phones, zones_, options.mobile_only};
-  Pipeline pipeline{preparer, options.helper_threads};
-  ContactRepo contacts{db};
-  DncRepo dnc{db};
+  const std::int64_t chunk_rows =
+      static_cast<std::int64_t>(std::max<std::size_t>(options.chunk_rows, 1));
   ImportReport report;
-  NewContact contact;
-  std::uint64_t progress_bytes = 0;
-  std::uint64_t progress_rows = 0;
-  auto progress = [&](bool force) {
-    if (!options.on_progress) return;
-    if (!force && reader.bytes_read() - progress_bytes < kProgressBytes &&
-        report.rows - progress_rows < options.progress_rows) {
-      return;
-    }
-    progress_bytes = reader.bytes_read();
-    progress_rows = report.rows;
-    options.on_progress({progress_bytes, reader.bytes_total(), progress_rows});
-  };
+  report.import_id = import_id;
 
-  bool input_done = false;
-  try {
+  // Reading, parsing and normalising run outside any transaction; the accepted rows of one
+  // chunk are then written in one short transaction, so the write lock is held only while
+  // inserting and other connections get it between chunks.
+  auto stage_all = [&]() -> Result<void> {
+    // tzdb loads on first use; do it here, not concurrently in the helpers.
+    (void)is_valid_zone("UTC");
+    RowPreparer preparer{*cols, *phones, zones_, options.mobile_only};
+    Pipeline pipeline{preparer, options.helper_threads};
+    DncRepo dnc{db};
+    std::vector<NewContact> pending(static_cast<std::size_t>(chunk_rows));
+    std::size_t used = 0;
+    std::uint64_t progress_bytes = 0;
+    std::uint64_t progress_rows = 0;
+    auto progress = [&] {
+      if (!options.on_progress) return;
+      if (reader.bytes_read() - progress_bytes < kProgressBytes &&
+          report.rows - progress_rows < options.progress_rows) {
+        return;
+      }
+      progress_bytes = reader.bytes_read();
+      progress_rows = report.rows;
+      options.on_progress({progress_bytes, reader.bytes_total(), progress_rows});
+    };
+    auto flush = [&]() -> Result<void> {
+      if (used == 0) return {};
+      if (options.stop.stop_requested()) return Error{errc::cancelled, "import cancelled"};
+      auto tx = Transaction::begin(db, TransactionKind::immediate);
+      if (!tx) return tx.error();
+      // The DNC list may change between chunks (the flip checks it again); when it is empty,
+      // the common case, no row needs a lookup.
+      auto dnc_rows = db.query_int64("SELECT EXISTS (SELECT 1 FROM dnc)");
+      if (!dnc_rows) return dnc_rows.error();
+      for (std::size_t i = 0; i < used; ++i) {
+        NewContact& c = pending[i];
+        Result<bool> listed = false;
+        if (*dnc_rows != 0) listed = dnc.contains(c.phone);
+        if (!listed) return listed.error();
+        c.reason.assign(*listed ? "dnc" : "");
+        auto inserted = imports.stage(campaign_id, import_id, c, now);
+        if (!inserted) return inserted.error();
+        if (!*inserted) {
+          ++report.duplicates;
+          continue;
+        }
+        ++(*listed ? report.dnc : report.imported);
+        if (!c.verified) ++report.unverified;
+      }
+      if (auto r = tx->commit(); !r) return r.error();
+      used = 0;
+      return {};
+    };
+
+    bool input_done = false;
     for (;;) {
       while (!input_done) {
         Batch* batch = pipeline.free_batch();
@@ -931,9 +976,8 @@ Result<ImportReport> ContactImporter::run(Database& db, std::int64_t campaign_id
           if (rejects) rejects->write(batch.row_fields(r), p.reason);
           continue;
         }
-        Result<bool> listed = false;
-        if (check_dnc) listed = dnc.contains(p.phone.e164);
-        if (!listed) return listed.error();
+        // Swapped, not copied: the strings' buffers circulate between batches and chunk.
+        NewContact& contact = pending[used++];
         contact.phone.swap(p.phone.e164);
         contact.number_type = p.phone.type;
         contact.verified = p.phone.valid;
@@ -942,34 +986,71 @@ Result<ImportReport> ContactImporter::run(Database& db, std::int64_t campaign_id
         contact.zones.swap(p.zones);
         contact.variables_json.swap(p.variables_json);
         contact.source_line = static_cast<std::int64_t>(line);
-        contact.state = *listed ? ContactState::skipped : ContactState::queued;
-        contact.reason = *listed ? "dnc" : "";
-        auto inserted = contacts.insert(campaign_id, contact, now);
-        if (!inserted) return inserted.error();
-        if (!*inserted) {
-          ++report.duplicates;
-          continue;
+        if (used == pending.size()) {
+          if (auto f = flush(); !f) return f.error();
         }
-        ++(*listed ? report.dnc : report.imported);
-        if (!p.phone.valid) ++report.unverified;
       }
       pipeline.consumed();
-      progress(false);
+      progress();
     }
-  } catch (const std::exception& e) {
-    return Error{errc::io_error, std::string{"import failed: "} + e.what()};
+    return flush();
+  };
+
+  // The commit point: one short transaction marks the import committed, after the campaign is
+  // checked again (it may have been stopped or completed meanwhile).
+  auto commit = [&]() -> Result<void> {
+    if (options.stop.stop_requested()) return Error{errc::cancelled, "import cancelled"};
+    if (rejects) {
+      if (auto r = rejects->commit(); !r) return r.error();
+    }
+    auto tx = Transaction::begin(db, TransactionKind::immediate);
+    if (!tx) return tx.error();
+    if (auto open = check_campaign_open(db, campaign_id, " now"); !open) return open.error();
+    report.elapsed_ms =
+        std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - started).count();
+    auto marked =
+        imports.mark_committed(import_id, boost::json::serialize(to_json(report)), clock_.now());
+    if (!marked) return marked.error();
+    if (!*marked) {
+      return Error{errc::db_error, "import " + std::to_string(import_id) + " is no longer running"};
+    }
+    return tx->commit();
+  };
+
+  Result<void> done = [&]() -> Result<void> {
+    try {
+      if (auto r = stage_all(); !r) return r;
+      return commit();
+    } catch (const std::exception& e) {
+      return Error{errc::io_error, std::string{"import failed: "} + e.what()};
+    }
+  }();
+  if (!done) {
+    if (rejects) rejects->discard();
+    // Should the clean-up fail too, the import stays running and recovery deletes its rows at
+    // the next start; the error that matters to the caller is the first one.
+    (void)roll_back_import(db, import_id, done.error().message, clock_.now(), chunk_rows);
+    return done.error();
   }
 
-  if (rejects) {
-    if (auto r = rejects->commit(); !r) return r.error();
+  auto flipped = complete_import(db, import_id, clock_.now(), chunk_rows);
+  if (!flipped) {
+    return Error{flipped.error().code,
+                 "import " + std::to_string(import_id) +
+                     " is committed, but making its contacts dialable stopped (it is finished "
+                     "at the next start): " +
+                     flipped.error().message};
   }
-  if (auto r = tx->commit(); !r) {
-    if (rejects) rejects->discard();
-    return r.error();
-  }
-  progress(true);
+  // Numbers put on the DNC list, or a campaign stopped, since their chunk was written.
+  report.imported = static_cast<std::uint64_t>(flipped->queued + flipped->stopped);
+  report.dnc = static_cast<std::uint64_t>(flipped->dnc);
+  if (options.on_progress)
+    options.on_progress({reader.bytes_read(), reader.bytes_total(), report.rows});
   report.elapsed_ms =
       std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - started).count();
+  // The stored report gets the final counts; the one written at the commit point differs at
+  // most in elapsed_ms and a late DNC count, so a failure here is not the import's.
+  (void)imports.set_report(import_id, boost::json::serialize(to_json(report)));
   return report;
 }
 

@@ -3,9 +3,15 @@
 ///
 /// The file is streamed from a descriptor in bounded chunks (the daemon receives it over the
 /// admin socket with SCM_RIGHTS), parsed by libcsv, numbers normalised by libphonenumber, zones
-/// checked against the tz database, and everything is written in ONE transaction: a structural
-/// error (no phone column, bad header, unterminated quote, invalid UTF-8, a binary file, a size
-/// limit) fails the import and leaves the database and the reject file as they were.
+/// checked against the tz database. The import is all or nothing without holding the database's
+/// write lock throughout (the event loop writes through its own connection meanwhile): rows are
+/// written as staged contacts, invisible to everything else, in short transactions of
+/// ImportOptions::chunk_rows; one short transaction then marks the import committed, and its rows
+/// are flipped to queued (skipped for DNC numbers) chunk by chunk (store/import_repo.hpp). A
+/// structural error (no phone column, bad header, unterminated quote, invalid UTF-8, a binary
+/// file, a size limit), a cancel or any failure before the commit point deletes the staged rows:
+/// the campaign's contacts and the reject file are left as they were, and the `imports` table
+/// records the failed attempt. After a crash, store/import_recovery.hpp finishes either way.
 
 #include "core/errc.hpp"
 #include "core/time.hpp"
@@ -101,8 +107,13 @@ struct ImportOptions {
   /// at the end.
   std::function<void(const ImportProgress&)> on_progress;
   std::uint64_t progress_rows = 10'000;
-  /// Cancels the import (it then fails with errc::cancelled and writes nothing).
+  /// Cancels the import (it then fails with errc::cancelled and its staged rows are deleted).
+  /// Heeded until the commit point; after it the import completes.
   std::stop_token stop;
+  /// Accepted rows written per transaction, while staging and while flipping: the write lock is
+  /// held for one chunk at a time (a few ms), so another connection's writes wait at most that
+  /// long. Also bounds the rows held in memory between reading and writing.
+  std::size_t chunk_rows = 4000;
   /// Extra threads normalising numbers while this one reads and writes (libphonenumber is most
   /// of the work). 0 = everything on the calling thread.
   unsigned helper_threads = 1;
@@ -130,12 +141,14 @@ struct ImportReport {
   std::uint64_t dnc = 0;
   std::vector<ImportRowError> errors;  ///< the first kMaxReportedErrors, in file order
   std::int64_t elapsed_ms = 0;
+  /// The import's row in `imports` (ImportRepo::get); not part of the CONTRACT report.
+  std::int64_t import_id = 0;
 
   static constexpr std::size_t kMaxReportedErrors = 100;
 };
 
 /// `{"rows", "imported", "duplicates", "invalid", "unverified", "dnc", "errors": [{"line",
-/// "column", "value", "reason"}], "elapsed_ms"}` — exactly the CONTRACT fields.
+/// "column", "value", "reason"}], "elapsed_ms"}` — exactly the CONTRACT fields (no import_id).
 boost::json::object to_json(const ImportReport& report);
 
 /// `name` lower-cased with spaces and dashes as `_`, trimmed (how headers are compared).
@@ -149,9 +162,13 @@ class ContactImporter {
   ContactImporter(const ZoneTable& zones, const Clock& clock);
 
   /// Imports the CSV read from `fd` (not closed; read from its current offset) into
-  /// `campaign_id`, in one transaction on `db`. Errors (nothing written): invalid_argument (bad
-  /// default region, no phone column, bad variable header), not_found (no such campaign),
-  /// whatever CsvReader::next reports, db_error, io_error (reject file).
+  /// `campaign_id` on `db`, which must not be inside a transaction (the import commits chunk by
+  /// chunk). Errors (no contact added): invalid_argument (bad default region, no phone column,
+  /// bad variable header), not_found (no such campaign), conflict (the campaign is finished,
+  /// finished during the import, or has another import running), whatever CsvReader::next
+  /// reports, cancelled, db_error, io_error (reject file). One error comes after the commit
+  /// point: the flip failing (a db_error saying so); the contacts then become visible when
+  /// recover_imports() runs at the next start.
   Result<ImportReport> run(Database& db, std::int64_t campaign_id, int fd,
                            const ImportOptions& options) const;
 

@@ -10,7 +10,7 @@ Result<void> ExportRepo::for_each(std::int64_t campaign_id,
       ", (SELECT coalesce(sum(credits_used), 0) FROM attempts WHERE contact_id = c.id)"
       " FROM contacts c LEFT JOIN attempts a ON a.id = (SELECT max(id) FROM attempts"
       " WHERE contact_id = c.id AND call_id IS NOT NULL)"
-      " WHERE c.campaign_id = ? ORDER BY c.id";
+      " WHERE c.campaign_id = ? AND c.state <> 'staged' ORDER BY c.id";
   static const int contact_width = [] {
     int n = 1;
     for (char ch : contact_columns()) n += ch == ',';

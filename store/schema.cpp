@@ -34,6 +34,22 @@ CREATE TABLE campaigns (
   completed_at      INTEGER
 );
 
+-- One row per contacts-import, kept as its history. The import writes its rows as 'staged'
+-- contacts in short transactions (the event loop keeps writing between them); setting the import
+-- 'committed' is its commit point, after which its staged rows are flipped to queued/skipped in
+-- short transactions. A 'running' import at startup was cut off: its staged rows are deleted; a
+-- 'committed' one with staged rows left was cut off mid-flip: the flip is finished
+-- (store/import_recovery.hpp).
+CREATE TABLE imports (
+  id          INTEGER PRIMARY KEY,
+  campaign_id INTEGER NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
+  state       TEXT NOT NULL DEFAULT 'running' CHECK (state IN ('running','committed','failed')),
+  started_at  INTEGER NOT NULL,
+  finished_at INTEGER,
+  report      TEXT                            -- JSON: the import report, or {"error": …} if failed
+);
+CREATE INDEX imports_campaign ON imports(campaign_id, state);
+
 CREATE TABLE contacts (
   id              INTEGER PRIMARY KEY,
   campaign_id     INTEGER NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
@@ -44,13 +60,18 @@ CREATE TABLE contacts (
   name            TEXT NOT NULL DEFAULT '',
   zones           TEXT NOT NULL DEFAULT '',  -- IANA zone, or several joined by ','; '' = campaign zone
   variables       TEXT NOT NULL DEFAULT '{}',-- JSON object of pre-call variables
+  -- 'staged': written by an import not yet flipped (see imports); store-internal, invisible to
+  -- every reader but the importer and recovery, and not a value of core/enums.hpp ContactState.
   state           TEXT NOT NULL DEFAULT 'queued'
-                  CHECK (state IN ('queued','dialing','in_call','done','exhausted','skipped')),
+                  CHECK (state IN ('queued','dialing','in_call','done','exhausted','skipped','staged')),
   reason          TEXT NOT NULL DEFAULT '',
   attempts        INTEGER NOT NULL DEFAULT 0, -- attempts that count toward max_attempts
   next_attempt_at INTEGER NOT NULL DEFAULT 0, -- due when <= now
   last_outcome    TEXT,
   source_line     INTEGER,                    -- CSV line the contact came from
+  -- The import that added the contact. No index on it alone: an imports row is deleted only with
+  -- its campaign, whose contacts go with it.
+  import_id       INTEGER REFERENCES imports(id),
   created_at      INTEGER NOT NULL,
   updated_at      INTEGER NOT NULL,
   UNIQUE (campaign_id, phone)
@@ -62,6 +83,8 @@ CREATE INDEX contacts_due ON contacts(campaign_id, next_attempt_at, id) WHERE st
 -- across campaigns (DNC) use the UNIQUE (campaign_id, phone) index once per campaign instead of
 -- a separate phone index, which every imported row would pay for at a random position.
 CREATE INDEX contacts_state ON contacts(campaign_id, state);
+-- An import's staged rows, for the flip and the clean-up; empty once no import is in progress.
+CREATE INDEX contacts_staged ON contacts(import_id) WHERE state = 'staged';
 
 CREATE TABLE attempts (
   id               INTEGER PRIMARY KEY,
