@@ -521,7 +521,10 @@ Result<void> Scheduler::Impl::recover() {
     a.call_id = row.call_id.value_or("");
     a.session_id = row.session_id.value_or("");
     a.reserved_at = row.reserved_at;
-    a.ambiguous_since = t;  // the grace before proving absence runs from now
+    // When the request was written is not stored; starts are only claimed with a token in
+    // hand, so it went out at most about absent_grace after the reservation. Counting from
+    // now instead would let frequent restarts postpone reconciliation for ever.
+    a.ambiguous_since = std::min(t, row.reserved_at + options_.absent_grace);
     const std::int64_t id = row.id;
     auto [it, inserted] = open_.emplace(id, std::move(a));
     OpenAttempt& oa = it->second;

@@ -179,6 +179,28 @@ INSTANTIATE_TEST_SUITE_P(
         RestartCase{"started_running", true, true, RestartCase::still_running}),
     [](const ::testing::TestParamInfo<RestartCase>& p) { return std::string(p.param.name); });
 
+// Restarts every few seconds (kill -9 in a loop) do not postpone reconciliation: the grace of
+// an ambiguous start runs from its reservation, not from each restart.
+TEST_F(EngineTest, FrequentRestartsDoNotPostponeReconciliation) {
+  platform_.default_call = CallScript{CallStatus::completed, Disposition::completed, 1min, 1.0};
+  platform_.start_scripts.push_back({StartKind::ambiguous, StartReason::server, "503", false, {}});
+  start_scheduler();
+  const auto id = create(spec("kill"));
+  add_contact(id, phone(1));
+  start("kill");
+  run_for(1s);
+  ASSERT_EQ(attempts_of(id).at(0).state, AttemptState::ambiguous);
+  for (int i = 0; i < 8; ++i) {
+    run_for(5s);
+    crash_and_restart();
+  }
+  // Settled within the restarts, about absent_grace after the reservation plus one more.
+  EXPECT_EQ(attempts_of(id).at(0).state, AttemptState::void_);
+  run_for(2min);
+  EXPECT_EQ(contact(id, phone(1)).state, ContactState::done);
+  EXPECT_EQ(platform_.calls_per_number[phone(1)], 1);
+}
+
 // A claimed contact without an open attempt (only possible by hand-editing the store) is
 // repaired to queued at startup and dialled.
 TEST_F(EngineTest, RecoveryRepairsClaimedContactWithoutAttempt) {
