@@ -330,6 +330,16 @@ class Scheduler::Impl {
   std::optional<std::chrono::steady_clock::time_point> handoff_from_;
 };
 
+/// UUIDs compare without regard to letter case (the API may echo them in either).
+inline bool same_uuid(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
 /// Most outcomes parked while waiting for their start's answer.
 inline constexpr std::size_t kMaxParked = 1024;
 /// Contacts one campaign may examine (window/DNC checks) in one pass before yielding.

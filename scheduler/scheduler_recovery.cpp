@@ -161,7 +161,7 @@ void Scheduler::Impl::on_listing(PlatformResult<CallListing> result, TimePoint r
     OpenAttempt* best = nullptr;
     for (std::int64_t id : ambiguous_) {
       OpenAttempt& a = open_.at(id);
-      if (a.contact.phone != call.to_number || a.agent_id != call.agent_id) continue;
+      if (a.contact.phone != call.to_number || !same_uuid(a.agent_id, call.agent_id)) continue;
       if (call.created_at < a.reserved_at - options_.clock_skew) continue;
       if (best == nullptr || a.reserved_at > best->reserved_at) best = &a;
     }

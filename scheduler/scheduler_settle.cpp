@@ -402,7 +402,7 @@ bool Scheduler::Impl::apply_outcome(std::int64_t inbox_id, const SessionOutcome&
     for (std::int64_t id : ambiguous_) {
       OpenAttempt& cand = open_.at(id);
       if (cand.contact.phone == o.to_number &&
-          (o.agent_id.empty() || cand.agent_id == o.agent_id)) {
+          (o.agent_id.empty() || same_uuid(cand.agent_id, o.agent_id))) {
         match = &cand;
         ++matches;
       }
