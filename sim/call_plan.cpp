@@ -64,6 +64,12 @@ AnsweredBy answered_by_of(Disposition d) {
   }
 }
 
+std::string cat(std::initializer_list<std::string_view> parts) {
+  std::string out;
+  for (auto p : parts) out.append(p);
+  return out;
+}
+
 Disposition pick(double u, const OutcomeWeights& w) {
   double x = u * w.total();
   Disposition last = Disposition::completed;
@@ -153,7 +159,7 @@ json::array make_transcript(const CallPlan& plan, const json::object& variables,
   DetRng rng(plan.detail_seed, RngStream::outcome, 1);
   std::string name;
   if (const auto* n = variables.if_contains("name"); n && n->is_string()) {
-    name = " " + std::string(n->get_string());
+    name = cat({" ", std::string_view(n->get_string())});
   }
   std::vector<std::pair<const char*, std::string>> turns;
   switch (plan.outcome) {
@@ -164,9 +170,9 @@ json::array make_transcript(const CallPlan& plan, const json::object& variables,
           "Yes, please call me back tomorrow morning.", "No, thank you, not interested.",
           "Maybe later, send me the details."};
       turns = {
-          {"assistant", "Hello" + name +
-                            ", this is Asha calling from Vocobase. Is this a good "
-                            "time to talk?"},
+          {"assistant", cat({"Hello", name,
+                             ", this is Asha calling from Vocobase. Is this a good time "
+                             "to talk?"})},
           {"user", kReplies[static_cast<std::size_t>(rng.between(0, 2))]},
           {"assistant",
            "Thank you. I am calling about your recent enquiry. Would you like a "
@@ -177,14 +183,13 @@ json::array make_transcript(const CallPlan& plan, const json::object& variables,
       break;
     }
     case Disposition::voicemail:
-      turns = {{"assistant", "Hi" + name +
-                                 ", this is Asha from Vocobase. Please call us back "
-                                 "at your convenience. Thank you!"}};
+      turns = {{"assistant", cat({"Hi", name,
+                                  ", this is Asha from Vocobase. Please call us back at "
+                                  "your convenience. Thank you!"})}};
       break;
     default:  // user_hangup_no_speech
-      turns = {{"assistant", "Hello" + name +
-                                 ", this is Asha calling from Vocobase. Can you "
-                                 "hear me?"}};
+      turns = {{"assistant",
+                cat({"Hello", name, ", this is Asha calling from Vocobase. Can you hear me?"})}};
       break;
   }
   auto step = plan.talk_ms / static_cast<SimMillis>(turns.size() + 1);

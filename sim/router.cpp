@@ -57,7 +57,8 @@ Reply server_error(unsigned status) {
 
 /// Value of `name` in the query, percent-decoded.
 std::optional<std::string> query_param(std::string_view query, std::string_view name) {
-  std::string text = "?" + std::string(query);  // the parsed view refers into this string
+  std::string text = "?";  // the parsed view refers into this string
+  text.append(query);
   auto url = boost::urls::parse_relative_ref(text);
   if (!url) return std::nullopt;
   auto params = url->params();

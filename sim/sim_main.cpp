@@ -30,7 +30,8 @@ int main(int argc, char** argv) {
       return 1;
     }
     auto addr = ep->address();
-    std::string host = addr.is_v6() ? "[" + addr.to_string() + "]" : addr.to_string();
+    std::string host = addr.to_string();
+    if (addr.is_v6()) host = std::string("[").append(host).append("]");
     std::printf("listening on %s:%u\n", host.c_str(), static_cast<unsigned>(ep->port()));
     std::fflush(stdout);
     logger().info("settings {}", boost::json::serialize(describe(*cmd.options)));

@@ -49,6 +49,7 @@ Simulator::Simulator(asio::io_context& io, SimOptions options)
 Simulator::~Simulator() = default;
 
 Result<asio::ip::tcp::endpoint> Simulator::start() {
+  if (auto r = validate(options_); !r) return r.error();
   if (auto r = webhooks_.prepare(); !r) return r.error();
   auto ep = server_.listen(options_.listen_host, options_.listen_port);
   if (!ep) return ep.error();
@@ -140,7 +141,8 @@ void SimThread::stop() {
 
 std::string SimThread::base_url() const {
   auto addr = endpoint_.address();
-  std::string host = addr.is_v6() ? "[" + addr.to_string() + "]" : addr.to_string();
+  std::string host = addr.to_string();
+  if (addr.is_v6()) host = std::string("[").append(host).append("]");
   return "http://" + host + ":" + std::to_string(endpoint_.port()) + "/api/v2";
 }
 

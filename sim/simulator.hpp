@@ -27,13 +27,13 @@ namespace dialer::sim {
 
 class Simulator {
  public:
-  /// Does no I/O; start() binds. Options are assumed validated (see validate()).
+  /// Does no I/O; start() checks the options and binds.
   Simulator(boost::asio::io_context& io, SimOptions options);
   ~Simulator();
   Simulator(const Simulator&) = delete;
   Simulator& operator=(const Simulator&) = delete;
 
-  /// Resolves webhook endpoints, binds the listener and starts serving.
+  /// Checks the options, resolves webhook endpoints, binds the listener and starts serving.
   Result<boost::asio::ip::tcp::endpoint> start();
   /// Stops accepting, closes connections, cancels timers and webhook attempts. The io_context
   /// then runs out of work once the cancelled operations have completed.
@@ -84,7 +84,7 @@ class SimThread {
   /// "http://127.0.0.1:PORT/api/v2".
   [[nodiscard]] std::string base_url() const;
 
-  /// Runs `fn(Simulator&)` on the simulator's thread and returns its result.
+  /// Runs `fn(Simulator&)` on the simulator's thread and returns its result (before stop()).
   template <class F>
   auto call(F&& fn) -> decltype(fn(std::declval<Simulator&>())) {
     using R = decltype(fn(std::declval<Simulator&>()));

@@ -65,7 +65,7 @@ Result<void> WebhookDispatcher::prepare() {
     ep->host_header = std::string(url->encoded_host_and_port());
     ep->target = std::string(url->encoded_path());
     if (ep->target.empty()) ep->target = "/";
-    if (url->has_query()) ep->target += "?" + std::string(url->encoded_query());
+    if (url->has_query()) ep->target.append("?").append(url->encoded_query());
     boost::system::error_code ec;
     tcp::resolver resolver(ex_);
     ep->resolved = resolver.resolve(ep->host, ep->port, ec);
