@@ -18,6 +18,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <climits>
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -453,15 +454,21 @@ void append_csv_field(std::string& out, std::string_view field) {
 
 namespace {
 
+/// Shortest text that reads back as the same number ("2", "0.0333…"), not Boost.JSON's "2E0".
+std::string format_number(double d) {
+  return fmt::format("{}", d);
+}
+
 std::string cell_of(const json::value& v) {
   if (v.is_string()) return std::string(v.get_string());
   if (v.is_null()) return {};
+  if (v.is_double()) return format_number(v.get_double());
   return json::serialize(v);
 }
 
 std::string number_cell(const std::optional<double>& d) {
   if (!d) return {};
-  return json::serialize(json::value(*d));
+  return format_number(*d);
 }
 
 /// Keys in order of first appearance.

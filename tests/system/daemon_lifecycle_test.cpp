@@ -1,0 +1,161 @@
+// System tests of the running dialerd: readiness and watchdog on a fake NOTIFY_SOCKET, exit
+// codes (5 another instance, 4 store, 3 config), SIGHUP with valid and invalid files, SIGTERM.
+
+#include "daemon_test_support.hpp"
+
+#include <gmock/gmock.h>
+
+namespace dialer::systest {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+// An API address nothing listens on (loopback, refused at once): for tests that place no call.
+const std::string kNoApi = "http://127.0.0.1:9/api/v2";
+
+// READY=1 comes first and only once the admin socket and webhook port answer; WATCHDOG=1 follows
+// when WATCHDOG_USEC is set; SIGTERM brings STOPPING=1 and exit 0.
+TEST(DaemonLifecycle, ReadinessWatchdogAndStoppingInOrder) {
+  TempDir dir;
+  const auto config = dir.write("dialerd.yaml", test_config(dir, kNoApi));
+  Daemon d(dir, config, {"WATCHDOG_USEC=400000"});
+  ASSERT_TRUE(d.ready());
+  // Nothing before READY=1 claims readiness, and it came as the first message.
+  EXPECT_EQ(d.notify().index_of("READY=1"), 0);
+  // Once READY=1 is seen, the admin socket answers at once.
+  auto status = d.call("status-get");
+  ASSERT_EQ(result_of(status), 0) << d.log();
+  const std::string listen(args_of(status).at("webhook_listen").as_string());
+  EXPECT_THAT(listen, ::testing::StartsWith("127.0.0.1:"));
+  EXPECT_NE(listen, "127.0.0.1:0");  // the real port, not the one asked for
+  EXPECT_THAT(d.log(), HasSubstr(listen));
+  // /healthz on that port says ok.
+  auto health = run(dir, {"/usr/bin/curl", "-s", "-o", "/dev/stdout", "-w", " %{http_code}",
+                          "http://" + listen + "/healthz"});
+  EXPECT_THAT(health.out, HasSubstr("200"));
+  EXPECT_THAT(health.out, HasSubstr("ok"));
+  // The watchdog pings, twice at least, after READY=1.
+  ASSERT_TRUE(d.notify().wait_for("WATCHDOG=1", 30s));
+  ASSERT_TRUE(d.notify().wait_for("WATCHDOG=1", 30s));
+  EXPECT_GT(d.notify().index_of("WATCHDOG=1"), d.notify().index_of("READY=1"));
+  d.process().signal(SIGTERM);
+  ASSERT_TRUE(d.notify().wait_for("STOPPING=1"));
+  EXPECT_EQ(d.process().wait(kStartTimeout), 0) << d.log();
+  EXPECT_GT(d.notify().index_of("STOPPING=1"), d.notify().index_of("WATCHDOG=1"));
+  // Secrets never reach the log.
+  EXPECT_THAT(d.log(), Not(HasSubstr("rg_test_secret_key")));
+  EXPECT_THAT(d.log(), Not(HasSubstr("whsec_test_secret")));
+}
+
+// Without WATCHDOG_USEC there is no WATCHDOG=1; SIGINT is a clean shutdown too.
+TEST(DaemonLifecycle, NoWatchdogWithoutWatchdogUsecAndSigintExitsZero) {
+  TempDir dir;
+  const auto config = dir.write("dialerd.yaml", test_config(dir, kNoApi));
+  Daemon d(dir, config);
+  ASSERT_TRUE(d.ready());
+  d.process().signal(SIGINT);
+  ASSERT_TRUE(d.notify().wait_for("STOPPING=1"));
+  EXPECT_EQ(d.process().wait(kStartTimeout), 0) << d.log();
+  EXPECT_EQ(d.notify().index_of("WATCHDOG=1"), -1);
+}
+
+// A second dialerd on the same admin socket exits 5 and names the lock; the first keeps running.
+TEST(DaemonLifecycle, SecondInstanceOnTheSameSocketExitsFive) {
+  TempDir dir;
+  const auto config = dir.write("dialerd.yaml", test_config(dir, kNoApi));
+  Daemon first(dir, config);
+  ASSERT_TRUE(first.ready());
+  auto second = run(dir, {kDialerd, "--config", config});
+  EXPECT_EQ(second.exit_code, 5) << second.err;
+  EXPECT_THAT(second.err, HasSubstr("another dialerd"));
+  EXPECT_EQ(result_of(first.call("version-get")), 0);
+  EXPECT_EQ(result_of(first.call("shutdown")), 0);
+  EXPECT_EQ(first.process().wait(kStartTimeout), 0) << first.log();
+}
+
+// A store file that is no database, and one written by a newer schema: exit 4, saying why (the
+// latter naming both versions).
+TEST(DaemonLifecycle, StoreThatCannotBeOpenedOrIsNewerExitsFour) {
+  TempDir dir;
+  const auto config = dir.write("dialerd.yaml", test_config(dir, kNoApi));
+  dir.write("dialerd.db", std::string(8192, 'x'));
+  auto garbage = run(dir, {kDialerd, "--config", config});
+  EXPECT_EQ(garbage.exit_code, 4) << garbage.err;
+  EXPECT_THAT(garbage.err, HasSubstr(dir.file("dialerd.db")));
+
+  fs::remove(dir.file("dialerd.db"));
+  ASSERT_EQ(
+      run(dir, {"/usr/bin/sqlite3", dir.file("dialerd.db"), "PRAGMA user_version = 99;"}).exit_code,
+      0);
+  auto newer = run(dir, {kDialerd, "--config", config});
+  EXPECT_EQ(newer.exit_code, 4) << newer.err;
+  EXPECT_THAT(newer.err, HasSubstr("99"));
+  EXPECT_THAT(newer.err, HasSubstr("supports up to 1"));
+}
+
+// An invalid config in daemon mode: exit 3 with file:line:col, nothing started.
+TEST(DaemonLifecycle, InvalidConfigExitsThree) {
+  TempDir dir;
+  const auto config =
+      dir.write("dialerd.yaml", test_config(dir, kNoApi) + "logging:\n  level: loud\n");
+  auto r = run(dir, {kDialerd, "--config", config});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_THAT(r.err, HasSubstr(config + ":"));
+  EXPECT_THAT(r.err, HasSubstr("logging.level"));
+  EXPECT_FALSE(fs::exists(dir.file("admin.sock")));
+}
+
+// SIGHUP with a valid changed file: RELOADING=1 then READY=1, the new value in force; with an
+// invalid file: still running on the old one, the log says why, and config-reload answers 1.
+TEST(DaemonLifecycle, SighupAppliesValidFileAndKeepsOldOnInvalid) {
+  TempDir dir;
+  const auto base = test_config(dir, kNoApi);
+  const auto config = dir.write("dialerd.yaml", base);
+  Daemon d(dir, config);
+  ASSERT_TRUE(d.ready());
+  auto before = args_of(d.call("config-get"));
+  EXPECT_EQ(before.at("config").at("vocobase").at("calls_per_minute").as_int64(), 10);
+  EXPECT_EQ(before.at("config").at("vocobase").at("api_key").as_string(), "<redacted>");
+
+  // Valid: a live key and a restart-only key.
+  std::string text = base + "logging:\n  level: debug\n";
+  text.replace(text.find("request_timeout: 10s"), 20,
+               "request_timeout: 10s\n  calls_per_minute: 7");
+  text.replace(text.find("synchronous: normal"), 19, "synchronous: full");
+  dir.write("dialerd.yaml", text);
+  d.process().signal(SIGHUP);
+  ASSERT_TRUE(d.notify().wait_for("RELOADING=1"));
+  ASSERT_TRUE(d.notify().wait_for("READY=1"));
+  auto after = args_of(d.call("config-get"));
+  EXPECT_EQ(after.at("config").at("vocobase").at("calls_per_minute").as_int64(), 7);
+  auto status = args_of(d.call("status-get"));
+  EXPECT_EQ(status.at("rate").at("calls_per_minute").as_int64(), 7);
+  EXPECT_THAT(d.log(), HasSubstr("config reloaded"));
+  EXPECT_THAT(d.log(), HasSubstr("store.synchronous"));  // named as needing a restart
+
+  // Invalid: the daemon keeps the previous config and says why.
+  dir.write("dialerd.yaml", text + "scheduler:\n  reconcile_after: soon\n");
+  d.process().signal(SIGHUP);
+  ASSERT_TRUE(d.notify().wait_for("RELOADING=1"));
+  ASSERT_TRUE(d.notify().wait_for("READY=1"));
+  EXPECT_THAT(d.log(), HasSubstr("still running on the previous config"));
+  EXPECT_EQ(
+      args_of(d.call("config-get")).at("config").at("vocobase").at("calls_per_minute").as_int64(),
+      7);
+  auto reply = d.call("config-reload");
+  EXPECT_EQ(result_of(reply), 1);
+  EXPECT_THAT(text_of(reply), HasSubstr("dialerd.yaml:"));
+  EXPECT_EQ(result_of(d.call("status-get")), 0);
+
+  // Fixed again: config-reload answers 0 and lists what changed.
+  dir.write("dialerd.yaml", base);
+  auto fixed = d.call("config-reload");
+  EXPECT_EQ(result_of(fixed), 0) << text_of(fixed);
+  EXPECT_FALSE(args_of(fixed).at("changed").as_array().empty());
+  d.process().signal(SIGTERM);
+  EXPECT_EQ(d.process().wait(kStartTimeout), 0) << d.log();
+}
+
+}  // namespace
+}  // namespace dialer::systest
