@@ -111,9 +111,11 @@ struct ImportOptions {
   /// Heeded until the commit point; after it the import completes.
   std::stop_token stop;
   /// Accepted rows written per transaction, while staging and while flipping: the write lock is
-  /// held for one chunk at a time (a few ms), so another connection's writes wait at most that
-  /// long. Also bounds the rows held in memory between reading and writing.
-  std::size_t chunk_rows = 4000;
+  /// held for one chunk at a time, so another connection's writes wait about that long at most.
+  /// A chunk's cost is mostly the pages of the (campaign, phone) index it dirties, written to
+  /// the WAL at commit: larger chunks cost less in total but hold the lock longer. Also bounds
+  /// the rows held in memory between reading and writing.
+  std::size_t chunk_rows = 2000;
   /// Extra threads normalising numbers while this one reads and writes (libphonenumber is most
   /// of the work). 0 = everything on the calling thread.
   unsigned helper_threads = 1;

@@ -15,8 +15,8 @@
 
 namespace dialer::store {
 
-/// Rows per transaction when cleaning up or flipping: a few milliseconds of write lock.
-inline constexpr std::int64_t kImportChunkRows = 4000;
+/// Rows per transaction when cleaning up or flipping (ImportOptions::chunk_rows explains).
+inline constexpr std::int64_t kImportChunkRows = 2000;
 
 /// What recover_imports() did.
 struct ImportRecoveryReport {
