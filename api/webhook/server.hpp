@@ -35,6 +35,9 @@ struct WebhookServerOptions {
   Millis idle_timeout{30'000};         ///< keep-alive connection idle, or slow request head
   Millis request_timeout{15'000};      ///< reading one body / writing one answer
   std::size_t max_batch = 1024;        ///< events per inbox transaction
+  /// Longest a verified delivery waits for others to share its inbox transaction (group
+  /// commit); not waited for when every open connection already has one in the batch.
+  Millis batch_delay{1};
 };
 
 /// Splits "host:port" / "[v6]:port". Errors name the text.
