@@ -234,9 +234,27 @@ auto on_loop(asio::io_context& ioc, F f) {
   return result.get();
 }
 
-double round3(double v) {
-  return std::round(v * 1000.0) / 1000.0;
-}
+/// One flat JSON object, keys in the order given.
+class JsonLine {
+ public:
+  void text(const char* key, const std::string& value) {
+    add(key, boost::json::serialize(boost::json::value(value)));
+  }
+  void number(const char* key, double value, int decimals) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.*f", decimals, std::isfinite(value) ? value : 0.0);
+    add(key, buf);
+  }
+  void boolean(const char* key, bool value) { add(key, value ? "true" : "false"); }
+  [[nodiscard]] std::string finish() const { return "{" + body_ + "}"; }
+
+ private:
+  void add(const char* key, const std::string& value) {
+    if (!body_.empty()) body_ += ",";
+    body_ += "\"" + std::string(key) + "\":" + value;
+  }
+  std::string body_;
+};
 
 }  // namespace
 
@@ -322,26 +340,27 @@ int main(int argc, char** argv) {
   const bool met = stored_rps >= kTargetStoredRps && ratio >= kTargetRatio &&
                    hooks.p99_ms <= kTargetP99Ms && hooks.errors == 0;
 
-  boost::json::object json;
-  json["scenario"] = "webhook";
-  json["stored_rps"] = round3(stored_rps);
-  json["webhook_rps"] = round3(hooks.rps());
-  json["healthz_rps"] = round3(health.rps());
-  json["ratio"] = round3(ratio);
-  json["p99_ms"] = round3(hooks.p99_ms);
-  json["p50_ms"] = round3(hooks.p50_ms);
-  json["healthz_p99_ms"] = round3(health.p99_ms);
-  json["stored"] = stored_rows;
-  json["responses"] = hooks.requests;
-  json["errors"] = hooks.errors + health.errors;
-  json["mean_batch"] = round3(batches > 0 ? batch_events / batches : 0);
-  json["synchronous"] = args.synchronous;
-  json["batch_delay_ms"] = options.batch_delay.count();
-  json["threads"] = args.threads;
-  json["connections"] = args.connections;
-  json["duration_s"] = args.duration_s;
-  json["targets_met"] = met;
-  std::cout << boost::json::serialize(json) << std::endl;
+  // Written by hand so figures read as decimals ("31443.062"), not Boost.JSON's "3.1443062E4".
+  JsonLine line;
+  line.text("scenario", "webhook");
+  line.number("stored_rps", stored_rps, 1);
+  line.number("webhook_rps", hooks.rps(), 1);
+  line.number("healthz_rps", health.rps(), 1);
+  line.number("ratio", ratio, 3);
+  line.number("p99_ms", hooks.p99_ms, 3);
+  line.number("p50_ms", hooks.p50_ms, 3);
+  line.number("healthz_p99_ms", health.p99_ms, 3);
+  line.number("stored", stored_rows, 0);
+  line.number("responses", hooks.requests, 0);
+  line.number("errors", hooks.errors + health.errors, 0);
+  line.number("mean_batch", batches > 0 ? batch_events / batches : 0, 1);
+  line.text("synchronous", args.synchronous);
+  line.number("batch_delay_ms", static_cast<double>(options.batch_delay.count()), 0);
+  line.number("threads", args.threads, 0);
+  line.number("connections", args.connections, 0);
+  line.number("duration_s", args.duration_s, 0);
+  line.boolean("targets_met", met);
+  std::cout << line.finish() << std::endl;
 
   std::fprintf(stderr,
                "webhook: %.0f signed-and-stored req/s (%.0f answered, %.0f stored rows, mean "
