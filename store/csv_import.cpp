@@ -838,6 +838,38 @@ Result<void> check_campaign_open(Database& db, std::int64_t campaign_id, std::st
   return {};
 }
 
+/// Runs the connection at PRAGMA synchronous=NORMAL while it lives, except between strict()
+/// and relaxed(). The staged chunks and the flip need no fsync of their own: until the commit
+/// point a lost chunk is a running import that recovery deletes anyway, after it a lost flip
+/// chunk is one recovery redoes; and the commit point, run at the connection's own level,
+/// makes every earlier WAL frame durable with it. Each chunk then holds the write lock without
+/// waiting for a disk flush.
+class RelaxedSync {
+ public:
+  explicit RelaxedSync(Database& db) : db_(db) {
+    auto level = db_.query_int64("PRAGMA synchronous");
+    if (level && *level > kNormal) {
+      own_ = *level;
+      set(kNormal);
+    }
+  }
+  ~RelaxedSync() { strict(); }
+  RelaxedSync(const RelaxedSync&) = delete;
+  RelaxedSync& operator=(const RelaxedSync&) = delete;
+
+  /// Back to the connection's own level.
+  void strict() { set(own_); }
+  void relaxed() { set(kNormal); }
+
+ private:
+  static constexpr std::int64_t kNormal = 1;
+  void set(std::int64_t level) {
+    if (own_ > kNormal) (void)db_.exec("PRAGMA synchronous = " + std::to_string(level));
+  }
+  Database& db_;
+  std::int64_t own_ = 0;
+};
+
 }  // namespace
 
 ContactImporter::ContactImporter(const ZoneTable& zones, const Clock& clock)
@@ -870,6 +902,7 @@ Result<ImportReport> ContactImporter::run(Database& db, std::int64_t campaign_id
     rejects = std::move(*r);
   }
 
+  RelaxedSync sync{db};
   // The import's row, in a transaction of its own: from here on its staged rows are either
   // made visible (committed) or deleted (failed), now or by recovery after a crash.
   ImportRepo imports{db};
@@ -1003,6 +1036,7 @@ Result<ImportReport> ContactImporter::run(Database& db, std::int64_t campaign_id
     if (rejects) {
       if (auto r = rejects->commit(); !r) return r.error();
     }
+    sync.strict();
     auto tx = Transaction::begin(db, TransactionKind::immediate);
     if (!tx) return tx.error();
     if (auto open = check_campaign_open(db, campaign_id, " now"); !open) return open.error();
@@ -1014,7 +1048,9 @@ Result<ImportReport> ContactImporter::run(Database& db, std::int64_t campaign_id
     if (!*marked) {
       return Error{errc::db_error, "import " + std::to_string(import_id) + " is no longer running"};
     }
-    return tx->commit();
+    auto committed = tx->commit();
+    sync.relaxed();
+    return committed;
   };
 
   Result<void> done = [&]() -> Result<void> {

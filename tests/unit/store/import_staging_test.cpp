@@ -564,5 +564,25 @@ TEST_F(ImportStaging, SecondImportIntoSameCampaignRefused) {
   EXPECT_EQ(r->imported, 6'000u);
 }
 
+// Chunks and the flip run at synchronous=NORMAL (the commit point makes them durable); the
+// connection gets its own level back afterwards, whether the import succeeds or fails.
+TEST_F(ImportStaging, SynchronousLevelRestored) {
+  OpenOptions full;
+  full.synchronous = Synchronous::full;
+  auto db = Database::open(db_path_, full);
+  ASSERT_TRUE(db) << db.error().what();
+  ASSERT_EQ(db->query_int64("PRAGMA synchronous").value(), 2);
+  auto o = options();
+  std::int64_t mid = -1;
+  o.on_progress = [&](const ImportProgress&) {
+    if (mid < 0) mid = db->query_int64("PRAGMA synchronous").value();
+  };
+  ASSERT_TRUE(importer_->run_file(*db, campaign_, write_list(generated(3'000)), o));
+  EXPECT_EQ(mid, 1);
+  EXPECT_EQ(db->query_int64("PRAGMA synchronous").value(), 2);
+  EXPECT_FALSE(importer_->run_file(*db, campaign_, write_list("phone\n+91\xE9\n"), o));
+  EXPECT_EQ(db->query_int64("PRAGMA synchronous").value(), 2);
+}
+
 }  // namespace
 }  // namespace dialer::store
