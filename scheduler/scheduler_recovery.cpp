@@ -463,7 +463,12 @@ void Scheduler::Impl::on_config(PlatformResult<AccountInfo> result) {
   }
   if (!stopping_) {
     if (config_timer_ != 0) ex_.cancel(config_timer_);
-    config_timer_ = ex_.schedule_at(t + options_.credit_poll_interval, guard([this] {
+    // Until GET /config has answered once no provider is usable and nothing can start: retry
+    // sooner than the regular interval.
+    const Millis next = providers_.account_known()
+                            ? options_.credit_poll_interval
+                            : std::min(options_.credit_poll_interval, Millis{kPollRetry / 6});
+    config_timer_ = ex_.schedule_at(t + next, guard([this] {
                                       config_timer_ = 0;
                                       poll_config();
                                     }));

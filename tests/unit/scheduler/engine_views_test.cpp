@@ -99,6 +99,18 @@ TEST_F(EngineTest, AuthRefusalBlocksTheAccount) {
   EXPECT_EQ(view("auth").contacts.at(ContactState::done), 3);
 }
 
+// A failed first GET /config is retried within seconds, not a whole credit_poll_interval:
+// until it answers no provider is known and no campaign can start.
+TEST_F(EngineTest, FirstConfigFailureIsRetriedSoon) {
+  platform_.config_failures.push_back(
+      {PlatformError::Kind::failed, "502 Bad Gateway", std::nullopt});
+  start_scheduler();
+  add_contacts(create(spec("cfg")), 0, 1);
+  EXPECT_EQ(scheduler_->start("cfg").error().code, make_error_code(errc::conflict));
+  run_for(6s);
+  EXPECT_TRUE(scheduler_->start("cfg"));
+}
+
 // status-get and campaign-get carry the contract's fields with live figures.
 TEST_F(EngineTest, StatusAndCampaignViewsAsJson) {
   platform_.concurrency_limit = 3;
