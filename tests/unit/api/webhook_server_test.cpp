@@ -4,6 +4,7 @@
 #include "tests/unit/api/fake_http_server.hpp"
 
 #include <boost/asio/connect.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/write.hpp>
 #include <gtest/gtest.h>
@@ -139,8 +140,7 @@ class WebhookServerTest : public ::testing::Test {
   }
 
   WebhookServer& start(std::vector<std::string> secrets = {"whsec_primary"},
-                       EventInbox* inbox = nullptr) {
-    WebhookServerOptions o;
+                       EventInbox* inbox = nullptr, WebhookServerOptions o = {}) {
     o.listen = "127.0.0.1:0";
     o.webhook.path = kPath;
     o.webhook.secrets = std::move(secrets);
@@ -407,6 +407,64 @@ TEST_F(WebhookServerTest, ExpectContinue) {
                [&]() -> asio::awaitable<void> { answer = co_await send_raw(port(), raw.str()); });
   EXPECT_EQ(answer.rfind("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK", 0), 0u) << answer;
   EXPECT_EQ(stored(), 1);
+}
+
+// A connection that sends nothing is closed by the server after the idle timeout.
+TEST_F(WebhookServerTest, IdleConnectionIsClosed) {
+  WebhookServerOptions o;
+  o.idle_timeout = 200ms;
+  start({"whsec_primary"}, nullptr, o);
+  beast::error_code read_error;
+  test::run_on(ioc, [&]() -> asio::awaitable<void> {
+    constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
+    beast::tcp_stream idle(ioc);
+    idle.expires_after(20s);  // the bound: the server must close well before this
+    co_await idle.async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port()),
+                                nothrow);
+    std::array<char, 16> buf{};
+    auto [ec, n] = co_await idle.async_read_some(asio::buffer(buf), nothrow);
+    read_error = ec;
+  });
+  EXPECT_EQ(read_error, asio::error::eof) << read_error.message();
+}
+
+// Beyond max_connections a new connection waits in the backlog: its request is answered only
+// once an open connection goes away.
+TEST_F(WebhookServerTest, ConnectionCapHoldsExtraConnections) {
+  WebhookServerOptions o;
+  o.max_connections = 1;
+  start({"whsec_primary"}, nullptr, o);
+  test::run_on(ioc, [&]() -> asio::awaitable<void> {
+    constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
+    // The first connection holds the only slot (keep-alive after one answered request).
+    beast::tcp_stream first(ioc);
+    co_await first.async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port()),
+                                 nothrow);
+    co_await http::async_write(first, get("/healthz"), nothrow);
+    http::response<http::string_body> res;
+    beast::flat_buffer buffer;
+    auto [rec, rn] = co_await http::async_read(first, buffer, res, nothrow);
+    EXPECT_FALSE(rec);
+    EXPECT_EQ(res.result_int(), 200u);
+
+    bool second_done = false;
+    unsigned second_status = 0;
+    asio::co_spawn(
+        ioc,
+        [&]() -> asio::awaitable<void> {
+          auto a = co_await send(port(), get("/healthz"));
+          second_status = a.res.result_int();
+          second_done = true;
+        },
+        asio::detached);
+    // Give the server many loop turns; the second request must still be waiting.
+    for (int i = 0; i < 200; ++i) co_await asio::post(ioc, asio::use_awaitable);
+    EXPECT_FALSE(second_done);
+    beast::error_code ignored;
+    first.socket().close(ignored);
+    EXPECT_TRUE(co_await test::until([&] { return second_done; }));
+    EXPECT_EQ(second_status, 200u);
+  });
 }
 
 // The listen address parser takes host:port forms and refuses names and junk.
