@@ -239,7 +239,6 @@ class Scheduler::Impl {
   std::set<std::int64_t> ambiguous_;  ///< attempt ids, oldest first
   std::set<std::int64_t> outstanding_starts_;
   int in_flight_ = 0;      ///< every open attempt
-  int started_count_ = 0;  ///< open attempts in `started` (the server counts them)
   /// An outcome for a call id not known yet while starts were outstanding (a webhook can beat
   /// the start's own answer). It is resolved once every start outstanding when it arrived has
   /// been answered. Bounded by kMaxParked.

@@ -33,7 +33,6 @@ std::string describe(const StartResult& r) {
 void Scheduler::Impl::track_started(OpenAttempt& a, TimePoint started_at) {
   a.state = AttemptState::started;
   a.started_at = started_at;
-  ++started_count_;
   if (!a.call_id.empty()) by_call_id_[a.call_id] = a.id;
   if (!a.session_id.empty()) by_session_id_[a.session_id] = a.id;
   add_deadline(started_at + options_.reconcile_after, a.id, false);
@@ -46,7 +45,6 @@ void Scheduler::Impl::release(OpenAttempt& a) {
   poll_queue_.erase(a.id);
   if (!a.call_id.empty()) by_call_id_.erase(a.call_id);
   if (!a.session_id.empty()) by_session_id_.erase(a.session_id);
-  if (a.state == AttemptState::started) --started_count_;
   if (CampaignRt* c = campaign_by_id(a.campaign_id)) --c->in_flight;
   --in_flight_;
   open_.erase(a.id);  // `a` is gone from here on
