@@ -39,6 +39,13 @@
 #include <variant>
 #include <vector>
 
+// GCC 12 at -O2 pairs Asio's recycling coroutine-frame allocator (aligned_alloc) with the
+// frame's sized operator delete and warns about a mismatch that is not there: Asio frees those
+// frames with the matching aligned free.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+
 namespace dialer::daemon {
 
 namespace asio = boost::asio;

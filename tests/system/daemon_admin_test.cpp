@@ -296,6 +296,54 @@ TEST_F(DaemonAdmin, ExportAndRejectFileThroughDescriptors) {
   EXPECT_THAT(out, HasSubstr("+919876533333"));
 }
 
+// While an import runs (its input is a pipe still being written), its progress can be asked on
+// other connections and the daemon keeps answering; it completes once the input ends.
+TEST_F(DaemonAdmin, ImportProgressIsQueryableWhileItRuns) {
+  ASSERT_EQ(result_of(call("campaign-create", {{"name", "big"}, {"agent_id", kAgent}})), 0);
+  int pipe_fds[2];
+  ASSERT_EQ(::pipe2(pipe_fds, O_CLOEXEC), 0);
+  Process::Spec spec;
+  spec.argv = {kDialerctl, "--socket", daemon_->socket().string(), "--json", "import", "big", "-"};
+  spec.stdin_fd = pipe_fds[0];
+  spec.stdout_path = dir_.file("import.out");
+  spec.stderr_path = dir_.file("import.err");
+  Process importer(std::move(spec));
+  ::close(pipe_fds[0]);
+  // More rows than one progress step (10,000), written while nothing reads the rest.
+  const auto write_rows = [&](int from, int to) {
+    std::string chunk;
+    for (int i = from; i < to; ++i) chunk += "+9198" + std::to_string(10000000 + i) + "\n";
+    std::string_view rest = chunk;
+    while (!rest.empty()) {
+      const ssize_t w = ::write(pipe_fds[1], rest.data(), rest.size());
+      ASSERT_GT(w, 0);
+      rest.remove_prefix(static_cast<std::size_t>(w));
+    }
+  };
+  const std::string header = "phone\n";
+  ASSERT_EQ(::write(pipe_fds[1], header.data(), header.size()),
+            static_cast<ssize_t>(header.size()));
+  write_rows(0, 12'000);
+  json::object jobs;
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto p = call("import-progress");
+        if (result_of(p) != 0) return false;
+        jobs = args_of(p);
+        return jobs.at("jobs").as_array().at(0).at("rows").as_int64() >= 10'000;
+      },
+      kStartTimeout))
+      << daemon_->log();
+  EXPECT_THAT(std::string(jobs.at("jobs").at(0).at("label").as_string()), HasSubstr("big"));
+  EXPECT_EQ(args_of(call("status-get")).at("jobs").as_array().size(), 1u);
+  write_rows(12'000, 15'000);
+  ::close(pipe_fds[1]);
+  ASSERT_EQ(importer.wait(kStartTimeout), 0) << importer.err();
+  auto report = json::parse(read_file(dir_.file("import.out"))).as_object();
+  EXPECT_EQ(report.at("imported").as_int64() + report.at("invalid").as_int64(), 15'000);
+  EXPECT_EQ(result_of(call("import-progress")), 3);  // finished: nothing running
+}
+
 // The daemon running as another user cannot open the operator's private file by path, but the
 // import through dialerctl's descriptor succeeds.
 TEST(DaemonOtherUser, ImportOfAFileTheDaemonCannotReadByPath) {
