@@ -1,0 +1,600 @@
+// The `dispatch` and `rate_bound` scenarios of ../shared/design/BENCHMARKS.md.
+//
+//   bench_dispatch dispatch   [--contacts N] [--time-scale X] [--duration-mean S] [--sync
+//   full|normal] bench_dispatch rate_bound [--seconds N] [--contacts N] [--duration-mean S] [--sync
+//   full|normal]
+//
+// Everything runs in-process, wired as tests/integration/scheduler_sim_test.cpp wires it: the
+// real scheduler over daemon::VocobasePlatform and the real Partner API client, outcomes
+// arriving as signed webhooks through the real receiver and durable inbox, vocobase-sim on its
+// own thread on 127.0.0.1:0, a temp-file SQLite store. One JSON line on stdout, a human summary
+// on stderr.
+
+#include "api/vocobase/client.hpp"
+#include "api/webhook/outcome_sink.hpp"
+#include "api/webhook/server.hpp"
+#include "core/time.hpp"
+#include "daemon/vocobase_platform.hpp"
+#include "scheduler/executor.hpp"
+#include "scheduler/scheduler.hpp"
+#include "sim/simulator.hpp"
+#include "store/contact_repo.hpp"
+#include "store/database.hpp"
+#include "store/inbox_repo.hpp"
+
+#include <CLI/CLI.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/json.hpp>
+#include <prometheus/registry.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace dialer {
+namespace {
+
+using namespace std::chrono_literals;
+using Steady = std::chrono::steady_clock;
+
+constexpr std::string_view kKey = "rg_live_bench_key";
+constexpr std::string_view kSecret = "whsec_bench_secret";
+constexpr std::string_view kAgent = "0f8fad5b-d9cb-469f-a165-70867728950e";
+
+struct Args {
+  std::string scenario;
+  int contacts = 0;  // 0 = the scenario's default
+  int seconds = 180;
+  double time_scale = 0;       // 0 = the scenario's default
+  double duration_mean_s = 0;  // simulated seconds; 0 = the scenario's default
+  std::string sync = "normal";
+};
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "dialer-bench-XXXXXX").string();
+    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    path_ = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+/// The daemon's wiring of the webhook receiver to the scheduler.
+class InboxSink final : public api::OutcomeSink {
+ public:
+  void on_session_completed(const api::SessionEvent&) override {
+    if (scheduler != nullptr) scheduler->inbox_updated();
+  }
+  scheduler::Scheduler* scheduler = nullptr;
+};
+
+/// One flat JSON object, keys in the order given, numbers in plain decimals.
+class JsonLine {
+ public:
+  void text(const char* key, const std::string& value) {
+    add(key, boost::json::serialize(boost::json::value(value)));
+  }
+  void number(const char* key, double value, int decimals) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.*f", decimals, std::isfinite(value) ? value : 0.0);
+    add(key, buf);
+  }
+  void boolean(const char* key, bool value) { add(key, value ? "true" : "false"); }
+  void raw(const char* key, const std::string& json) { add(key, json); }
+  [[nodiscard]] std::string finish() const { return "{" + body_ + "}"; }
+
+ private:
+  void add(const char* key, const std::string& value) {
+    if (!body_.empty()) body_ += ",";
+    body_ += "\"" + std::string(key) + "\":" + value;
+  }
+  std::string body_;
+};
+
+std::int64_t num(const boost::json::value& v) {
+  return v.to_number<std::int64_t>();
+}
+
+/// The scheduler, client, webhook receiver and store on this thread's io_context; the
+/// simulator on its own thread.
+class Rig {
+ public:
+  ~Rig() {
+    if (scheduler_) {
+      bool done = false;
+      scheduler_->shutdown(clock_.now() + 5s, [&] { done = true; });
+      run_until([&] { return done; }, 10s);
+    }
+    if (webhook_) webhook_->stop();
+    if (client_) client_->shutdown();
+    run_until([] { return false; }, 200ms);  // let cancelled operations complete
+    scheduler_.reset();
+    platform_.reset();
+    client_.reset();
+    webhook_.reset();
+    if (sim_) sim_->stop();
+  }
+
+  bool start(const sim::SimOptions& base, store::Synchronous sync) {
+    store::OpenOptions oo;
+    oo.synchronous = sync;
+    auto db = store::Database::open((dir_.path() / "dialer.db").string(), oo);
+    if (!db) return fail(db.error().what());
+    db_.emplace(std::move(*db));
+    inbox_repo_.emplace(*db_);
+    inbox_.emplace(*inbox_repo_);
+
+    api::WebhookServerOptions wo;
+    wo.listen = "127.0.0.1:0";
+    wo.webhook.secrets = {std::string(kSecret)};
+    wo.webhook.tolerance = Millis{0};  // the simulator's clock may run faster than ours
+    auto ws = api::WebhookServer::create(io_.get_executor(), wo, *inbox_, sink_, clock_,
+                                         std::make_shared<prometheus::Registry>());
+    if (!ws) return fail(ws.error().what());
+    webhook_ = std::move(*ws);
+    webhook_->start();
+    webhook_->set_ready(true);
+
+    sim::SimOptions so = base;
+    so.listen_host = "127.0.0.1";
+    so.listen_port = 0;
+    so.api_keys = {std::string(kKey)};
+    so.webhooks = {
+        {"http://" + webhook_->local_address() + "/webhooks/vocobase", std::string(kSecret)}};
+    auto st = sim::SimThread::start(so);
+    if (!st) return fail(st.error().what());
+    sim_ = std::move(*st);
+
+    api::ClientOptions co;
+    co.base_url = sim_->base_url();
+    co.api_key = std::string(kKey);
+    co.use_system_ca = false;
+    co.request_timeout = 5s;
+    co.rate.calls_per_minute = so.calls_per_minute;
+    co.rate.general_per_minute = so.general_per_minute;
+    auto client = api::VocobaseClient::create(io_.get_executor(), co, clock_);
+    if (!client) return fail(client.error().what());
+    client_ = std::move(*client);
+    platform_ = std::make_unique<daemon::VocobasePlatform>(io_.get_executor(), *client_);
+
+    scheduler::SchedulerOptions options;
+    options.rng_seed = 7;
+    options.concurrency_poll_interval = 5s;
+    scheduler_ = std::make_unique<scheduler::Scheduler>(
+        scheduler::SchedulerDeps{executor_, *db_, *platform_, &daemon::parse_session_outcome,
+                                 registry_.get()},
+        options);
+    sink_.scheduler = scheduler_.get();
+    auto r = scheduler_->recover();
+    if (!r) return fail(r.error().what());
+    if (!run_until([&] { return scheduler_->status().credits.polled_at.has_value(); }, 20s)) {
+      return fail("GET /config never answered");
+    }
+    return true;
+  }
+
+  /// Runs the loop until `pred` holds or `bound` passes.
+  bool run_until(const std::function<bool()>& pred, std::chrono::milliseconds bound,
+                 std::chrono::milliseconds slice = 5ms) {
+    const auto deadline = Steady::now() + bound;
+    while (!pred()) {
+      if (Steady::now() >= deadline) return false;
+      if (io_.stopped()) io_.restart();
+      io_.run_for(slice);
+    }
+    return true;
+  }
+
+  Result<std::int64_t> create_campaign(int max_concurrency) {
+    CampaignSpec s;
+    s.name = "bench";
+    s.agent_id = std::string(kAgent);
+    s.providers = {Provider::twilio};
+    s.timezone = "UTC";
+    s.window.days = {true, true, true, true, true, true, true};
+    s.window.start = std::chrono::minutes{0};
+    s.window.end = std::chrono::minutes{24 * 60};
+    s.window.end_margin = Millis{0};
+    s.max_concurrency = max_concurrency;
+    s.max_attempts = 1;
+    s.retry.clear();
+    return scheduler_->create(s);
+  }
+
+  bool add_contacts(std::int64_t campaign_id, int count) {
+    store::ContactRepo repo(*db_);
+    // One transaction: the import path is not what this benchmark measures.
+    if (!db_->exec("BEGIN IMMEDIATE")) return fail("BEGIN failed");
+    for (int i = 0; i < count; ++i) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "+9198%07d", i);
+      store::NewContact c;
+      c.phone = buf;
+      auto r = repo.insert(campaign_id, c, clock_.now());
+      if (!r) return fail(r.error().what());
+    }
+    if (!db_->exec("COMMIT")) return fail("COMMIT failed");
+    return true;
+  }
+
+  boost::json::object sim_stats() {
+    return sim_->call(
+        [](sim::Simulator& s) { return s.engine().stats_json(s.webhooks().stats()); });
+  }
+
+  /// Σ over the store's attempts of how long each call held a slot at the simulator (created
+  /// → terminal), in real seconds; calls not found are counted in `missing`.
+  double sum_call_seconds(double time_scale, int& calls, int& missing) {
+    std::vector<std::string> ids;
+    auto st = db_->prepare("SELECT call_id FROM attempts WHERE call_id IS NOT NULL");
+    if (st) {
+      while (true) {
+        auto step = st->step();
+        if (!step || *step != store::Step::row) break;
+        ids.push_back(st->column_text(0));
+      }
+    }
+    calls = static_cast<int>(ids.size());
+    struct Sum {
+      double ms = 0;
+      int missing = 0;
+    };
+    auto sum = sim_->call([&ids](sim::Simulator& s) {
+      Sum out;
+      for (const auto& id : ids) {
+        const auto* c = s.engine().find_call(id);
+        if (c == nullptr || c->history.empty() || c->active()) {
+          ++out.missing;
+          continue;
+        }
+        out.ms += static_cast<double>(c->history.back().second - c->history.front().second);
+      }
+      return out;
+    });
+    missing = sum.missing;
+    return sum.ms / 1000.0 / time_scale;
+  }
+
+  /// p50/p99 (seconds, linear within the bucket) and count of the handoff histogram.
+  struct Quantiles {
+    double p50 = 0, p99 = 0, max_bucket = 0;
+    std::uint64_t count = 0;
+  };
+  Quantiles handoff() const {
+    Quantiles q;
+    for (const auto& fam : registry_->Collect()) {
+      if (fam.name != "dialer_dispatch_handoff_seconds" || fam.metric.empty()) continue;
+      const auto& h = fam.metric.front().histogram;
+      q.count = h.sample_count;
+      auto at = [&](double quantile) {
+        const double rank = quantile * static_cast<double>(h.sample_count);
+        double lower = 0;
+        std::uint64_t below = 0;
+        for (const auto& b : h.bucket) {
+          if (static_cast<double>(b.cumulative_count) >= rank) {
+            if (!std::isfinite(b.upper_bound)) return lower;  // beyond the last bound
+            const auto in = b.cumulative_count - below;
+            const double f = in == 0 ? 1.0 : (rank - static_cast<double>(below)) / in;
+            return lower + f * (b.upper_bound - lower);
+          }
+          lower = b.upper_bound;
+          below = b.cumulative_count;
+        }
+        return lower;
+      };
+      if (h.sample_count > 0) {
+        q.p50 = at(0.5);
+        q.p99 = at(0.99);
+      }
+    }
+    return q;
+  }
+
+  scheduler::Scheduler& scheduler() { return *scheduler_; }
+  sim::SimThread& sim() { return *sim_; }
+
+ private:
+  bool fail(const std::string& what) {
+    std::fprintf(stderr, "bench_dispatch: %s\n", what.c_str());
+    return false;
+  }
+
+  TempDir dir_;
+  boost::asio::io_context io_;
+  SystemClock clock_;
+  scheduler::AsioExecutor executor_{io_.get_executor(), clock_};
+  std::shared_ptr<prometheus::Registry> registry_ = std::make_shared<prometheus::Registry>();
+  std::optional<store::Database> db_;
+  std::optional<store::InboxRepo> inbox_repo_;
+  std::optional<api::StoreInbox> inbox_;
+  InboxSink sink_;
+  std::unique_ptr<api::WebhookServer> webhook_;
+  std::unique_ptr<sim::SimThread> sim_;
+  std::unique_ptr<api::VocobaseClient> client_;
+  std::unique_ptr<daemon::VocobasePlatform> platform_;
+  std::unique_ptr<scheduler::Scheduler> scheduler_;
+};
+
+/// Samples the simulator's active calls every `period` on its own thread while `due` holds.
+class ActiveSampler {
+ public:
+  ActiveSampler(sim::SimThread& sim, std::chrono::milliseconds period)
+      : thread_([this, &sim, period] {
+          while (!stop_.load()) {
+            if (due.load()) {
+              const auto active = sim.call([](sim::Simulator& s) { return s.engine().active(); });
+              if (due.load()) {
+                sum_ += static_cast<double>(active);
+                ++samples_;
+              }
+            }
+            std::this_thread::sleep_for(period);
+          }
+        }) {}
+  ~ActiveSampler() { finish(); }
+  ActiveSampler(const ActiveSampler&) = delete;
+  ActiveSampler& operator=(const ActiveSampler&) = delete;
+
+  void finish() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+  /// After finish().
+  [[nodiscard]] double mean() const { return samples_ == 0 ? 0 : sum_ / samples_; }
+  [[nodiscard]] std::uint64_t samples() const { return samples_; }
+
+  std::atomic<bool> due{false};
+
+ private:
+  std::atomic<bool> stop_{false};
+  double sum_ = 0;
+  std::uint64_t samples_ = 0;
+  std::thread thread_;
+};
+
+store::Synchronous sync_of(const Args& a) {
+  return store::synchronous_from_string(a.sync).value_or(store::Synchronous::normal);
+}
+
+int run_dispatch(const Args& a) {
+  const int contacts = a.contacts > 0 ? a.contacts : 20'000;
+  const double scale = a.time_scale > 0 ? a.time_scale : 100.0;
+  // Dialling (0.5–2.5 s) and ringing (3–12 s) come before the talk time; with an 11 s talk
+  // mean a call holds its slot ~20 s simulated, ~200 ms real at scale 100.
+  const double talk_mean = a.duration_mean_s > 0 ? a.duration_mean_s : 11.0;
+  constexpr int kLimit = 50;
+
+  sim::SimOptions so;
+  so.concurrency_limit = kLimit;
+  so.calls_per_minute = 100'000;
+  so.general_per_minute = 100'000;
+  so.credits = 1e9;
+  so.time_scale = scale;
+  so.duration_mean = Millis{static_cast<std::int64_t>(talk_mean * 1000)};
+  so.seed = 11;
+  so.outcomes = {};
+  so.outcomes.set(Disposition::completed, 1.0);
+
+  Rig rig;
+  if (!rig.start(so, sync_of(a))) return 1;
+  auto id = rig.create_campaign(kLimit);
+  if (!id) {
+    std::fprintf(stderr, "bench_dispatch: %s\n", id.error().what().c_str());
+    return 1;
+  }
+  if (!rig.add_contacts(*id, contacts)) return 1;
+  std::fprintf(stderr, "bench_dispatch: dispatch, %d contacts, limit %d, scale %.0f, sync %s\n",
+               contacts, kLimit, scale, a.sync.c_str());
+
+  auto& sched = rig.scheduler();
+  ActiveSampler sampler(rig.sim(), 2ms);
+  const auto t0 = Steady::now();
+  sampler.due = true;
+  if (auto r = sched.start("bench"); !r) {
+    std::fprintf(stderr, "bench_dispatch: start: %s\n", r.error().what().c_str());
+    return 1;
+  }
+  const auto all_started = [&] {
+    return sched.stats().started + sched.stats().rejected >= static_cast<std::uint64_t>(contacts);
+  };
+  const bool started_all = rig.run_until(all_started, 30min, 1ms);
+  sampler.due = false;
+  const auto t_due = Steady::now();
+  const bool completed = rig.run_until(
+      [&] { return sched.campaign_view("bench")->campaign.state == CampaignState::completed; },
+      10min, 2ms);
+  const auto t_end = Steady::now();
+  sampler.finish();
+  if (!started_all || !completed) {
+    std::fprintf(stderr, "bench_dispatch: the campaign did not complete (started %llu)\n",
+                 static_cast<unsigned long long>(sched.stats().started));
+  }
+
+  int calls = 0, missing = 0;
+  const double sum_s = rig.sum_call_seconds(scale, calls, missing);
+  const double lower_bound = sum_s / kLimit;
+  const double makespan = std::chrono::duration<double>(t_end - t0).count();
+  const double due_s = std::chrono::duration<double>(t_due - t0).count();
+  const double utilization = sampler.mean() / kLimit;
+  const auto h = rig.handoff();
+  const auto stats = rig.sim_stats();
+  const auto& refused = stats.at("refused").as_object();
+
+  JsonLine line;
+  line.text("scenario", "dispatch");
+  line.number("contacts", contacts, 0);
+  line.number("limit", kLimit, 0);
+  line.text("synchronous", a.sync);
+  line.number("time_scale", scale, 0);
+  line.boolean("completed", completed && started_all);
+  line.number("calls", calls, 0);
+  line.number("mean_call_s", calls > 0 ? sum_s / calls : 0, 4);
+  line.number("utilization", utilization, 4);
+  line.number("utilization_samples", static_cast<double>(sampler.samples()), 0);
+  line.number("due_s", due_s, 3);
+  line.number("makespan_s", makespan, 3);
+  line.number("lower_bound_s", lower_bound, 3);
+  line.number("makespan_ratio", lower_bound > 0 ? makespan / lower_bound : 0, 4);
+  line.number("handoff_p50_ms", h.p50 * 1000, 3);
+  line.number("handoff_p99_ms", h.p99 * 1000, 3);
+  line.number("handoff_samples", static_cast<double>(h.count), 0);
+  line.number("limit_violations", static_cast<double>(num(stats.at("limit_violations"))), 0);
+  line.number("sim_max_concurrent", static_cast<double>(num(stats.at("max_concurrent"))), 0);
+  line.number("refused_concurrency", static_cast<double>(num(refused.at("concurrency"))), 0);
+  line.number("engine_max_in_flight", sched.stats().max_in_flight, 0);
+  line.raw("targets", R"({"utilization":">=0.98","makespan_ratio":"<=1.03","handoff_p99_ms":"<=2",)"
+                      R"("limit_violations":"0"})");
+  std::cout << line.finish() << std::endl;
+
+  std::fprintf(stderr,
+               "dispatch: %d calls (mean %.1f ms, %d not found at the sim), utilization %.4f "
+               "over %.1f s due (target ≥ 0.98)\n"
+               "  makespan %.2f s vs lower bound %.2f s: ratio %.4f (target ≤ 1.03)\n"
+               "  handoff p50 %.3f ms, p99 %.3f ms over %llu handoffs (target p99 ≤ 2 ms; "
+               "interpolated in histogram buckets)\n"
+               "  limit violations %lld, sim max concurrent %lld, refused for concurrency %lld\n",
+               calls, calls > 0 ? sum_s / calls * 1000 : 0, missing, utilization, due_s, makespan,
+               lower_bound, lower_bound > 0 ? makespan / lower_bound : 0, h.p50 * 1000,
+               h.p99 * 1000, static_cast<unsigned long long>(h.count),
+               static_cast<long long>(num(stats.at("limit_violations"))),
+               static_cast<long long>(num(stats.at("max_concurrent"))),
+               static_cast<long long>(num(refused.at("concurrency"))));
+  return 0;
+}
+
+int run_rate_bound(const Args& a) {
+  constexpr int kLimit = 100;
+  constexpr int kPerMinute = 120;
+  const int seconds = a.seconds > 0 ? a.seconds : 180;
+  // Enough contacts that the rate, never the queue, bounds the run.
+  const int contacts = a.contacts > 0 ? a.contacts : kPerMinute * (seconds / 60 + 2) + 100;
+  const double talk_mean = a.duration_mean_s > 0 ? a.duration_mean_s : 120.0;
+
+  sim::SimOptions so;
+  so.concurrency_limit = kLimit;
+  so.calls_per_minute = kPerMinute;
+  so.general_per_minute = kPerMinute;
+  so.credits = 1e9;
+  so.time_scale = 1.0;
+  so.duration_mean = Millis{static_cast<std::int64_t>(talk_mean * 1000)};
+  so.seed = 11;
+  so.outcomes = {};
+  so.outcomes.set(Disposition::completed, 1.0);
+
+  Rig rig;
+  if (!rig.start(so, sync_of(a))) return 1;
+  auto id = rig.create_campaign(kLimit);
+  if (!id) {
+    std::fprintf(stderr, "bench_dispatch: %s\n", id.error().what().c_str());
+    return 1;
+  }
+  if (!rig.add_contacts(*id, contacts)) return 1;
+  std::fprintf(stderr,
+               "bench_dispatch: rate_bound, %d contacts, limit %d, %d /calls/* per minute, %d s, "
+               "talk mean %.0f s\n",
+               contacts, kLimit, kPerMinute, seconds, talk_mean);
+
+  const auto before = rig.sim_stats();
+  auto& sched = rig.scheduler();
+  const auto t0 = Steady::now();
+  if (auto r = sched.start("bench"); !r) {
+    std::fprintf(stderr, "bench_dispatch: start: %s\n", r.error().what().c_str());
+    return 1;
+  }
+  rig.run_until([] { return false; }, std::chrono::seconds{seconds}, 20ms);
+  const double elapsed = std::chrono::duration<double>(Steady::now() - t0).count();
+  const auto stats = rig.sim_stats();
+  const auto& refused = stats.at("refused").as_object();
+  const auto& refused0 = before.at("refused").as_object();
+  const auto d = [&](const boost::json::object& now, const boost::json::object& then,
+                     const char* key) { return num(now.at(key)) - num(then.at(key)); };
+  const std::int64_t rate_calls = d(refused, refused0, "rate_calls");
+  const std::int64_t rate_general = d(refused, refused0, "rate_general");
+  const std::int64_t starts = d(stats, before, "calls_started");
+  const std::int64_t call_requests =
+      d(stats.at("requests").as_object(), before.at("requests").as_object(), "calls");
+  const double per_minute = static_cast<double>(starts) / (elapsed / 60.0);
+  const double efficiency =
+      call_requests > 0 ? static_cast<double>(starts) / static_cast<double>(call_requests) : 0;
+  const int max_concurrent = static_cast<int>(num(stats.at("max_concurrent")));
+
+  JsonLine line;
+  line.text("scenario", "rate_bound");
+  line.number("limit", kLimit, 0);
+  line.number("calls_per_minute_limit", kPerMinute, 0);
+  line.number("seconds", elapsed, 1);
+  line.number("talk_mean_s", talk_mean, 0);
+  line.number("starts", static_cast<double>(starts), 0);
+  line.number("calls_requests", static_cast<double>(call_requests), 0);
+  line.number("starts_per_request", efficiency, 4);
+  line.number("starts_per_minute", per_minute, 2);
+  line.number("starts_per_minute_ratio", per_minute / kPerMinute, 4);
+  line.number("refused_429", static_cast<double>(rate_calls + rate_general), 0);
+  line.number("refused_rate_calls", static_cast<double>(rate_calls), 0);
+  line.number("refused_rate_general", static_cast<double>(rate_general), 0);
+  line.number("sim_max_concurrent", max_concurrent, 0);
+  line.number("limit_violations", static_cast<double>(num(stats.at("limit_violations"))), 0);
+  line.raw(
+      "targets",
+      R"({"refused_429":"0","starts_per_request":">=0.95","starts_per_minute_ratio":">=0.95"})");
+  std::cout << line.finish() << std::endl;
+
+  std::fprintf(stderr,
+               "rate_bound: %lld starts in %.1f s = %.1f/min vs limit %d (ratio %.4f, target ≥ "
+               "0.95)\n"
+               "  %lld /calls/* requests: starts/requests %.4f (target ≥ 0.95)\n"
+               "  429s: %lld rate_calls + %lld rate_general (target 0); sim max concurrent %d of "
+               "%d\n",
+               static_cast<long long>(starts), elapsed, per_minute, kPerMinute,
+               per_minute / kPerMinute, static_cast<long long>(call_requests), efficiency,
+               static_cast<long long>(rate_calls), static_cast<long long>(rate_general),
+               max_concurrent, kLimit);
+  return 0;
+}
+
+}  // namespace
+}  // namespace dialer
+
+int main(int argc, char** argv) {
+  dialer::Args args;
+  CLI::App app{"dialerd dispatch benchmarks (dispatch, rate_bound)"};
+  app.add_option("scenario", args.scenario, "dispatch or rate_bound")
+      ->required()
+      ->check(CLI::IsMember({"dispatch", "rate_bound"}));
+  app.add_option("--contacts", args.contacts, "contacts in the campaign");
+  app.add_option("--seconds", args.seconds, "rate_bound: length of the run");
+  app.add_option("--time-scale", args.time_scale, "dispatch: simulator time scale (100)");
+  app.add_option("--duration-mean", args.duration_mean_s,
+                 "mean talk time of a call, simulated seconds");
+  app.add_option("--sync", args.sync, "store PRAGMA synchronous")
+      ->check(CLI::IsMember({"full", "normal"}));
+  CLI11_PARSE(app, argc, argv);
+  spdlog::set_level(spdlog::level::warn);
+  try {
+    return args.scenario == "dispatch" ? dialer::run_dispatch(args) : dialer::run_rate_bound(args);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bench_dispatch: %s\n", e.what());
+    return 1;
+  }
+}
