@@ -960,7 +960,7 @@ Response AdminHandlers::Impl::campaign_list(Request& r) {
   json::array list;
   for (const auto& row : *rows) {
     if (only && row.state != *only) continue;
-    auto v = d_.scheduler.campaign_view(std::to_string(row.id));
+    auto v = d_.scheduler.campaign_view(row.spec.name);
     if (!v) return Response::error(v.error().message);
     json::object o;
     o["id"] = row.id;
