@@ -12,6 +12,7 @@
 #include "scheduler/executor.hpp"
 #include "scheduler/scheduler.hpp"
 #include "store/database.hpp"
+#include "store/import_recovery.hpp"
 #include "store/inbox_repo.hpp"
 #include "store/migrations.hpp"
 #include "store/schema.hpp"
@@ -359,6 +360,14 @@ std::optional<Failure> Daemon::Impl::start() {
   *handlers_slot = handlers_.get();
   if (auto r = handlers_->register_all(); !r) {
     return Failure{exit_runtime_failure, "admin commands: " + r.error().message};
+  }
+
+  // Imports interrupted by a crash are rolled back (still staging) or finished (past their
+  // commit point) before the scheduler looks at contacts.
+  if (auto r = store::recover_imports(*db_); !r) {
+    return Failure{exit_store_failure, "import recovery failed: " + r.error().message};
+  } else if (r->rolled_back + r->completed > 0) {
+    spdlog::info("imports recovered: {} rolled back, {} completed", r->rolled_back, r->completed);
   }
 
   if (auto r = scheduler_->recover(); !r) {
