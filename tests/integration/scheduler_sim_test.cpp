@@ -27,6 +27,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace dialer {
 namespace {
@@ -300,6 +301,93 @@ TEST_F(SchedulerOverSim, FaultsNeverPlaceACallTwice) {
   RecordProperty("reconciled_found", static_cast<int>(st.reconciled_found));
   RecordProperty("reconciled_void", static_cast<int>(st.reconciled_void));
   RecordProperty("sessions_polled", static_cast<int>(st.sessions_polled));
+}
+
+// Issue 5's end-to-end rule check: 500 contacts across 2 campaigns, each number scripted in the
+// simulator, end in exactly the state their script implies (done, exhausted by a rule, exhausted
+// for want of a rule, skipped as blocked), with zero limit violations, zero 429s and no number
+// ever active twice at once.
+TEST_F(SchedulerOverSim, ScriptedOutcomesEndInTheStatesTheyImply) {
+  constexpr int kPerCampaign = 250;
+  auto phone = [](int campaign, int i) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "+91987%d%05d", 60 + campaign, i);
+    return std::string(buf);
+  };
+  // i % 5 → the outcomes of its calls, in order, and the end state they imply.
+  using D = Disposition;
+  const std::vector<std::vector<D>> scripts = {
+      {D::completed},                              // done after 1 attempt
+      {D::busy, D::completed},                     // busy retried once, then done
+      {D::no_answer, D::no_answer, D::no_answer},  // no_answer rule (2 retries) → exhausted
+      {D::blocked},                                // skipped, reason blocked, number put on DNC
+      {D::voicemail},  // no voicemail rule in this campaign → exhausted
+  };
+  const ContactState expected_state[] = {ContactState::done, ContactState::done,
+                                         ContactState::exhausted, ContactState::skipped,
+                                         ContactState::exhausted};
+  const int expected_attempts[] = {1, 2, 3, 1, 1};
+
+  auto so = fast_sim();
+  so.concurrency_limit = 20;
+  so.calls_per_minute = 6000;
+  so.general_per_minute = 6000;
+  so.time_scale = 600;  // a 2-minute call lasts about 0.2 s
+  for (int c = 0; c < 2; ++c) {
+    for (int i = 0; i < kPerCampaign; ++i) {
+      auto& entries = so.script[phone(c, i)];
+      for (auto d : scripts[static_cast<std::size_t>(i % 5)]) entries.push_back({d, std::nullopt});
+    }
+  }
+  scheduler::SchedulerOptions options;
+  options.concurrency_poll_interval = 30s;
+  start(so, options);
+
+  std::int64_t ids[2] = {};
+  for (int c = 0; c < 2; ++c) {
+    auto spec = campaign(c == 0 ? "alpha" : "beta");
+    spec.weight = c + 1;
+    auto id = scheduler_->create(spec);
+    ASSERT_TRUE(id) << id.error().what();
+    ids[c] = *id;
+    store::ContactRepo repo(*db_);
+    for (int i = 0; i < kPerCampaign; ++i) {
+      store::NewContact contact;
+      contact.phone = phone(c, i);
+      ASSERT_TRUE(repo.insert(*id, contact, clock_.now()));
+    }
+  }
+  ASSERT_TRUE(scheduler_->start("alpha"));
+  ASSERT_TRUE(scheduler_->start("beta"));
+  ASSERT_TRUE(run_until(
+      [&] {
+        return scheduler_->campaign_view("alpha")->campaign.state == CampaignState::completed &&
+               scheduler_->campaign_view("beta")->campaign.state == CampaignState::completed;
+      },
+      600s))
+      << to_json(*scheduler_->campaign_view("alpha")) << "\n"
+      << to_json(*scheduler_->campaign_view("beta"));
+
+  store::ContactRepo repo(*db_);
+  for (int c = 0; c < 2; ++c) {
+    expect_consistent(ids[c]);
+    for (int i = 0; i < kPerCampaign; ++i) {
+      auto row = repo.find(ids[c], phone(c, i));
+      ASSERT_TRUE(row && *row) << phone(c, i);
+      const auto k = static_cast<std::size_t>(i % 5);
+      EXPECT_EQ((*row)->state, expected_state[k]) << phone(c, i);
+      EXPECT_EQ((*row)->attempts, expected_attempts[k]) << phone(c, i);
+      if (k == 3) {
+        EXPECT_EQ((*row)->reason, "blocked") << phone(c, i);
+      }
+    }
+  }
+  const auto stats = sim_stats();
+  EXPECT_EQ(num(stats.at("calls_started")), 2 * kPerCampaign / 5 * 8) << stats;
+  EXPECT_LE(num(stats.at("max_concurrent")), 20);
+  for (const char* refusal : {"rate_calls", "rate_general", "concurrency"}) {
+    EXPECT_EQ(num(stats.at("refused").at(refusal)), 0) << refusal << " " << stats;
+  }
 }
 
 }  // namespace
