@@ -1,0 +1,415 @@
+// Crash recovery under faults (STATE-MACHINES.md crash recovery, BENCHMARKS.md `recovery`, in
+// short): the real scheduler, Partner API client, CallPlatform adapter and webhook receiver are
+// torn down abruptly, without any graceful shutdown, again and again at seeded arbitrary points,
+// and rebuilt over the same database file, while vocobase-sim (in-process on 127.0.0.1) injects
+// 5xx answers, lost responses and dropped or duplicated webhooks.
+
+#include "api/vocobase/client.hpp"
+#include "api/webhook/outcome_sink.hpp"
+#include "api/webhook/server.hpp"
+#include "core/time.hpp"
+#include "daemon/vocobase_platform.hpp"
+#include "scheduler/executor.hpp"
+#include "scheduler/scheduler.hpp"
+#include "sim/simulator.hpp"
+#include "store/attempt_repo.hpp"
+#include "store/contact_repo.hpp"
+#include "store/database.hpp"
+#include "store/inbox_repo.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value_to.hpp>
+#include <gtest/gtest.h>
+#include <prometheus/registry.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <variant>
+
+namespace dialer {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr std::string_view kKey = "rg_live_restart_key";
+constexpr std::string_view kSecret = "whsec_restart_secret";
+constexpr std::string_view kAgent = "0f8fad5b-d9cb-469f-a165-70867728950e";
+
+std::int64_t num(const boost::json::value& v) {
+  return v.to_number<std::int64_t>();
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "dialer-restart-XXXXXX").string();
+    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    path_ = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+/// The daemon's wiring of the webhook receiver to the scheduler.
+class InboxSink final : public api::OutcomeSink {
+ public:
+  void on_session_completed(const api::SessionEvent&) override {
+    if (scheduler != nullptr) scheduler->inbox_updated();
+  }
+  scheduler::Scheduler* scheduler = nullptr;
+};
+
+/// One life of the daemon: its own io_context, database connection, webhook receiver, client,
+/// platform adapter and scheduler. Destroying it without shutdown() is the crash: nothing is
+/// flushed, no outstanding start is waited for, queued handlers are dropped unrun.
+struct Life {
+  // Declaration order is the reverse of destruction order: the scheduler goes first, the
+  // io_context (with every handler still queued) after the objects that use it, the database
+  // connection last.
+  std::optional<store::Database> db;
+  std::optional<store::InboxRepo> inbox_repo;
+  std::optional<api::StoreInbox> inbox;
+  InboxSink sink;
+  std::unique_ptr<boost::asio::io_context> io = std::make_unique<boost::asio::io_context>();
+  std::unique_ptr<scheduler::AsioExecutor> executor;
+  std::unique_ptr<api::WebhookServer> webhook;
+  std::unique_ptr<api::VocobaseClient> client;
+  std::unique_ptr<daemon::VocobasePlatform> platform;
+  std::unique_ptr<scheduler::Scheduler> scheduler;
+};
+
+class RestartUnderFaults : public ::testing::Test {
+ protected:
+  void SetUp() override { spdlog::set_level(spdlog::level::err); }
+
+  void TearDown() override {
+    if (life_ && life_->scheduler) {
+      bool done = false;
+      life_->scheduler->shutdown(clock_.now() + 5s, [&] { done = true; });
+      run_until([&] { return done; }, 10s);
+      life_->webhook->stop();
+      life_->client->shutdown();
+      run_until([] { return false; }, 200ms);
+    }
+    life_.reset();
+    if (sim_) sim_->stop();
+  }
+
+  /// Builds a new life over the database file; the webhook receiver binds `webhook_port_` (0 the
+  /// first time, then the port the simulator was configured with), retrying while the previous
+  /// life's socket is still being released.
+  void build(const scheduler::SchedulerOptions& options) {
+    auto life = std::make_unique<Life>();
+    auto db = store::Database::open((dir_.path() / "dialer.db").string());
+    ASSERT_TRUE(db) << db.error().what();
+    life->db.emplace(std::move(*db));
+    life->inbox_repo.emplace(*life->db);
+    life->inbox.emplace(*life->inbox_repo);
+    life->executor = std::make_unique<scheduler::AsioExecutor>(life->io->get_executor(), clock_);
+
+    api::WebhookServerOptions wo;
+    wo.listen = "127.0.0.1:" + std::to_string(webhook_port_);
+    wo.webhook.secrets = {std::string(kSecret)};
+    wo.webhook.tolerance = Millis{0};  // the simulator's clock runs time_scale times faster
+    auto ws = api::WebhookServer::create(life->io->get_executor(), wo, *life->inbox, life->sink,
+                                         clock_, std::make_shared<prometheus::Registry>());
+    ASSERT_TRUE(ws) << ws.error().what();
+    life->webhook = std::move(*ws);
+    life->webhook->start();
+    life->webhook->set_ready(true);
+    if (webhook_port_ == 0) {
+      const auto addr = life->webhook->local_address();
+      webhook_port_ = static_cast<std::uint16_t>(std::stoi(addr.substr(addr.rfind(':') + 1)));
+    } else {
+      ASSERT_EQ(life->webhook->local_address(), "127.0.0.1:" + std::to_string(webhook_port_));
+    }
+    life_ = std::move(life);
+    if (!sim_) start_sim();
+
+    api::ClientOptions co;
+    co.base_url = sim_->base_url();
+    co.api_key = std::string(kKey);
+    co.use_system_ca = false;
+    co.request_timeout = 5s;
+    co.rate.calls_per_minute = sim_options_.calls_per_minute;
+    co.rate.general_per_minute = sim_options_.general_per_minute;
+    auto client = api::VocobaseClient::create(life_->io->get_executor(), co, clock_);
+    ASSERT_TRUE(client) << client.error().what();
+    life_->client = std::move(*client);
+    life_->platform =
+        std::make_unique<daemon::VocobasePlatform>(life_->io->get_executor(), *life_->client);
+    auto opts = options;
+    opts.rng_seed = 7 + lives_;
+    life_->scheduler = std::make_unique<scheduler::Scheduler>(
+        scheduler::SchedulerDeps{*life_->executor, *life_->db, *life_->platform,
+                                 &daemon::parse_session_outcome, nullptr},
+        opts);
+    life_->sink.scheduler = life_->scheduler.get();
+    auto r = life_->scheduler->recover();
+    ASSERT_TRUE(r) << r.error().what();
+    ++lives_;
+  }
+
+  void start_sim() {
+    sim::SimOptions so = sim_options_;
+    so.listen_host = "127.0.0.1";
+    so.listen_port = 0;
+    so.api_keys = {std::string(kKey)};
+    so.webhooks = {{"http://127.0.0.1:" + std::to_string(webhook_port_) + "/webhooks/vocobase",
+                    std::string(kSecret)}};
+    auto st = sim::SimThread::start(so);
+    ASSERT_TRUE(st) << st.error().what();
+    sim_ = std::move(*st);
+  }
+
+  /// The crash: no shutdown(), no stop(), nothing drained.
+  void crash() { life_.reset(); }
+
+  bool run_until(const std::function<bool()>& pred, std::chrono::milliseconds bound) {
+    const auto deadline = std::chrono::steady_clock::now() + bound;
+    auto& io = *life_->io;
+    while (!pred()) {
+      if (std::chrono::steady_clock::now() >= deadline) return false;
+      if (io.stopped()) io.restart();
+      io.run_for(20ms);
+    }
+    return true;
+  }
+
+  /// Runs up to `n` handlers (an arbitrary point in the middle of whatever is in flight).
+  void run_handlers(int n) {
+    auto& io = *life_->io;
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    for (int i = 0; i < n && std::chrono::steady_clock::now() < deadline; ++i) {
+      if (io.stopped()) io.restart();
+      io.run_one_for(50ms);
+    }
+  }
+
+  CampaignState state_of(const std::string& name) {
+    auto v = life_->scheduler->campaign_view(name);
+    return v ? v->campaign.state : CampaignState::draft;
+  }
+
+  boost::json::object sim_stats() {
+    return sim_->call(
+        [](sim::Simulator& s) { return s.engine().stats_json(s.webhooks().stats()); });
+  }
+
+  /// Every call the simulator placed: call id → number.
+  std::map<std::string, std::string> sim_calls() {
+    return sim_->call([](sim::Simulator& s) {
+      std::map<std::string, std::string> out;
+      for (int offset = 0;; offset += 100) {
+        const auto off = std::to_string(offset);
+        auto page = s.engine().list_calls("100", off, std::nullopt);
+        const auto* v = std::get_if<boost::json::value>(&page);
+        if (v == nullptr) break;
+        const auto& calls = v->at("calls").as_array();
+        for (const auto& c : calls) {
+          out.emplace(boost::json::value_to<std::string>(c.at("call_id")),
+                      boost::json::value_to<std::string>(c.at("to_number")));
+        }
+        if (calls.size() < 100) break;
+      }
+      return out;
+    });
+  }
+
+  TempDir dir_;
+  SystemClock clock_;
+  sim::SimOptions sim_options_;
+  std::uint16_t webhook_port_ = 0;
+  std::uint64_t lives_ = 0;
+  std::unique_ptr<sim::SimThread> sim_;
+  std::unique_ptr<Life> life_;
+};
+
+CampaignSpec campaign(std::string name) {
+  CampaignSpec s;
+  s.name = std::move(name);
+  s.agent_id = std::string(kAgent);
+  s.providers = {Provider::twilio};
+  s.timezone = "UTC";
+  s.window.days = {true, true, true, true, true, true, true};
+  s.window.start = std::chrono::minutes{0};
+  s.window.end = std::chrono::minutes{24 * 60};
+  s.window.end_margin = Millis{0};
+  s.max_concurrency = 10;
+  s.max_attempts = 3;
+  s.retry.clear();
+  s.retry[Outcome::busy] = RetryRule{1s, 2};
+  s.retry[Outcome::no_answer] = RetryRule{1s, 2};
+  s.retry[Outcome::failed] = RetryRule{1s, 2};
+  s.retry[Outcome::lost] = RetryRule{1s, 2};
+  return s;
+}
+
+// Crashing the daemon again and again at seeded arbitrary points while faults are injected
+// never places a call beyond a contact's attempts, never calls a number twice at once, never
+// exceeds the account limit, loses no outcome (every call the simulator placed ends as a
+// finished or lost attempt with its call id) and leaves every contact terminal.
+TEST_F(RestartUnderFaults, RepeatedCrashesLoseNothingAndNeverDoubleCall) {
+  constexpr int kContacts = 120;
+  constexpr int kMaxAttempts = 3;
+  sim_options_.concurrency_limit = 5;
+  sim_options_.calls_per_minute = 600;
+  sim_options_.general_per_minute = 1200;
+  sim_options_.credits = 1'000'000;
+  sim_options_.time_scale = 200;  // a 1-minute call lasts about 0.3 s
+  sim_options_.duration_mean = 60s;
+  sim_options_.seed = 31;
+  sim_options_.outcomes = {};
+  sim_options_.outcomes.set(Disposition::completed, 0.6);
+  sim_options_.outcomes.set(Disposition::busy, 0.2);
+  sim_options_.outcomes.set(Disposition::no_answer, 0.2);
+  sim_options_.faults.set(sim::Fault::error_5xx, 0.05);
+  sim_options_.faults.set(sim::Fault::lost_response, 0.02);
+  sim_options_.faults.set(sim::Fault::webhook_drop, 0.2);
+  sim_options_.faults.set(sim::Fault::webhook_duplicate, 0.1);
+
+  scheduler::SchedulerOptions options;
+  options.reconcile_after = 3s;
+  options.stale_call_timeout = 60s;
+  options.absent_grace = 2s;
+  options.clock_skew = 5s;
+  options.concurrency_poll_interval = 5s;
+  options.credit_poll_interval = 5s;
+  options.error_burst_threshold = 1000;
+
+  build(options);
+  ASSERT_FALSE(HasFatalFailure());
+  std::int64_t campaign_id = 0;
+  {
+    auto id = life_->scheduler->create(campaign("restart"));
+    ASSERT_TRUE(id) << id.error().what();
+    campaign_id = *id;
+    store::ContactRepo repo(*life_->db);
+    for (int i = 0; i < kContacts; ++i) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "+9198766%05d", i);
+      store::NewContact c;
+      c.phone = buf;
+      ASSERT_TRUE(repo.insert(campaign_id, c, clock_.now()));
+    }
+    ASSERT_TRUE(
+        run_until([&] { return life_->scheduler->status().credits.polled_at.has_value(); }, 30s))
+        << "GET /config never answered";
+    auto started = life_->scheduler->start("restart");
+    ASSERT_TRUE(started) << started.error().what();
+  }
+
+  std::mt19937 rng(2026);
+  std::uniform_int_distribution<int> outcomes_per_life(4, 25);
+  std::uniform_int_distribution<int> extra_handlers(0, 40);
+  const auto overall = std::chrono::steady_clock::now() + 400s;
+  int crashes = 0;
+  while (state_of("restart") != CampaignState::completed) {
+    ASSERT_LT(std::chrono::steady_clock::now(), overall)
+        << "campaign never completed after " << crashes
+        << " crashes: " << to_json(*life_->scheduler->campaign_view("restart"));
+    const auto target = static_cast<std::uint64_t>(outcomes_per_life(rng));
+    const bool completed = run_until(
+        [&] {
+          return life_->scheduler->stats().outcomes_applied >= target ||
+                 state_of("restart") == CampaignState::completed;
+        },
+        30s);
+    if (completed && state_of("restart") == CampaignState::completed) break;
+    run_handlers(extra_handlers(rng));
+    if (state_of("restart") == CampaignState::completed) break;
+    crash();
+    ++crashes;
+    build(options);
+    ASSERT_FALSE(HasFatalFailure());
+  }
+  // The last life settles: outcomes of calls still reported late are applied.
+  ASSERT_TRUE(run_until([&] { return life_->inbox_repo->count_unapplied().value() == 0; }, 30s));
+  EXPECT_GE(crashes, 3) << "the schedule should crash the daemon several times";
+
+  const auto stats = sim_stats();
+  EXPECT_EQ(num(stats.at("limit_violations")), 0) << stats;
+  EXPECT_LE(num(stats.at("max_concurrent")), sim_options_.concurrency_limit) << stats;
+  const auto& numbers = stats.at("numbers").as_object();
+
+  store::ContactRepo contacts(*life_->db);
+  store::AttemptRepo attempts(*life_->db);
+  auto all = attempts.list(campaign_id, false, 100000);
+  ASSERT_TRUE(all);
+  std::map<std::int64_t, int> started;  // contact → attempts the platform started (a call id)
+  std::map<std::string, const store::AttemptRow*> by_call;
+  for (const auto& a : *all) {
+    if (a.call_id.has_value()) {
+      ++started[a.contact_id];
+      by_call.emplace(*a.call_id, &a);
+    }
+  }
+  auto rows = contacts.list(campaign_id, std::nullopt, 10000);
+  ASSERT_TRUE(rows);
+  ASSERT_EQ(rows->size(), static_cast<std::size_t>(kContacts));
+  int non_terminal = 0;
+  int over_attempts = 0;
+  int double_active = 0;
+  for (const auto& c : *rows) {
+    if (!is_terminal(c.state)) {
+      ++non_terminal;
+      ADD_FAILURE() << c.phone << " not terminal: " << to_string(c.state);
+    }
+    const auto* n = numbers.if_contains(c.phone);
+    const std::int64_t calls = n == nullptr ? 0 : num(n->at("calls"));
+    if (calls > started[c.id] || calls > kMaxAttempts) {
+      ++over_attempts;
+      ADD_FAILURE() << c.phone << ": " << calls << " calls placed, " << started[c.id]
+                    << " started attempts stored, max " << kMaxAttempts;
+    }
+    EXPECT_LE(c.attempts, kMaxAttempts) << c.phone;
+    if (n != nullptr && num(n->at("max_concurrent")) > 1) {
+      ++double_active;
+      ADD_FAILURE() << c.phone << " was active twice at once";
+    }
+  }
+  int lost_outcomes = 0;
+  const auto placed = sim_calls();
+  for (const auto& [call_id, number] : placed) {
+    auto it = by_call.find(call_id);
+    if (it == by_call.end()) {
+      ++lost_outcomes;
+      ADD_FAILURE() << "call " << call_id << " to " << number << " has no attempt in the store";
+      continue;
+    }
+    const auto& a = *it->second;
+    EXPECT_EQ(a.to_number, number) << call_id;
+    if (a.state != AttemptState::finished && a.state != AttemptState::lost) {
+      ++lost_outcomes;
+      ADD_FAILURE() << "call " << call_id << " attempt " << a.id << " is " << to_string(a.state);
+    }
+  }
+  EXPECT_EQ(placed.size(), by_call.size()) << "attempts with a call id the simulator never placed";
+  EXPECT_EQ(non_terminal, 0);
+  EXPECT_EQ(over_attempts, 0);
+  EXPECT_EQ(double_active, 0);
+  EXPECT_EQ(lost_outcomes, 0);
+  RecordProperty("crashes", crashes);
+  RecordProperty("calls", static_cast<int>(placed.size()));
+}
+
+}  // namespace
+}  // namespace dialer
