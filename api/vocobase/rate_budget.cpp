@@ -30,7 +30,8 @@ int RateBudget::limit(Bucket b) const noexcept {
 }
 
 void RateBudget::prune(State& s, TimePoint now) const {
-  while (!s.sends.empty() && s.sends.front() <= now - limits_.window) s.sends.pop_front();
+  while (!s.sends.empty() && s.sends.front() <= now - (limits_.window + limits_.guard))
+    s.sends.pop_front();
   // A wall clock stepped backwards must not leave sends "in the future" that would block the
   // bucket for as long as the step: they are treated as sent now.
   for (auto it = s.sends.rbegin(); it != s.sends.rend() && *it > now; ++it) *it = now;
@@ -45,7 +46,8 @@ TimePoint RateBudget::next_token_at(State& s, int lim, TimePoint now) const {
   TimePoint at = std::max(now, s.frozen_until);
   // The token returns when the send that keeps the count at the limit ages out.
   const int n = count_in_window(s, now);
-  if (n >= lim) at = std::max(at, s.sends[static_cast<std::size_t>(n - lim)] + limits_.window);
+  if (n >= lim)
+    at = std::max(at, s.sends[static_cast<std::size_t>(n - lim)] + limits_.window + limits_.guard);
   return at;
 }
 

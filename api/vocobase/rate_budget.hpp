@@ -40,7 +40,11 @@ std::string_view to_string(Bucket b) noexcept;
 struct RateLimits {
   int calls_per_minute = 10;
   int general_per_minute = 60;
-  Millis window{60'000};          ///< the sliding window (one minute on the real API)
+  Millis window{60'000};  ///< the sliding window (one minute on the real API)
+  /// A send leaves the window only this long after `window`: the server counts a request when
+  /// it arrives, which is after we count it, so without a margin a token freed at exactly
+  /// send + window can reach the server while it still counts the earlier request (429).
+  Millis guard{1'000};
   std::size_t max_waiting = 256;  ///< queue bound per bucket
 };
 

@@ -17,6 +17,7 @@ RateLimits limits(int calls, int general, std::size_t max_waiting = 256) {
   l.calls_per_minute = calls;
   l.general_per_minute = general;
   l.max_waiting = max_waiting;
+  l.guard = Millis{0};  // these tests pin the exact sliding window; the guard has its own test
   return l;
 }
 
@@ -93,6 +94,21 @@ TEST(RateBudget, ReportsTokensUsedAndNextTokenTime) {
   EXPECT_EQ(budget.available(Bucket::calls), 2);
   EXPECT_EQ(budget.used_last_window(Bucket::calls), 1);
   EXPECT_EQ(budget.next_token_at(Bucket::calls), kT0 + 60s);
+}
+
+// The guard keeps a send in the window a little past the window itself, so a token freed at
+// send + window cannot reach a server that counts the earlier request on arrival.
+TEST(RateBudget, GuardHoldsTheTokenPastTheWindow) {
+  ManualClock clock(kT0);
+  RateLimits l = limits(1, 60);
+  l.guard = Millis{1'000};
+  RateBudget budget(clock, l);
+  spend(budget, Bucket::calls, 1);
+  EXPECT_EQ(budget.next_token_at(Bucket::calls), kT0 + 61s);
+  clock.set(kT0 + 60s);
+  EXPECT_EQ(budget.available(Bucket::calls), 0);
+  clock.set(kT0 + 61s);
+  EXPECT_EQ(budget.available(Bucket::calls), 1);
 }
 
 // When starts and polls both wait for the same bucket, the start is served first, even though
