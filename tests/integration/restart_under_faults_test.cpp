@@ -16,6 +16,7 @@
 #include "store/contact_repo.hpp"
 #include "store/database.hpp"
 #include "store/inbox_repo.hpp"
+#include "tests/integration/sim_stack.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/json/serialize.hpp>
@@ -41,41 +42,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr std::string_view kKey = "rg_live_restart_key";
-constexpr std::string_view kSecret = "whsec_restart_secret";
-constexpr std::string_view kAgent = "0f8fad5b-d9cb-469f-a165-70867728950e";
-
-std::int64_t num(const boost::json::value& v) {
-  return v.to_number<std::int64_t>();
-}
-
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "dialer-restart-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
-
-/// The daemon's wiring of the webhook receiver to the scheduler.
-class InboxSink final : public api::OutcomeSink {
- public:
-  void on_session_completed(const api::SessionEvent&) override {
-    if (scheduler != nullptr) scheduler->inbox_updated();
-  }
-  scheduler::Scheduler* scheduler = nullptr;
-};
+using namespace it;
 
 /// One life of the daemon: its own io_context, database connection, webhook receiver, client,
 /// platform adapter and scheduler. Destroying it without shutdown() is the crash: nothing is
