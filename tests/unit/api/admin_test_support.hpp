@@ -5,6 +5,7 @@
 #include "api/admin/client.hpp"
 #include "api/admin/registry.hpp"
 #include "api/admin/server.hpp"
+#include "tests/support/temp_dir.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -27,23 +28,7 @@
 
 namespace dialer::admin::test {
 
-/// A fresh directory from mkdtemp, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "dialer-admin-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using TempDir = ::dialer::testkit::TempDir;
 
 /// Connects a raw Unix stream socket (blocking) or returns -1.
 inline int raw_connect(const std::filesystem::path& path) {

@@ -3,6 +3,7 @@
 // config text with an injected environment.
 
 #include "config/config.hpp"
+#include "tests/support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 
@@ -14,34 +15,7 @@
 
 namespace dialer::config::test {
 
-/// A fresh directory under $TMPDIR (mkdtemp), removed with its contents at scope exit.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "dialer-config-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
-
-  /// Writes `content` to `name` inside the directory; returns the full path.
-  std::string write(const std::string& name, const std::string& content) const {
-    auto p = path_ / name;
-    std::ofstream out(p, std::ios::binary);
-    out << content;
-    return p.string();
-  }
-
- private:
-  std::filesystem::path path_;
-};
+using TempDir = ::dialer::testkit::TempDir;
 
 /// The smallest valid config: an inline API key and one webhook secret.
 inline constexpr const char* kMinimalConfig =

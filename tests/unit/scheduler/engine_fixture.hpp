@@ -12,6 +12,7 @@
 #include "store/database.hpp"
 #include "store/dnc_repo.hpp"
 #include "store/inbox_repo.hpp"
+#include "tests/support/temp_dir.hpp"
 
 #include <date/date.h>
 #include <gtest/gtest.h>
@@ -44,25 +45,7 @@ inline std::string phone(int i) {
   return buf;
 }
 
-/// A mkdtemp directory removed with its contents.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "dialer-engine-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using TempDir = ::dialer::testkit::TempDir;
 
 class EngineTest : public ::testing::Test {
  protected:
