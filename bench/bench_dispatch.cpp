@@ -13,6 +13,7 @@
 #include "api/vocobase/client.hpp"
 #include "api/webhook/outcome_sink.hpp"
 #include "api/webhook/server.hpp"
+#include "bench/json_line.hpp"
 #include "core/time.hpp"
 #include "daemon/vocobase_platform.hpp"
 #include "scheduler/executor.hpp"
@@ -21,6 +22,7 @@
 #include "store/contact_repo.hpp"
 #include "store/database.hpp"
 #include "store/inbox_repo.hpp"
+#include "tests/support/temp_dir.hpp"
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
@@ -61,24 +63,7 @@ struct Args {
   std::string sync = "normal";
 };
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "dialer-bench-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using testkit::TempDir;
 
 /// The daemon's wiring of the webhook receiver to the scheduler.
 class InboxSink final : public api::OutcomeSink {
@@ -89,28 +74,7 @@ class InboxSink final : public api::OutcomeSink {
   scheduler::Scheduler* scheduler = nullptr;
 };
 
-/// One flat JSON object, keys in the order given, numbers in plain decimals.
-class JsonLine {
- public:
-  void text(const char* key, const std::string& value) {
-    add(key, boost::json::serialize(boost::json::value(value)));
-  }
-  void number(const char* key, double value, int decimals) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.*f", decimals, std::isfinite(value) ? value : 0.0);
-    add(key, buf);
-  }
-  void boolean(const char* key, bool value) { add(key, value ? "true" : "false"); }
-  void raw(const char* key, const std::string& json) { add(key, json); }
-  [[nodiscard]] std::string finish() const { return "{" + body_ + "}"; }
-
- private:
-  void add(const char* key, const std::string& value) {
-    if (!body_.empty()) body_ += ",";
-    body_ += "\"" + std::string(key) + "\":" + value;
-  }
-  std::string body_;
-};
+using bench::JsonLine;
 
 std::int64_t num(const boost::json::value& v) {
   return v.to_number<std::int64_t>();
@@ -325,7 +289,7 @@ class Rig {
     return false;
   }
 
-  TempDir dir_;
+  TempDir dir_{"dialer-bench"};
   boost::asio::io_context io_;
   SystemClock clock_;
   scheduler::AsioExecutor executor_{io_.get_executor(), clock_};

@@ -13,6 +13,7 @@
 
 #include "api/webhook/server.hpp"
 #include "api/webhook/signature.hpp"
+#include "bench/json_line.hpp"
 #include "store/database.hpp"
 #include "store/inbox_repo.hpp"
 
@@ -234,27 +235,7 @@ auto on_loop(asio::io_context& ioc, F f) {
   return result.get();
 }
 
-/// One flat JSON object, keys in the order given.
-class JsonLine {
- public:
-  void text(const char* key, const std::string& value) {
-    add(key, boost::json::serialize(boost::json::value(value)));
-  }
-  void number(const char* key, double value, int decimals) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.*f", decimals, std::isfinite(value) ? value : 0.0);
-    add(key, buf);
-  }
-  void boolean(const char* key, bool value) { add(key, value ? "true" : "false"); }
-  [[nodiscard]] std::string finish() const { return "{" + body_ + "}"; }
-
- private:
-  void add(const char* key, const std::string& value) {
-    if (!body_.empty()) body_ += ",";
-    body_ += "\"" + std::string(key) + "\":" + value;
-  }
-  std::string body_;
-};
+using bench::JsonLine;
 
 }  // namespace
 
