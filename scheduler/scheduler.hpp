@@ -139,6 +139,7 @@ struct SchedulerStats {
   std::uint64_t reconciled_found = 0;
   std::uint64_t reconciled_void = 0;
   std::uint64_t sessions_polled = 0;
+  std::uint64_t early_settles = 0;  ///< concurrency readings that showed calls of ours over
   std::uint64_t lost = 0;
   int max_in_flight = 0;  ///< highest number of our attempts holding a slot at once
 };

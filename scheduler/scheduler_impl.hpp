@@ -202,6 +202,9 @@ class Scheduler::Impl {
   void on_session_poll(std::int64_t attempt_id, PlatformResult<SessionOutcome> result);
   void poll_concurrency();
   void on_concurrency(PlatformResult<ConcurrencyReading> result);
+  /// After a concurrency reading: when the platform has fewer active calls than we have started
+  /// calls without outcome, settles those calls now instead of at reconcile_after.
+  void settle_ended_early(int platform_active);
   void poll_config();
   void on_config(PlatformResult<AccountInfo> result);
   void check_shutdown_done();
@@ -238,7 +241,7 @@ class Scheduler::Impl {
   std::unordered_map<std::string, std::int64_t> by_session_id_;
   std::set<std::int64_t> ambiguous_;  ///< attempt ids, oldest first
   std::set<std::int64_t> outstanding_starts_;
-  int in_flight_ = 0;      ///< every open attempt
+  int in_flight_ = 0;  ///< every open attempt
   /// An outcome for a call id not known yet while starts were outstanding (a webhook can beat
   /// the start's own answer). It is resolved once every start outstanding when it arrived has
   /// been answered. Bounded by kMaxParked.
@@ -263,6 +266,9 @@ class Scheduler::Impl {
   int ours_at_concurrency_poll_ = 0;
   std::string limit_source_ = "default";
   bool concurrency_poll_outstanding_ = false;
+  /// Started attempts without outcome when the outstanding concurrency poll was sent: if the
+  /// platform then counts fewer active calls, some of them are over and their outcomes missing.
+  std::vector<std::int64_t> started_at_concurrency_poll_;
   std::optional<double> balance_;
   std::optional<TimePoint> balance_polled_at_;
   bool balance_key_missing_logged_ = false;

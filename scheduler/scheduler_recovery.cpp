@@ -149,7 +149,8 @@ void Scheduler::Impl::on_listing(PlatformResult<CallListing> result, TimePoint r
     } else {
       a.poll = PollState::none;
       poll_queue_.erase(a.id);
-      add_deadline(t + options_.reconcile_after, a.id, false);
+      // Listed early (settle_ended_early), it still has its own deadline: keep it.
+      if (!a.poll_at) add_deadline(t + options_.reconcile_after, a.id, false);
     }
   }
 
@@ -377,6 +378,12 @@ void Scheduler::Impl::poll_concurrency() {
     return;
   }
   concurrency_poll_outstanding_ = true;
+  started_at_concurrency_poll_.clear();
+  for (const auto& [id, a] : open_) {
+    if (a.state == AttemptState::started && !a.start_outstanding) {
+      started_at_concurrency_poll_.push_back(id);
+    }
+  }
   platform_.get_concurrency(
       guard([this](PlatformResult<ConcurrencyReading> r) { on_concurrency(std::move(r)); }));
 }
@@ -393,6 +400,7 @@ void Scheduler::Impl::on_concurrency(PlatformResult<ConcurrencyReading> result) 
     ours_at_concurrency_poll_ = in_flight_;
     limit_source_ = result->limit_source.empty() ? "api" : result->limit_source;
     foreign_floor_.reset();
+    settle_ended_early(result->active);
     const auto acc = slot_account();
     if (changed) {
       spdlog::info("concurrency: limit {} (source {}), {} active, {} of them not ours",
@@ -414,6 +422,33 @@ void Scheduler::Impl::on_concurrency(PlatformResult<ConcurrencyReading> result) 
                                          }));
   }
   request_dispatch();
+}
+
+void Scheduler::Impl::settle_ended_early(int platform_active) {
+  // Every call counted here was started (answered) before the poll was sent and is still without
+  // outcome now, so the platform's count, taken in between, includes each one still running. If
+  // it counts fewer, at least the difference are over and their webhooks late or lost: rather
+  // than hold their slots until reconcile_after, all of them are listed now (one GET /calls page
+  // tells which are over; those still running keep their reconcile_after deadline).
+  std::vector<std::int64_t> waiting;
+  for (std::int64_t id : started_at_concurrency_poll_) {
+    auto it = open_.find(id);
+    if (it != open_.end() && it->second.state == AttemptState::started &&
+        it->second.poll == PollState::none) {
+      waiting.push_back(id);
+    }
+  }
+  started_at_concurrency_poll_.clear();
+  if (static_cast<int>(waiting.size()) <= platform_active) return;
+  spdlog::debug(
+      "concurrency: {} active at the platform, {} of our calls without outcome: "
+      "at least {} are over; settling them now",
+      platform_active, waiting.size(), static_cast<int>(waiting.size()) - platform_active);
+  ++stats_.early_settles;
+  for (std::int64_t id : waiting) {
+    open_.at(id).poll = PollState::overdue;
+    poll_queue_.insert(id);
+  }
 }
 
 void Scheduler::Impl::poll_config() {

@@ -221,6 +221,9 @@ TEST_F(EngineTest, RecoveryRepairsClaimedContactWithoutAttempt) {
 TEST_F(EngineTest, MissingWebhookIsPolled) {
   platform_.call_scripts[phone(1)] = {
       CallScript{CallStatus::completed, Disposition::completed, 3min, 1.5, false}};
+  // No concurrency reading in between: it would show the call over and settle it early
+  // (ConcurrencyBelowOurCallsSettlesThemEarly).
+  options_.concurrency_poll_interval = 1h;
   start_scheduler();
   const auto id = create(spec("poll"));
   add_contact(id, phone(1));
@@ -251,6 +254,7 @@ TEST_F(EngineTest, SeveralOverdueCallsShareOneListing) {
   CallScript running;
   running.never_ends = true;
   platform_.call_scripts[phone(4)] = {running};
+  options_.concurrency_poll_interval = 1h;  // as above: only reconcile_after makes them overdue
   start_scheduler();
   const auto id = create(spec("many"));
   for (int i = 1; i <= 4; ++i) add_contact(id, phone(i));
@@ -259,6 +263,41 @@ TEST_F(EngineTest, SeveralOverdueCallsShareOneListing) {
   EXPECT_EQ(platform_.list_requests, 1);
   EXPECT_EQ(platform_.session_requests, 3);
   for (int i = 1; i <= 3; ++i) EXPECT_EQ(contact(id, phone(i)).state, ContactState::done);
+  EXPECT_EQ(contact(id, phone(4)).state, ContactState::in_call);
+}
+
+// A concurrency reading that counts fewer active calls than we have started without outcome
+// proves some of them over: they are listed at once (one GET /calls page), the ended ones
+// fetched and applied long before reconcile_after, their slots refilled; the call still running
+// is left to its own deadline.
+TEST_F(EngineTest, ConcurrencyBelowOurCallsSettlesThemEarly) {
+  const CallScript quiet{CallStatus::completed, Disposition::completed, 3min, 1.0, false};
+  for (int i = 1; i <= 3; ++i) platform_.call_scripts[phone(i)] = {quiet};
+  CallScript running;
+  running.never_ends = true;
+  platform_.call_scripts[phone(4)] = {running};
+  platform_.concurrency_limit = 4;
+  start_scheduler();  // concurrency polled every 60 s, reconcile_after 10 min
+  auto s = spec("early");
+  s.max_concurrency = 4;
+  const auto id = create(s);
+  for (int i = 1; i <= 5; ++i) add_contact(id, phone(i));
+  start("early");
+  run_for(2min + 30s);  // two readings while all four run: nothing to settle
+  EXPECT_EQ(platform_.list_requests, 0);
+  EXPECT_EQ(platform_.session_requests, 0);
+  EXPECT_EQ(starts_to(platform_, phone(5)), 0);
+  run_for(2min);  // the calls ended at 3 min; the 4-minute reading counts 1 active of our 4
+  EXPECT_EQ(platform_.list_requests, 1);
+  EXPECT_EQ(platform_.session_requests, 3);
+  for (int i = 1; i <= 3; ++i) EXPECT_EQ(contact(id, phone(i)).state, ContactState::done);
+  EXPECT_EQ(contact(id, phone(4)).state, ContactState::in_call);
+  EXPECT_EQ(starts_to(platform_, phone(5)), 1) << "a freed slot is used again";
+  EXPECT_EQ(scheduler_->stats().early_settles, 1U);
+  run_for(5min);  // phone 4 is still running and counted: no more polls before its deadline
+  EXPECT_EQ(platform_.session_requests, 3);
+  run_for(1min + 1s);  // 10 min after its start: its own reconcile_after poll
+  EXPECT_EQ(platform_.session_requests, 4);
   EXPECT_EQ(contact(id, phone(4)).state, ContactState::in_call);
 }
 

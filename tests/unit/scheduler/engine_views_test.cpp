@@ -171,6 +171,7 @@ TEST_F(EngineTest, OutcomeAndRefillShareOneCommit) {
   std::vector<SessionOutcome> held;
   platform_.webhook = [&](const SessionOutcome& o) { held.push_back(o); };
   platform_.default_call = CallScript{};
+  options_.concurrency_poll_interval = 1h;  // a reading would settle the held call early
   start_scheduler();
   auto s = spec("one");
   s.max_concurrency = 1;
