@@ -15,6 +15,7 @@
 #include "store/database.hpp"
 #include "store/inbox_repo.hpp"
 #include "tests/integration/sim_stack.hpp"
+#include "tests/sim/sim_test_support.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/json/serialize.hpp>
@@ -137,11 +138,10 @@ TEST_F(CreditExhaustion, CampaignsPauseOnEmptyBalanceAndResumeWhenRestored) {
   EXPECT_NE(state_of("credit-a"), CampaignState::completed);
   EXPECT_NE(state_of("credit-b"), CampaignState::completed);
 
-  // The operator tops the account up (what POST /_sim/credits {"balance": N} does).
-  sim_->call([](sim::Simulator& s) {
-    s.engine().set_credit_balance(100'000);
-    return 0;
-  });
+  // The operator tops the account up: POST /_sim/credits over HTTP, as a test outside would.
+  sim::test::TestClient control(sim_->port());
+  const auto topped = control.post("/_sim/credits", R"({"balance": 100000})");
+  ASSERT_EQ(topped.status, 200) << topped;
   ASSERT_TRUE(run_until(
       [&] {
         return state_of("credit-a") == CampaignState::completed &&
