@@ -150,6 +150,8 @@ class Engine {
   [[nodiscard]] std::uint64_t active() const { return active_; }
   [[nodiscard]] const SimOptions& options() const { return options_; }
   [[nodiscard]] const Call* find_call(std::string_view call_id) const;
+  /// Every call since start or reset, in creation order (the referee's view for tests).
+  [[nodiscard]] const std::deque<Call>& calls() const { return calls_; }
 
   /// GET /_sim/stats (webhook counters come from the dispatcher).
   [[nodiscard]] boost::json::object stats_json(const WebhookStats& webhooks) const;

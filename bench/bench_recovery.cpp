@@ -1,0 +1,582 @@
+// The `recovery` scenario of ../shared/design/BENCHMARKS.md: the dispatch scenario with the
+// simulator's faults on, and the real `dialerd` binary killed with SIGKILL every few seconds and
+// restarted at once, until the campaign completes. Then the simulator (the referee) and the
+// store are compared:
+//
+//   calls_beyond_attempts   numbers the simulator called more often than the store has started
+//                           attempts for the contact, or more than max_attempts
+//   numbers_active_twice    numbers with two calls in progress at once (simulator's count)
+//   contacts_non_terminal   contacts not done/exhausted/skipped
+//   outcomes_lost           calls the simulator placed whose final outcome the store does not
+//                           hold (no attempt with the call id, an attempt not finished, or a
+//                           different outcome)
+//   unknown_call_ids        attempts holding a call id the simulator never issued
+//
+// The simulator runs in this process on 127.0.0.1:0 (so its view is read directly); dialerd is
+// a child process with its store, admin socket and logs in a temp directory. scripts/bench runs
+// the full scenario; tests/system/recovery_test.cpp runs a short one through this same program.
+//
+//   bench_recovery [--contacts N] [--limit N] [--kill-every S] [--kill-jitter S] [--max-kills N]
+//                  [--time-scale X] [--seed N] [--timeout S] [--sync full|normal]
+//                  [--dialerd PATH] [--keep-dir]
+//
+// One JSON line on stdout, a human summary and progress on stderr. Exit 0 when the campaign
+// completed and every count above is 0, 1 when a count is not 0, 2 when the run itself failed
+// (dialerd did not start, exited by itself, or the campaign did not complete in --timeout).
+
+#include "bench/json_line.hpp"
+#include "core/enums.hpp"
+#include "sim/simulator.hpp"
+#include "store/database.hpp"
+#include "tests/support/process.hpp"
+#include "tests/support/temp_dir.hpp"
+
+#include <CLI/CLI.hpp>
+#include <boost/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <csignal>
+#include <cstdarg>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+namespace dialer {
+namespace {
+
+using namespace std::chrono_literals;
+using Steady = std::chrono::steady_clock;
+using bench::JsonLine;
+using testkit::NotifySocket;
+using testkit::Process;
+using testkit::TempDir;
+namespace json = boost::json;
+
+constexpr std::string_view kKey = "rg_live_recovery_bench_key";
+constexpr std::string_view kSecret = "whsec_recovery_bench_secret";
+constexpr std::string_view kAgent = "0f8fad5b-d9cb-469f-a165-70867728950e";
+constexpr const char* kCampaign = "recovery";
+constexpr int kMaxAttempts = 3;
+
+struct Args {
+  int contacts = 20'000;
+  int limit = 50;
+  double kill_every_s = 5.0;
+  double kill_jitter_s = 0.0;
+  int max_kills = -1;  // < 0: no bound, kill until the campaign completes
+  double time_scale = 100.0;
+  double talk_mean_s = 11.0;  // as the dispatch scenario: a call holds its slot ~200 ms real
+  std::uint64_t seed = 11;
+  int timeout_s = 3600;
+  std::string sync = "normal";
+  std::string dialerd;
+  bool keep_dir = false;
+};
+
+__attribute__((format(printf, 1, 2))) void say(const char* fmt, ...) {
+  std::va_list args;
+  va_start(args, fmt);
+  std::fputs("bench_recovery: ", stderr);
+  std::vfprintf(stderr, fmt, args);
+  std::fputc('\n', stderr);
+  va_end(args);
+}
+
+/// The last `lines` lines of a log file (for a failure message).
+std::string tail(const std::string& path, std::size_t lines = 30) {
+  const auto text = testkit::read_file(path);
+  std::size_t pos = text.size();
+  for (std::size_t n = 0; n <= lines && pos > 0; ++n) {
+    pos = text.rfind('\n', pos - 1);
+    if (pos == std::string::npos) return text;
+  }
+  return text.substr(pos + 1);
+}
+
+std::string config_text(const TempDir& dir, const Args& a, const std::string& base_url,
+                        int webhook_port) {
+  const std::string port = std::to_string(webhook_port);
+  return "vocobase:\n"
+         "  base_url: " +
+         base_url +
+         "\n"
+         "  api_key: " +
+         std::string(kKey) +
+         "\n"
+         "  request_timeout: 5s\n"
+         "  calls_per_minute: 100000\n"
+         "  general_per_minute: 100000\n"
+         "webhook:\n"
+         "  listen: 127.0.0.1:" +
+         port +
+         "\n"
+         "  secrets: [\"" +
+         std::string(kSecret) +
+         "\"]\n"
+         "admin:\n"
+         "  socket: " +
+         dir.file("admin.sock") +
+         "\n"
+         "store:\n"
+         "  path: " +
+         dir.file("dialerd.db") +
+         "\n"
+         "  synchronous: " +
+         a.sync +
+         "\n"
+         "scheduler:\n"
+         "  concurrency_poll_interval: 5s\n"
+         "  credit_poll_interval: 5s\n"
+         "  reconcile_after: 10s\n"
+         "  stale_call_timeout: 2m\n"
+         // Loopback, one clock: the listing that proves a start absent need not reach minutes
+         // back (at 250 starts/s, 2 minutes of skew are 30,000 calls to page through).
+         "  clock_skew: 2s\n"
+         // 5 % 5xx and 2 % lost responses: a run of failed starts is chance here, not an outage.
+         "  error_burst_threshold: 1000\n"
+         "defaults:\n"
+         "  providers: [twilio]\n"
+         "  timezone: UTC\n"
+         "  window: { days: [mon, tue, wed, thu, fri, sat, sun], start: \"00:00\","
+         " end: \"24:00\", end_margin: 0s }\n"
+         "logging:\n"
+         "  level: info\n";
+}
+
+/// One life of dialerd: the process and the notify socket it reports READY=1 on.
+struct Life {
+  int number = 0;
+  std::unique_ptr<NotifySocket> notify;
+  std::unique_ptr<Process> process;
+  Steady::time_point spawned;
+  bool ready = false;
+  std::string log_path;
+};
+
+class Run {
+ public:
+  explicit Run(Args args) : a_(std::move(args)), rng_(a_.seed) {}
+
+  int main() {
+    if (a_.dialerd.empty()) {
+      a_.dialerd = (std::filesystem::read_symlink("/proc/self/exe").parent_path() / "dialerd");
+    }
+    if (::access(a_.dialerd.c_str(), X_OK) != 0) {
+      say("no dialerd at %s (--dialerd PATH)", a_.dialerd.c_str());
+      return 2;
+    }
+    if (a_.keep_dir) {
+      dir_.keep();
+      say("keeping %s", dir_.path().c_str());
+    }
+    if (!start_sim()) return 2;
+    config_ = dir_.write("dialerd.yaml", config_text(dir_, a_, sim_->base_url(), webhook_port_));
+    std::string csv = "phone\n";
+    for (int i = 0; i < a_.contacts; ++i) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "+91987%07d\n", i);
+      csv += buf;
+    }
+    list_ = dir_.write("contacts.csv", csv);
+
+    const auto t0 = Steady::now();
+    if (!spawn() || !wait_ready(testkit::kStartTimeout) || !set_up()) return fail_run();
+    life_->spawned = Steady::now();  // the kill clock of the first life starts with dialling
+    say("campaign started: %d contacts, limit %d, kill every %.1f s (±%.1f s)%s", a_.contacts,
+        a_.limit, a_.kill_every_s, a_.kill_jitter_s,
+        a_.max_kills >= 0 ? (", at most " + std::to_string(a_.max_kills) + " kills").c_str() : "");
+
+    const auto overall = t0 + std::chrono::seconds(a_.timeout_s);
+    bool completed = false;
+    while (!completed) {
+      const auto kill_at = next_kill();
+      while (!completed) {
+        if (Steady::now() >= overall) {
+          say("the campaign did not complete within %d s", a_.timeout_s);
+          return fail_run();
+        }
+        if (auto code = life_->process->wait(0ms)) {
+          say("dialerd (life %d) exited by itself with %d", life_->number, *code);
+          return fail_run();
+        }
+        if (kill_at && Steady::now() >= *kill_at) break;
+        if (!life_->ready) {
+          const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+              (kill_at ? std::min(*kill_at, overall) : overall) - Steady::now());
+          life_->ready = life_->notify->wait_for("READY=1", std::clamp(left, 1ms, 200ms));
+          continue;
+        }
+        completed = campaign_completed();
+        if (!completed) std::this_thread::sleep_for(100ms);
+      }
+      if (completed) break;
+      life_->process->signal(SIGKILL);
+      if (!life_->process->wait(30s)) {
+        say("dialerd did not die of SIGKILL");
+        return fail_run();
+      }
+      ++kills_;
+      if (!life_->ready) ++kills_before_ready_;
+      if (kills_ % 10 == 0) progress();
+      if (!spawn()) return fail_run();
+    }
+    const double run_s = std::chrono::duration<double>(Steady::now() - t0).count();
+
+    // The last life shuts down as systemd would stop it: SIGTERM, exit 0.
+    life_->process->signal(SIGTERM);
+    const auto exit_code = life_->process->wait(testkit::kStartTimeout);
+    if (exit_code != 0) {
+      say("dialerd exited with %d on SIGTERM", exit_code.value_or(-1));
+      return fail_run();
+    }
+    return compare(run_s);
+  }
+
+ private:
+  bool start_sim() {
+    webhook_port_ = testkit::reserve_loopback_port();
+    sim::SimOptions so;
+    so.listen_host = "127.0.0.1";
+    so.listen_port = 0;
+    so.api_keys = {std::string(kKey)};
+    so.webhooks = {{"http://127.0.0.1:" + std::to_string(webhook_port_) + "/webhooks/vocobase",
+                    std::string(kSecret)}};
+    so.concurrency_limit = a_.limit;
+    so.calls_per_minute = 100'000;
+    so.general_per_minute = 100'000;
+    so.credits = 1e9;
+    so.time_scale = a_.time_scale;
+    so.duration_mean = Millis{static_cast<std::int64_t>(a_.talk_mean_s * 1000)};
+    so.seed = a_.seed;
+    // Outcomes that retry, so "beyond each contact's attempts" has something to bound.
+    so.outcomes = {};
+    so.outcomes.set(Disposition::completed, 0.6);
+    so.outcomes.set(Disposition::busy, 0.2);
+    so.outcomes.set(Disposition::no_answer, 0.2);
+    so.faults.set(sim::Fault::error_5xx, 0.05);
+    so.faults.set(sim::Fault::lost_response, 0.02);
+    so.faults.set(sim::Fault::webhook_drop, 0.20);
+    so.faults.set(sim::Fault::webhook_duplicate, 0.10);
+    auto st = sim::SimThread::start(so);
+    if (!st) {
+      say("vocobase-sim: %s", st.error().what().c_str());
+      return false;
+    }
+    sim_ = std::move(*st);
+    return true;
+  }
+
+  bool spawn() {
+    auto life = std::make_unique<Life>();
+    life->number = ++lives_;
+    const auto tag = std::to_string(life->number);
+    life->notify = std::make_unique<NotifySocket>(dir_.path() / ("notify-" + tag));
+    life->log_path = dir_.file("dialerd-" + tag + ".log");
+    Process::Spec spec;
+    spec.argv = {a_.dialerd, "--config", config_};
+    spec.env = testkit::child_env({life->notify->env()});
+    spec.stdout_path = "/dev/null";
+    spec.stderr_path = life->log_path;
+    try {
+      life->process = std::make_unique<Process>(std::move(spec));
+    } catch (const std::exception& e) {
+      say("%s", e.what());
+      return false;
+    }
+    life->spawned = Steady::now();
+    // Keep the logs of the last few lives only: a long run has hundreds.
+    if (life->number > 3 && !a_.keep_dir) {
+      std::error_code ec;
+      std::filesystem::remove(dir_.file("dialerd-" + std::to_string(life->number - 3) + ".log"),
+                              ec);
+      std::filesystem::remove(dir_.path() / ("notify-" + std::to_string(life->number - 3)), ec);
+    }
+    life_ = std::move(life);
+    return true;
+  }
+
+  bool wait_ready(std::chrono::milliseconds bound) {
+    life_->ready = life_->notify->wait_for("READY=1", bound);
+    if (!life_->ready) say("dialerd sent no READY=1 within %lld ms", (long long)bound.count());
+    return life_->ready;
+  }
+
+  json::object admin(const std::string& command, const json::object& arguments,
+                     std::chrono::milliseconds timeout = testkit::kCommandTimeout) {
+    json::object req{{"command", command}, {"arguments", arguments}};
+    auto r = testkit::admin_raw(dir_.path() / "admin.sock", json::serialize(req), timeout);
+    return r ? *r : json::object{};
+  }
+
+  bool ok(const json::object& answer, const char* what) {
+    if (testkit::result_of(answer) == 0) return true;
+    say("%s: %s", what, json::serialize(answer).c_str());
+    return false;
+  }
+
+  bool set_up() {
+    json::object retry{
+        {"busy", "1s/2"}, {"no_answer", "1s/2"}, {"failed", "1s/2"}, {"lost", "1s/2"}};
+    if (!ok(admin("campaign-create", {{"name", kCampaign},
+                                      {"agent_id", kAgent},
+                                      {"max_concurrency", a_.limit},
+                                      {"max_attempts", kMaxAttempts},
+                                      {"retry", retry}}),
+            "campaign-create")) {
+      return false;
+    }
+    auto imported = admin("contacts-import", {{"campaign", kCampaign}, {"path", list_}}, 10min);
+    if (!ok(imported, "contacts-import")) return false;
+    // The first start needs GET /config's providers: wait for the first credit poll.
+    if (!testkit::eventually(
+            [&] {
+              const auto status = admin("status-get", {}, 5s);
+              const auto* c = testkit::args_of(status).if_contains("credits");
+              return c != nullptr && c->is_object() && c->as_object().contains("polled_at") &&
+                     !c->as_object().at("polled_at").is_null();
+            },
+            testkit::kStartTimeout)) {
+      say("dialerd never polled GET /config");
+      return false;
+    }
+    return ok(admin("campaign-start", {{"campaign", kCampaign}}), "campaign-start");
+  }
+
+  /// When the current life is to be killed (nullopt: never, --max-kills reached).
+  std::optional<Steady::time_point> next_kill() {
+    if (a_.max_kills >= 0 && kills_ >= a_.max_kills) return std::nullopt;
+    std::uniform_real_distribution<double> jitter(-a_.kill_jitter_s, a_.kill_jitter_s);
+    const double after = std::max(0.05, a_.kill_every_s + jitter(rng_));
+    return life_->spawned + std::chrono::microseconds(static_cast<std::int64_t>(after * 1e6));
+  }
+
+  bool campaign_completed() {
+    const auto answer = admin("campaign-stats", {{"campaign", kCampaign}}, 5s);
+    const auto& args = testkit::args_of(answer);
+    const auto* state = args.if_contains("state");
+    if (state == nullptr || !state->is_string()) return false;
+    last_stats_ = args;
+    return state->as_string() == "completed";
+  }
+
+  void progress() {
+    const auto* contacts = last_stats_.if_contains("contacts");
+    say("%d kills (%d before READY), %s", kills_, kills_before_ready_,
+        contacts != nullptr ? json::serialize(*contacts).c_str() : "{}");
+  }
+
+  int fail_run() {
+    if (life_) {
+      say("log of dialerd life %d (last lines):\n%s", life_->number, tail(life_->log_path).c_str());
+    }
+    JsonLine line;
+    line.text("scenario", "recovery");
+    line.boolean("completed", false);
+    line.number("kills", kills_, 0);
+    std::printf("%s\n", line.finish().c_str());
+    return 2;
+  }
+
+  /// The simulator's view against the store's; prints the JSON line.
+  int compare(double run_s) {
+    struct SimCall {
+      std::string number;
+      std::string outcome;  // "" while active
+    };
+    const auto stats =
+        sim_->call([](sim::Simulator& s) { return s.engine().stats_json(s.webhooks().stats()); });
+    const auto calls = sim_->call([](sim::Simulator& s) {
+      std::map<std::string, SimCall> out;
+      for (const auto& c : s.engine().calls()) {
+        out.emplace(c.call_id,
+                    SimCall{c.to_number,
+                            c.active() ? std::string() : std::string(to_string(c.plan.outcome))});
+      }
+      return out;
+    });
+    sim_->stop();
+
+    auto db = store::Database::open(dir_.file("dialerd.db"));
+    if (!db) {
+      say("store: %s", db.error().what().c_str());
+      return 2;
+    }
+    struct Contact {
+      std::string state;
+      std::int64_t attempts = 0;
+      std::int64_t started = 0;  // attempts with a call id
+    };
+    std::map<std::string, Contact> contacts;  // by number
+    std::map<std::string, std::int64_t> attempt_states;
+    int outcomes_lost = 0, unknown_call_ids = 0;
+    std::size_t stored_calls = 0;
+    {
+      auto st = db->prepare("SELECT phone, state, attempts FROM contacts");
+      if (!st) return store_failed(st.error());
+      while (true) {
+        auto step = st->step();
+        if (!step) return store_failed(step.error());
+        if (*step != store::Step::row) break;
+        contacts[st->column_text(0)] = Contact{st->column_text(1), st->column_int64(2), 0};
+      }
+    }
+    {
+      auto st = db->prepare("SELECT to_number, state, call_id, outcome FROM attempts");
+      if (!st) return store_failed(st.error());
+      while (true) {
+        auto step = st->step();
+        if (!step) return store_failed(step.error());
+        if (*step != store::Step::row) break;
+        const auto number = st->column_text(0);
+        const auto state = st->column_text(1);
+        ++attempt_states[state];
+        if (st->is_null(2)) continue;
+        ++stored_calls;
+        ++contacts[number].started;
+        const auto call_id = st->column_text(2);
+        auto it = calls.find(call_id);
+        if (it == calls.end()) {
+          ++unknown_call_ids;
+          say("attempt with call id %s (%s) unknown to the simulator", call_id.c_str(),
+              number.c_str());
+          continue;
+        }
+        const auto outcome = st->column_text(3);
+        if (state != "finished" || outcome != it->second.outcome) {
+          ++outcomes_lost;
+          say("call %s to %s: the simulator says %s, the store %s/%s", call_id.c_str(),
+              number.c_str(), it->second.outcome.c_str(), state.c_str(), outcome.c_str());
+        }
+      }
+    }
+    // Calls without any attempt holding their id are lost outcomes too.
+    if (calls.size() > stored_calls) {
+      outcomes_lost += static_cast<int>(calls.size() - (stored_calls - unknown_call_ids));
+      say("%zu calls placed, %zu held by attempts", calls.size(), stored_calls - unknown_call_ids);
+    }
+
+    int beyond = 0, twice = 0, non_terminal = 0;
+    const auto& numbers = stats.at("numbers").as_object();
+    for (const auto& [number, c] : contacts) {
+      if (c.state != "done" && c.state != "exhausted" && c.state != "skipped") {
+        ++non_terminal;
+        say("%s is %s", number.c_str(), c.state.c_str());
+      }
+      const auto* n = numbers.if_contains(number);
+      if (n == nullptr) continue;
+      const auto placed = n->at("calls").to_number<std::int64_t>();
+      if (placed > c.started || placed > kMaxAttempts) {
+        ++beyond;
+        say("%s: %lld calls placed, %lld started attempts stored, max %d", number.c_str(),
+            (long long)placed, (long long)c.started, kMaxAttempts);
+      }
+      if (n->at("max_concurrent").to_number<std::int64_t>() > 1) {
+        ++twice;
+        say("%s was called twice at once", number.c_str());
+      }
+    }
+
+    const auto& refused = stats.at("refused").as_object();
+    const auto& faults = stats.at("faults").as_object();
+    const auto count = [](const json::value& v) { return v.to_number<double>(); };
+    JsonLine line;
+    line.text("scenario", "recovery");
+    line.number("contacts", a_.contacts, 0);
+    line.number("limit", a_.limit, 0);
+    line.number("kill_every_s", a_.kill_every_s, 1);
+    line.text("synchronous", a_.sync);
+    line.boolean("completed", true);
+    line.number("run_s", run_s, 1);
+    line.number("kills", kills_, 0);
+    line.number("kills_before_ready", kills_before_ready_, 0);
+    line.number("calls", static_cast<double>(calls.size()), 0);
+    line.number("attempts_finished", static_cast<double>(attempt_states["finished"]), 0);
+    line.number("attempts_void", static_cast<double>(attempt_states["void"]), 0);
+    line.number("attempts_rejected", static_cast<double>(attempt_states["rejected"]), 0);
+    line.number("attempts_lost", static_cast<double>(attempt_states["lost"]), 0);
+    line.number("faults_5xx", count(faults.at("error_5xx")), 0);
+    line.number("faults_lost_response", count(faults.at("lost_response")), 0);
+    line.number("webhooks_dropped", count(faults.at("webhook_drop")), 0);
+    line.number("webhooks_duplicated", count(faults.at("webhook_duplicate")), 0);
+    line.number("limit_violations", count(stats.at("limit_violations")), 0);
+    line.number("refused_rate", count(refused.at("rate_calls")) + count(refused.at("rate_general")),
+                0);
+    line.number("calls_beyond_attempts", beyond, 0);
+    line.number("numbers_active_twice", twice, 0);
+    line.number("contacts_non_terminal", non_terminal, 0);
+    line.number("outcomes_lost", outcomes_lost, 0);
+    line.number("unknown_call_ids", unknown_call_ids, 0);
+    const bool held = beyond == 0 && twice == 0 && non_terminal == 0 && outcomes_lost == 0 &&
+                      unknown_call_ids == 0;
+    line.boolean("met", held);
+    std::printf("%s\n", line.finish().c_str());
+    say("%d kills over %.1f s, %zu calls: %d beyond attempts, %d numbers active twice, "
+        "%d contacts non-terminal, %d outcomes lost, %d unknown call ids — %s",
+        kills_, run_s, calls.size(), beyond, twice, non_terminal, outcomes_lost, unknown_call_ids,
+        held ? "met" : "NOT met");
+    return held ? 0 : 1;
+  }
+
+  int store_failed(const Error& e) {
+    say("store: %s", e.what().c_str());
+    return 2;
+  }
+
+  Args a_;
+  TempDir dir_{"dialer-recovery"};
+  std::mt19937_64 rng_;
+  std::unique_ptr<sim::SimThread> sim_;
+  int webhook_port_ = 0;
+  std::string config_;
+  std::string list_;
+  std::unique_ptr<Life> life_;
+  int lives_ = 0;
+  int kills_ = 0;
+  int kills_before_ready_ = 0;
+  json::object last_stats_;
+};
+
+}  // namespace
+}  // namespace dialer
+
+int main(int argc, char** argv) {
+  dialer::Args a;
+  CLI::App app{
+      "The recovery benchmark: dialerd killed with SIGKILL every few seconds under simulator\n"
+      "faults until its campaign completes; then the simulator's stats and the store compared."};
+  app.add_option("--contacts", a.contacts, "contacts in the campaign")
+      ->check(CLI::Range(1, 1'000'000));
+  app.add_option("--limit", a.limit, "concurrency limit (account and campaign)")
+      ->check(CLI::Range(1, 1000));
+  app.add_option("--kill-every", a.kill_every_s, "seconds between a start and its SIGKILL")
+      ->check(CLI::Range(0.05, 3600.0));
+  app.add_option("--kill-jitter", a.kill_jitter_s, "± seconds of seeded jitter on each kill")
+      ->check(CLI::Range(0.0, 3600.0));
+  app.add_option("--max-kills", a.max_kills, "stop killing after N kills (default: never)");
+  app.add_option("--time-scale", a.time_scale, "simulator time scale")->check(CLI::Range(1.0, 1e4));
+  app.add_option("--seed", a.seed, "simulator and kill-schedule seed");
+  app.add_option("--timeout", a.timeout_s, "give up after S seconds")->check(CLI::Range(1, 86400));
+  app.add_option("--sync", a.sync, "store.synchronous of dialerd")
+      ->check(CLI::IsMember({"full", "normal"}));
+  app.add_option("--dialerd", a.dialerd, "the dialerd binary (default: next to this program)");
+  app.add_flag("--keep-dir", a.keep_dir, "keep the temp directory (store, logs)");
+  CLI11_PARSE(app, argc, argv);
+  spdlog::set_level(spdlog::level::warn);
+  std::signal(SIGPIPE, SIG_IGN);
+  try {
+    dialer::Run run(std::move(a));
+    return run.main();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bench_recovery: %s\n", e.what());
+    return 2;
+  }
+}

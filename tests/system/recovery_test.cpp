@@ -1,0 +1,50 @@
+// The `recovery` benchmark in short (BENCHMARKS.md, issue acceptance "a shorter version runs in
+// scripts/test"): the real dialerd binary killed with SIGKILL at seeded points — during startup
+// and recovery too — while vocobase-sim injects 5xx answers, lost responses and dropped or
+// duplicated webhooks; then left to complete. The comparison of the simulator's view with the
+// store is bench_recovery's own (one implementation, two sizes); this test runs it and asserts
+// each of its counts.
+
+#include "daemon_test_support.hpp"
+
+#include <gtest/gtest.h>
+
+namespace dialer::systest {
+namespace {
+
+const std::string kBenchRecovery = kBin + "/bench_recovery";
+
+std::int64_t count(const json::object& line, const char* key) {
+  const auto* v = line.if_contains(key);
+  return v != nullptr && v->is_number() ? v->to_number<std::int64_t>() : -1;
+}
+
+TEST(Recovery, SigkillAtSeededPointsUnderFaultsLosesNothingAndNeverCallsTwice) {
+  if (::access(kBenchRecovery.c_str(), X_OK) != 0) GTEST_SKIP() << "bench_recovery is not built";
+  TempDir dir;
+  constexpr int kKills = 6;
+  // Kills 0.5–2.5 s after each spawn: some land before READY=1 (in recovery itself).
+  const auto r = run(dir,
+                     {kBenchRecovery, "--contacts", "80", "--limit", "8", "--kill-every", "1.5",
+                      "--kill-jitter", "1", "--max-kills", std::to_string(kKills), "--seed", "23",
+                      "--timeout", "400", "--dialerd", kDialerd},
+                     -1, 450s);
+  ASSERT_EQ(r.exit_code, 0) << r.out << "\n" << r.err;
+  boost::system::error_code ec;
+  const auto parsed = json::parse(r.out, ec);
+  ASSERT_FALSE(ec) << r.out;
+  const auto& line = parsed.as_object();
+  EXPECT_TRUE(line.at("completed").as_bool()) << r.out;
+  EXPECT_EQ(count(line, "kills"), kKills) << r.out;
+  EXPECT_GT(count(line, "calls"), 80) << "retries and faults should add calls: " << r.out;
+  EXPECT_EQ(count(line, "calls_beyond_attempts"), 0) << r.err;
+  EXPECT_EQ(count(line, "numbers_active_twice"), 0) << r.err;
+  EXPECT_EQ(count(line, "contacts_non_terminal"), 0) << r.err;
+  EXPECT_EQ(count(line, "outcomes_lost"), 0) << r.err;
+  EXPECT_EQ(count(line, "unknown_call_ids"), 0) << r.err;
+  EXPECT_EQ(count(line, "limit_violations"), 0) << r.out;
+  EXPECT_TRUE(line.at("met").as_bool()) << r.out;
+}
+
+}  // namespace
+}  // namespace dialer::systest
