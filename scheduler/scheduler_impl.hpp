@@ -291,6 +291,7 @@ class Scheduler::Impl {
   bool listing_outstanding_ = false;
   int listing_offset_ = 0;
   std::optional<TimePoint> listing_failed_until_;
+  int listing_failures_ = 0;  ///< consecutive failed listings (not 429): the backoff's exponent
   int sessions_outstanding_ = 0;
   std::set<std::int64_t> poll_queue_;  ///< attempts waiting for a listing or session poll
 
@@ -353,5 +354,8 @@ inline constexpr int kMaxExaminedPerPass = 512;
 inline constexpr int kListingPage = 100;
 /// A failed listing or session poll is retried after this.
 inline constexpr Millis kPollRetry = std::chrono::seconds{30};
+/// First retry of a failed GET /calls listing (doubling up to kPollRetry): ambiguous attempts
+/// hold slots until a listing settles them, so a transient 5xx should not idle them for 30 s.
+inline constexpr Millis kListingRetryFirst = std::chrono::seconds{2};
 
 }  // namespace dialer::scheduler

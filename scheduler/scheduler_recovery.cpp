@@ -128,14 +128,18 @@ void Scheduler::Impl::on_listing(PlatformResult<CallListing> result, TimePoint r
       spdlog::info("reconcile: GET /calls rate limited; retried at {}",
                    format_iso8601(*listing_failed_until_));
     } else {
-      listing_failed_until_ = t + kPollRetry;
+      const Millis delay =
+          std::min(kPollRetry, kListingRetryFirst * (1 << std::min(listing_failures_, 5)));
+      ++listing_failures_;
+      listing_failed_until_ = t + delay;
       spdlog::warn("reconcile: GET /calls failed ({}); retried in {}", result.error().message,
-                   format_duration(kPollRetry));
+                   format_duration(delay));
     }
     request_dispatch();
     return;
   }
   listing_failed_until_.reset();
+  listing_failures_ = 0;
   const auto& calls = result->calls;
 
   // Overdue started calls on the page: the listing tells which are over.

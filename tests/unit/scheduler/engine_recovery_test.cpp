@@ -91,6 +91,33 @@ TEST_F(EngineTest, AmbiguousStartProvenAbsentIsVoidAndNotCounted) {
   EXPECT_EQ(states, (std::vector<AttemptState>{AttemptState::void_, AttemptState::finished}));
 }
 
+// A listing that fails (5xx) is retried after 2 s, then 4 s, 8 s…: the ambiguous attempt holds
+// a slot until a listing settles it, so a transient failure must not idle it for long. The
+// backoff starts over after a success.
+TEST_F(EngineTest, FailedListingIsRetriedWithBackoff) {
+  platform_.default_call = CallScript{};
+  platform_.start_scripts_by_number[phone(1)] = {
+      {StartKind::ambiguous, StartReason::server, "HTTP 502", false, {}}};
+  const PlatformError server{PlatformError::Kind::failed, "HTTP 500", std::nullopt};
+  for (int i = 0; i < 3; ++i) platform_.list_failures.push_back(server);
+  start_scheduler();
+  const auto id = create(spec("retry"));
+  add_contact(id, phone(1));
+  start("retry");
+  run_for(10s + 100ms);  // absent_grace over: the first listing fails
+  EXPECT_EQ(platform_.list_requests, 1);
+  run_for(2s);  // retried after 2 s: fails
+  EXPECT_EQ(platform_.list_requests, 2);
+  run_for(3s);  // 4 s after that: not yet
+  EXPECT_EQ(platform_.list_requests, 2);
+  run_for(1s);
+  EXPECT_EQ(platform_.list_requests, 3);
+  run_for(8s);  // 8 s after that: succeeds and proves the start absent
+  EXPECT_EQ(platform_.list_requests, 4);
+  EXPECT_EQ(scheduler_->stats().reconciled_void, 1U);
+  EXPECT_EQ(contact(id, phone(1)).attempts, 0);
+}
+
 // While GET /calls is rate-limited the ambiguous contact stays claimed and is never dialled
 // again; the listing is retried when a token returns and then settles it.
 TEST_F(EngineTest, AmbiguousStaysClaimedWhileTheListingIsRateLimited) {
