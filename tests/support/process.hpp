@@ -1,8 +1,8 @@
 #pragma once
-// Child processes for tests and benchmarks that drive the built binaries: processes waited on with
-// a deadline (pidfd + poll), a fake NOTIFY_SOCKET, the admin protocol spoken directly over the
-// socket, a loopback port for a listener that must keep its address across restarts. No test
-// framework here: the benchmark programs use it too.
+// Child processes for tests and benchmarks that drive the built binaries: processes that die with
+// their parent and are waited on with a deadline (pidfd + poll), a fake NOTIFY_SOCKET, the admin
+// protocol spoken directly over the socket, a loopback port for a listener that must keep its
+// address across restarts. No test framework here: the benchmark programs use it too.
 
 #include "tests/support/temp_dir.hpp"
 
@@ -22,10 +22,10 @@
 #include <netinet/in.h>
 #include <optional>
 #include <poll.h>
-#include <spawn.h>
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -86,32 +86,58 @@ class Process {
   };
 
   explicit Process(Spec spec) : spec_(std::move(spec)) {
+    // Everything the child needs is prepared before fork(): between fork() and exec only
+    // async-signal-safe calls are allowed (the parent may have other threads).
     std::vector<char*> argv;
     for (auto& a : spec_.argv) argv.push_back(a.data());
     argv.push_back(nullptr);
     std::vector<char*> envp;
     for (auto& e : spec_.env) envp.push_back(e.data());
     envp.push_back(nullptr);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    if (spec_.stdin_fd >= 0) {
-      posix_spawn_file_actions_adddup2(&fa, spec_.stdin_fd, 0);
-    } else {
-      posix_spawn_file_actions_addopen(&fa, 0, spec_.stdin_path.c_str(), O_RDONLY, 0);
+    int report[2];  // the child writes errno here when it cannot exec
+    if (::pipe2(report, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
+    const pid_t parent = ::getpid();
+    pid_ = ::fork();
+    if (pid_ < 0) {
+      ::close(report[0]);
+      ::close(report[1]);
+      throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
     }
-    if (spec_.stdout_fd >= 0) {
-      posix_spawn_file_actions_adddup2(&fa, spec_.stdout_fd, 1);
-    } else {
-      posix_spawn_file_actions_addopen(&fa, 1, spec_.stdout_path.c_str(),
-                                       O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (pid_ == 0) {
+      // The child dies with its parent: a test or benchmark that crashes leaves no daemon
+      // behind holding ports and sockets. (A credential change in a prefix such as setpriv
+      // clears this; those children are reaped by the destructor as before.)
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (::getppid() != parent) ::_exit(127);
+      const auto fail = [&] {
+        const int e = errno;
+        (void)!::write(report[1], &e, sizeof e);
+        ::_exit(127);
+      };
+      const auto redirect = [&](int fd, const std::string& path, int flags, int target) {
+        if (fd < 0) fd = ::open(path.c_str(), flags | O_CLOEXEC, 0644);
+        if (fd < 0 || ::dup2(fd, target) < 0) fail();
+      };
+      redirect(spec_.stdin_fd, spec_.stdin_path, O_RDONLY, 0);
+      redirect(spec_.stdout_fd, spec_.stdout_path, O_WRONLY | O_CREAT | O_TRUNC, 1);
+      redirect(-1, spec_.stderr_path, O_WRONLY | O_CREAT | O_TRUNC, 2);
+      ::execve(argv[0], argv.data(), envp.data());
+      fail();
     }
-    posix_spawn_file_actions_addopen(&fa, 2, spec_.stderr_path.c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    const int rc =
-        ::posix_spawn(&pid_, spec_.argv[0].c_str(), &fa, nullptr, argv.data(), envp.data());
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0)
-      throw std::runtime_error("cannot start " + spec_.argv[0] + ": " + std::strerror(rc));
+    ::close(report[1]);
+    int child_errno = 0;
+    ssize_t got = 0;
+    do {
+      got = ::read(report[0], &child_errno, sizeof child_errno);
+    } while (got < 0 && errno == EINTR);
+    ::close(report[0]);
+    if (got == static_cast<ssize_t>(sizeof child_errno)) {
+      int status = 0;
+      while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+      }
+      exit_code_ = 127;
+      throw std::runtime_error("cannot start " + spec_.argv[0] + ": " + std::strerror(child_errno));
+    }
     pidfd_ = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
     if (pidfd_ < 0) throw std::runtime_error(std::string("pidfd_open: ") + std::strerror(errno));
   }
