@@ -90,6 +90,10 @@ struct AdminConfig {
 struct StoreConfig {
   std::string path = "/var/lib/dialerd/dialerd.db";
   SyncMode synchronous = SyncMode::full;
+  /// Applied webhook inbox rows older than this are deleted (the raw bodies carry transcripts).
+  Millis inbox_retention = std::chrono::hours{24 * 7};
+  /// Audit log entries older than this are deleted.
+  Millis audit_retention = std::chrono::hours{24 * 90};
 
   bool operator==(const StoreConfig&) const = default;
 };

@@ -124,6 +124,13 @@ constexpr auto kConfigKeys = std::to_array<KeyDef<Config>>({
       "full survives power loss; normal may lose the last commits on power loss (never "
       "corrupts).",
       [](auto& c) -> auto& { return c.store.synchronous; }),
+  key<detail::DurationCodec>("store.inbox_retention", "7d", ms(1h), ms(24h * 3650), kLive,
+      "Applied webhook inbox rows (raw bodies, kept to recognise duplicates) are deleted after "
+      "this long; unapplied rows never are (extension).",
+      [](auto& c) -> auto& { return c.store.inbox_retention; }),
+  key<detail::DurationCodec>("store.audit_retention", "90d", ms(24h), ms(24h * 3650), kLive,
+      "Audit log entries are deleted after this long (extension).",
+      [](auto& c) -> auto& { return c.store.audit_retention; }),
 
   // --- scheduler --------------------------------------------------------------------------------
   key<detail::DurationCodec>("scheduler.concurrency_poll_interval", "60s", ms(1s), ms(1h), kLive,

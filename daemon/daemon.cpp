@@ -12,6 +12,7 @@
 #include "scheduler/executor.hpp"
 #include "scheduler/scheduler.hpp"
 #include "store/database.hpp"
+#include "store/housekeeping.hpp"
 #include "store/import_recovery.hpp"
 #include "store/inbox_repo.hpp"
 #include "store/migrations.hpp"
@@ -244,6 +245,8 @@ class Daemon::Impl {
   std::optional<Failure> start();
   void arm_watchdog();
   void arm_status();
+  void arm_housekeeping(std::chrono::milliseconds after);
+  void housekeeping_round();
   void wait_signals();
   void finish();
   std::string status_line() const;
@@ -269,6 +272,8 @@ class Daemon::Impl {
   asio::signal_set signals_{ioc_, SIGTERM, SIGINT, SIGHUP};
   asio::steady_timer watchdog_timer_{ioc_};
   asio::steady_timer status_timer_{ioc_};
+  asio::steady_timer housekeeping_timer_{ioc_};
+  store::PruneRound pruned_;  ///< totals of the housekeeping pass under way
   std::string last_status_;
   bool stopping_ = false;
   bool finished_ = false;
@@ -404,6 +409,7 @@ int Daemon::Impl::run() {
   wait_signals();
   arm_watchdog();
   arm_status();
+  arm_housekeeping(std::chrono::milliseconds{0});
 
   ioc_.run();
   // The loop was stopped by finish(): let what is already under way (the answer to a
@@ -455,6 +461,47 @@ void Daemon::Impl::arm_status() {
     }
     arm_status();
   });
+}
+
+// Housekeeping: a pass at start and every hour, in rounds of bounded deletes so a large backlog
+// never holds the loop (or the store's write lock) for long.
+constexpr std::int64_t kPruneBatch = 2000;
+constexpr auto kHousekeepingEvery = std::chrono::hours{1};
+constexpr auto kBetweenPruneRounds = std::chrono::milliseconds{50};
+
+void Daemon::Impl::arm_housekeeping(std::chrono::milliseconds after) {
+  housekeeping_timer_.expires_after(after);
+  housekeeping_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || finished_ || stopping_) return;
+    housekeeping_round();
+  });
+}
+
+void Daemon::Impl::housekeeping_round() {
+  const auto& sc = config_->store;  // read each round: a reload applies at once
+  auto round =
+      store::prune_round(*db_, clock_.now(), sc.inbox_retention, sc.audit_retention, kPruneBatch);
+  if (!round) {
+    spdlog::warn("housekeeping: {}; tried again in an hour", round.error().what());
+    pruned_ = {};
+    arm_housekeeping(kHousekeepingEvery);
+    return;
+  }
+  pruned_.inbox += round->inbox;
+  pruned_.audit += round->audit;
+  if (round->more) {
+    arm_housekeeping(kBetweenPruneRounds);
+    return;
+  }
+  if (pruned_.inbox > 0 || pruned_.audit > 0) {
+    spdlog::info(
+        "housekeeping: deleted {} applied webhook inbox row(s) older than {}, {} audit "
+        "entr{} older than {}",
+        pruned_.inbox, format_duration(sc.inbox_retention), pruned_.audit,
+        pruned_.audit == 1 ? "y" : "ies", format_duration(sc.audit_retention));
+  }
+  pruned_ = {};
+  arm_housekeeping(kHousekeepingEvery);
 }
 
 void Daemon::Impl::wait_signals() {
@@ -538,6 +585,7 @@ void Daemon::Impl::finish() {
   signals_.cancel(ignored);
   watchdog_timer_.cancel();
   status_timer_.cancel();
+  housekeeping_timer_.cancel();
   ioc_.stop();
 }
 

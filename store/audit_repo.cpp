@@ -30,8 +30,11 @@ Result<std::vector<AuditRow>> AuditRepo::recent(std::int64_t limit) {
   return rows;
 }
 
-Result<std::int64_t> AuditRepo::prune_before(TimePoint before) {
-  return db_.execute("DELETE FROM audit_log WHERE at < ?", before);
+Result<std::int64_t> AuditRepo::prune_before(TimePoint before, std::int64_t limit) {
+  return db_.execute(
+      "DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE at < ? ORDER BY at, id "
+      "LIMIT ?)",
+      before, limit);
 }
 
 }  // namespace dialer::store

@@ -36,8 +36,9 @@ class AuditRepo {
   Result<std::int64_t> append(const AuditEntry& entry);
   /// The newest entries, newest first.
   Result<std::vector<AuditRow>> recent(std::int64_t limit);
-  /// Deletes entries older than `before` (bounds the table); returns how many.
-  Result<std::int64_t> prune_before(TimePoint before);
+  /// Deletes entries older than `before` (bounds the table), oldest first, at most `limit`
+  /// (< 0: all); returns how many.
+  Result<std::int64_t> prune_before(TimePoint before, std::int64_t limit = -1);
 
  private:
   Database& db_;

@@ -86,9 +86,11 @@ Result<std::int64_t> InboxRepo::count_unapplied() {
   return db_.query_int64("SELECT count(*) FROM webhook_inbox WHERE applied_at IS NULL");
 }
 
-Result<std::int64_t> InboxRepo::prune_applied(TimePoint before) {
-  return db_.execute("DELETE FROM webhook_inbox WHERE applied_at IS NOT NULL AND received_at < ?",
-                     before);
+Result<std::int64_t> InboxRepo::prune_applied(TimePoint before, std::int64_t limit) {
+  return db_.execute(
+      "DELETE FROM webhook_inbox WHERE id IN (SELECT id FROM webhook_inbox WHERE applied_at IS "
+      "NOT NULL AND received_at < ? ORDER BY id LIMIT ?)",
+      before, limit);
 }
 
 }  // namespace dialer::store

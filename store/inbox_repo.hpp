@@ -46,8 +46,9 @@ class InboxRepo {
   Result<void> mark_applied(std::int64_t id, TimePoint at);
   Result<std::optional<InboxRow>> find_by_session(std::string_view session_id);
   Result<std::int64_t> count_unapplied();
-  /// Deletes applied events received before `before` (bounds the table); returns how many.
-  Result<std::int64_t> prune_applied(TimePoint before);
+  /// Deletes applied events received before `before` (bounds the table), oldest first, at most
+  /// `limit` (< 0: all); returns how many. Unapplied events are never deleted.
+  Result<std::int64_t> prune_applied(TimePoint before, std::int64_t limit = -1);
 
  private:
   Database& db_;

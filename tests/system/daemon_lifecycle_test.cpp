@@ -2,6 +2,9 @@
 // codes (5 another instance, 4 store, 3 config), SIGHUP with valid and invalid files, SIGTERM.
 
 #include "daemon_test_support.hpp"
+#include "store/audit_repo.hpp"
+#include "store/database.hpp"
+#include "store/inbox_repo.hpp"
 
 #include <gmock/gmock.h>
 
@@ -155,6 +158,63 @@ TEST(DaemonLifecycle, SighupAppliesValidFileAndKeepsOldOnInvalid) {
   EXPECT_FALSE(args_of(fixed).at("changed").as_array().empty());
   d.process().signal(SIGTERM);
   EXPECT_EQ(d.process().wait(kStartTimeout), 0) << d.log();
+}
+
+// Housekeeping: at start (and hourly) dialerd deletes applied webhook inbox rows older than
+// store.inbox_retention and audit entries older than store.audit_retention, logs what it did,
+// and leaves recent rows alone.
+TEST(DaemonLifecycle, PrunesOldInboxAndAuditRowsAtStart) {
+  TempDir dir;
+  auto text = test_config(dir, kNoApi);
+  const std::string sync = "  synchronous: normal\n";
+  ASSERT_NE(text.find(sync), std::string::npos);
+  text.insert(text.find(sync) + sync.size(), "  inbox_retention: 2d\n  audit_retention: 30d\n");
+  const auto config = dir.write("dialerd.yaml", text);
+  {
+    Daemon first(dir, config);  // creates the store
+    ASSERT_TRUE(first.ready());
+    first.process().signal(SIGTERM);
+    ASSERT_EQ(first.process().wait(kStartTimeout), 0) << first.log();
+  }
+  const auto now = std::chrono::time_point_cast<Millis>(std::chrono::system_clock::now());
+  {
+    auto db = store::Database::open(dir.file("dialerd.db"));
+    ASSERT_TRUE(db) << db.error().what();
+    store::InboxRepo inbox(*db);
+    ASSERT_TRUE(inbox.insert({"old-session", "old-call", "{}", now - 72h}));
+    ASSERT_TRUE(inbox.mark_applied(inbox.find_by_session("old-session").value()->id, now - 72h));
+    ASSERT_TRUE(inbox.insert({"new-session", "new-call", "{}", now - 1h}));
+    ASSERT_TRUE(inbox.mark_applied(inbox.find_by_session("new-session").value()->id, now - 1h));
+    store::AuditRepo audit(*db);
+    ASSERT_TRUE(audit.append({now - 40 * 24h, "system", "old-entry", "", "{}", ""}));
+    ASSERT_TRUE(audit.append({now - 20 * 24h, "system", "kept-entry", "", "{}", ""}));
+  }
+  Daemon d(dir, config);
+  ASSERT_TRUE(d.ready());
+  ASSERT_TRUE(eventually(
+      [&] {
+        return d.log().find("housekeeping: deleted 1 applied webhook inbox row") !=
+               std::string::npos;
+      },
+      kStartTimeout))
+      << d.log();
+  EXPECT_THAT(d.log(), HasSubstr("1 audit entry older than"));
+  d.process().signal(SIGTERM);
+  ASSERT_EQ(d.process().wait(kStartTimeout), 0) << d.log();
+
+  auto db = store::Database::open(dir.file("dialerd.db"));
+  ASSERT_TRUE(db) << db.error().what();
+  store::InboxRepo inbox(*db);
+  EXPECT_FALSE(inbox.find_by_session("old-session").value().has_value());
+  EXPECT_TRUE(inbox.find_by_session("new-session").value().has_value());
+  store::AuditRepo audit(*db);
+  bool old_seen = false, kept_seen = false;
+  for (const auto& row : audit.recent(1000).value()) {
+    old_seen = old_seen || row.entry.action == "old-entry";
+    kept_seen = kept_seen || row.entry.action == "kept-entry";
+  }
+  EXPECT_FALSE(old_seen);
+  EXPECT_TRUE(kept_seen);
 }
 
 }  // namespace

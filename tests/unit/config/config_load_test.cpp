@@ -38,6 +38,8 @@ TEST(ConfigLoad, MinimalConfigGetsEveryDefault) {
   EXPECT_TRUE(c.admin.allowed_uids.empty());
   EXPECT_EQ(c.store.path, "/var/lib/dialerd/dialerd.db");
   EXPECT_EQ(c.store.synchronous, SyncMode::full);
+  EXPECT_EQ(c.store.inbox_retention, 7 * 24h);
+  EXPECT_EQ(c.store.audit_retention, 90 * 24h);
   EXPECT_EQ(c.scheduler.reconcile_after, 10min);
   EXPECT_EQ(c.scheduler.stale_call_timeout, 75min);
   EXPECT_EQ(c.scheduler.error_burst_threshold, 5);
@@ -130,6 +132,8 @@ admin:
   max_request_bytes: 4096
 store:
   synchronous: normal
+  inbox_retention: 2d
+  audit_retention: 365d
 scheduler:
   reconcile_after: 1h30m
   stale_call_timeout: 3h
@@ -150,6 +154,8 @@ logging: {level: debug, format: json}
   EXPECT_EQ(r->admin.allowed_gids, (std::vector<std::uint32_t>{27}));
   EXPECT_EQ(r->admin.max_request_bytes, 4096u);
   EXPECT_EQ(r->store.synchronous, SyncMode::normal);
+  EXPECT_EQ(r->store.inbox_retention, 48h);
+  EXPECT_EQ(r->store.audit_retention, 365 * 24h);
   EXPECT_EQ(r->scheduler.reconcile_after, 90min);
   EXPECT_EQ(r->scheduler.error_burst_threshold, 9);
   EXPECT_EQ(r->defaults.timezone, "America/New_York");
