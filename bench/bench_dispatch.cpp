@@ -22,7 +22,7 @@
 #include "store/contact_repo.hpp"
 #include "store/database.hpp"
 #include "store/inbox_repo.hpp"
-#include "tests/support/temp_dir.hpp"
+#include "tests/support/sim_stack.hpp"
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
@@ -50,8 +50,6 @@ namespace {
 using namespace std::chrono_literals;
 using Steady = std::chrono::steady_clock;
 
-constexpr std::string_view kKey = "rg_live_bench_key";
-constexpr std::string_view kSecret = "whsec_bench_secret";
 constexpr std::string_view kAgent = "0f8fad5b-d9cb-469f-a165-70867728950e";
 
 struct Args {
@@ -63,17 +61,6 @@ struct Args {
   std::string sync = "normal";
 };
 
-using testkit::TempDir;
-
-/// The daemon's wiring of the webhook receiver to the scheduler.
-class InboxSink final : public api::OutcomeSink {
- public:
-  void on_session_completed(const api::SessionEvent&) override {
-    if (scheduler != nullptr) scheduler->inbox_updated();
-  }
-  scheduler::Scheduler* scheduler = nullptr;
-};
-
 using bench::JsonLine;
 
 std::int64_t num(const boost::json::value& v) {
@@ -82,91 +69,14 @@ std::int64_t num(const boost::json::value& v) {
 
 /// The scheduler, client, webhook receiver and store on this thread's io_context; the
 /// simulator on its own thread.
-class Rig {
+class Rig : public testkit::SimStack {
  public:
-  ~Rig() {
-    if (scheduler_) {
-      bool done = false;
-      scheduler_->shutdown(clock_.now() + 5s, [&] { done = true; });
-      run_until([&] { return done; }, 10s);
-    }
-    if (webhook_) webhook_->stop();
-    if (client_) client_->shutdown();
-    run_until([] { return false; }, 200ms);  // let cancelled operations complete
-    scheduler_.reset();
-    platform_.reset();
-    client_.reset();
-    webhook_.reset();
-    if (sim_) sim_->stop();
-  }
-
   bool start(const sim::SimOptions& base, store::Synchronous sync) {
     store::OpenOptions oo;
     oo.synchronous = sync;
-    auto db = store::Database::open((dir_.path() / "dialer.db").string(), oo);
-    if (!db) return fail(db.error().what());
-    db_.emplace(std::move(*db));
-    inbox_repo_.emplace(*db_);
-    inbox_.emplace(*inbox_repo_);
-
-    api::WebhookServerOptions wo;
-    wo.listen = "127.0.0.1:0";
-    wo.webhook.secrets = {std::string(kSecret)};
-    wo.webhook.tolerance = Millis{0};  // the simulator's clock may run faster than ours
-    auto ws = api::WebhookServer::create(io_.get_executor(), wo, *inbox_, sink_, clock_,
-                                         std::make_shared<prometheus::Registry>());
-    if (!ws) return fail(ws.error().what());
-    webhook_ = std::move(*ws);
-    webhook_->start();
-    webhook_->set_ready(true);
-
-    sim::SimOptions so = base;
-    so.listen_host = "127.0.0.1";
-    so.listen_port = 0;
-    so.api_keys = {std::string(kKey)};
-    so.webhooks = {
-        {"http://" + webhook_->local_address() + "/webhooks/vocobase", std::string(kSecret)}};
-    auto st = sim::SimThread::start(so);
-    if (!st) return fail(st.error().what());
-    sim_ = std::move(*st);
-
-    api::ClientOptions co;
-    co.base_url = sim_->base_url();
-    co.api_key = std::string(kKey);
-    co.use_system_ca = false;
-    co.request_timeout = 5s;
-    co.rate.calls_per_minute = so.calls_per_minute;
-    co.rate.general_per_minute = so.general_per_minute;
-    auto client = api::VocobaseClient::create(io_.get_executor(), co, clock_);
-    if (!client) return fail(client.error().what());
-    client_ = std::move(*client);
-    platform_ = std::make_unique<daemon::VocobasePlatform>(io_.get_executor(), *client_);
-
     scheduler::SchedulerOptions options;
-    options.rng_seed = 7;
     options.concurrency_poll_interval = 5s;
-    scheduler_ = std::make_unique<scheduler::Scheduler>(
-        scheduler::SchedulerDeps{executor_, *db_, *platform_, &daemon::parse_session_outcome,
-                                 registry_.get()},
-        options);
-    sink_.scheduler = scheduler_.get();
-    auto r = scheduler_->recover();
-    if (!r) return fail(r.error().what());
-    if (!run_until([&] { return scheduler_->status().credits.polled_at.has_value(); }, 20s)) {
-      return fail("GET /config never answered");
-    }
-    return true;
-  }
-
-  /// Runs the loop until `pred` holds or `bound` passes.
-  bool run_until(const std::function<bool()>& pred, std::chrono::milliseconds bound,
-                 std::chrono::milliseconds slice = 5ms) {
-    const auto deadline = Steady::now() + bound;
-    while (!pred()) {
-      if (Steady::now() >= deadline) return false;
-      if (io_.stopped()) io_.restart();
-      io_.run_for(slice);
-    }
+    if (auto failed = launch(base, options, oo, registry_.get())) return fail(*failed);
     return true;
   }
 
@@ -200,11 +110,6 @@ class Rig {
     }
     if (!db_->exec("COMMIT")) return fail("COMMIT failed");
     return true;
-  }
-
-  boost::json::object sim_stats() {
-    return sim_->call(
-        [](sim::Simulator& s) { return s.engine().stats_json(s.webhooks().stats()); });
   }
 
   /// Σ over the store's attempts of how long each call held a slot at the simulator (created
@@ -289,20 +194,7 @@ class Rig {
     return false;
   }
 
-  TempDir dir_{"dialer-bench"};
-  boost::asio::io_context io_;
-  SystemClock clock_;
-  scheduler::AsioExecutor executor_{io_.get_executor(), clock_};
   std::shared_ptr<prometheus::Registry> registry_ = std::make_shared<prometheus::Registry>();
-  std::optional<store::Database> db_;
-  std::optional<store::InboxRepo> inbox_repo_;
-  std::optional<api::StoreInbox> inbox_;
-  InboxSink sink_;
-  std::unique_ptr<api::WebhookServer> webhook_;
-  std::unique_ptr<sim::SimThread> sim_;
-  std::unique_ptr<api::VocobaseClient> client_;
-  std::unique_ptr<daemon::VocobasePlatform> platform_;
-  std::unique_ptr<scheduler::Scheduler> scheduler_;
 };
 
 /// Samples the simulator's active calls every `period` on its own thread while `due` holds.
