@@ -210,26 +210,6 @@ class RestartUnderFaults : public ::testing::Test {
   std::unique_ptr<Life> life_;
 };
 
-CampaignSpec campaign(std::string name) {
-  CampaignSpec s;
-  s.name = std::move(name);
-  s.agent_id = std::string(kAgent);
-  s.providers = {Provider::twilio};
-  s.timezone = "UTC";
-  s.window.days = {true, true, true, true, true, true, true};
-  s.window.start = std::chrono::minutes{0};
-  s.window.end = std::chrono::minutes{24 * 60};
-  s.window.end_margin = Millis{0};
-  s.max_concurrency = 10;
-  s.max_attempts = 3;
-  s.retry.clear();
-  s.retry[Outcome::busy] = RetryRule{1s, 2};
-  s.retry[Outcome::no_answer] = RetryRule{1s, 2};
-  s.retry[Outcome::failed] = RetryRule{1s, 2};
-  s.retry[Outcome::lost] = RetryRule{1s, 2};
-  return s;
-}
-
 // Crashing the daemon again and again at seeded arbitrary points while faults are injected
 // never places a call beyond a contact's attempts, never calls a number twice at once, never
 // exceeds the account limit, loses no outcome (every call the simulator placed ends as a
@@ -266,7 +246,7 @@ TEST_F(RestartUnderFaults, RepeatedCrashesLoseNothingAndNeverDoubleCall) {
   ASSERT_FALSE(HasFatalFailure());
   std::int64_t campaign_id = 0;
   {
-    auto id = life_->scheduler->create(campaign("restart"));
+    auto id = life_->scheduler->create(sim_campaign("restart"));
     ASSERT_TRUE(id) << id.error().what();
     campaign_id = *id;
     store::ContactRepo repo(*life_->db);

@@ -50,6 +50,27 @@ using TempDir = ::dialer::testkit::TempDir;
 
 using testkit::InboxSink;
 
+/// A campaign for the sim stack: every day all day in UTC, 10 at once, 3 attempts, 1 s retries.
+inline CampaignSpec sim_campaign(std::string name) {
+  CampaignSpec s;
+  s.name = std::move(name);
+  s.agent_id = std::string(kAgent);
+  s.providers = {Provider::twilio};
+  s.timezone = "UTC";
+  s.window.days = {true, true, true, true, true, true, true};
+  s.window.start = std::chrono::minutes{0};
+  s.window.end = std::chrono::minutes{24 * 60};
+  s.window.end_margin = Millis{0};
+  s.max_concurrency = 10;
+  s.max_attempts = 3;
+  s.retry.clear();
+  s.retry[Outcome::busy] = RetryRule{1s, 2};
+  s.retry[Outcome::no_answer] = RetryRule{1s, 2};
+  s.retry[Outcome::failed] = RetryRule{1s, 2};
+  s.retry[Outcome::lost] = RetryRule{1s, 2};
+  return s;
+}
+
 /// Everything but the simulator runs on `io_` on the test's thread.
 class SimStackTest : public ::testing::Test, protected testkit::SimStack {
  protected:
@@ -61,25 +82,7 @@ class SimStackTest : public ::testing::Test, protected testkit::SimStack {
     ASSERT_FALSE(failed) << *failed;
   }
 
-  CampaignSpec campaign(std::string name) {
-    CampaignSpec s;
-    s.name = std::move(name);
-    s.agent_id = std::string(kAgent);
-    s.providers = {Provider::twilio};
-    s.timezone = "UTC";
-    s.window.days = {true, true, true, true, true, true, true};
-    s.window.start = std::chrono::minutes{0};
-    s.window.end = std::chrono::minutes{24 * 60};
-    s.window.end_margin = Millis{0};
-    s.max_concurrency = 10;
-    s.max_attempts = 3;
-    s.retry.clear();
-    s.retry[Outcome::busy] = RetryRule{1s, 2};
-    s.retry[Outcome::no_answer] = RetryRule{1s, 2};
-    s.retry[Outcome::failed] = RetryRule{1s, 2};
-    s.retry[Outcome::lost] = RetryRule{1s, 2};
-    return s;
-  }
+  CampaignSpec campaign(std::string name) { return sim_campaign(std::move(name)); }
 
   void add_contacts(std::int64_t campaign_id, int count) { add_contacts(campaign_id, 0, count); }
 
