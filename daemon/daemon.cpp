@@ -130,16 +130,9 @@ void setup_logging(const config::LoggingConfig& logging) {
 
 std::vector<std::string> keys_needing_restart(const config::ReloadDiff& diff) {
   // Live in the config table, but the running components take them only at construction.
-  static const std::set<std::string, std::less<>> kOnlyAtStart{"vocobase.api_key",
-                                                               "vocobase.api_key_file",
-                                                               "vocobase.request_timeout",
-                                                               "vocobase.connect_timeout",
-                                                               "vocobase.credit_balance_pointer",
-                                                               "webhook.max_connections",
-                                                               "webhook.idle_timeout",
-                                                               "admin.allowed_uids",
-                                                               "admin.allowed_gids",
-                                                               "admin.max_request_bytes"};
+  static const std::set<std::string, std::less<>> kOnlyAtStart{
+      "webhook.max_connections", "webhook.idle_timeout", "admin.allowed_uids", "admin.allowed_gids",
+      "admin.max_request_bytes"};
   std::set<std::string> out(diff.needs_restart.begin(), diff.needs_restart.end());
   for (const auto& k : diff.changed) {
     if (kOnlyAtStart.contains(k)) out.insert(k);
@@ -165,13 +158,6 @@ api::ClientOptions client_options(const config::Config& c) {
   o.rate.calls_per_minute = c.vocobase.calls_per_minute;
   o.rate.general_per_minute = c.vocobase.general_per_minute;
   return o;
-}
-
-api::RateLimits rate_limits(const config::Config& c) {
-  api::RateLimits r;
-  r.calls_per_minute = c.vocobase.calls_per_minute;
-  r.general_per_minute = c.vocobase.general_per_minute;
-  return r;
 }
 
 scheduler::SchedulerOptions scheduler_options(const config::Config& c) {
@@ -536,7 +522,13 @@ config::Checked<config::ReloadDiff> Daemon::Impl::reload() {
   diff.needs_restart = keys_needing_restart(diff);
   auto next = std::make_unique<config::Config>(std::move(*fresh));
   setup_logging(next->logging);
-  if (client_) client_->set_rate_limits(rate_limits(*next));
+  if (client_) client_->apply_reload(client_options(*next));
+  // A 401 stopped dialling; a new key is the operator's answer to it.
+  if (scheduler_ && next->vocobase.api_key.reveal() != config_->vocobase.api_key.reveal() &&
+      scheduler_->status().account_block == scheduler::AccountBlock::auth) {
+    spdlog::info("reload: new API key; dialling resumes");
+    scheduler_->clear_account_block();
+  }
   if (webhook_) webhook_->set_secrets(reveal_all(next->webhook.secrets));
   if (scheduler_) scheduler_->update_options(scheduler_options(*next));
   config_ = std::move(next);

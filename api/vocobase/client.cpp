@@ -484,11 +484,15 @@ class VocobaseClient::Impl {
   }
 
   void redact(ApiError& e) const {
-    if (opts_.api_key.empty()) return;
+    redact_key(e, opts_.api_key);
+    for (const auto& k : retired_keys_) redact_key(e, k);
+  }
+
+  static void redact_key(ApiError& e, const std::string& key) {
+    if (key.empty()) return;
     for (std::string* s : {&e.message, &e.api_code}) {
-      for (auto pos = s->find(opts_.api_key); pos != std::string::npos;
-           pos = s->find(opts_.api_key)) {
-        s->replace(pos, opts_.api_key.size(), "[redacted]");
+      for (auto pos = s->find(key); pos != std::string::npos; pos = s->find(key)) {
+        s->replace(pos, key.size(), "[redacted]");
       }
     }
   }
@@ -638,6 +642,7 @@ class VocobaseClient::Impl {
 
   asio::any_io_executor ex_;
   ClientOptions opts_;
+  std::vector<std::string> retired_keys_;  ///< keys replaced by a reload (still redacted)
   const Clock& clock_;
   RateBudget budget_;
   ssl::context ssl_ctx_;
@@ -723,6 +728,20 @@ const RateBudget& VocobaseClient::budget() const noexcept {
 void VocobaseClient::set_rate_limits(const RateLimits& limits) {
   impl_->budget_.set_limits(limits);
   impl_->pump();
+}
+
+void VocobaseClient::apply_reload(const ClientOptions& options) {
+  auto& o = impl_->opts_;
+  if (options.api_key != o.api_key) {
+    if (!o.api_key.empty() && impl_->retired_keys_.size() < 8) {
+      impl_->retired_keys_.push_back(o.api_key);
+    }
+    o.api_key = options.api_key;
+  }
+  o.request_timeout = options.request_timeout;
+  o.connect_timeout = options.connect_timeout;
+  o.credit_balance_pointer = options.credit_balance_pointer;
+  set_rate_limits(options.rate);
 }
 
 void VocobaseClient::pump() {

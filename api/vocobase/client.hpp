@@ -90,6 +90,10 @@ class VocobaseClient {
   [[nodiscard]] const RateBudget& budget() const noexcept;
   /// Applies new limits (config reload) and serves waiting requests that now fit.
   void set_rate_limits(const RateLimits& limits);
+  /// Applies what a config reload may change: the API key, both deadlines, the balance pointer
+  /// and the rate limits (`base_url` and TLS settings stay). Requests already on the wire finish
+  /// under the old values; an old key is still redacted from error messages.
+  void apply_reload(const ClientOptions& options);
   /// Grants tokens that became available (the client's own timer does this when tokens return;
   /// callers with a simulated clock call it after moving the clock).
   void pump();

@@ -160,6 +160,44 @@ TEST(DaemonLifecycle, SighupAppliesValidFileAndKeepsOldOnInvalid) {
   EXPECT_EQ(d.process().wait(kStartTimeout), 0) << d.log();
 }
 
+// The API key is live on reload: a daemon started with a key the API refuses (401) uses the
+// corrected key after SIGHUP, without a restart (its GET /config then answers).
+TEST(DaemonLifecycle, ReloadAppliesANewApiKeyWithoutRestart) {
+  if (!Sim::exists()) GTEST_SKIP() << "vocobase-sim is not built";
+  TempDir dir;
+  Sim sim(dir, {"--api-key", "rg_live_rotated_key"});
+  const auto wrong = test_config(dir, sim.base_url());  // rg_test_secret_key
+  const auto config = dir.write("dialerd.yaml", wrong);
+  Daemon d(dir, config);
+  ASSERT_TRUE(d.ready());
+  const auto refused_auth = [&] {
+    auto r = run(dir, {"/usr/bin/curl", "-s", "http://" + sim.address() + "/_sim/stats"});
+    boost::system::error_code ec;
+    auto v = json::parse(r.out, ec);
+    return ec || !v.is_object() ? 0 : v.at("refused").at("auth").to_number<std::int64_t>();
+  };
+  ASSERT_TRUE(eventually([&] { return refused_auth() > 0; }, kStartTimeout)) << d.log();
+  EXPECT_TRUE(args_of(d.call("status-get")).at("credits").at("polled_at").is_null());
+
+  auto right = wrong;
+  right.replace(right.find("rg_test_secret_key"), std::string("rg_test_secret_key").size(),
+                "rg_live_rotated_key");
+  dir.write("dialerd.yaml", right);
+  d.process().signal(SIGHUP);
+  ASSERT_TRUE(d.notify().wait_for("RELOADING=1"));
+  ASSERT_TRUE(d.notify().wait_for("READY=1"));
+  ASSERT_TRUE(eventually(
+      [&] { return !args_of(d.call("status-get")).at("credits").at("polled_at").is_null(); },
+      kStartTimeout))
+      << d.log();
+  EXPECT_THAT(d.log(), HasSubstr("changed vocobase.api_key"));
+  EXPECT_THAT(d.log(), Not(HasSubstr("restart is needed to apply vocobase.api_key")));
+  EXPECT_THAT(d.log(), Not(HasSubstr("rg_live_rotated_key")));
+  EXPECT_THAT(d.log(), Not(HasSubstr("rg_test_secret_key")));
+  d.process().signal(SIGTERM);
+  EXPECT_EQ(d.process().wait(kStartTimeout), 0) << d.log();
+}
+
 // Housekeeping: at start (and hourly) dialerd deletes applied webhook inbox rows older than
 // store.inbox_retention and audit entries older than store.audit_retention, logs what it did,
 // and leaves recent rows alone.
