@@ -202,9 +202,10 @@ class Scheduler::Impl {
   void on_session_poll(std::int64_t attempt_id, PlatformResult<SessionOutcome> result);
   void poll_concurrency();
   void on_concurrency(PlatformResult<ConcurrencyReading> result);
-  /// After a concurrency reading: when the platform has fewer active calls than we have started
-  /// calls without outcome, settles those calls now instead of at reconcile_after.
-  void settle_ended_early(int platform_active);
+  /// kLateWebhookGrace after a concurrency reading: when the platform counted fewer active calls
+  /// than are still without outcome among those started before the poll, settles them now
+  /// instead of at reconcile_after.
+  void settle_ended_early(const std::vector<std::int64_t>& started_before, int platform_active);
   void poll_config();
   void on_config(PlatformResult<AccountInfo> result);
   void check_shutdown_done();
@@ -357,5 +358,8 @@ inline constexpr Millis kPollRetry = std::chrono::seconds{30};
 /// First retry of a failed GET /calls listing (doubling up to kPollRetry): ambiguous attempts
 /// hold slots until a listing settles them, so a transient 5xx should not idle them for 30 s.
 inline constexpr Millis kListingRetryFirst = std::chrono::seconds{2};
+/// How long after a concurrency reading a call counted over may still see its webhook arrive
+/// before its outcome is taken as missing (settle_ended_early).
+inline constexpr Millis kLateWebhookGrace = std::chrono::seconds{2};
 
 }  // namespace dialer::scheduler

@@ -404,7 +404,14 @@ void Scheduler::Impl::on_concurrency(PlatformResult<ConcurrencyReading> result) 
     ours_at_concurrency_poll_ = in_flight_;
     limit_source_ = result->limit_source.empty() ? "api" : result->limit_source;
     foreign_floor_.reset();
-    settle_ended_early(result->active);
+    // Webhooks of calls that ended just before the reading may still be on their way: look
+    // again once they had time to arrive, so only calls whose outcome is really missing remain.
+    if (!started_at_concurrency_poll_.empty()) {
+      ex_.schedule_at(now() + kLateWebhookGrace,
+                      guard([this, ids = std::move(started_at_concurrency_poll_),
+                             active = result->active] { settle_ended_early(ids, active); }));
+    }
+    started_at_concurrency_poll_.clear();
     const auto acc = slot_account();
     if (changed) {
       spdlog::info("concurrency: limit {} (source {}), {} active, {} of them not ours",
@@ -428,21 +435,22 @@ void Scheduler::Impl::on_concurrency(PlatformResult<ConcurrencyReading> result) 
   request_dispatch();
 }
 
-void Scheduler::Impl::settle_ended_early(int platform_active) {
+void Scheduler::Impl::settle_ended_early(const std::vector<std::int64_t>& started_before,
+                                         int platform_active) {
   // Every call counted here was started (answered) before the poll was sent and is still without
-  // outcome now, so the platform's count, taken in between, includes each one still running. If
-  // it counts fewer, at least the difference are over and their webhooks late or lost: rather
-  // than hold their slots until reconcile_after, all of them are listed now (one GET /calls page
-  // tells which are over; those still running keep their reconcile_after deadline).
+  // outcome now, so the platform's count, taken in between, includes each one that was still
+  // running then. If it counts fewer, at least the difference were over and their webhooks are
+  // late or lost: rather than hold their slots until reconcile_after, all of them are listed now
+  // (one GET /calls page tells which are over; those still running keep their deadline).
+  if (stopping_) return;
   std::vector<std::int64_t> waiting;
-  for (std::int64_t id : started_at_concurrency_poll_) {
+  for (std::int64_t id : started_before) {
     auto it = open_.find(id);
     if (it != open_.end() && it->second.state == AttemptState::started &&
         it->second.poll == PollState::none) {
       waiting.push_back(id);
     }
   }
-  started_at_concurrency_poll_.clear();
   if (static_cast<int>(waiting.size()) <= platform_active) return;
   spdlog::debug(
       "concurrency: {} active at the platform, {} of our calls without outcome: "
@@ -453,6 +461,7 @@ void Scheduler::Impl::settle_ended_early(int platform_active) {
     open_.at(id).poll = PollState::overdue;
     poll_queue_.insert(id);
   }
+  request_dispatch();  // the pass sends the listing with what its starts leave over
 }
 
 void Scheduler::Impl::poll_config() {

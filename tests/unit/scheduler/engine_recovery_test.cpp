@@ -328,6 +328,28 @@ TEST_F(EngineTest, ConcurrencyBelowOurCallsSettlesThemEarly) {
   EXPECT_EQ(contact(id, phone(4)).state, ContactState::in_call);
 }
 
+// A webhook still on its way when the concurrency reading counted the call over is not taken
+// as missing: the reading is checked again 2 s later, when it has arrived; no listing and no
+// session poll are spent on it.
+TEST_F(EngineTest, WebhookLateByLessThanTheGraceIsNotPolled) {
+  std::vector<SessionOutcome> held;
+  platform_.webhook = [&](const SessionOutcome& o) { held.push_back(o); };
+  platform_.call_scripts[phone(1)] = {
+      CallScript{CallStatus::completed, Disposition::completed, 50s, 1.0, true}};
+  start_scheduler();  // concurrency read at start and every 60 s
+  const auto id = create(spec("late"));
+  add_contact(id, phone(1));
+  start("late");
+  run_for(61s);  // the call ended at ~50 s, its webhook held; read at 60 s: 0 active of our 1
+  ASSERT_EQ(held.size(), 1U);
+  deliver(held[0]);  // arrives within the grace
+  run_for(9s);
+  EXPECT_EQ(contact(id, phone(1)).state, ContactState::done);
+  EXPECT_EQ(platform_.list_requests, 0);
+  EXPECT_EQ(platform_.session_requests, 0);
+  EXPECT_EQ(scheduler_->stats().early_settles, 0U);
+}
+
 // Nothing ever arrives: polls find the call still running, and at stale_call_timeout the
 // attempt is lost, the slot released, and the contact goes through the `lost` retry rule.
 TEST_F(EngineTest, NoOutcomeEverIsLostAtTheTimeout) {
