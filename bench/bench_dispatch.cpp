@@ -80,6 +80,15 @@ class Rig : public testkit::SimStack {
     return true;
   }
 
+  /// start(), then a campaign "bench" at `max_concurrency` holding `contacts` contacts.
+  bool prepare(const sim::SimOptions& base, store::Synchronous sync, int max_concurrency,
+               int contacts) {
+    if (!start(base, sync)) return false;
+    auto id = create_campaign(max_concurrency);
+    if (!id) return fail(id.error().what());
+    return add_contacts(*id, contacts);
+  }
+
   Result<std::int64_t> create_campaign(int max_concurrency) {
     CampaignSpec s;
     s.name = "bench";
@@ -258,13 +267,7 @@ int run_dispatch(const Args& a) {
   so.outcomes.set(Disposition::completed, 1.0);
 
   Rig rig;
-  if (!rig.start(so, sync_of(a))) return 1;
-  auto id = rig.create_campaign(kLimit);
-  if (!id) {
-    std::fprintf(stderr, "bench_dispatch: %s\n", id.error().what().c_str());
-    return 1;
-  }
-  if (!rig.add_contacts(*id, contacts)) return 1;
+  if (!rig.prepare(so, sync_of(a), kLimit, contacts)) return 1;
   std::fprintf(stderr, "bench_dispatch: dispatch, %d contacts, limit %d, scale %.0f, sync %s\n",
                contacts, kLimit, scale, a.sync.c_str());
 
@@ -366,13 +369,7 @@ int run_rate_bound(const Args& a) {
   so.outcomes.set(Disposition::completed, 1.0);
 
   Rig rig;
-  if (!rig.start(so, sync_of(a))) return 1;
-  auto id = rig.create_campaign(kLimit);
-  if (!id) {
-    std::fprintf(stderr, "bench_dispatch: %s\n", id.error().what().c_str());
-    return 1;
-  }
-  if (!rig.add_contacts(*id, contacts)) return 1;
+  if (!rig.prepare(so, sync_of(a), kLimit, contacts)) return 1;
   std::fprintf(stderr,
                "bench_dispatch: rate_bound, %d contacts, limit %d, %d /calls/* per minute, %d s, "
                "talk mean %.0f s\n",

@@ -29,6 +29,8 @@
 #include "sim/simulator.hpp"
 #include "store/database.hpp"
 #include "tests/support/process.hpp"
+#include "tests/support/recovery_audit.hpp"
+#include "tests/support/sim_stack.hpp"
 #include "tests/support/temp_dir.hpp"
 
 #include <CLI/CLI.hpp>
@@ -41,7 +43,6 @@
 #include <cstdarg>
 #include <cstdio>
 #include <filesystem>
-#include <map>
 #include <memory>
 #include <optional>
 #include <random>
@@ -262,10 +263,7 @@ class Run {
     so.outcomes.set(Disposition::completed, 0.6);
     so.outcomes.set(Disposition::busy, 0.2);
     so.outcomes.set(Disposition::no_answer, 0.2);
-    so.faults.set(sim::Fault::error_5xx, 0.05);
-    so.faults.set(sim::Fault::lost_response, 0.02);
-    so.faults.set(sim::Fault::webhook_drop, 0.20);
-    so.faults.set(sim::Fault::webhook_duplicate, 0.10);
+    testkit::set_recovery_faults(so);
     auto st = sim::SimThread::start(so);
     if (!st) {
       say("vocobase-sim: %s", st.error().what().c_str());
@@ -386,108 +384,31 @@ class Run {
     return 2;
   }
 
-  /// The simulator's view against the store's; prints the JSON line.
+  /// The simulator's view against the store's (tests/support/recovery_audit.hpp); prints the
+  /// JSON line.
   int compare(double run_s) {
-    struct SimCall {
-      std::string number;
-      std::string outcome;  // "" while active
-    };
     const auto stats =
         sim_->call([](sim::Simulator& s) { return s.engine().stats_json(s.webhooks().stats()); });
-    const auto calls = sim_->call([](sim::Simulator& s) {
-      std::map<std::string, SimCall> out;
-      for (const auto& c : s.engine().calls()) {
-        out.emplace(c.call_id,
-                    SimCall{c.to_number,
-                            c.active() ? std::string() : std::string(to_string(c.plan.outcome))});
-      }
-      return out;
-    });
-    sim_->stop();
-
     auto db = store::Database::open(dir_.file("dialerd.db"));
     if (!db) {
       say("store: %s", db.error().what().c_str());
       return 2;
     }
-    struct Contact {
-      std::string state;
-      std::int64_t attempts = 0;
-      std::int64_t started = 0;  // attempts with a call id
-    };
-    std::map<std::string, Contact> contacts;  // by number
-    std::map<std::string, std::int64_t> attempt_states;
-    int outcomes_lost = 0, unknown_call_ids = 0;
-    std::size_t stored_calls = 0;
-    {
-      auto st = db->prepare("SELECT phone, state, attempts FROM contacts");
-      if (!st) return store_failed(st.error());
-      while (true) {
-        auto step = st->step();
-        if (!step) return store_failed(step.error());
-        if (*step != store::Step::row) break;
-        contacts[st->column_text(0)] = Contact{st->column_text(1), st->column_int64(2), 0};
-      }
+    const auto audit = testkit::audit_recovery(*sim_, *db, kMaxAttempts);
+    sim_->stop();
+    if (!audit.error.empty()) {
+      say("store: %s", audit.error.c_str());
+      return 2;
     }
-    {
-      auto st = db->prepare("SELECT to_number, state, call_id, outcome FROM attempts");
-      if (!st) return store_failed(st.error());
-      while (true) {
-        auto step = st->step();
-        if (!step) return store_failed(step.error());
-        if (*step != store::Step::row) break;
-        const auto number = st->column_text(0);
-        const auto state = st->column_text(1);
-        ++attempt_states[state];
-        if (st->is_null(2)) continue;
-        ++stored_calls;
-        ++contacts[number].started;
-        const auto call_id = st->column_text(2);
-        auto it = calls.find(call_id);
-        if (it == calls.end()) {
-          ++unknown_call_ids;
-          say("attempt with call id %s (%s) unknown to the simulator", call_id.c_str(),
-              number.c_str());
-          continue;
-        }
-        const auto outcome = st->column_text(3);
-        if (state != "finished" || outcome != it->second.outcome) {
-          ++outcomes_lost;
-          say("call %s to %s: the simulator says %s, the store %s/%s", call_id.c_str(),
-              number.c_str(), it->second.outcome.c_str(), state.c_str(), outcome.c_str());
-        }
-      }
-    }
-    // Calls without any attempt holding their id are lost outcomes too.
-    if (calls.size() > stored_calls) {
-      outcomes_lost += static_cast<int>(calls.size() - (stored_calls - unknown_call_ids));
-      say("%zu calls placed, %zu held by attempts", calls.size(), stored_calls - unknown_call_ids);
-    }
-
-    int beyond = 0, twice = 0, non_terminal = 0;
-    const auto& numbers = stats.at("numbers").as_object();
-    for (const auto& [number, c] : contacts) {
-      if (c.state != "done" && c.state != "exhausted" && c.state != "skipped") {
-        ++non_terminal;
-        say("%s is %s", number.c_str(), c.state.c_str());
-      }
-      const auto* n = numbers.if_contains(number);
-      if (n == nullptr) continue;
-      const auto placed = n->at("calls").to_number<std::int64_t>();
-      if (placed > c.started || placed > kMaxAttempts) {
-        ++beyond;
-        say("%s: %lld calls placed, %lld started attempts stored, max %d", number.c_str(),
-            (long long)placed, (long long)c.started, kMaxAttempts);
-      }
-      if (n->at("max_concurrent").to_number<std::int64_t>() > 1) {
-        ++twice;
-        say("%s was called twice at once", number.c_str());
-      }
-    }
+    for (const auto& f : audit.findings) say("%s", f.c_str());
 
     const auto& refused = stats.at("refused").as_object();
     const auto& faults = stats.at("faults").as_object();
     const auto count = [](const json::value& v) { return v.to_number<double>(); };
+    const auto states = [&](const char* state) {
+      auto it = audit.attempt_states.find(state);
+      return it == audit.attempt_states.end() ? 0.0 : static_cast<double>(it->second);
+    };
     JsonLine line;
     line.text("scenario", "recovery");
     line.number("contacts", a_.contacts, 0);
@@ -498,11 +419,11 @@ class Run {
     line.number("run_s", run_s, 1);
     line.number("kills", kills_, 0);
     line.number("kills_before_ready", kills_before_ready_, 0);
-    line.number("calls", static_cast<double>(calls.size()), 0);
-    line.number("attempts_finished", static_cast<double>(attempt_states["finished"]), 0);
-    line.number("attempts_void", static_cast<double>(attempt_states["void"]), 0);
-    line.number("attempts_rejected", static_cast<double>(attempt_states["rejected"]), 0);
-    line.number("attempts_lost", static_cast<double>(attempt_states["lost"]), 0);
+    line.number("calls", static_cast<double>(audit.calls), 0);
+    line.number("attempts_finished", states("finished"), 0);
+    line.number("attempts_void", states("void"), 0);
+    line.number("attempts_rejected", states("rejected"), 0);
+    line.number("attempts_lost", states("lost"), 0);
     line.number("faults_5xx", count(faults.at("error_5xx")), 0);
     line.number("faults_lost_response", count(faults.at("lost_response")), 0);
     line.number("webhooks_dropped", count(faults.at("webhook_drop")), 0);
@@ -510,25 +431,19 @@ class Run {
     line.number("limit_violations", count(stats.at("limit_violations")), 0);
     line.number("refused_rate", count(refused.at("rate_calls")) + count(refused.at("rate_general")),
                 0);
-    line.number("calls_beyond_attempts", beyond, 0);
-    line.number("numbers_active_twice", twice, 0);
-    line.number("contacts_non_terminal", non_terminal, 0);
-    line.number("outcomes_lost", outcomes_lost, 0);
-    line.number("unknown_call_ids", unknown_call_ids, 0);
-    const bool held = beyond == 0 && twice == 0 && non_terminal == 0 && outcomes_lost == 0 &&
-                      unknown_call_ids == 0;
-    line.boolean("met", held);
+    line.number("calls_beyond_attempts", audit.calls_beyond_attempts, 0);
+    line.number("numbers_active_twice", audit.numbers_active_twice, 0);
+    line.number("contacts_non_terminal", audit.contacts_non_terminal, 0);
+    line.number("outcomes_lost", audit.outcomes_lost(), 0);
+    line.number("unknown_call_ids", audit.unknown_call_ids, 0);
+    line.boolean("met", audit.clean());
     std::printf("%s\n", line.finish().c_str());
     say("%d kills over %.1f s, %zu calls: %d beyond attempts, %d numbers active twice, "
         "%d contacts non-terminal, %d outcomes lost, %d unknown call ids — %s",
-        kills_, run_s, calls.size(), beyond, twice, non_terminal, outcomes_lost, unknown_call_ids,
-        held ? "met" : "NOT met");
-    return held ? 0 : 1;
-  }
-
-  int store_failed(const Error& e) {
-    say("store: %s", e.what().c_str());
-    return 2;
+        kills_, run_s, audit.calls, audit.calls_beyond_attempts, audit.numbers_active_twice,
+        audit.contacts_non_terminal, audit.outcomes_lost(), audit.unknown_call_ids,
+        audit.clean() ? "met" : "NOT met");
+    return audit.clean() ? 0 : 1;
   }
 
   Args a_;

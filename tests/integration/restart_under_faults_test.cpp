@@ -17,6 +17,7 @@
 #include "store/database.hpp"
 #include "store/inbox_repo.hpp"
 #include "tests/integration/sim_stack.hpp"
+#include "tests/support/recovery_audit.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/json/serialize.hpp>
@@ -181,26 +182,6 @@ class RestartUnderFaults : public ::testing::Test {
         [](sim::Simulator& s) { return s.engine().stats_json(s.webhooks().stats()); });
   }
 
-  /// Every call the simulator placed: call id → number.
-  std::map<std::string, std::string> sim_calls() {
-    return sim_->call([](sim::Simulator& s) {
-      std::map<std::string, std::string> out;
-      for (int offset = 0;; offset += 100) {
-        const auto off = std::to_string(offset);
-        auto page = s.engine().list_calls("100", off, std::nullopt);
-        const auto* v = std::get_if<boost::json::value>(&page);
-        if (v == nullptr) break;
-        const auto& calls = v->at("calls").as_array();
-        for (const auto& c : calls) {
-          out.emplace(boost::json::value_to<std::string>(c.at("call_id")),
-                      boost::json::value_to<std::string>(c.at("to_number")));
-        }
-        if (calls.size() < 100) break;
-      }
-      return out;
-    });
-  }
-
   TempDir dir_;
   SystemClock clock_;
   sim::SimOptions sim_options_;
@@ -228,19 +209,10 @@ TEST_F(RestartUnderFaults, RepeatedCrashesLoseNothingAndNeverDoubleCall) {
   sim_options_.outcomes.set(Disposition::completed, 0.6);
   sim_options_.outcomes.set(Disposition::busy, 0.2);
   sim_options_.outcomes.set(Disposition::no_answer, 0.2);
-  sim_options_.faults.set(sim::Fault::error_5xx, 0.05);
-  sim_options_.faults.set(sim::Fault::lost_response, 0.02);
-  sim_options_.faults.set(sim::Fault::webhook_drop, 0.2);
-  sim_options_.faults.set(sim::Fault::webhook_duplicate, 0.1);
+  testkit::set_recovery_faults(sim_options_);
 
-  scheduler::SchedulerOptions options;
-  options.reconcile_after = 3s;
-  options.stale_call_timeout = 60s;
-  options.absent_grace = 2s;
-  options.clock_skew = 5s;
-  options.concurrency_poll_interval = 5s;
+  auto options = fast_recovery_options();
   options.credit_poll_interval = 5s;
-  options.error_burst_threshold = 1000;
 
   build(options);
   ASSERT_FALSE(HasFatalFailure());
@@ -295,67 +267,23 @@ TEST_F(RestartUnderFaults, RepeatedCrashesLoseNothingAndNeverDoubleCall) {
   const auto stats = sim_stats();
   EXPECT_EQ(num(stats.at("limit_violations")), 0) << stats;
   EXPECT_LE(num(stats.at("max_concurrent")), sim_options_.concurrency_limit) << stats;
-  const auto& numbers = stats.at("numbers").as_object();
 
-  store::ContactRepo contacts(*life_->db);
-  store::AttemptRepo attempts(*life_->db);
-  auto all = attempts.list(campaign_id, false, 100000);
-  ASSERT_TRUE(all);
-  std::map<std::int64_t, int> started;  // contact → attempts the platform started (a call id)
-  std::map<std::string, const store::AttemptRow*> by_call;
-  for (const auto& a : *all) {
-    if (a.call_id.has_value()) {
-      ++started[a.contact_id];
-      by_call.emplace(*a.call_id, &a);
-    }
-  }
-  auto rows = contacts.list(campaign_id, std::nullopt, 10000);
-  ASSERT_TRUE(rows);
-  ASSERT_EQ(rows->size(), static_cast<std::size_t>(kContacts));
-  int non_terminal = 0;
-  int over_attempts = 0;
-  int double_active = 0;
-  for (const auto& c : *rows) {
-    if (!is_terminal(c.state)) {
-      ++non_terminal;
-      ADD_FAILURE() << c.phone << " not terminal: " << to_string(c.state);
-    }
-    const auto* n = numbers.if_contains(c.phone);
-    const std::int64_t calls = n == nullptr ? 0 : num(n->at("calls"));
-    if (calls > started[c.id] || calls > kMaxAttempts) {
-      ++over_attempts;
-      ADD_FAILURE() << c.phone << ": " << calls << " calls placed, " << started[c.id]
-                    << " started attempts stored, max " << kMaxAttempts;
-    }
-    EXPECT_LE(c.attempts, kMaxAttempts) << c.phone;
-    if (n != nullptr && num(n->at("max_concurrent")) > 1) {
-      ++double_active;
-      ADD_FAILURE() << c.phone << " was active twice at once";
-    }
-  }
-  int lost_outcomes = 0;
-  const auto placed = sim_calls();
-  for (const auto& [call_id, number] : placed) {
-    auto it = by_call.find(call_id);
-    if (it == by_call.end()) {
-      ++lost_outcomes;
-      ADD_FAILURE() << "call " << call_id << " to " << number << " has no attempt in the store";
-      continue;
-    }
-    const auto& a = *it->second;
-    EXPECT_EQ(a.to_number, number) << call_id;
-    if (a.state != AttemptState::finished && a.state != AttemptState::lost) {
-      ++lost_outcomes;
-      ADD_FAILURE() << "call " << call_id << " attempt " << a.id << " is " << to_string(a.state);
-    }
-  }
-  EXPECT_EQ(placed.size(), by_call.size()) << "attempts with a call id the simulator never placed";
-  EXPECT_EQ(non_terminal, 0);
-  EXPECT_EQ(over_attempts, 0);
-  EXPECT_EQ(double_active, 0);
-  EXPECT_EQ(lost_outcomes, 0);
+  // The shared referee (tests/support/recovery_audit.hpp), also bench_recovery's.
+  const auto audit = testkit::audit_recovery(*sim_, *life_->db, kMaxAttempts);
+  ASSERT_TRUE(audit.error.empty()) << audit.error;
+  std::string findings;  // what the audit saw, shown with any failing count
+  for (const auto& f : audit.findings) findings += "\n  " + f;
+  EXPECT_EQ(audit.contacts_non_terminal, 0) << findings;
+  EXPECT_EQ(audit.calls_beyond_attempts, 0) << findings;
+  EXPECT_EQ(audit.contacts_over_max, 0) << findings;
+  EXPECT_EQ(audit.numbers_active_twice, 0) << findings;
+  // Every call the simulator placed ends as a finished or lost attempt holding its id.
+  EXPECT_EQ(audit.calls_without_attempt + audit.attempts_unsettled, 0) << findings;
+  EXPECT_EQ(audit.numbers_mismatched, 0) << findings;
+  EXPECT_EQ(audit.unknown_call_ids, 0) << findings;
+  EXPECT_EQ(life_->db->query_int64("SELECT count(*) FROM contacts").value(), kContacts);
   RecordProperty("crashes", crashes);
-  RecordProperty("calls", static_cast<int>(placed.size()));
+  RecordProperty("calls", static_cast<int>(audit.calls));
 }
 
 }  // namespace

@@ -88,14 +88,7 @@ TEST_F(SchedulerOverSim, FaultsNeverPlaceACallTwice) {
   so.faults.set(sim::Fault::lost_response, 0.1);
   so.faults.set(sim::Fault::webhook_drop, 0.2);
   so.faults.set(sim::Fault::webhook_duplicate, 0.1);
-  scheduler::SchedulerOptions options;
-  options.reconcile_after = 3s;
-  options.stale_call_timeout = 60s;
-  options.absent_grace = 2s;
-  options.clock_skew = 5s;
-  options.concurrency_poll_interval = 5s;
-  options.error_burst_threshold = 1000;
-  start(so, options);
+  start(so, fast_recovery_options());
   auto id = scheduler_->create(campaign("faults"));
   ASSERT_TRUE(id) << id.error().what();
   add_contacts(*id, 15);

@@ -71,6 +71,19 @@ inline CampaignSpec sim_campaign(std::string name) {
   return s;
 }
 
+/// Scheduler timings for runs with faults that must finish in seconds: poll after 3 s, lost
+/// after 60 s, absence proven after 2 s, the circuit breaker out of the way.
+inline scheduler::SchedulerOptions fast_recovery_options() {
+  scheduler::SchedulerOptions o;
+  o.reconcile_after = 3s;
+  o.stale_call_timeout = 60s;
+  o.absent_grace = 2s;
+  o.clock_skew = 5s;
+  o.concurrency_poll_interval = 5s;
+  o.error_burst_threshold = 1000;
+  return o;
+}
+
 /// Everything but the simulator runs on `io_` on the test's thread.
 class SimStackTest : public ::testing::Test, protected testkit::SimStack {
  protected:

@@ -32,6 +32,15 @@ namespace dialer::testkit {
 inline constexpr std::string_view kStackKey = "rg_live_integration_key";
 inline constexpr std::string_view kStackSecret = "whsec_integration_secret";
 
+/// BENCHMARKS.md's `recovery` faults: 5 % 5xx, 2 % responses lost after the call was created,
+/// 20 % webhooks dropped, 10 % duplicated.
+inline void set_recovery_faults(sim::SimOptions& o) {
+  o.faults.set(sim::Fault::error_5xx, 0.05);
+  o.faults.set(sim::Fault::lost_response, 0.02);
+  o.faults.set(sim::Fault::webhook_drop, 0.20);
+  o.faults.set(sim::Fault::webhook_duplicate, 0.10);
+}
+
 /// The daemon's wiring of the webhook receiver to the scheduler.
 class InboxSink final : public api::OutcomeSink {
  public:
