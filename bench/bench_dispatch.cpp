@@ -22,6 +22,7 @@
 #include "store/contact_repo.hpp"
 #include "store/database.hpp"
 #include "store/inbox_repo.hpp"
+#include "tests/support/campaigns.hpp"
 #include "tests/support/sim_stack.hpp"
 
 #include <CLI/CLI.hpp>
@@ -90,16 +91,7 @@ class Rig : public testkit::SimStack {
   }
 
   Result<std::int64_t> create_campaign(int max_concurrency) {
-    CampaignSpec s;
-    s.name = "bench";
-    s.agent_id = std::string(kAgent);
-    s.providers = {Provider::twilio};
-    s.timezone = "UTC";
-    s.window.days = {true, true, true, true, true, true, true};
-    s.window.start = std::chrono::minutes{0};
-    s.window.end = std::chrono::minutes{24 * 60};
-    s.window.end_margin = Millis{0};
-    s.max_concurrency = max_concurrency;
+    auto s = testkit::any_hour_campaign("bench", kAgent, max_concurrency);
     s.max_attempts = 1;
     s.retry.clear();
     return scheduler_->create(s);

@@ -15,6 +15,7 @@
 #include "store/contact_repo.hpp"
 #include "store/database.hpp"
 #include "store/inbox_repo.hpp"
+#include "tests/support/campaigns.hpp"
 #include "tests/support/sim_stack.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -52,16 +53,7 @@ using testkit::InboxSink;
 
 /// A campaign for the sim stack: every day all day in UTC, 10 at once, 3 attempts, 1 s retries.
 inline CampaignSpec sim_campaign(std::string name) {
-  CampaignSpec s;
-  s.name = std::move(name);
-  s.agent_id = std::string(kAgent);
-  s.providers = {Provider::twilio};
-  s.timezone = "UTC";
-  s.window.days = {true, true, true, true, true, true, true};
-  s.window.start = std::chrono::minutes{0};
-  s.window.end = std::chrono::minutes{24 * 60};
-  s.window.end_margin = Millis{0};
-  s.max_concurrency = 10;
+  auto s = testkit::any_hour_campaign(std::move(name), kAgent, 10);
   s.max_attempts = 3;
   s.retry.clear();
   s.retry[Outcome::busy] = RetryRule{1s, 2};

@@ -12,6 +12,7 @@
 #include "store/database.hpp"
 #include "store/dnc_repo.hpp"
 #include "store/inbox_repo.hpp"
+#include "tests/support/campaigns.hpp"
 #include "tests/support/temp_dir.hpp"
 
 #include <date/date.h>
@@ -104,17 +105,7 @@ class EngineTest : public ::testing::Test {
 
   /// A campaign every test can dial at any hour (UTC, every day, 00:00-24:00, no margin).
   CampaignSpec spec(std::string name) {
-    CampaignSpec s;
-    s.name = std::move(name);
-    s.agent_id = std::string(kAgent);
-    s.providers = {Provider::twilio};
-    s.timezone = "UTC";
-    s.window.days = {true, true, true, true, true, true, true};
-    s.window.start = std::chrono::minutes{0};
-    s.window.end = std::chrono::minutes{24 * 60};
-    s.window.end_margin = Millis{0};
-    s.max_concurrency = 5;
-    return s;
+    return testkit::any_hour_campaign(std::move(name), kAgent, 5);
   }
 
   std::int64_t create(const CampaignSpec& s) {
