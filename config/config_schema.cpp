@@ -115,6 +115,11 @@ constexpr auto kConfigKeys = std::to_array<KeyDef<Config>>({
   key<detail::SizeCodec>("admin.max_request_bytes", "1048576", 1024, 64.0 * 1024 * 1024, kLive,
       "Largest admin request accepted, in bytes (extension).",
       [](auto& c) -> auto& { return c.admin.max_request_bytes; }),
+  key<detail::OptionalDirCodec>("admin.files_dir", "\"\"", kNone, kNone, kLive,
+      "Directory that path arguments (import path, reject_file, export output) must lie in, "
+      "resolved without following symlinks; files are created new there, never overwritten. "
+      "\"\" = path arguments are refused; descriptors passed by dialerctl always work.",
+      [](auto& c) -> auto& { return c.admin.files_dir; }),
 
   // --- store ------------------------------------------------------------------------------------
   key<detail::PathCodec>("store.path", "/var/lib/dialerd/dialerd.db", kNone, 4096, kRestart,
@@ -188,7 +193,7 @@ constexpr auto kConfigKeys = std::to_array<KeyDef<Config>>({
   key<detail::RetryCodec>("defaults.retry", "{}", kNone, kNone, kLive,
       "Per-outcome rules {outcome: {delay: 30m, max: 3}} over the built-in policy "
       "(STATE-MACHINES.md); outcomes: voicemail, user_hangup_no_speech, no_answer, busy, failed, "
-      "canceled, lost; max 0 = never retry that outcome.",
+      "canceled, lost; max N = at most N attempts end with that outcome (max 0 or 1: never retried).",
       [](auto& c) -> auto& { return c.defaults.retry; }),
   key<detail::IntCodec>("defaults.max_concurrency", "5", 1, 10000, kLive,
       "Most calls in flight per campaign (extension).",

@@ -18,17 +18,17 @@ namespace dialer {
 struct Window {
   /// Index 0 = Monday … 6 = Sunday.
   std::array<bool, 7> days{true, true, true, true, true, true, false};
-  std::chrono::minutes start{9 * 60};  ///< local time of day the window opens
-  std::chrono::minutes end{21 * 60};   ///< local time of day the window closes (exclusive)
+  std::chrono::minutes start{9 * 60};           ///< local time of day the window opens
+  std::chrono::minutes end{21 * 60};            ///< local time of day the window closes (exclusive)
   Millis end_margin{std::chrono::minutes{10}};  ///< no call starts this close to `end`
   std::vector<std::chrono::year_month_day> holidays;  ///< local dates with no calling
 
   bool operator==(const Window&) const = default;
 };
 
-/// Retry rule for one outcome: wait `delay` (±10 % jitter) and try again, at most `max` times
-/// after an attempt with this outcome ("busy: retry after 10m, at most 3" = three retries; the
-/// fourth busy exhausts the contact). `max_attempts` still caps every attempt of the contact.
+/// Retry rule for one outcome: wait `delay` (±10 % jitter) and try again; at most `max` attempts
+/// of the contact end with this outcome ("busy: retry after 10m, at most 3" = the third busy
+/// exhausts the contact, so three calls at most). `max_attempts` still caps every attempt.
 struct RetryRule {
   Millis delay{0};
   int max = 0;

@@ -173,6 +173,10 @@ scheduler::SchedulerOptions scheduler_options(const config::Config& c) {
   o.provider_cooldown = c.scheduler.provider_cooldown;
   o.shutdown_grace = c.scheduler.shutdown_grace;
   o.campaign_defaults = c.defaults.to_spec();
+  // A start is written at the latest when the client's token wait for starts and its connect
+  // deadline have both run out.
+  o.request_timeout = c.vocobase.request_timeout;
+  o.start_wait_limit = api::ClientOptions{}.start_queue_timeout + c.vocobase.connect_timeout;
   return o;
 }
 

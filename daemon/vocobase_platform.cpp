@@ -129,6 +129,7 @@ scheduler::ConcurrencyReading to_concurrency_reading(const api::ConcurrencyInfo&
 scheduler::CallListing to_call_listing(const api::CallPage& page) {
   scheduler::CallListing out;
   out.total = page.total;
+  out.malformed_numbers = page.malformed_numbers;
   out.calls.reserve(page.calls.size());
   for (const auto& c : page.calls) {
     out.calls.push_back(scheduler::ListedCall{c.call_id, c.session_id, c.agent_id, c.to_number,

@@ -50,6 +50,18 @@ BlockedBy BlockedBy::provider_unavailable(std::optional<TimePoint> back_at) {
   return b;
 }
 
+BlockedBy BlockedBy::number_in_call_elsewhere(std::optional<TimePoint> retry_at) {
+  auto b = of(BlockReason::number_in_call_elsewhere);
+  b.at = retry_at;
+  return b;
+}
+
+BlockedBy BlockedBy::unknown_timezone(std::string zone) {
+  auto b = of(BlockReason::unknown_timezone);
+  b.timezone = std::move(zone);
+  return b;
+}
+
 boost::json::value to_json(const BlockedBy& b) {
   if (b.reason == BlockReason::none) return nullptr;
   boost::json::object o;
@@ -76,6 +88,12 @@ boost::json::value to_json(const BlockedBy& b) {
       break;
     case BlockReason::provider_unavailable:
       o["until"] = iso_or_null(b.at);
+      break;
+    case BlockReason::number_in_call_elsewhere:
+      o["next_try_at"] = iso_or_null(b.at);
+      break;
+    case BlockReason::unknown_timezone:
+      o["timezone"] = b.timezone;
       break;
     case BlockReason::none:
     case BlockReason::not_running:
@@ -114,6 +132,13 @@ std::string to_text(const BlockedBy& b) {
       return b.at ? "no usable provider until " + format_iso8601(*b.at) : "no usable provider";
     case BlockReason::account_blocked:
       return "account blocked by the API (see status)";
+    case BlockReason::number_in_call_elsewhere:
+      return b.at ? "due numbers are in a call of another campaign; next try " +
+                        format_iso8601(*b.at)
+                  : "due numbers are in a call of another campaign";
+    case BlockReason::unknown_timezone:
+      return "unknown time zone \"" + b.timezone +
+             "\" (not in this machine's tzdata): nobody in it is called";
   }
   return {};
 }

@@ -14,15 +14,17 @@
 namespace dialer::scheduler {
 
 enum class BlockReason {
-  none,                    ///< dialling
-  not_running,             ///< the campaign is not in `running`
-  no_free_slot,            ///< account capacity or max_concurrency reached (used/limit)
-  rate_limited,            ///< no /calls/* token before `at`
-  outside_calling_window,  ///< the window opens at `at` (null: never), shown in the campaign zone
-  no_due_contacts,         ///< no queued contact is due; the next is due at `at` (null: none)
-  credit_exhausted,        ///< the account ran out of credits
-  provider_unavailable,    ///< no usable provider; one comes back from cooldown at `at` if known
-  account_blocked,         ///< the API refused the key (401) or the account (403): see status-get
+  none,                      ///< dialling
+  not_running,               ///< the campaign is not in `running`
+  no_free_slot,              ///< account capacity or max_concurrency reached (used/limit)
+  rate_limited,              ///< no /calls/* token before `at`
+  outside_calling_window,    ///< the window opens at `at` (null: never), shown in the campaign zone
+  no_due_contacts,           ///< no queued contact is due; the next is due at `at` (null: none)
+  credit_exhausted,          ///< the account ran out of credits
+  provider_unavailable,      ///< no usable provider; one comes back from cooldown at `at` if known
+  account_blocked,           ///< the API refused the key (401) or the account (403): see status-get
+  number_in_call_elsewhere,  ///< due contacts wait: their numbers are in a call of another campaign
+  unknown_timezone,          ///< a zone tzdata cannot resolve closes the window (fail closed)
 };
 
 }  // namespace dialer::scheduler
@@ -32,7 +34,8 @@ template <>
 struct EnumNames<scheduler::BlockReason> {
   static constexpr auto names = std::to_array<std::string_view>(
       {"", "not_running", "no_free_slot", "rate_limited", "outside_calling_window",
-       "no_due_contacts", "credit_exhausted", "provider_unavailable", "account_blocked"});
+       "no_due_contacts", "credit_exhausted", "provider_unavailable", "account_blocked",
+       "number_in_call_elsewhere", "unknown_timezone"});
 };
 }  // namespace dialer
 
@@ -44,7 +47,8 @@ struct BlockedBy {
   int used = 0;                 ///< no_free_slot
   int limit = 0;                ///< no_free_slot
   std::optional<TimePoint> at;  ///< next token / window opening / next due / provider back
-  std::string timezone;         ///< outside_calling_window: the campaign's zone name
+  std::string timezone;         ///< outside_calling_window: the campaign's zone name;
+                                ///< unknown_timezone: the zone tzdata does not know
   std::string at_local;         ///< outside_calling_window: `at` in that zone, with its offset
 
   /// A value with `r` and no details.
@@ -63,6 +67,9 @@ struct BlockedBy {
   static BlockedBy no_due_contacts(std::optional<TimePoint> next_due);
   static BlockedBy credit_exhausted() { return of(BlockReason::credit_exhausted); }
   static BlockedBy provider_unavailable(std::optional<TimePoint> back_at = std::nullopt);
+  /// `retry_at`: when the waiting contacts are looked at again.
+  static BlockedBy number_in_call_elsewhere(std::optional<TimePoint> retry_at);
+  static BlockedBy unknown_timezone(std::string zone);
 
   [[nodiscard]] bool blocked() const noexcept { return reason != BlockReason::none; }
   bool operator==(const BlockedBy&) const = default;

@@ -131,7 +131,12 @@ struct ListedCall {
 /// One page of GET /calls (newest first).
 struct CallListing {
   std::vector<ListedCall> calls;
-  int total = 0;  ///< calls on the account as the server counts them
+  /// Calls on the account as the server counts them; absent when the page did not say (such a
+  /// page proves no absence).
+  std::optional<int> total;
+  /// to_number of each record that could not be read and was skipped ("" when unknown): no
+  /// absence is proven on this page for those numbers.
+  std::vector<std::string> malformed_numbers;
 };
 
 /// What a finished session tells about its call: from a webhook body, or GET /sessions/{id}.

@@ -39,8 +39,9 @@ RetryDecision decide_retry(Outcome outcome, const OutcomeCounts& counts, int cou
   }
   const auto seen = counts.find(outcome);
   // The attempt that just ended is in `counts`; never below 1 even if the caller left it out.
+  // `max: N` = at most N attempts end with this outcome: the Nth one closes the contact.
   const int times = std::max(1, seen == counts.end() ? 0 : seen->second);
-  if (times > rule->second.max) {
+  if (times >= rule->second.max) {
     d.reason = "retry_limit";
     return d;
   }

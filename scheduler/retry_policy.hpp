@@ -66,8 +66,9 @@ Millis jittered(Millis delay, Rng& rng);
 /// - `counted_attempts ≥ max_attempts` → exhausted ("max_attempts"): the cap on all attempts
 ///   together, so per-rule budgets can never add up past it;
 /// - no rule for the outcome (or max ≤ 0) → exhausted ("no_retry_rule");
-/// - the outcome's rule allows `max` retries after attempts ending that way: once this outcome
-///   has been seen more than `max` times → exhausted ("retry_limit");
+/// - the outcome's rule allows at most `max` attempts ending that way: once this outcome has
+///   been seen `max` times → exhausted ("retry_limit"), so `no_answer: {max: 2}` calls a number
+///   that never answers exactly twice;
 /// - otherwise retry at now + jittered(delay), moved to the window's next opening when that
 ///   instant is outside `window` (null: no window). When the window never opens the jittered
 ///   time is kept; dispatch will not claim the contact while the window is closed.

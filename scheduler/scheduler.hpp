@@ -51,6 +51,13 @@ struct SchedulerOptions {
   /// it became ambiguous: a slow server may still create the call after our deadline passed.
   /// The first listing for it waits this long too, so one page both finds and disproves.
   Millis absent_grace = std::chrono::seconds{10};
+  /// The API client's whole-request deadline: a server may still create a call until a request
+  /// written at `sent_at` is this old (proof of absence waits for it, plus absent_grace).
+  Millis request_timeout = std::chrono::seconds{15};
+  /// The longest a start can wait for a rate token and a connection before its first byte is
+  /// written (client queue_timeout + connect_timeout): for a reserved attempt found at startup
+  /// the send time is unknown, so proof of absence counts from reserved_at plus this.
+  Millis start_wait_limit = std::chrono::seconds{310};
   double min_credit_balance = 0.3;
   double resume_credit_balance = 1.0;
   /// Consecutive failed starts of one campaign that pause it (pause_reason errors).

@@ -19,6 +19,12 @@ constexpr std::size_t kMaxWindowsPerCampaign = 1024;
 /// A reconciliation that has waited this long gets the next /calls/* token before starts do, so
 /// a rate-bound campaign cannot hold ambiguous contacts forever.
 constexpr Millis kReconcileStarvation = 5s;
+/// A contact whose number is in an open attempt of another campaign is looked at again after
+/// this (the other call usually lasts minutes; a retry costs one indexed write).
+constexpr Millis kNumberBusyRetry = 30s;
+/// A contact in a zone tzdata does not know is looked at again after this (a tzdata upgrade or a
+/// corrected campaign zone lets it be called).
+constexpr Millis kUnknownZoneRetry = 1h;
 
 }  // namespace
 
@@ -49,7 +55,7 @@ SlotAccount Scheduler::Impl::slot_account() const {
 std::optional<TimePoint> Scheduler::Impl::reconcile_ready_at() const {
   std::optional<TimePoint> ready;
   for (std::int64_t id : ambiguous_) {
-    const TimePoint at = open_.at(id).ambiguous_since + options_.absent_grace;
+    const TimePoint at = open_.at(id).absent_after;
     if (!ready || at < *ready) ready = at;
   }
   return ready;
@@ -58,10 +64,11 @@ std::optional<TimePoint> Scheduler::Impl::reconcile_ready_at() const {
 bool Scheduler::Impl::reconcile_wants_token(TimePoint now) const {
   if (listing_outstanding_ || ambiguous_.empty()) return false;
   if (listing_failed_until_ && now < *listing_failed_until_) return false;
+  // A listing in progress pages on at once; a new one waits for the oldest absent_after (by
+  // then it can both find a call and prove it absent, and it has waited out the grace).
+  if (listing_ && listing_->offset > 0) return true;
   const auto ready = reconcile_ready_at();
-  // ready = oldest ambiguous_since + absent_grace: it has also waited at least the starvation
-  // bound before starts give up a token to it.
-  return ready && now >= *ready && now - (*ready - options_.absent_grace) >= kReconcileStarvation;
+  return ready && now >= *ready;
 }
 
 void Scheduler::Impl::dispatch_pass() {
@@ -139,27 +146,31 @@ void Scheduler::Impl::dispatch_pass() {
   update_gauges();
 }
 
-std::shared_ptr<const CallingWindow> Scheduler::Impl::window_for(CampaignRt& c,
-                                                                 const std::string& zones) {
+WindowLookup Scheduler::Impl::window_for(CampaignRt& c, const std::string& zones) {
   if (auto it = c.windows.find(zones); it != c.windows.end()) return it->second;
   if (c.windows.size() >= kMaxWindowsPerCampaign) c.windows.clear();
   const auto names = split_zone_list(zones);
+  WindowLookup out;
   auto w = CallingWindow::create(c.spec().window, names, c.spec().timezone, zones_);
-  if (!w && !names.empty()) {
-    // A zone list this tzdb does not know: the campaign's own zone decides (STATE-MACHINES.md:
-    // only an unknown region falls back to it, but refusing to call is worse than that).
-    spdlog::warn("campaign {}: contact zones \"{}\": {}; using the campaign zone", c.name(), zones,
-                 w.error().what());
-    w = CallingWindow::create(c.spec().window, {}, c.spec().timezone, zones_);
-  }
-  std::shared_ptr<const CallingWindow> out;
   if (w) {
-    out = std::make_shared<const CallingWindow>(std::move(*w));
+    out.window = std::make_shared<const CallingWindow>(std::move(*w));
   } else {
-    spdlog::error("campaign {}: no calling window: {}", c.name(), w.error().what());
+    // Fail closed (STATE-MACHINES.md "Calling windows"): a zone this tzdata cannot resolve says
+    // nothing about the callee's hour, so nobody in it is called. Logged once per zone list
+    // (the lookup is cached).
+    out.unknown_zone = c.spec().timezone;
+    for (const auto& n : names) {
+      if (!zones_.locate(n)) {
+        out.unknown_zone = n;
+        break;
+      }
+    }
+    spdlog::error(
+        "campaign {}: time zone \"{}\" is not in this machine's tzdata ({}); contacts in it are "
+        "not called until the zone is known again (install tzdata-legacy, or correct the zone)",
+        c.name(), out.unknown_zone, w.error().what());
   }
-  c.windows.emplace(zones, out);
-  return out;
+  return c.windows.emplace(zones, std::move(out)).first->second;
 }
 
 std::optional<store::ContactRow> Scheduler::Impl::next_contact(CampaignRt& c, TimePoint t,
@@ -211,8 +222,22 @@ std::optional<store::ContactRow> Scheduler::Impl::next_contact(CampaignRt& c, Ti
         }
         continue;
       }
-      auto window = window_for(c, row.zones);
-      if (window && !window->allowed(t)) {
+      const WindowLookup lookup = window_for(c, row.zones);
+      if (!lookup.unknown_zone.empty()) {
+        const TimePoint to = t + kUnknownZoneRetry;
+        if (!ensure_tx()) return std::nullopt;
+        if (auto d = contacts_.defer(row.id, to, t); !d) {
+          spdlog::error("campaign {}: defer contact {}: {}", c.name(), row.id, d.error().what());
+        }
+        if (!c.deferred_unknown_zone || *c.deferred_unknown_zone <= t ||
+            to < *c.deferred_unknown_zone) {
+          c.deferred_unknown_zone = to;
+          c.unknown_zone = lookup.unknown_zone;
+        }
+        continue;
+      }
+      const auto& window = lookup.window;
+      if (!window->allowed(t)) {
         const auto opens = window->next_opening(t);
         // A window that never opens is looked at again a day later (the spec may change).
         const TimePoint to = opens ? *opens : t + std::chrono::hours{24};
@@ -250,7 +275,27 @@ bool Scheduler::Impl::claim_and_start(CampaignRt& c, const store::ContactRow& co
       spdlog::error("claim contact {}: {}", contact.id, claimed.error().what());
       return false;
     }
-    if (!*claimed) return false;  // no longer queued (stopped, DNC) since it was read
+    if (*claimed == store::Claim::not_queued) return false;  // stopped, DNC since it was read
+    if (*claimed == store::Claim::number_busy) {
+      // The number is in a call (or an unsettled start) of another campaign: this contact waits,
+      // uncounted, and is looked at again shortly (STATE-MACHINES.md "One call per person").
+      const TimePoint retry = t + kNumberBusyRetry;
+      auto d = contacts_.defer(contact.id, retry, t);
+      if (!d) {
+        spdlog::error("claim contact {}: {}", contact.id, d.error().what());
+        return false;
+      }
+      if (auto r = tx->commit(); !r) {
+        spdlog::error("claim contact {}: {}", contact.id, r.error().what());
+        return false;
+      }
+      if (!c.deferred_busy || *c.deferred_busy <= t || retry < *c.deferred_busy) {
+        c.deferred_busy = retry;
+      }
+      spdlog::debug("campaign {}: contact {} waits: {} is in a call of another campaign", c.name(),
+                    contact.id, contact.phone);
+      return false;
+    }
     auto id = attempts_.insert_reserved(c.id(), contact.id, provider, contact.phone,
                                         c.spec().agent_id, t);
     if (!id) {
@@ -377,6 +422,8 @@ void Scheduler::Impl::compute_blocked_by(TimePoint t, BlockReason pass_stop, Tim
       if (!*next) {
         c.blocked_by = BlockedBy::no_due_contacts(std::nullopt);
         c.deferred_to_window.reset();
+        c.deferred_busy.reset();
+        c.deferred_unknown_zone.reset();
         maybe_drained(c);
         continue;
       }
@@ -386,6 +433,10 @@ void Scheduler::Impl::compute_blocked_by(TimePoint t, BlockReason pass_stop, Tim
       wake = std::min(wake, std::max(due, t + 1s));
       if (c.deferred_to_window && due == *c.deferred_to_window) {
         c.blocked_by = BlockedBy::outside_calling_window(due, c.zone);
+      } else if (c.deferred_unknown_zone && due == *c.deferred_unknown_zone) {
+        c.blocked_by = BlockedBy::unknown_timezone(c.unknown_zone);
+      } else if (c.deferred_busy && due == *c.deferred_busy) {
+        c.blocked_by = BlockedBy::number_in_call_elsewhere(due);
       } else {
         c.blocked_by = BlockedBy::no_due_contacts(due);
       }

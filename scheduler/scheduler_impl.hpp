@@ -42,6 +42,13 @@
 
 namespace dialer::scheduler {
 
+/// The calling window of a zone list, or the zone that tzdata cannot resolve (fail closed:
+/// nobody in it is called).
+struct WindowLookup {
+  std::shared_ptr<const CallingWindow> window;  ///< null when unknown_zone is set
+  std::string unknown_zone;
+};
+
 /// A campaign as the engine keeps it between passes.
 struct CampaignRt {
   store::CampaignRow row;
@@ -51,9 +58,14 @@ struct CampaignRt {
   std::deque<std::string> last_errors;  ///< the newest few failed-start messages
   BlockedBy blocked_by = BlockedBy::not_running();
   /// CallingWindow per stored contact zone list ("" = the campaign zone).
-  std::unordered_map<std::string, std::shared_ptr<const CallingWindow>> windows;
+  std::unordered_map<std::string, WindowLookup> windows;
   /// Earliest opening that contacts were deferred to while their window was closed.
   std::optional<TimePoint> deferred_to_window;
+  /// Earliest retry of contacts deferred because their number was in another campaign's call.
+  std::optional<TimePoint> deferred_busy;
+  /// Earliest retry of contacts deferred because a zone of theirs is unknown, and that zone.
+  std::optional<TimePoint> deferred_unknown_zone;
+  std::string unknown_zone;
 
   // Per dispatch pass.
   std::deque<store::ContactRow> due;  ///< due contacts fetched and checked in this pass
@@ -88,6 +100,10 @@ struct OpenAttempt {
   TimePoint reserved_at{};
   std::optional<TimePoint> started_at;
   TimePoint ambiguous_since{};
+  /// The earliest start of a listing (from offset 0) that may prove this ambiguous start absent:
+  /// the last moment the request could have reached the API (sent_at, or for a reservation
+  /// found at startup reserved_at + start_wait_limit) + request_timeout + absent_grace.
+  TimePoint absent_after{};
   bool start_outstanding = false;
   PollState poll = PollState::none;
   std::optional<TimePoint> poll_at;   ///< its entry in the deadline set (reconcile_after)
@@ -149,7 +165,7 @@ class Scheduler::Impl {
   void request_dispatch();
   void dispatch_pass();
   std::optional<store::ContactRow> next_contact(CampaignRt& c, TimePoint now, int batch);
-  std::shared_ptr<const CallingWindow> window_for(CampaignRt& c, const std::string& zones);
+  WindowLookup window_for(CampaignRt& c, const std::string& zones);
   bool claim_and_start(CampaignRt& c, const store::ContactRow& contact, Provider provider,
                        TimePoint now);
   /// Hands a committed claim's request to the platform.
@@ -160,8 +176,8 @@ class Scheduler::Impl {
   /// /calls/* tokens left now, net of claims whose requests are not sent yet.
   [[nodiscard]] int calls_tokens() const;
   [[nodiscard]] bool reconcile_wants_token(TimePoint now) const;
-  /// When the oldest ambiguous attempt has waited out absent_grace (a listing then can both
-  /// find its call and prove it absent); nullopt when none is ambiguous.
+  /// The earliest absent_after of the ambiguous attempts (a listing started then can both find
+  /// its call and prove it absent); nullopt when none is ambiguous.
   [[nodiscard]] std::optional<TimePoint> reconcile_ready_at() const;
   void update_gauges();
 
@@ -195,7 +211,7 @@ class Scheduler::Impl {
   /// Sends a GET /calls page when ambiguous or several overdue attempts want one; returns when
   /// the engine must look again (a token, a grace period, a retry after a failure).
   std::optional<TimePoint> maybe_reconcile();
-  void on_listing(PlatformResult<CallListing> result, TimePoint requested_at, int offset);
+  void on_listing(PlatformResult<CallListing> result);
   void settle_found(OpenAttempt& a, const ListedCall& call);
   void settle_void(OpenAttempt& a);
   std::optional<TimePoint> maybe_poll_sessions();
@@ -290,9 +306,19 @@ class Scheduler::Impl {
 
   // Reconciliation.
   bool listing_outstanding_ = false;
-  int listing_offset_ = 0;
+  /// A GET /calls listing in progress: pages newest first from offset 0. It proves absence only
+  /// while every page so far was whole (a total, no short page, no unreadable record that could
+  /// be ours); a failed page ends it, and the next listing starts again at offset 0.
+  struct ListingRun {
+    TimePoint started_at{};           ///< when its offset-0 page was requested
+    int offset = 0;                   ///< of the next page
+    std::optional<TimePoint> oldest;  ///< oldest created_at seen on its pages
+    bool proves = true;
+  };
+  std::optional<ListingRun> listing_;
   std::optional<TimePoint> listing_failed_until_;
   int listing_failures_ = 0;  ///< consecutive failed listings (not 429): the backoff's exponent
+  int inconclusive_listings_ = 0;  ///< consecutive listings that could prove nothing
   int sessions_outstanding_ = 0;
   std::set<std::int64_t> poll_queue_;  ///< attempts waiting for a listing or session poll
 
@@ -358,6 +384,8 @@ inline constexpr Millis kPollRetry = std::chrono::seconds{30};
 /// First retry of a failed GET /calls listing (doubling up to kPollRetry): ambiguous attempts
 /// hold slots until a listing settles them, so a transient 5xx should not idle them for 30 s.
 inline constexpr Millis kListingRetryFirst = std::chrono::seconds{2};
+/// Longest wait between listings that keep proving nothing (pages without total, short pages).
+inline constexpr Millis kInconclusiveListingRetryMax = std::chrono::minutes{5};
 /// How long after a concurrency reading a call counted over may still see its webhook arrive
 /// before its outcome is taken as missing (settle_ended_early).
 inline constexpr Millis kLateWebhookGrace = std::chrono::seconds{2};

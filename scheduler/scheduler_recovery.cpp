@@ -96,30 +96,31 @@ std::optional<TimePoint> Scheduler::Impl::maybe_reconcile() {
     }
     overdue = 0;
   }
-  // A listing for ambiguous attempts waits until the oldest has waited out absent_grace, so
-  // the same page can find its call or prove it absent (one /calls/* token, not two). Paging on
-  // through an unfinished listing goes ahead at once.
+  // A listing for ambiguous attempts waits until the oldest one's absent_after, so the same
+  // pages can find its call or prove it absent (one /calls/* token, not two). Paging on through
+  // a listing in progress goes ahead at once.
   const auto ready = reconcile_ready_at();
-  const bool ambiguous_ready = ready && (t >= *ready || listing_offset_ > 0);
+  const bool paging = listing_ && listing_->offset > 0;
+  const bool ambiguous_ready = paging || (ready && t >= *ready);
   if (!ambiguous_ready && overdue < 2) return ready;
   if (!has_calls_token) return platform_.next_token_at(RateBucket::calls);
+  if (!paging) listing_ = ListingRun{t, 0, std::nullopt, true};
   listing_outstanding_ = true;
   ++stats_.listings_sent;
-  const int offset = listing_offset_;
+  const int offset = listing_->offset;
   spdlog::debug("reconcile: GET /calls offset {} ({} ambiguous, {} overdue)", offset,
                 ambiguous_.size(), overdue);
   platform_.list_calls(kListingPage, offset,
-                       guard([this, t, offset](PlatformResult<CallListing> r) {
-                         on_listing(std::move(r), t, offset);
-                       }));
+                       guard([this](PlatformResult<CallListing> r) { on_listing(std::move(r)); }));
   return std::nullopt;
 }
 
-void Scheduler::Impl::on_listing(PlatformResult<CallListing> result, TimePoint requested_at,
-                                 int offset) {
+void Scheduler::Impl::on_listing(PlatformResult<CallListing> result) {
   listing_outstanding_ = false;
   const TimePoint t = now();
   if (!result) {
+    // A listing cut off proves nothing: the next one starts again at offset 0.
+    listing_.reset();
     if (result.error().kind == PlatformError::Kind::rate_limited) {
       // Retried when a token returns; never sooner than a second, even if the platform's
       // budget still shows tokens (a server-side limit we do not model).
@@ -140,6 +141,9 @@ void Scheduler::Impl::on_listing(PlatformResult<CallListing> result, TimePoint r
   }
   listing_failed_until_.reset();
   listing_failures_ = 0;
+  if (!listing_) listing_ = ListingRun{t, 0, std::nullopt, false};  // not ours: proves nothing
+  ListingRun& run = *listing_;
+  const int offset = run.offset;
   const auto& calls = result->calls;
 
   // Overdue started calls on the page: the listing tells which are over.
@@ -159,7 +163,9 @@ void Scheduler::Impl::on_listing(PlatformResult<CallListing> result, TimePoint r
   }
 
   // Ambiguous attempts: a call to the same number by the same agent, created no earlier than
-  // the reservation (minus clock skew), that no other attempt holds, is the one.
+  // the reservation (minus clock skew), that no other attempt holds, is the one. Calls of
+  // other campaigns and of other integrations on the account are held by nobody of ours and
+  // differ in number, agent or time.
   for (const auto& call : calls) {
     if (ambiguous_.empty()) break;
     if (by_call_id_.count(call.call_id) != 0) continue;
@@ -180,28 +186,81 @@ void Scheduler::Impl::on_listing(PlatformResult<CallListing> result, TimePoint r
     settle_found(*best, call);
   }
 
-  // Proven absent: the listing covers everything since the reservation (minus skew).
-  const bool ended = static_cast<int>(calls.size()) < kListingPage ||
-                     offset + static_cast<int>(calls.size()) >= result->total;
-  std::optional<TimePoint> oldest;
-  for (const auto& call : calls) {
-    if (!oldest || call.created_at < *oldest) oldest = call.created_at;
+  // Proof of absence (STATE-MACHINES.md "Attempt"): only from a listing that started at offset
+  // 0 after the attempt's absent_after, whose every page was whole, and whose pages reach back
+  // past its reservation (minus skew) or to the end of the list.
+  const int size = static_cast<int>(calls.size() + result->malformed_numbers.size());
+  const bool has_total = result->total.has_value();
+  const bool ended = has_total && offset + size >= *result->total;
+  if (!has_total) {
+    run.proves = false;
+    spdlog::warn("reconcile: GET /calls page at offset {} has no total; it proves no absence",
+                 offset);
+  } else if (size < kListingPage && !ended) {
+    run.proves = false;
+    spdlog::warn(
+        "reconcile: GET /calls page at offset {} holds {} of {} records before the end ({} in "
+        "all); it proves no absence",
+        offset, size, kListingPage, *result->total);
   }
+  for (const auto& n : result->malformed_numbers) {
+    spdlog::warn("reconcile: GET /calls offset {}: an unreadable record{} skipped", offset,
+                 n.empty() ? std::string() : " for " + n);
+  }
+  for (const auto& call : calls) {
+    if (!run.oldest || call.created_at < *run.oldest) run.oldest = call.created_at;
+  }
+  auto blinded = [&](const OpenAttempt& a) {
+    return std::any_of(result->malformed_numbers.begin(), result->malformed_numbers.end(),
+                       [&](const std::string& n) { return n.empty() || n == a.contact.phone; });
+  };
   bool need_more = false;
   std::vector<std::int64_t> absent;
   for (std::int64_t id : ambiguous_) {
     const OpenAttempt& a = open_.at(id);
-    const bool covered = ended || (oldest && *oldest < a.reserved_at - options_.clock_skew);
-    if (!covered) {
-      need_more = true;
-    } else if (requested_at >= a.ambiguous_since + options_.absent_grace) {
-      absent.push_back(id);
+    // Sent (or possibly sent) after this listing began: only a later listing can tell.
+    if (run.started_at < a.absent_after) continue;
+    if (!run.proves) continue;
+    if (blinded(a)) {
+      run.proves = false;
+      continue;
     }
-    // Covered but within its grace (it went ambiguous just before this listing): the next
-    // listing, once its grace is over, decides.
+    const bool covered = ended || (run.oldest && *run.oldest < a.reserved_at - options_.clock_skew);
+    if (covered) {
+      absent.push_back(id);
+    } else {
+      need_more = true;
+    }
   }
-  for (std::int64_t id : absent) settle_void(open_.at(id));
-  listing_offset_ = need_more ? offset + static_cast<int>(calls.size()) : 0;
+  const bool proves = run.proves;
+  const TimePoint run_started = run.started_at;
+  if (need_more && run.proves && !ended && size > 0) {
+    run.offset = offset + size;
+  } else {
+    listing_.reset();
+  }
+  if (proves) {
+    for (std::int64_t id : absent) settle_void(open_.at(id));
+  }
+  if (!listing_) {
+    // Attempts this listing should have settled but could not (a page proved nothing): the
+    // next listing waits, doubling, so a server that keeps sending such pages does not take
+    // every /calls/* token. They stay claimed meanwhile and are reported once stale.
+    const bool unresolved = std::any_of(ambiguous_.begin(), ambiguous_.end(), [&](auto id) {
+      return open_.at(id).absent_after <= run_started;
+    });
+    if (unresolved) {
+      const Millis delay =
+          std::min(kInconclusiveListingRetryMax,
+                   kListingRetryFirst * (1 << std::min(inconclusive_listings_, 8)));
+      ++inconclusive_listings_;
+      listing_failed_until_ = t + delay;
+      spdlog::warn("reconcile: the listing proved nothing for {} ambiguous start(s); next in {}",
+                   ambiguous_.size(), format_duration(delay));
+    } else {
+      inconclusive_listings_ = 0;
+    }
+  }
 
   // Overdue calls the page did not show (older ones) get their own session poll.
   for (std::int64_t id : poll_queue_) {
@@ -574,10 +633,14 @@ Result<void> Scheduler::Impl::recover() {
     a.call_id = row.call_id.value_or("");
     a.session_id = row.session_id.value_or("");
     a.reserved_at = row.reserved_at;
-    // When the request was written is not stored; starts are only claimed with a token in
-    // hand, so it went out at most about absent_grace after the reservation. Counting from
-    // now instead would let frequent restarts postpone reconciliation for ever.
-    a.ambiguous_since = std::min(t, row.reserved_at + options_.absent_grace);
+    // A request whose send time is not stored went out at the latest start_wait_limit after
+    // its reservation (the client's token and connection wait for starts). Counting from the
+    // stored times, not from now, so frequent restarts cannot postpone reconciliation for ever.
+    a.ambiguous_since = std::min(t, row.reserved_at);
+    const TimePoint last_send = row.sent_at && row.state == AttemptState::ambiguous
+                                    ? *row.sent_at
+                                    : row.reserved_at + options_.start_wait_limit;
+    a.absent_after = last_send + options_.request_timeout + options_.absent_grace;
     const std::int64_t id = row.id;
     auto [it, inserted] = open_.emplace(id, std::move(a));
     OpenAttempt& oa = it->second;

@@ -218,6 +218,9 @@ void Scheduler::Impl::on_start_result(std::int64_t attempt_id, StartResult r) {
         ++stats_.ambiguous;
         auto tx = store::Transaction::begin(db_);
         if (tx) {
+          // The request went out no later than its answer came back: recording that instant
+          // as sent_at can only make a proof of absence wait longer, never come too early.
+          (void)attempts_.mark_sent(attempt_id, t);
           (void)attempts_.mark_ambiguous(attempt_id, to_string(r.reason), r.message);
           attempt_event(attempt_id, AttemptState::reserved, AttemptEvent::ambiguous);
           contact_event(contact_id, ContactState::dialing, ContactEvent::ambiguous_start);
@@ -227,6 +230,7 @@ void Scheduler::Impl::on_start_result(std::int64_t attempt_id, StartResult r) {
         }
         a.state = AttemptState::ambiguous;
         a.ambiguous_since = t;
+        a.absent_after = t + options_.request_timeout + options_.absent_grace;
         ambiguous_.insert(attempt_id);
         spdlog::warn(
             "campaign {}: attempt {} ambiguous ({}); contact {} stays claimed until "
@@ -246,7 +250,9 @@ Result<void> Scheduler::Impl::close_contact(CampaignRt& c, OpenAttempt& a, Outco
                                             TimePoint t) {
   auto counts = attempts_.count_by_outcome(a.contact.id);
   if (!counts) return counts.error();
-  const auto window = window_for(c, a.contact.zones);
+  // An unknown zone has no window here: dispatch will not call the contact while it stays
+  // unknown, whatever next_attempt_at says.
+  const auto window = window_for(c, a.contact.zones).window;
   const auto d = decide_retry(outcome, *counts, a.contact.attempts, RetrySettings::of(c.spec()),
                               window.get(), rng_, t);
   store::ContactUpdate u{ContactState::queued, "", a.contact.attempts, a.contact.next_attempt_at,

@@ -141,12 +141,23 @@ Result<std::optional<TimePoint>> ContactRepo::next_due_time(std::int64_t campaig
   return std::optional<TimePoint>{st->column_time(0)};
 }
 
-Result<bool> ContactRepo::claim(std::int64_t contact_id, TimePoint now) {
+Result<Claim> ContactRepo::claim(std::int64_t contact_id, TimePoint now) {
+  // The open attempts are few (bounded by the concurrency limit) and indexed (attempts_open),
+  // so the NOT EXISTS costs a short scan of that partial index.
   auto n = db_.execute(
-      "UPDATE contacts SET state = 'dialing', updated_at = ? WHERE id = ? AND state = 'queued'",
+      "UPDATE contacts SET state = 'dialing', updated_at = ? WHERE id = ? AND state = 'queued'"
+      " AND NOT EXISTS (SELECT 1 FROM attempts INDEXED BY attempts_open"
+      " WHERE attempts.state IN ('reserved','started','ambiguous')"
+      " AND attempts.to_number = contacts.phone)",
       now, contact_id);
   if (!n) return n.error();
-  return *n == 1;
+  if (*n == 1) return Claim::claimed;
+  auto st = db_.prepare("SELECT 1 FROM contacts WHERE id = ? AND state = 'queued'");
+  if (!st) return st.error();
+  st->bind(1, contact_id);
+  auto s = st->step();
+  if (!s) return s.error();
+  return *s == Step::row ? Claim::number_busy : Claim::not_queued;
 }
 
 Result<bool> ContactRepo::defer(std::int64_t contact_id, TimePoint next_attempt_at, TimePoint now) {

@@ -66,6 +66,13 @@ struct ContactUpdate {
   std::optional<Outcome> last_outcome;
 };
 
+/// What a claim found.
+enum class Claim {
+  claimed,      ///< the contact is now dialing
+  not_queued,   ///< no longer queued (stopped, DNC, claimed) since it was read
+  number_busy,  ///< still queued: its number is in an open attempt of some campaign
+};
+
 class ContactRepo {
  public:
   explicit ContactRepo(Database& db) : db_(db) {}
@@ -84,8 +91,10 @@ class ContactRepo {
   /// Earliest next_attempt_at among queued contacts (due or not); nullopt when none is queued.
   Result<std::optional<TimePoint>> next_due_time(std::int64_t campaign_id);
 
-  /// queued -> dialing, only if still queued. True when this call claimed it.
-  Result<bool> claim(std::int64_t contact_id, TimePoint now);
+  /// queued -> dialing, only if still queued and its number has no open attempt (reserved,
+  /// started, ambiguous) in any campaign (STATE-MACHINES.md "One call per person at a time").
+  /// The check and the write are one statement, so they hold inside the caller's transaction.
+  Result<Claim> claim(std::int64_t contact_id, TimePoint now);
   /// Moves a queued contact's due time (e.g. to the calling window's next opening). False when
   /// it is no longer queued.
   Result<bool> defer(std::int64_t contact_id, TimePoint next_attempt_at, TimePoint now);

@@ -257,8 +257,11 @@ class VocobaseClient::Impl {
     Waiter w(ex_);
     waiters_[*ticket] = &w;
     pump();
+    // A start waits less: the scheduler claims with a token in hand, and how long a start can
+    // wait before it is written bounds when reconciliation may prove it absent.
+    const Millis limit = prio == Priority::start ? opts_.start_queue_timeout : opts_.queue_timeout;
     if (!w.granted && !closed_) {
-      w.timer.expires_after(opts_.queue_timeout);
+      w.timer.expires_after(limit);
       co_await w.timer.async_wait(nothrow);
     }
     waiters_.erase(*ticket);
@@ -266,8 +269,7 @@ class VocobaseClient::Impl {
     budget_.cancel(*ticket);
     update_metrics();
     if (closed_) co_return ApiError(Reason::cancelled, "client is shut down");
-    co_return ApiError(Reason::queue_timeout,
-                       "no rate token within " + format_duration(opts_.queue_timeout));
+    co_return ApiError(Reason::queue_timeout, "no rate token within " + format_duration(limit));
   }
 
   // --- connections -------------------------------------------------------------------------

@@ -37,6 +37,10 @@ struct ClientOptions {
   Millis connect_timeout{5'000};   ///< resolve + TCP connect + TLS handshake
   Millis request_timeout{15'000};  ///< whole request, from the token grant to the last byte
   Millis queue_timeout{300'000};   ///< longest wait for a rate token before `queue_timeout`
+  /// The same for POST /calls/start: a start that cannot be written soon is better not sent
+  /// (the contact is queued again, uncounted); it also bounds when a reservation found at
+  /// startup may be proven absent (scheduler start_wait_limit).
+  Millis start_queue_timeout{10'000};
   std::size_t max_response_body = 8 * 1024 * 1024;
   std::size_t pool_size = 4;  ///< idle keep-alive connections kept
   /// An idle pooled connection older than this is closed rather than reused: servers drop idle

@@ -491,14 +491,28 @@ Result<CallPage> parse_call_page(std::string_view body) {
   Error err;
   const json::value* calls = r.get("calls");
   if (calls == nullptr || !calls->is_array()) return missing("calls", "calls");
-  if (!r.opt_int("total", page.total, err) || !r.opt_int("limit", page.limit, err) ||
-      !r.opt_int("offset", page.offset, err)) {
+  if (r.get("total") != nullptr) {
+    int total = 0;
+    if (!r.opt_int("total", total, err)) return err;
+    page.total = total;
+  }
+  if (!r.opt_int("limit", page.limit, err) || !r.opt_int("offset", page.offset, err)) {
     return err;
   }
   page.calls.reserve(calls->as_array().size());
   for (const json::value& c : calls->as_array()) {
     auto rec = parse_call_record(c);
-    if (!rec) return rec.error();
+    if (!rec) {
+      // One bad record must not blind reconciliation to the rest of the page.
+      std::string number;
+      if (const auto* o = c.if_object()) {
+        if (const auto* n = o->if_contains("to_number"); n != nullptr && n->is_string()) {
+          number = std::string(n->get_string());
+        }
+      }
+      page.malformed_numbers.push_back(std::move(number));
+      continue;
+    }
     page.calls.push_back(std::move(*rec));
   }
   return page;

@@ -107,9 +107,12 @@ struct CallRecord {
 /// GET /calls page.
 struct CallPage {
   std::vector<CallRecord> calls;
-  int total = 0;
+  std::optional<int> total;  ///< absent when the server left it out (such a page proves nothing)
   int limit = 0;
   int offset = 0;
+  /// Records that could not be read (a null or missing field) are skipped, never fail the page;
+  /// this holds the to_number of each ("" when it had none either).
+  std::vector<std::string> malformed_numbers;
 };
 
 /// Query of GET /calls.

@@ -124,14 +124,14 @@ TEST_F(SchedulerOverSim, ScriptedOutcomesEndInTheStatesTheyImply) {
   const std::vector<std::vector<D>> scripts = {
       {D::completed},                              // done after 1 attempt
       {D::busy, D::completed},                     // busy retried once, then done
-      {D::no_answer, D::no_answer, D::no_answer},  // no_answer rule (2 retries) → exhausted
+      {D::no_answer, D::no_answer, D::no_answer},  // no_answer {max: 2} → exhausted after 2
       {D::blocked},                                // skipped, reason blocked, number put on DNC
       {D::voicemail},  // no voicemail rule in this campaign → exhausted
   };
   const ContactState expected_state[] = {ContactState::done, ContactState::done,
                                          ContactState::exhausted, ContactState::skipped,
                                          ContactState::exhausted};
-  const int expected_attempts[] = {1, 2, 3, 1, 1};
+  const int expected_attempts[] = {1, 2, 2, 1, 1};
 
   auto so = fast_sim();
   so.concurrency_limit = 20;
@@ -188,7 +188,7 @@ TEST_F(SchedulerOverSim, ScriptedOutcomesEndInTheStatesTheyImply) {
     }
   }
   const auto stats = sim_stats();
-  EXPECT_EQ(num(stats.at("calls_started")), 2 * kPerCampaign / 5 * 8) << stats;
+  EXPECT_EQ(num(stats.at("calls_started")), 2 * kPerCampaign / 5 * 7) << stats;
   EXPECT_LE(num(stats.at("max_concurrent")), 20);
   for (const char* refusal : {"rate_calls", "rate_general", "concurrency"}) {
     EXPECT_EQ(num(stats.at("refused").at(refusal)), 0) << refusal << " " << stats;

@@ -105,6 +105,9 @@ class SimStack {
     platform_ = std::make_unique<daemon::VocobasePlatform>(io_.get_executor(), *client_);
 
     options.rng_seed = 7;
+    // As the daemon wires them: absence is judged from the client's own deadlines.
+    options.request_timeout = co.request_timeout;
+    options.start_wait_limit = co.start_queue_timeout + co.connect_timeout;
     scheduler_ = std::make_unique<scheduler::Scheduler>(
         scheduler::SchedulerDeps{executor_, *db_, *platform_, &daemon::parse_session_outcome,
                                  registry},

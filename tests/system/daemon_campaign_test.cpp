@@ -45,7 +45,7 @@ TEST(DaemonCampaign, RunsToCompletedWithWebhookOutcomes) {
   ASSERT_EQ(result_of(d.call("campaign-create", {{"name", "run"},
                                                  {"agent_id", kAgent},
                                                  {"max_concurrency", 3},
-                                                 {"retry", {{"busy", "1s/1"}}}})),
+                                                 {"retry", {{"busy", "1s/2"}}}})),
             0)
       << d.log();
   ASSERT_EQ(result_of(d.call("contacts-import", {{"campaign", "run"}, {"path", list}})), 0);

@@ -187,10 +187,19 @@ TEST(Models, ParsesCallListingAndCall) {
   ASSERT_TRUE(call->session);
   EXPECT_EQ(call->session->credits_used, 1.5);
 
-  // A call without created_at cannot be reconciled: the page is refused as a whole.
-  EXPECT_FALSE(parse_call_page(
+  // A call without created_at cannot be reconciled: that record is skipped (its number kept,
+  // so no absence is proven for it), never the whole page; a page without total says so.
+  auto partial = parse_call_page(
       R"({"success":true,"data":{"calls":[{"call_id":"c","agent_id":"a","to_number":"+2",
-          "status":"pending"}]}})"));
+          "status":"pending"},{"call_id":"c9","agent_id":"a","to_number":"+9","status":null,
+          "created_at":"2026-03-15T14:00:00Z"},
+          {"call_id":"d","agent_id":"a","to_number":"+3","status":"pending",
+          "created_at":"2026-03-15T14:00:00Z"}]}})");
+  ASSERT_TRUE(partial) << partial.error().what();
+  ASSERT_EQ(partial->calls.size(), 1u);
+  EXPECT_EQ(partial->calls[0].call_id, "d");
+  EXPECT_EQ(partial->malformed_numbers, (std::vector<std::string>{"+2", "+9"}));
+  EXPECT_FALSE(partial->total.has_value());
   EXPECT_FALSE(parse_call_page(R"({"success":true,"data":{"total":0}})"));
 }
 

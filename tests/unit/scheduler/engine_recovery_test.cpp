@@ -38,8 +38,10 @@ TEST_F(EngineTest, AmbiguousStartIsFoundByTheListing) {
   start("amb");
   run_for(5s);
   EXPECT_EQ(attempts_of(id).at(0).state, AttemptState::ambiguous);
-  EXPECT_EQ(platform_.list_requests, 0);  // one listing, after absent_grace, does both jobs
-  run_for(10s);
+  // One listing, once request_timeout (15 s) + absent_grace (10 s) have passed since the
+  // answer, does both jobs.
+  EXPECT_EQ(platform_.list_requests, 0);
+  run_for(21s);
   auto rows = attempts_of(id);
   ASSERT_EQ(rows.size(), 1U);
   EXPECT_EQ(rows[0].state, AttemptState::started);
@@ -104,7 +106,7 @@ TEST_F(EngineTest, FailedListingIsRetriedWithBackoff) {
   const auto id = create(spec("retry"));
   add_contact(id, phone(1));
   start("retry");
-  run_for(10s + 100ms);  // absent_grace over: the first listing fails
+  run_for(25s + 100ms);  // request_timeout + absent_grace over: the first listing fails
   EXPECT_EQ(platform_.list_requests, 1);
   run_for(2s);  // retried after 2 s: fails
   EXPECT_EQ(platform_.list_requests, 2);

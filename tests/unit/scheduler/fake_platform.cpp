@@ -75,8 +75,29 @@ FakeCall* FakePlatform::call_to(std::string_view to_number) {
 }
 
 int FakePlatform::active_ours() const {
-  return static_cast<int>(
-      std::count_if(calls.begin(), calls.end(), [](const FakeCall& c) { return c.active(); }));
+  return static_cast<int>(std::count_if(
+      calls.begin(), calls.end(), [](const FakeCall& c) { return c.active() && !c.foreign; }));
+}
+
+int FakePlatform::active_foreign() const {
+  return static_cast<int>(std::count_if(calls.begin(), calls.end(),
+                                        [](const FakeCall& c) { return c.active() && c.foreign; }));
+}
+
+std::string FakePlatform::add_foreign_call(std::string to_number, std::string agent_id,
+                                           CallStatus status) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%06d", next_id_++);
+  FakeCall c;
+  c.call_id = std::string("foreign-call-") + buf;
+  c.session_id = std::string("foreign-sess-") + buf;
+  c.agent_id = std::move(agent_id);
+  c.to_number = std::move(to_number);
+  c.created_at = ex_.clock().now();
+  c.status = status;
+  c.foreign = true;
+  calls.push_back(c);
+  return c.call_id;
 }
 
 SessionOutcome FakePlatform::outcome_of(const FakeCall& c) const {
@@ -155,7 +176,7 @@ void FakePlatform::start_call(StartRequest request, StartCallback done) {
       s = {StartKind::rejected, StartReason::provider, "Provider not enabled", false, {}};
     } else if (credit_balance && *credit_balance < refuse_below) {
       s = {StartKind::rejected, StartReason::credits, "Insufficient credits", false, {}};
-    } else if (active_ours() + foreign_active >= concurrency_limit) {
+    } else if (active_ours() + foreign_active + active_foreign() >= concurrency_limit) {
       s = {StartKind::rejected, StartReason::concurrency, "Concurrency limit reached", false, {}};
       ++concurrency_refusals;
     }
@@ -174,20 +195,34 @@ void FakePlatform::start_call(StartRequest request, StartCallback done) {
     c.agent_id = request.agent_id;
     c.to_number = request.to_number;
     c.provider = request.provider;
-    c.created_at = now;
-    calls.push_back(c);
     if (s.kind == StartKind::started) {
       result.call_id = c.call_id;
       result.session_id = c.session_id;
     }
-    const int ours = active_ours();
-    max_active_ours = std::max(max_active_ours, ours);
-    max_active = std::max(max_active, ours + foreign_active);
-    int by_agent = 0;
-    for (const auto& x : calls) by_agent += x.active() && x.agent_id == request.agent_id ? 1 : 0;
-    auto& m = max_active_by_agent[request.agent_id];
-    m = std::max(m, by_agent);
-    schedule_end(c.call_id);
+    auto create = [this, c]() mutable {
+      c.created_at = ex_.clock().now();
+      calls.push_back(c);
+      const int ours = active_ours();
+      max_active_ours = std::max(max_active_ours, ours);
+      max_active = std::max(max_active, ours + foreign_active + active_foreign());
+      int by_agent = 0;
+      int by_number = 0;
+      for (const auto& x : calls) {
+        by_agent += x.active() && x.agent_id == c.agent_id ? 1 : 0;
+        by_number += x.active() && x.to_number == c.to_number ? 1 : 0;
+      }
+      auto& m = max_active_by_agent[c.agent_id];
+      m = std::max(m, by_agent);
+      auto& n = max_active_by_number[c.to_number];
+      n = std::max(n, by_number);
+      schedule_end(c.call_id);
+    };
+    if (auto d = create_after_by_number.find(request.to_number);
+        d != create_after_by_number.end()) {
+      later(d->second, std::move(create));
+    } else {
+      create();
+    }
   }
   calls_per_number[request.to_number] += creates ? 1 : 0;
   starts.push_back({now, request, s.kind});
@@ -201,7 +236,8 @@ void FakePlatform::get_concurrency(ConcurrencyCallback done) {
   if (!spend(RateBucket::calls)) {
     r = PlatformError{PlatformError::Kind::rate_limited, "Rate limit exceeded", std::nullopt};
   } else {
-    r = ConcurrencyReading{concurrency_limit, active_ours() + foreign_active, limit_source};
+    r = ConcurrencyReading{concurrency_limit, active_ours() + foreign_active + active_foreign(),
+                           limit_source};
   }
   later(poll_latency, [done = std::move(done), r] { done(r); });
 }
@@ -224,7 +260,9 @@ void FakePlatform::list_calls(int limit_n, int offset, ListCallback done) {
   ++list_requests;
   list_offsets.push_back(offset);
   PlatformResult<CallListing> r = CallListing{};
-  if (!list_failures.empty()) {
+  if (auto at = list_failures_at.find(list_requests); at != list_failures_at.end()) {
+    r = at->second;
+  } else if (!list_failures.empty()) {
     r = list_failures.front();
     list_failures.pop_front();
     // A real 429 freezes the bucket for its window, as the API client does.
@@ -233,10 +271,11 @@ void FakePlatform::list_calls(int limit_n, int offset, ListCallback done) {
     r = PlatformError{PlatformError::Kind::rate_limited, "Rate limit exceeded", std::nullopt};
   } else {
     CallListing page;
-    page.total = static_cast<int>(calls.size());
+    if (!list_without_total) page.total = static_cast<int>(calls.size());
+    const int cap = list_page_cap ? std::min(limit_n, *list_page_cap) : limit_n;
     // Newest first.
     for (int i = static_cast<int>(calls.size()) - 1 - offset;
-         i >= 0 && static_cast<int>(page.calls.size()) < limit_n; --i) {
+         i >= 0 && static_cast<int>(page.calls.size()) < cap; --i) {
       const auto& c = calls[static_cast<std::size_t>(i)];
       page.calls.push_back(
           {c.call_id, c.session_id, c.agent_id, c.to_number, c.status, c.created_at});

@@ -52,6 +52,7 @@ struct FakeCall {
   Provider provider = Provider::mcube;
   TimePoint created_at{};
   CallStatus status = CallStatus::in_progress;
+  bool foreign = false;  ///< started by someone else on the account (not by the daemon)
   std::optional<SessionOutcome> outcome;  ///< set when it ended
   [[nodiscard]] bool active() const { return !dialer::is_terminal(status); }
 };
@@ -83,8 +84,12 @@ class FakePlatform final : public CallPlatform {
   std::map<std::string, std::deque<CallScript>> call_scripts;  ///< per number, in order
   std::deque<StartScript> start_scripts;                       ///< next starts, in order
   std::map<std::string, std::deque<StartScript>> start_scripts_by_number;
-  std::deque<PlatformError> list_failures;     ///< next GET /calls answers
-  std::deque<PlatformError> session_failures;  ///< next GET /sessions answers
+  /// The server creates a call to this number this long after it received the request (a slow
+  /// server that answers before, after or instead of creating it); others at once.
+  std::map<std::string, Millis> create_after_by_number;
+  std::deque<PlatformError> list_failures;        ///< next GET /calls answers
+  std::map<int, PlatformError> list_failures_at;  ///< by GET /calls request number (1 = first)
+  std::deque<PlatformError> session_failures;     ///< next GET /sessions answers
   std::deque<PlatformError> config_failures;
   /// Where session.completed goes (the test stores it in the inbox and tells the scheduler).
   std::function<void(const SessionOutcome&)> webhook;
@@ -97,6 +102,7 @@ class FakePlatform final : public CallPlatform {
   /// Ends a call now (status, disposition, credits) and, when asked, sends its webhook.
   void finish(std::string_view call_id, const CallScript& how);
   [[nodiscard]] int active_ours() const;
+  [[nodiscard]] int active_foreign() const;  ///< foreign calls added with add_foreign_call
   /// Requests per window of each bucket.
   void set_rate_limits(int calls_per_window, int general_per_window) {
     bucket(RateBucket::calls).limit = calls_per_window;
@@ -118,6 +124,18 @@ class FakePlatform final : public CallPlatform {
   int config_requests = 0;
   int concurrency_requests = 0;
   std::vector<int> list_offsets;
+  /// Most calls active at once per number (ours and foreign), sampled at every created call.
+  std::map<std::string, int> max_active_by_number;
+
+  // --- hostile listings
+  /// GET /calls pages carry no `total`.
+  bool list_without_total = false;
+  /// GET /calls pages hold at most this many records whatever the limit asked (short pages).
+  std::optional<int> list_page_cap;
+  /// Adds a call nobody of ours started (another integration on the account): listed, counted
+  /// in concurrency. Returns its call id.
+  std::string add_foreign_call(std::string to_number, std::string agent_id,
+                               CallStatus status = CallStatus::in_progress);
 
   // --- CallPlatform
   void start_call(StartRequest request, StartCallback done) override;

@@ -113,7 +113,11 @@ TEST(RetryPolicy, DefaultDelays) {
       {Outcome::canceled, 10min}};
   Rng rng(5);
   for (const auto& [o, delay] : expected) {
-    auto d = decide_retry(o, {{o, 1}}, 1, {policy, 5, true}, nullptr, rng, kNoon);
+    // After the first such outcome (canceled allows one attempt: after the second of a wider
+    // rule, so that there is a retry to time).
+    auto wider = policy;
+    wider[o].max = std::max(2, wider[o].max);
+    auto d = decide_retry(o, {{o, 1}}, 1, {wider, 5, true}, nullptr, rng, kNoon);
     ASSERT_EQ(d.action, RetryAction::retry) << to_string(o);
     const auto got = d.next_attempt_at - kNoon;
     EXPECT_GE(got, delay - delay / 10) << to_string(o);
@@ -121,22 +125,22 @@ TEST(RetryPolicy, DefaultDelays) {
   }
 }
 
-// A rule's `max` is how many times its outcome is retried: busy (max 3) is retried three times
-// and the fourth busy exhausts the contact; canceled (max 1) is retried once.
-TEST(RetryPolicy, RuleMaxLimitsRetriesOfThatOutcome) {
+// A rule's `max` is how many attempts may end with its outcome: busy (max 3) is retried twice
+// and the third busy exhausts the contact (three calls); canceled (max 1) is never retried.
+TEST(RetryPolicy, RuleMaxLimitsAttemptsEndingWithThatOutcome) {
   const auto policy = default_retry_policy();
   const RetrySettings s{policy, 100, true};
   Rng rng(9);
   Contact busy;
-  for (int i = 1; i <= 3; ++i) {
+  for (int i = 1; i <= 2; ++i) {
     EXPECT_EQ(busy.end_attempt(Outcome::busy, s, rng).action, RetryAction::retry) << i;
   }
   auto d = busy.end_attempt(Outcome::busy, s, rng);
   EXPECT_EQ(d.action, RetryAction::exhausted);
   EXPECT_EQ(d.reason, "retry_limit");
+  EXPECT_EQ(busy.attempts, 3);
 
   Contact canceled;
-  EXPECT_EQ(canceled.end_attempt(Outcome::canceled, s, rng).action, RetryAction::retry);
   EXPECT_EQ(canceled.end_attempt(Outcome::canceled, s, rng).reason, "retry_limit");
 }
 
@@ -146,10 +150,11 @@ TEST(RetryPolicy, RulesCountOnlyTheirOwnOutcome) {
   const RetrySettings s{policy, 100, true};
   Rng rng(9);
   Contact c;
-  EXPECT_EQ(c.end_attempt(Outcome::failed, s, rng).action, RetryAction::retry);
-  EXPECT_EQ(c.end_attempt(Outcome::failed, s, rng).action, RetryAction::retry);
-  // failed's budget (2) is now spent, yet a first busy is still retried.
   EXPECT_EQ(c.end_attempt(Outcome::busy, s, rng).action, RetryAction::retry);
+  EXPECT_EQ(c.end_attempt(Outcome::failed, s, rng).action, RetryAction::retry);
+  EXPECT_EQ(c.end_attempt(Outcome::busy, s, rng).action, RetryAction::retry);
+  EXPECT_EQ(c.end_attempt(Outcome::no_answer, s, rng).action, RetryAction::retry);
+  // failed's budget (2) is spent by the second failed, whatever came between.
   EXPECT_EQ(c.end_attempt(Outcome::failed, s, rng).reason, "retry_limit");
 }
 

@@ -1,5 +1,6 @@
 #include "store/contact_repo.hpp"
 
+#include "store/attempt_repo.hpp"
 #include "store/campaign_repo.hpp"
 #include "tests/unit/store/store_fixture.hpp"
 
@@ -153,9 +154,9 @@ TEST_P(ContactRepoTest, NextDueOrderAndFilter) {
   auto c3 = add(camp_a_, "+14155550003");
   auto c4 = add(camp_a_, "+14155550004");
   add(camp_b_, "+14155550005");
-  ASSERT_TRUE(repo().defer(c1, kT0 + 10min, kT0).value());  // later than now
-  ASSERT_TRUE(repo().defer(c3, kT0 - 5min, kT0).value());   // due earliest
-  ASSERT_TRUE(repo().claim(c4, kT0).value());               // not queued
+  ASSERT_TRUE(repo().defer(c1, kT0 + 10min, kT0).value());   // later than now
+  ASSERT_TRUE(repo().defer(c3, kT0 - 5min, kT0).value());    // due earliest
+  ASSERT_EQ(repo().claim(c4, kT0).value(), Claim::claimed);  // not queued
   auto due = repo().next_due(camp_a_, kT0, 10);
   ASSERT_TRUE(due);
   ASSERT_EQ(due->size(), 2u);
@@ -198,15 +199,40 @@ TEST_P(ContactRepoTest, NextDueTime) {
   ASSERT_TRUE(repo().defer(c1, kT0 + 30min, kT0).value());
   ASSERT_TRUE(repo().defer(c2, kT0 + 20min, kT0).value());
   EXPECT_EQ(repo().next_due_time(camp_a_).value(), kT0 + 20min);
-  ASSERT_TRUE(repo().claim(c2, kT0).value());
+  ASSERT_EQ(repo().claim(c2, kT0).value(), Claim::claimed);
   EXPECT_EQ(repo().next_due_time(camp_a_).value(), kT0 + 30min);
+}
+
+// One call per person at a time: a number with an open attempt (reserved, started, ambiguous)
+// in any campaign is not claimed elsewhere; the contact stays queued, and is claimed once that
+// attempt has ended.
+TEST_P(ContactRepoTest, ClaimRefusedWhileTheNumberHasAnOpenAttemptElsewhere) {
+  AttemptRepo attempts(db());
+  auto a = add(camp_a_, "+14155550001");
+  auto b = add(camp_b_, "+14155550001");
+  ASSERT_EQ(repo().claim(a, kT0).value(), Claim::claimed);
+  auto att = attempts.insert_reserved(camp_a_, a, Provider::twilio, "+14155550001",
+                                      "0f8fad5b-d9cb-469f-a165-70867728950e", kT0);
+  ASSERT_TRUE(att);
+  EXPECT_EQ(repo().claim(b, kT0 + 1s).value(), Claim::number_busy);
+  ASSERT_TRUE(attempts.mark_ambiguous(*att, "timeout", "timed out").value());
+  EXPECT_EQ(repo().claim(b, kT0 + 2s).value(), Claim::number_busy);
+  ASSERT_TRUE(attempts.mark_started(*att, "call-1", "sess-1", kT0 + 3s).value());
+  EXPECT_EQ(repo().claim(b, kT0 + 3s).value(), Claim::number_busy);
+  EXPECT_EQ(repo().get(b).value()->state, ContactState::queued);
+  FinishedCall fc;
+  fc.outcome = Outcome::no_answer;
+  fc.status = CallStatus::no_answer;
+  fc.ended_at = kT0 + 4s;
+  ASSERT_TRUE(attempts.finish(*att, fc).value());
+  EXPECT_EQ(repo().claim(b, kT0 + 5s).value(), Claim::claimed);
 }
 
 // A contact is claimed once: the second claim finds it no longer queued.
 TEST_P(ContactRepoTest, ClaimOnlyOnce) {
   auto id = add(camp_a_, "+14155550001");
-  EXPECT_TRUE(repo().claim(id, kT0 + 1s).value());
-  EXPECT_FALSE(repo().claim(id, kT0 + 2s).value());
+  EXPECT_EQ(repo().claim(id, kT0 + 1s).value(), Claim::claimed);
+  EXPECT_EQ(repo().claim(id, kT0 + 2s).value(), Claim::not_queued);
   auto row = repo().get(id);
   ASSERT_TRUE(row && row->has_value());
   EXPECT_EQ((*row)->state, ContactState::dialing);
@@ -217,7 +243,7 @@ TEST_P(ContactRepoTest, ClaimOnlyOnce) {
 // transition writes only from the expected state; set_state writes unconditionally.
 TEST_P(ContactRepoTest, TransitionAndSetState) {
   auto id = add(camp_a_, "+14155550001");
-  ASSERT_TRUE(repo().claim(id, kT0).value());
+  ASSERT_EQ(repo().claim(id, kT0).value(), Claim::claimed);
   ContactUpdate in_call{ContactState::in_call, "", 0, TimePoint{}, std::nullopt};
   EXPECT_FALSE(repo().transition(id, ContactState::queued, in_call, kT0).value());
   EXPECT_TRUE(repo().transition(id, ContactState::dialing, in_call, kT0).value());
@@ -243,7 +269,7 @@ TEST_P(ContactRepoTest, SkipQueued) {
   auto q = add(camp_a_, "+14155550001");
   auto d = add(camp_a_, "+14155550002");
   auto other = add(camp_b_, "+14155550003");
-  ASSERT_TRUE(repo().claim(d, kT0).value());
+  ASSERT_EQ(repo().claim(d, kT0).value(), Claim::claimed);
   EXPECT_EQ(repo().skip_queued(camp_a_, "campaign_stopped", kT0).value(), 1);
   EXPECT_EQ(state_of(q), ContactState::skipped);
   EXPECT_EQ(state_of(d), ContactState::dialing);
@@ -256,7 +282,7 @@ TEST_P(ContactRepoTest, SkipQueuedByPhone) {
   auto a = add(camp_a_, "+14155550001");
   auto b = add(camp_b_, "+14155550001");
   auto keep = add(camp_a_, "+14155550002");
-  ASSERT_TRUE(repo().claim(b, kT0).value());
+  ASSERT_EQ(repo().claim(b, kT0).value(), Claim::claimed);
   std::vector<std::string> sql;
   sql = traced_sql(
       db(), [&] { EXPECT_EQ(repo().skip_queued_by_phone("+14155550001", "dnc", kT0).value(), 1); });
@@ -276,7 +302,7 @@ TEST_P(ContactRepoTest, CountsAndExistence) {
   auto a = add(camp_a_, "+14155550001");
   add(camp_a_, "+14155550002");
   add(camp_b_, "+14155550003");
-  ASSERT_TRUE(repo().claim(a, kT0).value());
+  ASSERT_EQ(repo().claim(a, kT0).value(), Claim::claimed);
   auto counts = repo().counts_by_state(camp_a_);
   ASSERT_TRUE(counts);
   EXPECT_EQ(counts->size(), all_values<ContactState>().size());
@@ -295,8 +321,8 @@ TEST_P(ContactRepoTest, CountsAndExistence) {
 TEST_P(ContactRepoTest, ListAndForEach) {
   std::vector<std::int64_t> ids;
   for (int i = 0; i < 5; ++i) ids.push_back(add(camp_a_, "+1415555000" + std::to_string(i)));
-  ASSERT_TRUE(repo().claim(ids[1], kT0).value());
-  ASSERT_TRUE(repo().claim(ids[3], kT0).value());
+  ASSERT_EQ(repo().claim(ids[1], kT0).value(), Claim::claimed);
+  ASSERT_EQ(repo().claim(ids[3], kT0).value(), Claim::claimed);
   auto page = repo().list(camp_a_, std::nullopt, 2, 1);
   ASSERT_TRUE(page);
   ASSERT_EQ(page->size(), 2u);

@@ -1,0 +1,260 @@
+// Issue 11: never twice, never at night, never lost — in simulated time, against a fake that
+// shares numbers between campaigns, forgets zones, lists foreign calls and answers slowly.
+
+#include "engine_fixture.hpp"
+
+#include <algorithm>
+
+namespace dialer::scheduler::testing {
+namespace {
+
+/// Every number the fake ever saw, with the most calls it had active at once.
+int max_calls_at_once_to_one_number(const FakePlatform& p) {
+  int m = 0;
+  for (const auto& [number, n] : p.max_active_by_number) m = std::max(m, n);
+  return m;
+}
+
+// Two running campaigns hold the same 10 numbers, account limit 8: nobody ever has two calls in
+// progress at once — not while both dial, not across a crash and restart. The campaign whose
+// numbers are busy elsewhere waits (nothing counted) and says why.
+TEST_F(EngineTest, NoNumberIsCalledTwiceAtOnceAcrossCampaigns) {
+  platform_.concurrency_limit = 8;
+  platform_.credit_balance = 1e6;
+  platform_.default_call =
+      CallScript{CallStatus::no_answer, Disposition::no_answer, 3min, 0.0, true, false};
+  start_scheduler();
+  auto a = spec("a");
+  a.max_concurrency = 8;
+  a.retry[Outcome::no_answer] = RetryRule{1min, 3};
+  auto b = spec("b");
+  b.max_concurrency = 8;
+  b.agent_id = std::string(kAgent2);
+  b.retry[Outcome::no_answer] = RetryRule{1min, 3};
+  const auto ida = create(a);
+  const auto idb = create(b);
+  add_contacts(ida, 0, 10);
+  add_contacts(idb, 0, 10);
+  start("a");
+  start("b");
+  run_for(30s);
+  EXPECT_EQ(max_calls_at_once_to_one_number(platform_), 1);
+  run_for(2min);
+  crash_and_restart();  // reserved/started attempts are in the store only now
+  run_for(4h);
+  EXPECT_EQ(max_calls_at_once_to_one_number(platform_), 1);
+  // Everyone got their calls in the end: 3 no-answers per campaign, none counted for waiting.
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_EQ(contact(ida, phone(i)).state, ContactState::exhausted) << i;
+    EXPECT_EQ(contact(idb, phone(i)).state, ContactState::exhausted) << i;
+    EXPECT_EQ(contact(ida, phone(i)).attempts, 3) << i;
+    EXPECT_EQ(contact(idb, phone(i)).attempts, 3) << i;
+  }
+}
+
+// The campaign whose due numbers are all in calls of another campaign says so, and dials them
+// once those calls are over.
+TEST_F(EngineTest, WaitingForANumberInCallElsewhereSaysSo) {
+  platform_.default_call = CallScript{CallStatus::completed, Disposition::completed, 2min, 0.0};
+  start_scheduler();
+  const auto ida = create(spec("a"));
+  const auto idb = create(spec("b"));
+  add_contacts(ida, 1, 2);
+  add_contacts(idb, 1, 2);
+  start("a");
+  run_for(1s);
+  start("b");
+  run_for(1s);
+  EXPECT_EQ(platform_.starts.size(), 2U);
+  const auto v = view("b");
+  EXPECT_EQ(v.blocked_by.reason, BlockReason::number_in_call_elsewhere) << to_text(v.blocked_by);
+  EXPECT_EQ(v.contacts.at(ContactState::queued), 2);
+  run_for(10min);
+  EXPECT_EQ(platform_.starts.size(), 4U);
+  EXPECT_EQ(contact(idb, phone(1)).state, ContactState::done);
+  EXPECT_EQ(contact(idb, phone(1)).attempts, 1);
+  EXPECT_EQ(max_calls_at_once_to_one_number(platform_), 1);
+}
+
+// A number in a call someone else on the account started (listed, not ours) is not a reason to
+// wait: only our own open attempts are. (Guards against over-reaching the rule above.)
+TEST_F(EngineTest, ForeignCallsDoNotHoldOurContacts) {
+  start_scheduler();
+  platform_.add_foreign_call(phone(1), std::string(kAgent2));
+  const auto id = create(spec("a"));
+  add_contact(id, phone(1));
+  start("a");
+  run_for(1s);
+  EXPECT_EQ(platform_.starts.size(), 1U);
+}
+
+// A campaign zone and a contact zone this machine's tzdata does not know (a legacy name dropped
+// by an upgrade): nobody is called in them, blocked_by says unknown_timezone naming the zone.
+TEST_F(EngineTest, UnknownZoneFailsClosed) {
+  platform_.default_call = CallScript{CallStatus::completed, Disposition::completed, 1min, 0.0};
+  start_scheduler();
+  const auto known = create(spec("known"));
+  add_contact(known, phone(1), "Atlantis/Poseidonia");
+  add_contact(known, phone(2), "UTC");
+  const auto legacy = create(spec("legacy"));
+  add_contact(legacy, phone(3));
+  // Stored before the upgrade: the name was valid then.
+  ASSERT_TRUE(db_->execute("UPDATE campaigns SET timezone = 'US/Atlantis' WHERE id = ?", legacy));
+  crash_and_restart();
+  start("known");
+  start("legacy");
+  run_for(2h);
+  ASSERT_EQ(platform_.starts.size(), 1U);
+  EXPECT_EQ(platform_.starts[0].request.to_number, phone(2));
+  const auto v = view("legacy");
+  EXPECT_EQ(v.blocked_by.reason, BlockReason::unknown_timezone) << to_text(v.blocked_by);
+  EXPECT_EQ(v.blocked_by.timezone, "US/Atlantis");
+  EXPECT_NE(to_text(v.blocked_by).find("US/Atlantis"), std::string::npos);
+  const auto k = view("known");
+  EXPECT_EQ(k.blocked_by.reason, BlockReason::unknown_timezone) << to_text(k.blocked_by);
+  EXPECT_EQ(k.blocked_by.timezone, "Atlantis/Poseidonia");
+  EXPECT_EQ(contact(known, phone(1)).state, ContactState::queued);
+  EXPECT_EQ(contact(known, phone(1)).attempts, 0);
+}
+
+// max: N = at most N attempts ending with that outcome: no_answer {max: 2} calls a number that
+// never answers exactly twice; voicemail {max: 1} leaves one voicemail.
+TEST_F(EngineTest, RetryMaxIsTheNumberOfAttemptsWithThatOutcome) {
+  start_scheduler();
+  auto s = spec("caps");
+  s.max_attempts = 10;
+  s.retry[Outcome::no_answer] = RetryRule{1s, 2};
+  s.retry[Outcome::voicemail] = RetryRule{1s, 1};
+  const auto id = create(s);
+  add_contact(id, phone(1));
+  add_contact(id, phone(2));
+  const CallScript no_answer{CallStatus::no_answer, Disposition::no_answer, 30s, 0.0};
+  const CallScript voicemail{CallStatus::completed, Disposition::voicemail, 30s, 0.0};
+  platform_.call_scripts[phone(1)] = {no_answer, no_answer, no_answer, no_answer};
+  platform_.call_scripts[phone(2)] = {voicemail, voicemail, voicemail};
+  start("caps");
+  run_for(1h);
+  EXPECT_EQ(platform_.calls_per_number[phone(1)], 2);
+  EXPECT_EQ(platform_.calls_per_number[phone(2)], 1);
+  EXPECT_EQ(contact(id, phone(1)).state, ContactState::exhausted);
+  EXPECT_EQ(contact(id, phone(1)).reason, "retry_limit");
+  EXPECT_EQ(contact(id, phone(2)).state, ContactState::exhausted);
+}
+
+}  // namespace
+}  // namespace dialer::scheduler::testing
+
+namespace dialer::scheduler::testing {
+namespace {
+
+int starts_to(const FakePlatform& p, const std::string& number) {
+  return static_cast<int>(std::count_if(p.starts.begin(), p.starts.end(), [&](const StartLog& s) {
+    return s.request.to_number == number;
+  }));
+}
+
+class ListingTest : public EngineTest {
+ protected:
+  /// `n` finished calls of someone else on the account, one every 200 ms.
+  void fill(int n) {
+    for (int i = 0; i < n; ++i) {
+      platform_.add_foreign_call(phone(5000 + i), std::string(kAgent2), CallStatus::completed);
+      run_for(200ms);
+    }
+  }
+};
+
+// A listing that started before an attempt went ambiguous cannot prove it absent: page 0 is read
+// for one ambiguous start, the next page is delayed (failures) while a second start goes
+// ambiguous — its call already exists, newer than page 0. The old pages must not void it.
+TEST_F(ListingTest, ALaterPageNeverProvesAbsentAStartNewerThanTheListing) {
+  platform_.default_call = CallScript{CallStatus::completed, Disposition::completed, 5min, 0.0};
+  start_scheduler();
+  fill(150);  // more than one page, all within clock_skew before the starts
+  const auto id = create(spec("pages"));
+  add_contact(id, phone(1));
+  add_contact(id, phone(2));
+  store::ContactRepo repo(*db_);
+  ASSERT_TRUE(repo.defer(contact(id, phone(2)).id, ex_.now() + 11s, ex_.now()));
+  // phone(1): no call; phone(2): the server creates the call and answers 502.
+  platform_.start_scripts_by_number[phone(1)] = {
+      {StartKind::ambiguous, StartReason::network, "connection reset", false, {}}};
+  platform_.start_scripts_by_number[phone(2)] = {
+      {StartKind::ambiguous, StartReason::server, "HTTP 502", true, {}}};
+  const PlatformError server{PlatformError::Kind::failed, "HTTP 500", std::nullopt};
+  // Page 0 (request 1) is read at once; the next page fails three times (2 + 4 + 8 s backoff).
+  for (int i = 2; i <= 4; ++i) platform_.list_failures_at.emplace(i, server);
+  start("pages");
+  run_for(30min);
+  EXPECT_EQ(platform_.calls_per_number[phone(2)], 1) << "the existing call was voided";
+  EXPECT_EQ(starts_to(platform_, phone(2)), 1);
+  EXPECT_EQ(contact(id, phone(2)).attempts, 1);
+  EXPECT_EQ(contact(id, phone(2)).state, ContactState::done);
+}
+
+// Short pages (fewer records than asked for, before the end) and pages without `total` prove
+// nothing: the ambiguous contact stays claimed and is never dialled again.
+TEST_F(ListingTest, ShortPagesOrNoTotalNeverProveAbsence) {
+  for (const bool no_total : {false, true}) {
+    SCOPED_TRACE(no_total ? "no total" : "short pages");
+    platform_.list_without_total = no_total;
+    platform_.list_page_cap = no_total ? std::nullopt : std::optional<int>{20};
+    platform_.default_call = CallScript{CallStatus::completed, Disposition::completed, 5min, 0.0};
+    if (!scheduler_) start_scheduler();
+    fill(60);
+    const std::string name = no_total ? "nototal" : "short";
+    const auto id = create(spec(name));
+    add_contact(id, phone(no_total ? 2 : 1));
+    platform_.start_scripts_by_number[phone(no_total ? 2 : 1)] = {
+        {StartKind::ambiguous, StartReason::network, "connection reset", false, {}}};
+    start(name);
+    run_for(20min);
+    EXPECT_EQ(starts_to(platform_, phone(no_total ? 2 : 1)), 1);
+    EXPECT_EQ(contact(id, phone(no_total ? 2 : 1)).state, ContactState::dialing);
+    EXPECT_EQ(attempts_of(id).at(0).state, AttemptState::ambiguous);
+  }
+}
+
+// A slow server: it answers 502 at once but creates the call 13 s after the POST. Absence is
+// judged from when the request was sent plus request_timeout plus the grace, so the listing
+// finds the call instead of voiding it.
+TEST_F(EngineTest, CallCreatedLateByASlowServerIsFoundNotVoided) {
+  options_.request_timeout = 15s;
+  platform_.default_call = CallScript{CallStatus::completed, Disposition::completed, 2min, 0.0};
+  start_scheduler();
+  const auto id = create(spec("slow"));
+  add_contact(id, phone(1));
+  platform_.start_scripts_by_number[phone(1)] = {
+      {StartKind::ambiguous, StartReason::server, "HTTP 502", true, 1s}};
+  platform_.create_after_by_number[phone(1)] = 13s;
+  start("slow");
+  run_for(30min);
+  EXPECT_EQ(platform_.calls_per_number[phone(1)], 1);
+  EXPECT_EQ(starts_to(platform_, phone(1)), 1);
+  EXPECT_EQ(contact(id, phone(1)).state, ContactState::done);
+}
+
+// The same after a crash: the request went out, dialerd died before any answer, the server
+// created the call 13 s later. A reserved attempt found at startup waits out the longest the
+// request could have waited plus request_timeout plus the grace before a listing may void it.
+TEST_F(EngineTest, ReservedAtCrashIsNotVoidedBeforeTheLongestSendWait) {
+  options_.request_timeout = 15s;
+  options_.start_wait_limit = 60s;
+  platform_.default_call = CallScript{CallStatus::completed, Disposition::completed, 2min, 0.0};
+  start_scheduler();
+  const auto id = create(spec("crash"));
+  add_contact(id, phone(1));
+  platform_.start_scripts_by_number[phone(1)] = {
+      {StartKind::ambiguous, StartReason::network, "timeout", true, 15s}};
+  platform_.create_after_by_number[phone(1)] = 13s;
+  start("crash");
+  run_for(2s);
+  crash_and_restart();
+  run_for(30min);
+  EXPECT_EQ(platform_.calls_per_number[phone(1)], 1);
+  EXPECT_EQ(starts_to(platform_, phone(1)), 1);
+  EXPECT_EQ(contact(id, phone(1)).state, ContactState::done);
+}
+
+}  // namespace
+}  // namespace dialer::scheduler::testing
