@@ -409,6 +409,21 @@ boost::json::value PathCodec::to_json(const std::string& v) {
   return boost::json::string(v);
 }
 
+void OptionalDirCodec::parse(const KeyInfo& info, const YAML::Node& node, const Field& field,
+                             std::string& out, ParseContext& ctx) {
+  if (auto s = parse_string(info, node, field, ctx, "an absolute directory path or \"\"")) {
+    if (!s->empty() && s->front() != '/') {
+      ctx.error(field, "must be an absolute path (or \"\" for none)");
+      return;
+    }
+    while (s->size() > 1 && s->back() == '/') s->pop_back();
+    out = std::move(*s);
+  }
+}
+boost::json::value OptionalDirCodec::to_json(const std::string& v) {
+  return boost::json::string(v);
+}
+
 void UrlCodec::parse(const KeyInfo& info, const YAML::Node& node, const Field& field,
                      std::string& out, ParseContext& ctx) {
   auto s = parse_string(info, node, field, ctx, "a URL");

@@ -52,6 +52,8 @@ DIALER_CODEC(OptionalNumberCodec, std::optional<double>, "number or null");
 DIALER_CODEC(DurationCodec, Millis, "duration");
 DIALER_CODEC(StringCodec, std::string, "string");
 DIALER_CODEC(PathCodec, std::string, "path");
+/// An absolute directory path, or "" for none.
+DIALER_CODEC(OptionalDirCodec, std::string, "absolute directory path or \"\"");
 DIALER_CODEC(UrlCodec, std::string, "URL");
 DIALER_CODEC(UrlPathCodec, std::string, "URL path");
 DIALER_CODEC(HostPortCodec, HostPort, "host:port");

@@ -82,6 +82,8 @@ struct AdminConfig {
   std::vector<std::uint32_t> allowed_uids;
   std::vector<std::uint32_t> allowed_gids;
   std::size_t max_request_bytes = 1024 * 1024;
+  /// Where path arguments of admin commands may point ("" = nowhere: descriptors only).
+  std::string files_dir;
 
   bool operator==(const AdminConfig&) const = default;
 };

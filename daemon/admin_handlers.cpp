@@ -5,6 +5,7 @@
 #include "core/campaign_json.hpp"
 #include "core/enums.hpp"
 #include "core/version.hpp"
+#include "daemon/admin_files.hpp"
 #include "store/attempt_repo.hpp"
 #include "store/audit_repo.hpp"
 #include "store/campaign_repo.hpp"
@@ -25,6 +26,7 @@
 #include <array>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <fcntl.h>
 #include <map>
@@ -143,9 +145,14 @@ Result<std::int64_t> opt_int(const json::object& args, std::string_view key, std
   if (v->is_uint64() && v->get_uint64() <= static_cast<std::uint64_t>(INT64_MAX)) {
     n = static_cast<std::int64_t>(v->get_uint64());
   }
-  if (v->is_double() &&
-      v->get_double() == static_cast<double>(static_cast<std::int64_t>(v->get_double()))) {
-    n = static_cast<std::int64_t>(v->get_double());
+  if (v->is_double()) {
+    // Casting a double outside int64's range is undefined: check the range first (2^63 is
+    // exactly representable; every finite double below it converts).
+    const double d = v->get_double();
+    if (std::isfinite(d) && d >= -9223372036854775808.0 && d < 9223372036854775808.0 &&
+        d == std::trunc(d)) {
+      n = static_cast<std::int64_t>(d);
+    }
   }
   if (!n || *n < min || *n > max) {
     return Error{errc::invalid_argument, "argument '" + std::string(key) +
@@ -232,25 +239,20 @@ class FdWriter {
   std::string buf_;
 };
 
-/// Opens a file the daemon reads with its own permissions (`path` arguments).
-Result<admin::UniqueFd> open_for_reading(const std::string& path) {
-  admin::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
-  if (!fd) return Error{errc::io_error, "cannot open " + path + ": " + errno_text(errno)};
-  struct stat st {};
-  if (::fstat(fd.get(), &st) == 0 && S_ISDIR(st.st_mode)) {
-    return Error{errc::invalid_argument, path + " is a directory"};
+/// True when `v` could be a phone number as a person writes one: digits with the usual
+/// punctuation (+ - . ( ) space /), at least three digits and nothing else.
+bool looks_like_phone_number(std::string_view v) {
+  int digits = 0;
+  for (char ch : v) {
+    if (ch >= '0' && ch <= '9') {
+      ++digits;
+    } else if (std::string_view("+-.() /'").find(ch) == std::string_view::npos) {
+      return false;
+    }
   }
-  return fd;
+  return digits >= 3 && v.size() <= 40;
 }
 
-Result<admin::UniqueFd> open_for_writing(const std::string& path) {
-  admin::UniqueFd fd(
-      ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0640));
-  if (!fd) return Error{errc::io_error, "cannot create " + path + ": " + errno_text(errno)};
-  return fd;
-}
-
-/// Copies a file into a descriptor (the reject file written privately, then handed over).
 Result<void> copy_file_to_fd(const std::filesystem::path& from, int to) {
   admin::UniqueFd in(::open(from.c_str(), O_RDONLY | O_CLOEXEC));
   if (!in) return Error{errc::io_error, "cannot open " + from.string() + ": " + errno_text(errno)};
@@ -522,6 +524,15 @@ json::object parse_variables(const std::string& text) {
 
 }  // namespace
 
+std::string defuse_formula(std::string cell) {
+  // CONTRACT.md "Results export": a cell that came from a person and that a spreadsheet would
+  // run as a formula gets a leading apostrophe.
+  if (!cell.empty() && std::string_view("=+-@\t\r").find(cell.front()) != std::string_view::npos) {
+    cell.insert(cell.begin(), '\'');
+  }
+  return cell;
+}
+
 Result<ExportSummary> write_export(store::Database& db, std::int64_t campaign_id, int fd,
                                    bool with_transcript, Millis write_timeout) {
   auto tx = store::Transaction::begin(db, store::TransactionKind::deferred);
@@ -567,7 +578,7 @@ Result<ExportSummary> write_export(store::Database& db, std::int64_t campaign_id
     const json::object vars = parse_variables(c.variables_json);
     std::vector<std::string> cells{
         c.phone,
-        c.name,
+        defuse_formula(c.name),
         std::string(to_string(c.state)),
         c.reason,
         std::to_string(c.attempts),
@@ -580,15 +591,16 @@ Result<ExportSummary> write_export(store::Database& db, std::int64_t campaign_id
         format_iso8601(c.updated_at)};
     for (const auto& k : extraction_keys.keys()) {
       const auto* v = parsed.extraction.if_contains(k);
-      cells.push_back(v != nullptr ? cell_of(*v) : std::string());
+      cells.push_back(v != nullptr ? defuse_formula(cell_of(*v)) : std::string());
     }
     for (const auto& k : variable_keys.keys()) {
       const auto* v = vars.if_contains(k);
-      cells.push_back(v != nullptr ? cell_of(*v) : std::string());
+      cells.push_back(v != nullptr ? defuse_formula(cell_of(*v)) : std::string());
     }
     if (with_transcript) {
-      cells.push_back(parsed.transcript.is_null() ? std::string()
-                                                  : json::serialize(parsed.transcript));
+      cells.push_back(parsed.transcript.is_null()
+                          ? std::string()
+                          : defuse_formula(json::serialize(parsed.transcript)));
     }
     for (std::size_t i = 0; i < cells.size(); ++i) {
       if (i > 0) line.push_back(',');
@@ -700,6 +712,9 @@ class AdminHandlers::Impl {
 
   static std::string actor(const Request& r) { return "uid:" + std::to_string(r.peer.uid); }
 
+  /// admin.files_dir as in force now (a reload changes it).
+  std::string files_dir() const { return d_.control.config().admin.files_dir; }
+
   /// The campaign named by the `campaign` argument; a Response when there is none.
   std::variant<store::CampaignRow, Response> find_campaign(const json::object& args, bool lookup) {
     auto name = req_string(args, "campaign");
@@ -788,7 +803,7 @@ Result<void> AdminHandlers::Impl::register_all() {
           &Impl::campaign_resume),
       add("campaign-stop", "cancel: queued contacts are skipped", rw, &Impl::campaign_stop),
       add("campaign-stats", "counts by contact state and outcome", ro, &Impl::campaign_stats),
-      add_async("campaign-export", "results as CSV to a passed descriptor or `output` path", ro,
+      add_async("campaign-export", "results as CSV to a passed descriptor or `output` path", rw,
                 &Impl::campaign_export),
       add_async("contacts-import", "import a CSV list (passed descriptor or `path`)", rw,
                 &Impl::contacts_import),
@@ -1220,12 +1235,14 @@ asio::awaitable<Response> AdminHandlers::Impl::campaign_export(Request r) {
   auto output = opt_string(r.arguments, "output");
   if (!output) co_return bad(output.error());
   admin::UniqueFd fd;
+  std::optional<ConfinedFile> created;
   if (!r.fds.empty()) {
     fd = std::move(r.fds[0]);
   } else if (*output && !(*output)->empty()) {
-    auto opened = open_for_writing(**output);
+    auto opened = create_confined(files_dir(), "output", **output);
     if (!opened) co_return Response::error(opened.error().message);
-    fd = std::move(*opened);
+    fd = std::move(opened->fd);
+    created = std::move(*opened);
   } else {
     co_return Response::error("campaign-export needs an output: a passed descriptor or 'output'");
   }
@@ -1241,6 +1258,7 @@ asio::awaitable<Response> AdminHandlers::Impl::campaign_export(Request r) {
   };
   auto result = co_await admin::run_on(d_.worker, std::move(job));
   if (!result || !*result) {
+    if (created) remove_confined(*created);
     co_return Response::error("campaign-export " + row.spec.name + ": " +
                               (result ? result->error().message : std::string("failed")));
   }
@@ -1297,9 +1315,9 @@ asio::awaitable<Response> AdminHandlers::Impl::contacts_import(Request r) {
     input = std::move(r.fds[next_fd++]);
     source = "the passed descriptor";
   } else if (*path && !(*path)->empty()) {
-    auto opened = open_for_reading(**path);
+    auto opened = open_confined_for_reading(files_dir(), "path", **path);
     if (!opened) co_return Response::error(opened.error().message);
-    input = std::move(*opened);
+    input = std::move(opened->fd);
     source = **path;
   } else {
     co_return Response::error("contacts-import needs a file: a passed descriptor or 'path'");
@@ -1308,18 +1326,27 @@ asio::awaitable<Response> AdminHandlers::Impl::contacts_import(Request r) {
   // The reject file: written by the importer to a private file and copied into the passed
   // descriptor on success (the importer writes beside a path and renames into place, which a
   // descriptor does not allow); without a descriptor the importer writes the path itself.
+  // A reject file by path is created new inside files_dir (never renamed over an existing
+  // file) and then filled like a descriptor; it is removed again if the import fails.
   admin::UniqueFd reject_fd;
   std::optional<std::filesystem::path> private_reject;
+  std::optional<ConfinedFile> created_reject;
   if (*reject && !(*reject)->empty()) {
     if (next_fd < r.fds.size()) {
       reject_fd = std::move(r.fds[next_fd++]);
-      auto scratch = scratch_file(d_.scratch_dir, "reject");
-      if (!scratch) co_return Response::error(scratch.error().message);
-      private_reject = *scratch;
-      opts.reject_file = *scratch;
     } else {
-      opts.reject_file = **reject;
+      auto made = create_confined(files_dir(), "reject_file", **reject);
+      if (!made) co_return Response::error(made.error().message);
+      reject_fd = std::move(made->fd);
+      created_reject = std::move(*made);
     }
+    auto scratch = scratch_file(d_.scratch_dir, "reject");
+    if (!scratch) {
+      if (created_reject) remove_confined(*created_reject);
+      co_return Response::error(scratch.error().message);
+    }
+    private_reject = *scratch;
+    opts.reject_file = *scratch;
   }
 
   struct stat st {};
@@ -1332,6 +1359,7 @@ asio::awaitable<Response> AdminHandlers::Impl::contacts_import(Request r) {
   auto ticket = d_.progress.begin(job_id, "contacts-import " + row.spec.name, total);
   if (!ticket) {
     if (private_reject) std::filesystem::remove(*private_reject);
+    if (created_reject) remove_confined(*created_reject);
     if (ticket.error().code == make_error_code(errc::duplicate))
       co_return Response::conflict(ticket.error().message);
     co_return Response::error(ticket.error().message);
@@ -1363,6 +1391,7 @@ asio::awaitable<Response> AdminHandlers::Impl::contacts_import(Request r) {
   auto report = co_await admin::run_on(d_.worker, std::move(job));
   shared_ticket.reset();
   if (!report || !*report) {
+    if (created_reject) remove_confined(*created_reject);
     const Error e = report ? report->error() : Error{errc::io_error, "import failed"};
     spdlog::warn("contacts-import into {} failed: {}", row.spec.name, e.what());
     if (e.code == make_error_code(errc::cancelled))
@@ -1401,9 +1430,9 @@ asio::awaitable<Response> AdminHandlers::Impl::dnc_import(Request r) {
   if (!r.fds.empty()) {
     input = std::move(r.fds[0]);
   } else if (*path && !(*path)->empty()) {
-    auto opened = open_for_reading(**path);
+    auto opened = open_confined_for_reading(files_dir(), "path", **path);
     if (!opened) co_return Response::error(opened.error().message);
-    input = std::move(*opened);
+    input = std::move(opened->fd);
   } else {
     co_return Response::error("dnc-import needs a file: a passed descriptor or 'path'");
   }
@@ -1444,8 +1473,11 @@ asio::awaitable<Response> AdminHandlers::Impl::dnc_import(Request r) {
   const auto& out = result->value();
   json::array errors;
   for (const auto& e : out.file.errors) {
-    errors.push_back(json::object{
-        {"line", e.line}, {"column", e.column}, {"value", e.value}, {"reason", e.reason}});
+    // A row that does not look like a phone number may be anything the file held (a secret,
+    // if the wrong file was named): reported by line only, never echoed.
+    json::object err{{"line", e.line}, {"column", e.column}, {"reason", e.reason}};
+    if (looks_like_phone_number(e.value)) err["value"] = e.value;
+    errors.push_back(std::move(err));
   }
   co_return Response::success(
       std::to_string(out.added) + " number(s) added to the DNC list",

@@ -90,6 +90,9 @@ Result<boost::json::object> expand_compact_fields(const boost::json::object& arg
 
 /// RFC 4180 field: quoted only when it holds a delimiter, a quote, a line break or edge spaces.
 void append_csv_field(std::string& out, std::string_view field);
+/// A cell that came from a person, made safe for spreadsheets: one that begins with `=`, `+`,
+/// `-`, `@`, a tab or a carriage return gets a leading `'` (CONTRACT.md "Results export").
+std::string defuse_formula(std::string cell);
 
 /// What an export wrote.
 struct ExportSummary {

@@ -158,6 +158,9 @@ struct Server::State {
 
 namespace {
 
+/// Bytes read and discarded after the answer beyond max_request_bytes before closing anyway.
+constexpr std::size_t kMaxDrainExtra = 1024 * 1024;
+
 /// Reads one request (and the descriptors sent with it) within the idle timeout.
 asio::awaitable<Incoming> read_request(Server::State& st, stream_protocol::socket& sock,
                                        asio::steady_timer& timer) {
@@ -306,7 +309,26 @@ asio::awaitable<void> run_session(std::shared_ptr<Server::State> st, stream_prot
   } else if (write_ec) {
     spdlog::debug("admin: answer to uid {} not written: {}", peer.uid, write_ec.message());
   }
+  // Closing a Unix socket with unread bytes in it resets the connection, and the peer loses the
+  // answer it has not read yet (a refused request that was still arriving). So: half-close,
+  // then read and discard what is left — bounded in bytes and by the idle timeout — and only
+  // then close.
   boost::system::error_code ignored;
+  sock.shutdown(stream_protocol::socket::shutdown_send, ignored);
+  std::array<char, 16 * 1024> sink{};
+  std::size_t drained = 0;
+  const std::size_t max_drain = st->options.max_request_bytes + kMaxDrainExtra;
+  timer.expires_after(st->options.idle_timeout);
+  while (drained < max_drain) {
+    auto [dorder, read_ec, n, dtimer_ec] =
+        co_await asio::experimental::make_parallel_group(
+            sock.async_read_some(asio::buffer(sink), asio::deferred),
+            timer.async_wait(asio::deferred))
+            .async_wait(asio::experimental::wait_for_one(), asio::use_awaitable);
+    (void)dtimer_ec;
+    if (dorder[0] == 1 || read_ec) break;
+    drained += n;
+  }
   sock.shutdown(stream_protocol::socket::shutdown_both, ignored);
   sock.close(ignored);
 }

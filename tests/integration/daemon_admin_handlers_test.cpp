@@ -203,5 +203,37 @@ TEST(DaemonExport, ColumnsAndRowsFromTheStore) {
   EXPECT_THAT(csv, HasSubstr(",gold,\r\n"));
 }
 
+// Cells that come from people and begin like a spreadsheet formula (=, +, -, @, tab, CR) are
+// written with a leading apostrophe; the E.164 phone column is written as it is.
+TEST(DaemonExport, FormulaCellsFromPeopleAreDefused) {
+  auto db = store::Database::open(":memory:");
+  ASSERT_TRUE(db) << db.error().what();
+  const TimePoint t0 = from_unix_ms(1'800'000'000'000);
+  CampaignSpec spec;
+  spec.name = "inj";
+  spec.agent_id = kAgent;
+  store::CampaignRepo campaigns(*db);
+  auto cid = campaigns.create(spec, t0);
+  ASSERT_TRUE(cid);
+  store::ContactRepo contacts(*db);
+  store::NewContact a;
+  a.phone = "+919800000001";
+  a.name = "=HYPERLINK(\"http://x\",\"y\")";
+  a.variables_json =
+      R"js({"note":"+1+cmd","who":"@SUM(A1)","minus":"-2","tab":"\tx","ok":"fine"})js";
+  ASSERT_TRUE(contacts.insert(*cid, a, t0));
+  MemFile out("");
+  auto summary = write_export(*db, *cid, out.fd(), false);
+  ASSERT_TRUE(summary) << summary.error().what();
+  const std::string csv = out.read_all();
+  const auto row = csv.substr(csv.find("\r\n") + 2);
+  EXPECT_THAT(row, ::testing::StartsWith("+919800000001,\"'=HYPERLINK("));
+  EXPECT_THAT(row, HasSubstr(",'-2,"));
+  EXPECT_THAT(row, HasSubstr(",'+1+cmd,"));
+  EXPECT_THAT(row, HasSubstr(",fine,"));
+  EXPECT_THAT(row, HasSubstr("'\tx"));
+  EXPECT_THAT(row, HasSubstr("'@SUM(A1)"));
+}
+
 }  // namespace
 }  // namespace dialer::daemon

@@ -101,6 +101,9 @@ inline std::string test_config(const TempDir& dir, const std::string& base_url,
          "  socket: " +
          dir.file("admin.sock") +
          "\n"
+         "  files_dir: " +
+         dir.path().string() +
+         "\n"
          "store:\n"
          "  path: " +
          dir.file("dialerd.db") +

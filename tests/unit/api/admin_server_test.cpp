@@ -97,6 +97,28 @@ TEST_F(AdminServerTest, OversizeRequestIsResultOne) {
   EXPECT_NE(r->text.find("larger than 1024 bytes"), std::string::npos) << r->text;
 }
 
+// A malformed request that is still arriving when the server refuses it (100 kB of "[") gets
+// its answer, not a connection reset: the server drains what is left before closing.
+TEST_F(AdminServerTest, RefusedRequestStillArrivingIsAnsweredNotReset) {
+  start();
+  const int fd = raw_connect(socket_path());
+  ASSERT_GE(fd, 0);
+  const std::string req(100 * 1024, '[');
+  std::size_t sent = 0;
+  while (sent < req.size()) {
+    const ssize_t n = ::send(fd, req.data() + sent, req.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) break;
+    sent += static_cast<std::size_t>(n);
+  }
+  ::shutdown(fd, SHUT_WR);
+  const std::string reply = read_to_eof(fd);
+  ::close(fd);
+  ASSERT_FALSE(reply.empty()) << "no answer (reset?) after " << sent << " bytes sent";
+  const auto v = json::parse(reply);
+  EXPECT_EQ(v.at("result").as_int64(), 1);
+  EXPECT_FALSE(v.at("text").as_string().empty());
+}
+
 // `arguments: null` is the same as no arguments.
 TEST_F(AdminServerTest, NullArgumentsAccepted) {
   add_result_handlers(registry_);
