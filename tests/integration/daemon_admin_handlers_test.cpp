@@ -230,7 +230,7 @@ TEST(DaemonExport, FormulaCellsFromPeopleAreDefused) {
   EXPECT_THAT(row, ::testing::StartsWith("+919800000001,\"'=HYPERLINK("));
   EXPECT_THAT(row, HasSubstr(",'-2,"));
   EXPECT_THAT(row, HasSubstr(",'+1+cmd,"));
-  EXPECT_THAT(row, HasSubstr(",fine,"));
+  EXPECT_THAT(row, HasSubstr(",fine\r\n"));
   EXPECT_THAT(row, HasSubstr("'\tx"));
   EXPECT_THAT(row, HasSubstr("'@SUM(A1)"));
 }
