@@ -127,6 +127,9 @@ std::string config_text(const TempDir& dir, const Args& a, const std::string& ba
          "  socket: " +
          dir.file("admin.sock") +
          "\n"
+         "  files_dir: " +
+         dir.path().string() +
+         "\n"
          "store:\n"
          "  path: " +
          dir.file("dialerd.db") +
