@@ -6,17 +6,26 @@
 //   calls_beyond_attempts   numbers the simulator called more often than the store has started
 //                           attempts for the contact, or more than max_attempts
 //   numbers_active_twice    numbers with two calls in progress at once (simulator's count)
+//   numbers_two_calls_at_once_across_campaigns
+//                           of those, numbers whose contacts are in both campaigns
 //   contacts_non_terminal   contacts not done/exhausted/skipped
 //   outcomes_lost           calls the simulator placed whose final outcome the store does not
 //                           hold (no attempt with the call id, an attempt not finished, or a
 //                           different outcome)
 //   unknown_call_ids        attempts holding a call id the simulator never issued
 //
+// The account is shared the hard way: a second campaign holds the first --overlap share of the
+// same numbers and dials at the same time; another integration keeps --foreign calls of its own
+// in progress (listed in GET /calls, counted in concurrency); a share of starts is answered only
+// after dialerd's request timeout (the call exists meanwhile); some GET /calls pages come
+// without `total` or short. Those are on top of the BENCHMARKS.md faults.
+//
 // The simulator runs in this process on 127.0.0.1:0 (so its view is read directly); dialerd is
 // a child process with its store, admin socket and logs in a temp directory. scripts/bench runs
 // the full scenario; tests/system/recovery_test.cpp runs a short one through this same program.
 //
 //   bench_recovery [--contacts N] [--limit N] [--kill-every S] [--kill-jitter S] [--max-kills N]
+//                  [--overlap F] [--foreign N] [--slow-starts P] [--list-faults P]
 //                  [--time-scale X] [--seed N] [--timeout S] [--sync full|normal]
 //                  [--dialerd PATH] [--keep-dir]
 //
@@ -66,6 +75,10 @@ constexpr std::string_view kKey = "rg_live_recovery_bench_key";
 constexpr std::string_view kSecret = "whsec_recovery_bench_secret";
 constexpr std::string_view kAgent = "0f8fad5b-d9cb-469f-a165-70867728950e";
 constexpr const char* kCampaign = "recovery";
+constexpr const char* kOverlapCampaign = "overlap";
+// dialerd's vocobase.request_timeout below, and the simulator's slow answer just past it.
+constexpr auto kRequestTimeout = 5s;
+constexpr auto kSlowAnswer = kRequestTimeout + 1s;
 constexpr int kMaxAttempts = 3;
 
 struct Args {
@@ -76,6 +89,10 @@ struct Args {
   int max_kills = -1;  // < 0: no bound, kill until the campaign completes
   double time_scale = 100.0;
   double talk_mean_s = 11.0;  // as the dispatch scenario: a call holds its slot ~200 ms real
+  double overlap = 0.5;       // share of the list also in the second campaign (0: one campaign)
+  int foreign = -1;           // another integration's calls (< 0: limit / 8, at least 1)
+  double slow_starts = 0.02;  // starts answered after the request timeout
+  double list_faults = 0.1;   // each of: a page without total, a short page
   std::uint64_t seed = 11;
   int timeout_s = 3600;
   std::string sync = "normal";
@@ -113,7 +130,9 @@ std::string config_text(const TempDir& dir, const Args& a, const std::string& ba
          "  api_key: " +
          std::string(kKey) +
          "\n"
-         "  request_timeout: 5s\n"
+         "  request_timeout: " +
+         std::to_string(std::chrono::seconds(kRequestTimeout).count()) +
+         "s\n"
          "  calls_per_minute: 100000\n"
          "  general_per_minute: 100000\n"
          "webhook:\n"
@@ -191,12 +210,23 @@ class Run {
       csv += buf;
     }
     list_ = dir_.write("contacts.csv", csv);
+    overlap_ = static_cast<int>(a_.overlap * a_.contacts);
+    if (overlap_ > 0) {
+      std::string shared = "phone\n";
+      for (int i = 0; i < overlap_; ++i) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "+91987%07d\n", i);
+        shared += buf;
+      }
+      overlap_list_ = dir_.write("overlap.csv", shared);
+    }
 
     const auto t0 = Steady::now();
     if (!spawn() || !wait_ready(testkit::kStartTimeout) || !set_up()) return fail_run();
     life_->spawned = Steady::now();  // the kill clock of the first life starts with dialling
-    say("campaign started: %d contacts, limit %d, kill every %.1f s (±%.1f s)%s", a_.contacts,
-        a_.limit, a_.kill_every_s, a_.kill_jitter_s,
+    say("campaigns started: %d contacts, %d of them in a second campaign, %d foreign calls, "
+        "limit %d, kill every %.1f s (±%.1f s)%s",
+        a_.contacts, overlap_, foreign_, a_.limit, a_.kill_every_s, a_.kill_jitter_s,
         a_.max_kills >= 0 ? (", at most " + std::to_string(a_.max_kills) + " kills").c_str() : "");
 
     const auto overall = t0 + std::chrono::seconds(a_.timeout_s);
@@ -267,12 +297,21 @@ class Run {
     so.outcomes.set(Disposition::busy, 0.2);
     so.outcomes.set(Disposition::no_answer, 0.2);
     testkit::set_recovery_faults(so);
+    so.faults.set(sim::Fault::slow_start, a_.slow_starts);
+    so.faults.set(sim::Fault::list_no_total, a_.list_faults);
+    so.faults.set(sim::Fault::list_short_page, a_.list_faults);
+    so.slow_delay = std::chrono::duration_cast<Millis>(kSlowAnswer);
     auto st = sim::SimThread::start(so);
     if (!st) {
       say("vocobase-sim: %s", st.error().what().c_str());
       return false;
     }
     sim_ = std::move(*st);
+    foreign_ = a_.foreign >= 0 ? a_.foreign : std::max(1, a_.limit / 8);
+    sim_->call([n = foreign_](sim::Simulator& s) {
+      s.engine().set_foreign_calls(static_cast<std::uint64_t>(n));
+      return 0;
+    });
     return true;
   }
 
@@ -324,10 +363,16 @@ class Run {
     return false;
   }
 
-  bool set_up() {
+  /// The campaigns dialling: the main one, and the overlapping one when there is one.
+  std::vector<const char*> campaigns() const {
+    if (overlap_ > 0) return {kCampaign, kOverlapCampaign};
+    return {kCampaign};
+  }
+
+  bool create(const char* name, const std::string& list) {
     json::object retry{
         {"busy", "1s/2"}, {"no_answer", "1s/2"}, {"failed", "1s/2"}, {"lost", "1s/2"}};
-    if (!ok(admin("campaign-create", {{"name", kCampaign},
+    if (!ok(admin("campaign-create", {{"name", name},
                                       {"agent_id", kAgent},
                                       {"max_concurrency", a_.limit},
                                       {"max_attempts", kMaxAttempts},
@@ -335,8 +380,13 @@ class Run {
             "campaign-create")) {
       return false;
     }
-    auto imported = admin("contacts-import", {{"campaign", kCampaign}, {"path", list_}}, 10min);
-    if (!ok(imported, "contacts-import")) return false;
+    auto imported = admin("contacts-import", {{"campaign", name}, {"path", list}}, 10min);
+    return ok(imported, "contacts-import");
+  }
+
+  bool set_up() {
+    if (!create(kCampaign, list_)) return false;
+    if (overlap_ > 0 && !create(kOverlapCampaign, overlap_list_)) return false;
     // The first start needs GET /config's providers: wait for the first credit poll.
     if (!testkit::eventually(
             [&] {
@@ -349,7 +399,10 @@ class Run {
       say("dialerd never polled GET /config");
       return false;
     }
-    return ok(admin("campaign-start", {{"campaign", kCampaign}}), "campaign-start");
+    for (const char* name : campaigns()) {
+      if (!ok(admin("campaign-start", {{"campaign", name}}), "campaign-start")) return false;
+    }
+    return true;
   }
 
   /// When the current life is to be killed (nullopt: never, --max-kills reached).
@@ -361,12 +414,15 @@ class Run {
   }
 
   bool campaign_completed() {
-    const auto answer = admin("campaign-stats", {{"campaign", kCampaign}}, 5s);
-    const auto& args = testkit::args_of(answer);
-    const auto* state = args.if_contains("state");
-    if (state == nullptr || !state->is_string()) return false;
-    last_stats_ = args;
-    return state->as_string() == "completed";
+    for (const char* name : campaigns()) {
+      const auto answer = admin("campaign-stats", {{"campaign", name}}, 5s);
+      const auto& args = testkit::args_of(answer);
+      const auto* state = args.if_contains("state");
+      if (state == nullptr || !state->is_string()) return false;
+      if (std::string_view(name) == kCampaign) last_stats_ = args;
+      if (state->as_string() != "completed") return false;
+    }
+    return true;
   }
 
   void progress() {
@@ -417,6 +473,9 @@ class Run {
     line.number("contacts", a_.contacts, 0);
     line.number("limit", a_.limit, 0);
     line.number("kill_every_s", a_.kill_every_s, 1);
+    line.number("campaigns", static_cast<double>(campaigns().size()), 0);
+    line.number("shared_numbers", audit.shared_numbers, 0);
+    line.number("foreign_calls", foreign_, 0);
     line.text("synchronous", a_.sync);
     line.boolean("completed", true);
     line.number("run_s", run_s, 1);
@@ -429,6 +488,9 @@ class Run {
     line.number("attempts_lost", states("lost"), 0);
     line.number("faults_5xx", count(faults.at("error_5xx")), 0);
     line.number("faults_lost_response", count(faults.at("lost_response")), 0);
+    line.number("faults_slow_start", count(faults.at("slow_start")), 0);
+    line.number("faults_list_no_total", count(faults.at("list_no_total")), 0);
+    line.number("faults_list_short_page", count(faults.at("list_short_page")), 0);
     line.number("webhooks_dropped", count(faults.at("webhook_drop")), 0);
     line.number("webhooks_duplicated", count(faults.at("webhook_duplicate")), 0);
     line.number("limit_violations", count(stats.at("limit_violations")), 0);
@@ -436,16 +498,18 @@ class Run {
                 0);
     line.number("calls_beyond_attempts", audit.calls_beyond_attempts, 0);
     line.number("numbers_active_twice", audit.numbers_active_twice, 0);
+    line.number("numbers_two_calls_at_once_across_campaigns", audit.shared_numbers_active_twice, 0);
     line.number("contacts_non_terminal", audit.contacts_non_terminal, 0);
     line.number("outcomes_lost", audit.outcomes_lost(), 0);
     line.number("unknown_call_ids", audit.unknown_call_ids, 0);
     line.boolean("met", audit.clean());
     std::printf("%s\n", line.finish().c_str());
-    say("%d kills over %.1f s, %zu calls: %d beyond attempts, %d numbers active twice, "
-        "%d contacts non-terminal, %d outcomes lost, %d unknown call ids — %s",
+    say("%d kills over %.1f s, %zu calls: %d beyond attempts, %d numbers active twice (%d of "
+        "%d in both campaigns), %d contacts non-terminal, %d outcomes lost, %d unknown call ids "
+        "— %s",
         kills_, run_s, audit.calls, audit.calls_beyond_attempts, audit.numbers_active_twice,
-        audit.contacts_non_terminal, audit.outcomes_lost(), audit.unknown_call_ids,
-        audit.clean() ? "met" : "NOT met");
+        audit.shared_numbers_active_twice, audit.shared_numbers, audit.contacts_non_terminal,
+        audit.outcomes_lost(), audit.unknown_call_ids, audit.clean() ? "met" : "NOT met");
     return audit.clean() ? 0 : 1;
   }
 
@@ -456,6 +520,9 @@ class Run {
   int webhook_port_ = 0;
   std::string config_;
   std::string list_;
+  std::string overlap_list_;
+  int overlap_ = 0;
+  int foreign_ = 0;
   std::unique_ptr<Life> life_;
   int lives_ = 0;
   int kills_ = 0;
@@ -480,6 +547,18 @@ int main(int argc, char** argv) {
   app.add_option("--kill-jitter", a.kill_jitter_s, "± seconds of seeded jitter on each kill")
       ->check(CLI::Range(0.0, 3600.0));
   app.add_option("--max-kills", a.max_kills, "stop killing after N kills (default: never)");
+  app.add_option("--overlap", a.overlap,
+                 "share of the list also in a second campaign dialling at once (0: one campaign)")
+      ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--foreign", a.foreign,
+                 "another integration's calls kept in progress on the account (default limit/8)")
+      ->check(CLI::Range(0, 100'000));
+  app.add_option("--slow-starts", a.slow_starts,
+                 "share of starts answered only after dialerd's request timeout")
+      ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--list-faults", a.list_faults,
+                 "share of GET /calls pages without total, and again of short pages")
+      ->check(CLI::Range(0.0, 1.0));
   app.add_option("--time-scale", a.time_scale, "simulator time scale")->check(CLI::Range(1.0, 1e4));
   app.add_option("--seed", a.seed, "simulator and kill-schedule seed");
   app.add_option("--timeout", a.timeout_s, "give up after S seconds")->check(CLI::Range(1, 86400));

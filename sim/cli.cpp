@@ -35,6 +35,9 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
              "\n\nDurations are 250ms, 30s, 5m, 2h, 1d. Simulated durations (calls, webhook\n"
              "retries, timeout, delay) run --time-scale times faster; --slow-delay, --hold-time\n"
              "and --idle-timeout are real time (they target the client's own deadlines).\n"
+             "Control (loopback only): POST /_sim/faults {\"NAME\": P}, /_sim/foreign\n"
+             "{\"active\": N} (another integration's calls: listed, counted in concurrency),\n"
+             "/_sim/concurrency, /_sim/credits, /_sim/advance, /_sim/reset; GET /_sim/stats.\n"
              "Exit status: 0 on SIGTERM/SIGINT, 1 runtime failure, 2 usage, 3 invalid config.");
   app.get_formatter()->column_width(34);
 

@@ -108,6 +108,8 @@ void Engine::reset() {
   requests_calls_ = requests_general_ = 0;
   outcomes_ = {};
   faults_applied_ = {};
+  foreign_target_ = foreign_started_ = foreign_refused_ = 0;
+  foreign_active_.clear();
 }
 
 ApiError Engine::refuse(Refusal r, unsigned status, std::string code, std::string message) {
@@ -124,6 +126,8 @@ Admission Engine::admit(std::string_view path, std::string_view authorization) {
   DetRng rng(options_.seed, RngStream::request, ++request_seq_);
   double u_reset = rng.uniform(), u_5xx = rng.uniform(), u_kind = rng.uniform();
   double u_lost = rng.uniform(), u_hold = rng.uniform(), u_slow = rng.uniform();
+  // Drawn after the older ones, so adding them left every earlier draw of a seed as it was.
+  double u_slow_start = rng.uniform(), u_no_total = rng.uniform(), u_short = rng.uniform();
 
   auto token = bearer_token(authorization);
   if (!token) {
@@ -156,6 +160,9 @@ Admission Engine::admit(std::string_view path, std::string_view authorization) {
     f.lost_response = u_lost < faults_.get(Fault::lost_response);
     f.lost_response_hold = u_hold < faults_.get(Fault::lost_response_hold);
     f.slow = u_slow < faults_.get(Fault::slow);
+    f.slow_start = u_slow_start < faults_.get(Fault::slow_start);
+    f.list_no_total = u_no_total < faults_.get(Fault::list_no_total);
+    f.list_short_page = u_short < faults_.get(Fault::list_short_page);
   }
   return a;
 }
@@ -343,6 +350,7 @@ void Engine::finish(Call& c, SimMillis at) {
   --active_;
   --numbers_[c.to_number].active;
   ++calls_ended_;
+  top_up_foreign();
   ++outcomes_[static_cast<std::size_t>(c.plan.outcome)];
   auto billed = billed_seconds(c.plan);
   billed_seconds_ += billed;
@@ -367,6 +375,63 @@ void Engine::set_credit_balance(double balance) {
 void Engine::set_concurrency_limit(int limit) {
   concurrency_limit_ = limit;
   check_violation();
+  top_up_foreign();
+}
+
+std::uint64_t Engine::set_foreign_calls(std::uint64_t n) {
+  foreign_target_ = n;
+  while (foreign_active_.size() > n) end_foreign(foreign_active_.front());
+  top_up_foreign();
+  return foreign_active_.size();
+}
+
+void Engine::top_up_foreign() {
+  while (foreign_active_.size() < foreign_target_) {
+    if (active_ >= static_cast<std::uint64_t>(std::max(concurrency_limit_, 0))) {
+      ++foreign_refused_;
+      return;
+    }
+    Call c;
+    c.seq = next_seq_++;
+    c.foreign = true;
+    DetRng ids(options_.seed, RngStream::ids, ++id_seq_);
+    auto a1 = ids.next(), a2 = ids.next(), b1 = ids.next(), b2 = ids.next();
+    c.call_id = format_uuid(a1, a2);
+    c.session_id = format_uuid(b1, b2);
+    c.agent_id = "9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d";  // not an agent of ours
+    char number[24];
+    std::snprintf(number, sizeof number, "+1415555%04llu",
+                  static_cast<unsigned long long>(foreign_started_ % 10'000));
+    c.to_number = number;
+    c.provider = Provider::twilio;
+    c.from_number = from_number_of(c.provider);
+    c.plan.outcome = Disposition::completed;
+    c.plan.final_status = CallStatus::completed;
+    c.created_at = clock_.wall();
+    c.started_at = c.answered_at = c.created_at;
+    const SimMillis now = clock_.now();
+    c.history = {
+        {CallStatus::pending, now}, {CallStatus::ringing, now}, {CallStatus::in_progress, now}};
+    c.status = CallStatus::in_progress;
+    ++foreign_started_;
+    ++active_;
+    max_concurrent_ = std::max(max_concurrent_, active_);
+    by_call_id_.emplace(c.call_id, c.seq);
+    by_session_id_.emplace(c.session_id, c.seq);
+    foreign_active_.push_back(c.seq);
+    calls_.push_back(std::move(c));
+  }
+}
+
+void Engine::end_foreign(std::uint64_t seq) {
+  foreign_active_.erase(std::remove(foreign_active_.begin(), foreign_active_.end(), seq),
+                        foreign_active_.end());
+  Call* c = find_seq(seq);
+  if (c == nullptr || !c->active()) return;
+  c->status = CallStatus::completed;
+  c->ended_at = clock_.wall();
+  c->history.emplace_back(CallStatus::completed, clock_.now());
+  --active_;
 }
 
 Result<void> Engine::set_providers(std::vector<Provider> allowed,
@@ -447,7 +512,8 @@ json::object Engine::session_data(const Call& c) const {
 
 std::variant<json::value, ApiError> Engine::list_calls(std::optional<std::string_view> limit_s,
                                                        std::optional<std::string_view> offset_s,
-                                                       std::optional<std::string_view> status_s) {
+                                                       std::optional<std::string_view> status_s,
+                                                       const RequestFaults& faults) {
   std::int64_t limit = 20, offset = 0;
   if (limit_s) {
     auto v = parse_int(*limit_s);
@@ -481,8 +547,18 @@ std::variant<json::value, ApiError> Engine::list_calls(std::optional<std::string
     if (total >= offset && total < offset + limit) out.push_back(call_json(*it));
     ++total;
   }
-  return json::value(json::object{
-      {"calls", std::move(out)}, {"total", total}, {"limit", limit}, {"offset", offset}});
+  if (faults.list_short_page && !out.empty()) {
+    // The second half of the page is left out; `total` still counts it.
+    out.resize(out.size() / 2);
+    note_fault(Fault::list_short_page);
+  }
+  json::object data{{"calls", std::move(out)}, {"limit", limit}, {"offset", offset}};
+  if (faults.list_no_total) {
+    note_fault(Fault::list_no_total);
+  } else {
+    data["total"] = total;
+  }
+  return json::value(std::move(data));
 }
 
 std::variant<json::value, ApiError> Engine::get_call(std::string_view call_id) const {
@@ -571,6 +647,10 @@ json::object Engine::stats_json(const WebhookStats& w) const {
 
   json::object out;
   out["calls_started"] = calls_started_;
+  out["foreign"] = json::object{{"target", foreign_target_},
+                                {"active", foreign_active_.size()},
+                                {"started", foreign_started_},
+                                {"waited_for_a_slot", foreign_refused_}};
   out["max_concurrent"] = max_concurrent_;
   out["limit_violations"] = limit_violations_;
   out["numbers"] = std::move(numbers);
@@ -600,6 +680,7 @@ std::optional<json::object> Engine::sim_call(std::string_view call_id) const {
   if (!c) return std::nullopt;
   auto o = call_json(*c);
   o["seq"] = c->seq;
+  o["foreign"] = c->foreign;
   o["disposition"] = c->active() ? json::value(nullptr) : json::value(to_string(c->plan.outcome));
   o["answered_by"] =
       c->active() ? json::value(nullptr) : json::value(to_string(c->plan.answered_by));

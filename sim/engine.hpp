@@ -73,6 +73,10 @@ struct Call {
   /// Each status with the simulated time it was entered (exact, from the plan).
   std::vector<std::pair<CallStatus, SimMillis>> history;
 
+  /// Placed by another integration on the same account (POST /_sim/foreign): listed and
+  /// counted in concurrency, never in the referee's per-number statistics, no webhook.
+  bool foreign = false;
+
   [[nodiscard]] bool active() const noexcept { return !is_terminal(status); }
 };
 
@@ -91,6 +95,9 @@ struct RequestFaults {
   bool lost_response = false;   ///< candidate: applies only when a call was created
   bool lost_response_hold = false;
   bool slow = false;
+  bool slow_start = false;       ///< candidate: applies only when a call was created
+  bool list_no_total = false;    ///< candidate: applies only to GET /calls
+  bool list_short_page = false;  ///< candidate: applies only to GET /calls
 };
 
 /// The verdict on an incoming /api/v2 request before routing.
@@ -119,10 +126,12 @@ class Engine {
   std::variant<const Call*, ApiError> start_call(std::string_view body);
   /// `data` of a successful start.
   [[nodiscard]] boost::json::object start_data(const Call& c) const;
-  /// GET /calls with its raw query values.
+  /// GET /calls with its raw query values; `faults` may leave out `total` or shorten the page
+  /// (each applied one is counted).
   std::variant<boost::json::value, ApiError> list_calls(std::optional<std::string_view> limit,
                                                         std::optional<std::string_view> offset,
-                                                        std::optional<std::string_view> status);
+                                                        std::optional<std::string_view> status,
+                                                        const RequestFaults& faults = {});
   /// GET /calls/{id}.
   std::variant<boost::json::value, ApiError> get_call(std::string_view call_id) const;
   /// GET /sessions/{id}.
@@ -136,6 +145,11 @@ class Engine {
   void set_credit_balance(double balance);
   /// Lowering the limit below the active calls counts a limit violation.
   void set_concurrency_limit(int limit);
+  /// Another integration keeps `n` calls of its own in progress on the account: each is placed
+  /// only while a slot is free (the service refuses it too), topped up as slots free, and the
+  /// oldest are ended when `n` is lowered. Returns how many are active now.
+  std::uint64_t set_foreign_calls(std::uint64_t n);
+  [[nodiscard]] std::uint64_t foreign_active() const { return foreign_active_.size(); }
   Result<void> set_providers(std::vector<Provider> allowed, std::vector<Provider> configured);
   void set_faults(const FaultRates& f) { faults_ = f; }
   /// Replaces the scripts of the numbers given (others keep theirs).
@@ -171,6 +185,8 @@ class Engine {
   [[nodiscard]] std::string from_number_of(Provider p) const;
   [[nodiscard]] bool agent_known(std::string_view agent_id) const;
   void check_violation();
+  void top_up_foreign();
+  void end_foreign(std::uint64_t seq);
 
   SimOptions options_;
   const SimClock& clock_;
@@ -211,6 +227,12 @@ class Engine {
   std::uint64_t requests_general_ = 0;
   std::array<std::uint64_t, 8> outcomes_{};
   std::array<std::uint64_t, kFaultCount> faults_applied_{};
+
+  // foreign calls (POST /_sim/foreign)
+  std::uint64_t foreign_target_ = 0;
+  std::deque<std::uint64_t> foreign_active_;  // seqs, oldest first
+  std::uint64_t foreign_started_ = 0;
+  std::uint64_t foreign_refused_ = 0;  // top-ups that found no free slot
 };
 
 /// A JSON number that prints as an integer when the value is whole.

@@ -10,8 +10,9 @@ namespace dialer::sim {
 namespace {
 
 constexpr std::array<std::string_view, kFaultCount> kNames = {
-    "error_5xx",    "lost_response",     "lost_response_hold", "reset",          "slow",
-    "webhook_drop", "webhook_duplicate", "webhook_delay",      "webhook_reorder"};
+    "error_5xx",     "lost_response",     "lost_response_hold", "reset",           "slow",
+    "webhook_drop",  "webhook_duplicate", "webhook_delay",      "webhook_reorder", "slow_start",
+    "list_no_total", "list_short_page"};
 
 constexpr std::array<std::string_view, kFaultCount> kDescriptions = {
     "an /api/v2 request is answered 500, 502 or 503 before anything is created",
@@ -24,6 +25,10 @@ constexpr std::array<std::string_view, kFaultCount> kDescriptions = {
     "a webhook delivery's first attempt waits --webhook-delay",
     "a webhook delivery is held back until a later event to the same endpoint was sent "
     "(at most --webhook-delay)",
+    "POST /calls/start creates the call at once and answers only after --slow-delay",
+    "GET /calls answers a page without `total`",
+    "GET /calls answers a short page: the second half of the records asked for is left out "
+    "(`total` still counts them)",
 };
 
 }  // namespace

@@ -23,9 +23,12 @@ enum class Fault {
   webhook_duplicate,   ///< a delivery is sent twice (two independent deliveries)
   webhook_delay,       ///< a delivery's first attempt waits --webhook-delay
   webhook_reorder,     ///< a delivery is held back until a later event to that endpoint went out
+  slow_start,          ///< POST /calls/start creates the call, answers after --slow-delay
+  list_no_total,       ///< GET /calls answers without `total`
+  list_short_page,     ///< GET /calls answers fewer records than asked while more exist
 };
 
-inline constexpr std::size_t kFaultCount = 9;
+inline constexpr std::size_t kFaultCount = 12;
 
 /// Wire name of a fault ("error_5xx", …).
 std::string_view fault_name(Fault f) noexcept;

@@ -147,7 +147,7 @@ Reply Router::api(const RequestView& req, std::string_view path, std::string_vie
     }
   } else if (req.method == verb::get && rest == "/calls") {
     reply = from(engine_.list_calls(query_param(query, "limit"), query_param(query, "offset"),
-                                    query_param(query, "status")));
+                                    query_param(query, "status"), f));
   } else if (auto id = tail_after("/calls/"); req.method == verb::get && id) {
     reply = from(engine_.get_call(*id));
   } else if (auto sid = tail_after("/sessions/"); req.method == verb::get && sid) {
@@ -162,6 +162,9 @@ Reply Router::api(const RequestView& req, std::string_view path, std::string_vie
   } else if (created && f.lost_response_hold) {
     engine_.note_fault(Fault::lost_response_hold);
     reply.action = Reply::Action::hold;
+  } else if (created && f.slow_start) {
+    engine_.note_fault(Fault::slow_start);
+    reply.slow = true;
   } else if (f.slow) {
     engine_.note_fault(Fault::slow);
     reply.slow = true;
@@ -209,6 +212,16 @@ Reply Router::control(const RequestView& req, std::string_view path) {
     engine_.set_concurrency_limit(static_cast<int>(l->as_int64()));
     return json_reply(
         200, json::object{{"limit", engine_.concurrency_limit()}, {"active", engine_.active()}});
+  }
+  if (path == "/_sim/foreign") {
+    const auto* n = obj->if_contains("active");
+    if (!n || !n->is_int64() || n->as_int64() < 0 || n->as_int64() > 100'000) {
+      return control_error(400, "expected {\"active\": N} with 0 <= N <= 100000");
+    }
+    auto active = engine_.set_foreign_calls(static_cast<std::uint64_t>(n->as_int64()));
+    return json_reply(200, json::object{{"target", n->as_int64()},
+                                        {"active", active},
+                                        {"account_active", engine_.active()}});
   }
   if (path == "/_sim/providers") {
     std::optional<std::vector<Provider>> allowed, configured;

@@ -266,6 +266,58 @@ TEST(SimApi, RateWindowScalesOnlyWhenAsked) {
   }
 }
 
+// Another integration's calls on the account (POST /_sim/foreign): listed in GET /calls,
+// counted in concurrency, never in the referee's per-number statistics; they take free slots
+// only (the service refuses them too), are topped up as slots free, and the oldest end when
+// the count is lowered.
+TEST(SimApi, ForeignCallsShareTheAccount) {
+  auto o = base_options();
+  o.time_scale = 0.001;
+  o.concurrency_limit = 5;
+  o.calls_per_minute = 1000;
+  auto sim = start_sim(o);
+  ASSERT_TRUE(sim);
+  TestClient c(sim->port());
+  auto set = c.control("/_sim/foreign", json::object{{"active", 2}});
+  EXPECT_EQ(set.at("active"), 2);
+  auto conc = c.get("/api/v2/calls/concurrency").data();
+  EXPECT_EQ(conc.at("active"), 2);
+  EXPECT_EQ(conc.at("remaining"), 3);
+  auto list = c.get("/api/v2/calls").data();
+  ASSERT_EQ(list.at("total"), 2);
+  EXPECT_EQ(s(list, "/calls/0/status"), "in_progress");
+  EXPECT_NE(s(list, "/calls/0/agent_id"), kAgent);
+  auto foreign_id = s(list, "/calls/1/call_id");
+  EXPECT_EQ(c.get("/api/v2/calls/" + foreign_id).status, 200);
+
+  for (int i = 1; i <= 3; ++i) EXPECT_EQ(c.start("+91980000000" + std::to_string(i)).status, 200);
+  auto refused = c.start("+919800000004");
+  EXPECT_EQ(refused.status, 429);
+  EXPECT_EQ(refused.error_message(), "Concurrency limit reached");
+
+  // Raising the count with no free slot: the extra one waits for a slot.
+  set = c.control("/_sim/foreign", json::object{{"active", 3}});
+  EXPECT_EQ(set.at("active"), 2);
+  c.control("/_sim/advance", json::object{{"by", "1d"}});  // our calls end, foreign ones do not
+  conc = c.get("/api/v2/calls/concurrency").data();
+  EXPECT_EQ(conc.at("active"), 3) << "the freed slots were taken by the third foreign call";
+
+  // Lowering ends the oldest first.
+  set = c.control("/_sim/foreign", json::object{{"active", 0}});
+  EXPECT_EQ(set.at("active"), 0);
+  EXPECT_EQ(c.get("/api/v2/calls/concurrency").data().at("active"), 0);
+  EXPECT_EQ(s(c.get("/api/v2/calls/" + foreign_id).data(), "/status"), "completed");
+
+  auto st = c.stats();
+  EXPECT_EQ(u(st, "/calls_started"), 3u);
+  EXPECT_EQ(st.at("numbers").as_object().size(), 3u);
+  EXPECT_EQ(u(st, "/foreign/started"), 3u);
+  EXPECT_GE(u(st, "/foreign/waited_for_a_slot"), 1u);
+  EXPECT_EQ(u(st, "/max_concurrent"), 5u);
+  EXPECT_EQ(u(st, "/limit_violations"), 0u);
+  EXPECT_EQ(c.post("/_sim/foreign", R"({"active": -1})").status, 400);
+}
+
 // Starts beyond the concurrency limit get 429 "Concurrency limit reached"; freed slots admit
 // again; lowering the limit under the active calls counts a limit violation.
 TEST(SimApi, ConcurrencyLimit) {

@@ -111,6 +111,54 @@ TEST(SimFaults, SlowResponseArrivesLate) {
   EXPECT_EQ(u(c.stats(), "/faults/slow"), 1u);
 }
 
+// slow_start: the call exists at once, its answer comes after the client gave up; only starts
+// are slowed.
+TEST(SimFaults, SlowStartCreatesTheCallBeforeItAnswers) {
+  auto o = with_fault(Fault::slow_start);
+  o.slow_delay = Millis{60'000};
+  auto sim = start_sim(o);
+  ASSERT_TRUE(sim);
+  TestClient c(sim->port());
+  c.set_deadline(std::chrono::milliseconds(1500));
+  EXPECT_EQ(c.get("/api/v2/calls/concurrency").ending, Ending::answered);
+  auto r = c.start("+919800000001");
+  EXPECT_EQ(r.ending, Ending::timeout) << r;
+  auto list = c.get("/api/v2/calls").data();  // the fault is still on: reads are not slowed
+  EXPECT_EQ(list.at("total"), 1);
+  EXPECT_EQ(s(list, "/calls/0/to_number"), "+919800000001");
+  auto st = c.stats();
+  EXPECT_EQ(u(st, "/faults/slow_start"), 1u);
+  EXPECT_EQ(u(st, "/faults/slow"), 0u);
+  EXPECT_EQ(u(st, "/calls_started"), 1u);
+}
+
+// list_no_total and list_short_page: a listing that cannot prove the end of the list.
+TEST(SimFaults, ListingsWithoutTotalAndShortPages) {
+  auto o = with_fault(Fault::list_no_total, 0.0);
+  o.concurrency_limit = 20;
+  auto sim = start_sim(o);
+  ASSERT_TRUE(sim);
+  TestClient c(sim->port());
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_EQ(c.start("+9198000000" + std::to_string(10 + i)).status, 200);
+  }
+
+  c.control("/_sim/faults", json::object{{"list_no_total", 1}});
+  auto page = c.get("/api/v2/calls?limit=10").data();
+  EXPECT_FALSE(page.as_object().contains("total")) << page;
+  EXPECT_EQ(page.at("calls").as_array().size(), 10u);
+
+  c.control("/_sim/faults", json::object{{"list_no_total", 0}, {"list_short_page", 1}});
+  page = c.get("/api/v2/calls?limit=10&offset=2").data();
+  EXPECT_EQ(page.at("total"), 10);
+  ASSERT_EQ(page.at("calls").as_array().size(), 4u) << "half of the 8 records from offset 2";
+  EXPECT_EQ(s(page, "/calls/0/to_number"), "+919800000017");  // newest first, from offset 2
+
+  auto st = c.stats();
+  EXPECT_EQ(u(st, "/faults/list_no_total"), 1u);
+  EXPECT_EQ(u(st, "/faults/list_short_page"), 1u);
+}
+
 // With every fault on at once, a client mixing starts, reads and polls against live calls, and a
 // receiver that fails some attempts: every counter of GET /_sim/stats equals what the two
 // observed.
@@ -133,6 +181,7 @@ TEST(SimFaults, StatsMatchObservationsWithEveryFaultOn) {
   o.webhooks = {{receiver.url(), "whsec_referee"}};
   auto faults = parse_fault_list(
       "error_5xx=0.1,lost_response=0.1,lost_response_hold=0.1,reset=0.1,slow=0.1,"
+      "slow_start=0.1,list_no_total=0.3,list_short_page=0.3,"
       "webhook_drop=0.15,webhook_duplicate=0.15,webhook_delay=0.15,webhook_reorder=0.15");
   ASSERT_TRUE(faults);
   o.faults = *faults;
@@ -198,6 +247,10 @@ TEST(SimFaults, StatsMatchObservationsWithEveryFaultOn) {
       ++sent_general;
       observe(c.get("/api/v2/config"), false, "");
     }
+    if (i % 4 == 0) {
+      ++sent_calls;
+      observe(c.get("/api/v2/calls?limit=4"), false, "");
+    }
   }
   c.set_deadline(std::chrono::milliseconds(30'000));
   faults_off(c);
@@ -215,7 +268,8 @@ TEST(SimFaults, StatsMatchObservationsWithEveryFaultOn) {
   EXPECT_EQ(u(st, "/faults/reset"), resets);
   EXPECT_EQ(u(st, "/faults/lost_response"), closed);
   EXPECT_EQ(u(st, "/faults/lost_response_hold"), held);
-  EXPECT_LE(u(st, "/faults/slow"), slow_seen);  // every slow answer took >= the delay
+  // every slow answer took >= the delay
+  EXPECT_LE(u(st, "/faults/slow") + u(st, "/faults/slow_start"), slow_seen);
   EXPECT_EQ(u(st, "/refused/rate_calls") + u(st, "/refused/rate_general"), rate_429);
   EXPECT_EQ(u(st, "/refused/concurrency"), conc_429);
   EXPECT_EQ(u(st, "/refused/auth") + u(st, "/refused/validation") + u(st, "/refused/credits") +

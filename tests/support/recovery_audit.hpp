@@ -2,6 +2,8 @@
 // The recovery referee: the simulator's view of every call it placed against the store's
 // attempts and contacts, after a run with crashes and faults. Used by the in-process restart
 // test and by bench_recovery (the real binary, SIGKILLed), so both judge by the same rules.
+// A number may be in several campaigns (each its own contact); another integration's calls on
+// the account (the simulator's foreign calls) are not ours and are left out.
 
 #include "sim/simulator.hpp"
 #include "store/database.hpp"
@@ -18,6 +20,9 @@ namespace dialer::testkit {
 struct RecoveryAudit {
   int calls_beyond_attempts = 0;  ///< numbers called more than their started attempts or the max
   int numbers_active_twice = 0;   ///< numbers with two calls in progress at once
+  /// Of those, numbers held by contacts of two or more campaigns.
+  int shared_numbers_active_twice = 0;
+  int shared_numbers = 0;         ///< numbers held by contacts of two or more campaigns
   int contacts_non_terminal = 0;  ///< contacts not done/exhausted/skipped
   int contacts_over_max = 0;      ///< contacts counting more attempts than the max
   int calls_without_attempt = 0;  ///< calls the simulator placed that no attempt holds
@@ -25,7 +30,7 @@ struct RecoveryAudit {
   int outcomes_mismatched = 0;    ///< lost, or finished with another outcome than the sim's
   int numbers_mismatched = 0;     ///< an attempt holding a call to another number
   int unknown_call_ids = 0;       ///< attempts holding a call id the simulator never issued
-  std::size_t calls = 0;          ///< calls the simulator placed
+  std::size_t calls = 0;          ///< calls the simulator placed for us (foreign ones left out)
   std::map<std::string, std::int64_t> attempt_states;  ///< stored attempts by state
   std::vector<std::string> findings;                   ///< one line per thing counted above
   std::string error;                                   ///< the store could not be read
@@ -54,6 +59,7 @@ inline RecoveryAudit audit_recovery(sim::SimThread& sim, store::Database& db, in
   const auto calls = sim.call([](sim::Simulator& s) {
     std::map<std::string, SimCall> m;
     for (const auto& c : s.engine().calls()) {
+      if (c.foreign) continue;
       m.emplace(c.call_id,
                 SimCall{c.to_number,
                         c.active() ? std::string() : std::string(to_string(c.plan.outcome))});
@@ -62,12 +68,11 @@ inline RecoveryAudit audit_recovery(sim::SimThread& sim, store::Database& db, in
   });
   out.calls = calls.size();
 
-  struct Contact {
-    std::string state;
-    std::int64_t attempts = 0;
-    std::int64_t started = 0;  // attempts holding a call id
+  struct Number {
+    std::int64_t contacts = 0;  // contacts holding it, one per campaign
+    std::int64_t started = 0;   // attempts holding a call id, over every campaign
   };
-  std::map<std::string, Contact> contacts;  // by number
+  std::map<std::string, Number> by_number;
   const auto read = [&](const char* sql, auto&& row) {
     auto st = db.prepare(sql);
     if (!st) {
@@ -84,8 +89,20 @@ inline RecoveryAudit audit_recovery(sim::SimThread& sim, store::Database& db, in
       row(*st);
     }
   };
-  if (!read("SELECT phone, state, attempts FROM contacts", [&](store::Statement& st) {
-        contacts[st.column_text(0)] = Contact{st.column_text(1), st.column_int64(2), 0};
+  if (!read("SELECT phone, state, attempts, campaign_id FROM contacts", [&](store::Statement& st) {
+        const auto number = st.column_text(0);
+        const auto state = st.column_text(1);
+        const auto attempts = st.column_int64(2);
+        const auto where = number + " (campaign " + std::to_string(st.column_int64(3)) + ")";
+        ++by_number[number].contacts;
+        if (state != "done" && state != "exhausted" && state != "skipped") {
+          ++out.contacts_non_terminal;
+          out.findings.push_back(where + " is " + state);
+        }
+        if (attempts > max_attempts) {
+          ++out.contacts_over_max;
+          out.findings.push_back(where + " counts " + std::to_string(attempts) + " attempts");
+        }
       })) {
     return out;
   }
@@ -96,7 +113,7 @@ inline RecoveryAudit audit_recovery(sim::SimThread& sim, store::Database& db, in
             const auto state = st.column_text(1);
             ++out.attempt_states[state];
             if (st.is_null(2)) return;
-            ++contacts[number].started;
+            ++by_number[number].started;
             const auto call_id = st.column_text(2);
             const auto id = std::to_string(st.column_int64(4));
             auto it = calls.find(call_id);
@@ -131,27 +148,26 @@ inline RecoveryAudit audit_recovery(sim::SimThread& sim, store::Database& db, in
                            " held by attempts");
   }
 
-  for (const auto& [number, c] : contacts) {
-    if (c.state != "done" && c.state != "exhausted" && c.state != "skipped") {
-      ++out.contacts_non_terminal;
-      out.findings.push_back(number + " is " + c.state);
-    }
-    if (c.attempts > max_attempts) {
-      ++out.contacts_over_max;
-      out.findings.push_back(number + " counts " + std::to_string(c.attempts) + " attempts");
-    }
+  for (const auto& [number, c] : by_number) {
+    const bool shared = c.contacts > 1;
+    if (shared) ++out.shared_numbers;
     const auto* n = numbers.if_contains(number);
     if (n == nullptr) continue;
     const auto placed = n->at("calls").to_number<std::int64_t>();
-    if (placed > c.started || placed > max_attempts) {
+    const auto most = max_attempts * c.contacts;
+    if (placed > c.started || placed > most) {
       ++out.calls_beyond_attempts;
       out.findings.push_back(number + ": " + std::to_string(placed) + " calls placed, " +
                              std::to_string(c.started) + " started attempts stored, max " +
-                             std::to_string(max_attempts));
+                             std::to_string(most));
     }
     if (n->at("max_concurrent").to_number<std::int64_t>() > 1) {
       ++out.numbers_active_twice;
-      out.findings.push_back(number + " was called twice at once");
+      if (shared) ++out.shared_numbers_active_twice;
+      out.findings.push_back(
+          number + " was called twice at once" +
+          (shared ? " (its contacts are in " + std::to_string(c.contacts) + " campaigns)"
+                  : std::string()));
     }
   }
   return out;

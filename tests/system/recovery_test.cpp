@@ -1,7 +1,9 @@
 // The `recovery` benchmark in short (BENCHMARKS.md, issue acceptance "a shorter version runs in
 // scripts/test"): the real dialerd binary killed with SIGKILL at seeded points 0.1–1.9 s after
 // each start (the early ones can land in startup recovery) while vocobase-sim injects 5xx
-// answers, lost responses and dropped or duplicated webhooks; then left to complete. The comparison
+// answers, lost responses, starts answered after the request timeout, listings without total
+// or short, dropped or duplicated webhooks, and another integration's call on the account, with
+// half the numbers in a second campaign dialling at once; then left to complete. The comparison
 // of the simulator's view with the store is bench_recovery's own (one implementation, two sizes);
 // this test runs it and asserts each of its counts.
 
@@ -39,6 +41,9 @@ TEST(Recovery, SigkillAtSeededPointsUnderFaultsLosesNothingAndNeverCallsTwice) {
   EXPECT_GT(count(line, "calls"), 80) << "retries and faults should add calls: " << r.out;
   EXPECT_EQ(count(line, "calls_beyond_attempts"), 0) << r.err;
   EXPECT_EQ(count(line, "numbers_active_twice"), 0) << r.err;
+  EXPECT_EQ(count(line, "campaigns"), 2) << r.out;
+  EXPECT_EQ(count(line, "shared_numbers"), 40) << "half the list is in both campaigns: " << r.out;
+  EXPECT_EQ(count(line, "numbers_two_calls_at_once_across_campaigns"), 0) << r.err;
   EXPECT_EQ(count(line, "contacts_non_terminal"), 0) << r.err;
   EXPECT_EQ(count(line, "outcomes_lost"), 0) << r.err;
   EXPECT_EQ(count(line, "unknown_call_ids"), 0) << r.err;
