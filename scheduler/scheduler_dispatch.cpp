@@ -45,9 +45,9 @@ int Scheduler::Impl::calls_tokens() const {
 
 SlotAccount Scheduler::Impl::slot_account() const {
   auto acc = account_slots(concurrency_, in_flight_, ours_at_concurrency_poll_);
-  if (foreign_floor_ && *foreign_floor_ > acc.foreign) {
-    acc.foreign = *foreign_floor_;
-    acc.capacity = std::max(0, acc.limit - acc.foreign);
+  if (full_until_fresh_poll_ && acc.capacity > acc.in_flight) {
+    acc.capacity = acc.in_flight;
+    acc.foreign = std::max(acc.foreign, acc.limit - acc.capacity);
   }
   return acc;
 }

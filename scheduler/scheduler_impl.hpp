@@ -277,9 +277,12 @@ class Scheduler::Impl {
 
   // Account.
   std::optional<ConcurrencySnapshot> concurrency_;
-  /// After a concurrency 429 the account is full whatever our last poll said, until the next
-  /// poll answers.
-  std::optional<int> foreign_floor_;
+  /// After a concurrency 429 the account is full whatever our last poll said: no new start until
+  /// a GET /calls/concurrency sent after the latest 429 answers (the 429 is itself the reading;
+  /// calls of ours ending meanwhile free no slot, the limit may have dropped below them).
+  bool full_until_fresh_poll_ = false;
+  std::uint64_t concurrency_429s_ = 0;          ///< concurrency refusals seen
+  std::uint64_t concurrency_429s_at_poll_ = 0;  ///< of them, when the outstanding poll was sent
   int ours_at_concurrency_poll_ = 0;
   std::string limit_source_ = "default";
   bool concurrency_poll_outstanding_ = false;
@@ -389,5 +392,7 @@ inline constexpr Millis kInconclusiveListingRetryMax = std::chrono::minutes{5};
 /// How long after a concurrency reading a call counted over may still see its webhook arrive
 /// before its outcome is taken as missing (settle_ended_early).
 inline constexpr Millis kLateWebhookGrace = std::chrono::seconds{2};
+/// While a concurrency 429 holds dispatch, a failed GET /calls/concurrency is retried this soon.
+inline constexpr Millis kConcurrencyHoldRepoll = std::chrono::seconds{5};
 
 }  // namespace dialer::scheduler

@@ -441,6 +441,7 @@ void Scheduler::Impl::poll_concurrency() {
     return;
   }
   concurrency_poll_outstanding_ = true;
+  concurrency_429s_at_poll_ = concurrency_429s_;
   started_at_concurrency_poll_.clear();
   for (const auto& [id, a] : open_) {
     if (a.state == AttemptState::started && !a.start_outstanding) {
@@ -462,7 +463,8 @@ void Scheduler::Impl::on_concurrency(PlatformResult<ConcurrencyReading> result) 
     // and leave slots idle until the next poll.
     ours_at_concurrency_poll_ = in_flight_;
     limit_source_ = result->limit_source.empty() ? "api" : result->limit_source;
-    foreign_floor_.reset();
+    // A reading taken before the latest 429 does not lift the hold; one taken after it does.
+    if (concurrency_429s_at_poll_ == concurrency_429s_) full_until_fresh_poll_ = false;
     // Webhooks of calls that ended just before the reading may still be on their way: look
     // again once they had time to arrive, so only calls whose outcome is really missing remain.
     if (!started_at_concurrency_poll_.empty()) {
@@ -481,12 +483,17 @@ void Scheduler::Impl::on_concurrency(PlatformResult<ConcurrencyReading> result) 
     }
   } else {
     spdlog::warn("GET /calls/concurrency: {}", result.error().message);
-    // Without a fresh figure, a 429 hold would last forever: fall back to the last poll.
-    foreign_floor_.reset();
+    // A 429 hold stays until a reading answers: the next poll comes sooner while it lasts.
   }
   if (!stopping_) {
     if (concurrency_timer_ != 0) ex_.cancel(concurrency_timer_);
-    concurrency_timer_ = ex_.schedule_at(now() + options_.concurrency_poll_interval, guard([this] {
+    // Held by a 429: a reading older than it is followed by a fresh one at once; a failed
+    // poll is retried sooner than the interval.
+    const Millis next =
+        !full_until_fresh_poll_ ? options_.concurrency_poll_interval
+        : result                ? Millis{0}
+                 : std::min<Millis>(options_.concurrency_poll_interval, kConcurrencyHoldRepoll);
+    concurrency_timer_ = ex_.schedule_at(now() + next, guard([this] {
                                            concurrency_timer_ = 0;
                                            poll_concurrency();
                                          }));

@@ -177,8 +177,10 @@ void Scheduler::Impl::on_start_result(std::int64_t attempt_id, StartResult r) {
         }
         switch (r.reason) {
           case StartReason::concurrency:
-            // The server is full whatever our last poll said: hold until a fresh poll answers.
-            foreign_floor_ = std::max(0, slot_account().limit - in_flight_);
+            // The server is full whatever our last poll said: hold until a poll sent after this
+            // refusal answers.
+            full_until_fresh_poll_ = true;
+            ++concurrency_429s_;
             poll_concurrency();
             break;
           case StartReason::credits:

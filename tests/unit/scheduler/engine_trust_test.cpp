@@ -141,6 +141,39 @@ TEST_F(EngineTest, RetryMaxIsTheNumberOfAttemptsWithThatOutcome) {
   EXPECT_EQ(contact(id, phone(2)).state, ContactState::exhausted);
 }
 
+// The account limit drops from 5 to 1 mid-campaign at the documented 10 /calls/* a minute, with
+// every token spent: the first concurrency 429 is itself the reading — no new start until a
+// GET /calls/concurrency sent after it answers, and calls of ours ending meanwhile free no slot —
+// so the drop costs one refusal, and from then on one call at a time. (Starts already sent
+// together in one pass are refused together: no client can take those back.)
+TEST_F(EngineTest, ConcurrencyLimitDropCostsAtMostOneRefusal) {
+  platform_.set_rate_limits(10, 60);
+  platform_.concurrency_limit = 5;
+  platform_.credit_balance = 1e6;
+  start_scheduler();
+  auto c = spec("drop");
+  c.max_concurrency = 5;
+  const auto id = create(c);
+  add_contacts(id, 0, 200);
+  for (int i = 0; i < 200; ++i) {  // calls of 15–43 s: they end one by one
+    platform_.call_scripts[phone(i)] = {CallScript{CallStatus::completed, Disposition::completed,
+                                                   15s + Millis{(i * 7919) % 29 * 1000}, 0.0}};
+  }
+  start("drop");
+  run_for(4min + 47s);  // rate-bound: every token spent, calls ending one by one
+  ASSERT_GE(platform_.active_ours(), 3);
+  ASSERT_EQ(platform_.concurrency_refusals, 0);
+
+  platform_.concurrency_limit = 1;
+  run_for(20min);
+  EXPECT_LE(platform_.concurrency_refusals, 1);
+  platform_.max_active_ours = 0;
+  run_for(3h);
+  EXPECT_LE(platform_.concurrency_refusals, 1);
+  EXPECT_EQ(platform_.max_active_ours, 1);
+  EXPECT_EQ(platform_.rate_violations, 0);
+}
+
 }  // namespace
 }  // namespace dialer::scheduler::testing
 
