@@ -108,6 +108,9 @@ struct OpenAttempt {
   PollState poll = PollState::none;
   std::optional<TimePoint> poll_at;   ///< its entry in the deadline set (reconcile_after)
   std::optional<TimePoint> stale_at;  ///< its entry in the deadline set (stale_call_timeout)
+  /// The last GET /sessions/{id} answered that the call is still pending/ringing/in progress:
+  /// at stale_call_timeout it is not lost, its deadline moves on.
+  bool live_at_last_poll = false;
 };
 
 /// Where a webhook/poll outcome came from.
@@ -199,7 +202,10 @@ class Scheduler::Impl {
   void flush_parked();
   /// The contact's next step after an attempt ended with `outcome`, written in the caller's
   /// transaction. Returns whether the number went on the DNC list.
-  Result<void> close_contact(CampaignRt& c, OpenAttempt& a, Outcome outcome, TimePoint now);
+  /// The contact's next state after `outcome` (retry policy, DNC for blocked), from `from`:
+  /// in_call for an outcome in time, queued for a late one after `lost`.
+  Result<void> close_contact(CampaignRt& c, const store::ContactRow& contact, Outcome outcome,
+                             TimePoint now, ContactState from = ContactState::in_call);
   void on_lost(std::int64_t attempt_id);
   void drain_inbox();
 

@@ -388,6 +388,7 @@ void Scheduler::Impl::on_session_poll(std::int64_t attempt_id,
   a.poll = PollState::none;
   poll_queue_.erase(attempt_id);
   if (!result) {
+    a.live_at_last_poll = false;
     if (result.error().kind == PlatformError::Kind::rate_limited) {
       a.poll = PollState::session;
       poll_queue_.insert(attempt_id);
@@ -404,6 +405,7 @@ void Scheduler::Impl::on_session_poll(std::int64_t attempt_id,
   if (o.call_id.empty()) o.call_id = a.call_id;
   if (!apply_outcome(0, o, OutcomeSource::poll)) {
     // Still running: look again after another reconcile_after.
+    a.live_at_last_poll = true;
     add_deadline(t + options_.reconcile_after, attempt_id, false);
   }
   request_dispatch();

@@ -248,16 +248,16 @@ void Scheduler::Impl::on_start_result(std::int64_t attempt_id, StartResult r) {
   request_dispatch();
 }
 
-Result<void> Scheduler::Impl::close_contact(CampaignRt& c, OpenAttempt& a, Outcome outcome,
-                                            TimePoint t) {
-  auto counts = attempts_.count_by_outcome(a.contact.id);
+Result<void> Scheduler::Impl::close_contact(CampaignRt& c, const store::ContactRow& contact,
+                                            Outcome outcome, TimePoint t, ContactState from) {
+  auto counts = attempts_.count_by_outcome(contact.id);
   if (!counts) return counts.error();
   // An unknown zone has no window here: dispatch will not call the contact while it stays
   // unknown, whatever next_attempt_at says.
-  const auto window = window_for(c, a.contact.zones).window;
-  const auto d = decide_retry(outcome, *counts, a.contact.attempts, RetrySettings::of(c.spec()),
+  const auto window = window_for(c, contact.zones).window;
+  const auto d = decide_retry(outcome, *counts, contact.attempts, RetrySettings::of(c.spec()),
                               window.get(), rng_, t);
-  store::ContactUpdate u{ContactState::queued, "", a.contact.attempts, a.contact.next_attempt_at,
+  store::ContactUpdate u{ContactState::queued, "", contact.attempts, contact.next_attempt_at,
                          outcome};
   ContactEvent ev = ContactEvent::outcome_retry;
   switch (d.action) {
@@ -279,25 +279,25 @@ Result<void> Scheduler::Impl::close_contact(CampaignRt& c, OpenAttempt& a, Outco
       u.next_attempt_at = d.next_attempt_at;
       break;
   }
-  auto w = contacts_.transition(a.contact.id, ContactState::in_call, u, t);
+  auto w = contacts_.transition(contact.id, from, u, t);
   if (!w) return w.error();
   if (!*w) {
-    spdlog::warn("contact {}: not in_call when its outcome arrived; left as it is", a.contact.id);
+    spdlog::warn("contact {}: not {} when its outcome arrived; left as it is", contact.id,
+                 to_string(from));
     return {};
   }
-  contact_event(a.contact.id, ContactState::in_call, ev);
+  contact_event(contact.id, from, ev);
   // The campaign was stopped while this call was in flight: no retry.
-  if (d.action == RetryAction::retry) skip_if_stopped(c, a.contact.id, u, t);
+  if (d.action == RetryAction::retry) skip_if_stopped(c, contact.id, u, t);
   if (d.add_to_dnc) {
-    const std::array<std::string, 1> phones{a.contact.phone};
+    const std::array<std::string, 1> phones{contact.phone};
     if (auto r = dnc_.add(phones, "blocked", "blocked", t); !r) return r.error();
-    auto skipped = contacts_.skip_queued_by_phone(a.contact.phone, "dnc", t);
+    auto skipped = contacts_.skip_queued_by_phone(contact.phone, "dnc", t);
     if (!skipped) return skipped.error();
     spdlog::info("contact {}: blocked; number added to the DNC list ({} queued contacts skipped)",
-                 a.contact.id, *skipped);
+                 contact.id, *skipped);
   }
-  spdlog::debug("contact {}: outcome {} → {}{}", a.contact.id, to_string(outcome),
-                to_string(u.state),
+  spdlog::debug("contact {}: outcome {} → {}{}", contact.id, to_string(outcome), to_string(u.state),
                 d.action == RetryAction::retry ? " at " + format_iso8601(u.next_attempt_at) : "");
   return {};
 }
@@ -340,34 +340,77 @@ void Scheduler::Impl::flush_parked() {
 
 void Scheduler::Impl::apply_late_outcome(const store::AttemptRow& row, std::int64_t inbox_id,
                                          const SessionOutcome& o, OutcomeSource source) {
-  // `lost` is terminal: the contact already went through the retry policy. The spend is real.
+  // The attempt was closed as `lost` and its contact went through the retry policy. The real
+  // outcome is applied as if it had come in time (STATE-MACHINES.md, "lost"): the attempt is
+  // finished with it (so it replaces `lost` in the retry counts), a contact still waiting for its
+  // retry is decided again — `completed` makes it done, `blocked` skips it — and `blocked` puts
+  // the number on the DNC list whatever the contact's state. A contact already dialled again, or
+  // terminal, keeps its state. The spend is real either way.
+  const auto outcome = o.outcome();
+  if (!outcome) {
+    if (source == OutcomeSource::webhook) mark_inbox_applied(inbox_id);
+    return;  // still running by this report: nothing to apply
+  }
   const double credits = o.credits_used.value_or(0);
   CampaignRt* c = campaign_by_id(row.campaign_id);
+  const TimePoint t = now();
   auto tx = store::Transaction::begin(db_);
   if (!tx) {
-    spdlog::error("late outcome: {}", tx.error().what());
+    spdlog::error("late outcome of attempt {}: {}", row.id, tx.error().what());
     return;
   }
-  if (credits > 0 && c != nullptr) {
-    if (auto r = campaigns_repo_.add_credits_used(c->id(), credits); !r) {
-      spdlog::error("late outcome: {}", r.error().what());
-      return;
+  auto fail = [&](const Error& e) {
+    spdlog::error("late outcome of attempt {}: {}", row.id, e.what());
+  };
+  store::FinishedCall fc;
+  fc.status = o.status.value_or(CallStatus::completed);
+  fc.disposition = o.disposition;
+  fc.outcome = *outcome;
+  fc.answered_by = o.answered_by;
+  fc.duration_seconds = o.duration_seconds;
+  fc.credits_used = o.credits_used;
+  fc.result_json = o.raw_json;
+  fc.ended_at = t;
+  if (auto fin = attempts_.finish(row.id, fc); !fin) return fail(fin.error());
+  attempt_event(row.id, AttemptState::lost, AttemptEvent::outcome);
+  std::string contact_now = "unknown";
+  auto contact = contacts_.get(row.contact_id);
+  if (!contact) return fail(contact.error());
+  if (*contact && c != nullptr) {
+    contact_now = std::string(to_string((*contact)->state));
+    if ((*contact)->state == ContactState::queued) {
+      if (auto r = close_contact(*c, **contact, *outcome, t, ContactState::queued); !r) {
+        return fail(r.error());
+      }
+    } else if (*outcome == Outcome::blocked) {
+      const std::array<std::string, 1> phones{row.to_number};
+      if (auto r = dnc_.add(phones, "blocked", "blocked", t); !r) return fail(r.error());
+      if (auto r = contacts_.skip_queued_by_phone(row.to_number, "dnc", t); !r) {
+        return fail(r.error());
+      }
     }
   }
-  mark_inbox_applied(inbox_id);
-  if (source == OutcomeSource::poll) {
-    (void)store::record_polled_session(db_, o.session_id, o.call_id, o.raw_json, now());
+  if (credits > 0 && c != nullptr) {
+    if (auto r = campaigns_repo_.add_credits_used(c->id(), credits); !r) return fail(r.error());
   }
-  if (auto r = tx->commit(); !r) {
-    spdlog::error("late outcome: {}", r.error().what());
-    return;
+  if (inbox_id > 0) {
+    if (auto r = inbox_.mark_applied(inbox_id, t); !r) return fail(r.error());
+  } else if (source == OutcomeSource::poll) {
+    auto r = store::record_polled_session(db_, o.session_id, o.call_id, o.raw_json, t);
+    if (!r) return fail(r.error());
   }
-  spdlog::info("attempt {}: outcome arrived after it was closed as lost ({} credits)", row.id,
-               credits);
+  if (auto r = tx->commit(); !r) return fail(r.error());
+  spdlog::info(
+      "attempt {}: outcome {} arrived after it was closed as lost; applied (contact "
+      "was {}, {} credits)",
+      row.id, to_string(*outcome), contact_now, credits);
+  if (metrics_) metrics_->outcomes[static_cast<std::size_t>(*outcome)]->Increment();
   if (c != nullptr) {
     c->row.credits_used += credits;
     maybe_budget(*c);
+    maybe_drained(*c);
   }
+  request_dispatch();
 }
 
 bool Scheduler::Impl::apply_outcome(std::int64_t inbox_id, const SessionOutcome& o,
@@ -477,7 +520,7 @@ bool Scheduler::Impl::apply_outcome(std::int64_t inbox_id, const SessionOutcome&
     auto fin = attempts_.finish(a->id, fc);
     if (!fin) return fail(fin.error());
     attempt_event(a->id, AttemptState::started, AttemptEvent::outcome);
-    if (auto r = close_contact(c, *a, *outcome, t); !r) return fail(r.error());
+    if (auto r = close_contact(c, a->contact, *outcome, t); !r) return fail(r.error());
     if (credits > 0) {
       if (auto r = campaigns_repo_.add_credits_used(c.id(), credits); !r) return fail(r.error());
     }
@@ -572,6 +615,19 @@ void Scheduler::Impl::on_lost(std::int64_t attempt_id) {
   OpenAttempt& a = it->second;
   CampaignRt& c = campaigns_.at(a.campaign_id);
   const TimePoint t = now();
+  if (a.live_at_last_poll) {
+    // The platform said it is still in progress: it keeps its slot (and its person), and is
+    // lost only if the next poll no longer says so.
+    a.live_at_last_poll = false;
+    const TimePoint next = t + options_.reconcile_after + kPollRetry;
+    add_deadline(next, attempt_id, true);
+    spdlog::info(
+        "campaign {}: attempt {} (call {}) still in progress at the last poll after {}; "
+        "its deadline moves to {}",
+        c.name(), attempt_id, a.call_id, format_duration(options_.stale_call_timeout),
+        format_iso8601(next));
+    return;
+  }
   {
     auto tx = store::Transaction::begin(db_);
     if (!tx) {
@@ -584,7 +640,7 @@ void Scheduler::Impl::on_lost(std::int64_t attempt_id) {
       return;
     }
     attempt_event(attempt_id, AttemptState::started, AttemptEvent::timed_out);
-    if (auto r = close_contact(c, a, Outcome::lost, t); !r) {
+    if (auto r = close_contact(c, a.contact, Outcome::lost, t); !r) {
       spdlog::error("attempt {}: {}", attempt_id, r.error().what());
       return;
     }

@@ -113,10 +113,10 @@ struct MachineDef {
   bool (*terminal)(State) noexcept;
 };
 
-/// Attempts in `finished`, `rejected`, `void` or `lost` never change again.
+/// Attempts in `finished`, `rejected` or `void` never change again. `lost` can still take the
+/// real outcome when it arrives late (-> `finished`).
 constexpr bool is_terminal(AttemptState s) noexcept {
-  return s == AttemptState::finished || s == AttemptState::rejected || s == AttemptState::void_ ||
-         s == AttemptState::lost;
+  return s == AttemptState::finished || s == AttemptState::rejected || s == AttemptState::void_;
 }
 
 /// Contacts may be added to a campaign in every non-terminal state.
@@ -173,8 +173,9 @@ inline constexpr std::array<Transition<CS, CE>, 12> campaign{{
     {CS::running, CE::drained, CS::completed},
 }};
 
-/// STATE-MACHINES.md "Contact", plus the two reconciliation results of an ambiguous start.
-inline constexpr std::array<Transition<KS, KE>, 13> contact{{
+/// STATE-MACHINES.md "Contact", plus the two reconciliation results of an ambiguous start, and
+/// a late outcome (after `lost`) deciding again a contact still queued for its retry.
+inline constexpr std::array<Transition<KS, KE>, 17> contact{{
     {KS::queued, KE::claimed, KS::dialing},
     {KS::dialing, KE::start_accepted, KS::in_call},
     {KS::dialing, KE::start_refused, KS::queued},
@@ -188,11 +189,15 @@ inline constexpr std::array<Transition<KS, KE>, 13> contact{{
     {KS::in_call, KE::outcome_blocked, KS::skipped},
     {KS::queued, KE::campaign_stopped, KS::skipped},
     {KS::queued, KE::dnc_added, KS::skipped},
+    {KS::queued, KE::outcome_retry, KS::queued},
+    {KS::queued, KE::outcome_completed, KS::done},
+    {KS::queued, KE::outcome_exhausted, KS::exhausted},
+    {KS::queued, KE::outcome_blocked, KS::skipped},
 }};
 
-/// STATE-MACHINES.md "Attempt". `lost` is terminal: a late outcome is recorded as data but the
-/// contact has already gone through the retry policy.
-inline constexpr std::array<Transition<AS, AE>, 8> attempt{{
+/// STATE-MACHINES.md "Attempt". A real outcome arriving after `lost` finishes the attempt (it
+/// replaces `lost` in the retry counts).
+inline constexpr std::array<Transition<AS, AE>, 9> attempt{{
     {AS::reserved, AE::accepted, AS::started},
     {AS::reserved, AE::refused, AS::rejected},
     {AS::reserved, AE::ambiguous, AS::ambiguous},
@@ -201,6 +206,7 @@ inline constexpr std::array<Transition<AS, AE>, 8> attempt{{
     {AS::ambiguous, AE::reconciled_absent, AS::void_},
     {AS::started, AE::outcome, AS::finished},
     {AS::started, AE::timed_out, AS::lost},
+    {AS::lost, AE::outcome, AS::finished},
 }};
 }  // namespace tables
 

@@ -352,12 +352,16 @@ TEST_F(EngineTest, WebhookLateByLessThanTheGraceIsNotPolled) {
   EXPECT_EQ(scheduler_->stats().early_settles, 0U);
 }
 
-// Nothing ever arrives: polls find the call still running, and at stale_call_timeout the
-// attempt is lost, the slot released, and the contact goes through the `lost` retry rule.
+// Nothing ever arrives and every poll fails: at stale_call_timeout the attempt is lost, the
+// slot released, and the contact goes through the `lost` retry rule.
 TEST_F(EngineTest, NoOutcomeEverIsLostAtTheTimeout) {
   CallScript running;
   running.never_ends = true;
+  running.webhook = false;
   platform_.call_scripts[phone(1)] = {running, CallScript{}};
+  for (int i = 0; i < 1000; ++i) {
+    platform_.session_failures.push_back({PlatformError::Kind::failed, "HTTP 503", std::nullopt});
+  }
   start_scheduler();
   auto s = spec("lost");
   s.retry[Outcome::lost] = RetryRule{5min, 2};
@@ -377,6 +381,7 @@ TEST_F(EngineTest, NoOutcomeEverIsLostAtTheTimeout) {
   EXPECT_EQ(c.last_outcome, Outcome::lost);
   EXPECT_EQ(c.attempts, 1);
   EXPECT_EQ(view("lost").in_flight, 0);
+  platform_.session_failures.clear();
   run_for(10min);
   EXPECT_EQ(starts_to(platform_, phone(1)), 2);
   EXPECT_EQ(scheduler_->stats().lost, 1U);
@@ -610,9 +615,13 @@ TEST_F(EngineTest, EveryContactAndAttemptTransitionIsInItsTable) {
       {StartKind::ambiguous, StartReason::server, "500", true, {}}};
   platform_.start_scripts_by_number[phone(4)] = {
       {StartKind::ambiguous, StartReason::network, "reset", false, {}}};
-  CallScript running;
+  CallScript running;  // no webhook and no poll answers: lost at stale_call_timeout
   running.never_ends = true;
+  running.webhook = false;
   platform_.call_scripts[phone(5)] = {running, CallScript{}};
+  for (int i = 0; i < 1000; ++i) {
+    platform_.session_failures.push_back({PlatformError::Kind::failed, "HTTP 503", std::nullopt});
+  }
   platform_.call_scripts[phone(6)] = {
       CallScript{CallStatus::failed, Disposition::blocked, 1min, 0}};
   const CallScript busy{CallStatus::busy, Disposition::busy, 1min, 0};

@@ -174,6 +174,80 @@ TEST_F(EngineTest, ConcurrencyLimitDropCostsAtMostOneRefusal) {
   EXPECT_EQ(platform_.rate_violations, 0);
 }
 
+// A call that polls as still in progress at stale_call_timeout is not lost: it keeps its slot,
+// its deadline moves on, and its person is not called a second time while it lasts.
+TEST_F(EngineTest, ACallStillLiveAtTheStaleTimeoutIsNotLost) {
+  platform_.call_scripts[phone(1)] = {
+      CallScript{CallStatus::completed, Disposition::completed, 100min, 2.0}};
+  start_scheduler();
+  auto s = spec("long");
+  s.retry[Outcome::lost] = RetryRule{5min, 2};
+  const auto id = create(s);
+  add_contact(id, phone(1));
+  start("long");
+  run_for(90min);  // past stale_call_timeout (75 min); every poll said in progress
+  EXPECT_EQ(contact(id, phone(1)).state, ContactState::in_call);
+  EXPECT_EQ(view("long").in_flight, 1);
+  run_for(30min);  // the call ends at 100 min with its webhook
+  EXPECT_EQ(platform_.calls_per_number[phone(1)], 1);
+  EXPECT_EQ(max_calls_at_once_to_one_number(platform_), 1);
+  EXPECT_EQ(contact(id, phone(1)).state, ContactState::done);
+  EXPECT_EQ(scheduler_->stats().lost, 0U);
+  const auto rows = attempts_of(id);
+  ASSERT_EQ(rows.size(), 1U);
+  EXPECT_EQ(rows[0].state, AttemptState::finished);
+}
+
+// Outcomes that arrive after the attempt was closed as lost are applied as if in time: a late
+// `completed` makes the contact done and cancels its queued retry, a late `blocked` skips it and
+// puts the number on the DNC list, a late `no_answer` replaces `lost` in the retry counts.
+TEST_F(EngineTest, LateOutcomesAfterLostAreAppliedInFull) {
+  CallScript silent;  // no webhook, every poll fails: lost at stale_call_timeout
+  silent.never_ends = true;
+  silent.webhook = false;
+  for (int i = 1; i <= 3; ++i) platform_.call_scripts[phone(i)] = {silent};
+  for (int i = 0; i < 1000; ++i) {
+    platform_.session_failures.push_back({PlatformError::Kind::failed, "HTTP 503", std::nullopt});
+  }
+  platform_.default_call = CallScript{CallStatus::no_answer, Disposition::no_answer, 30s, 0.0};
+  start_scheduler();
+  auto s = spec("late");
+  s.retry[Outcome::lost] = RetryRule{2h, 3};
+  s.retry[Outcome::no_answer] = RetryRule{3h, 1};
+  const auto id = create(s);
+  for (int i = 1; i <= 3; ++i) add_contact(id, phone(i));
+  start("late");
+  run_for(80min);
+  for (int i = 1; i <= 3; ++i) {
+    ASSERT_EQ(contact(id, phone(i)).state, ContactState::queued) << i;
+    ASSERT_EQ(contact(id, phone(i)).last_outcome, Outcome::lost) << i;
+  }
+  platform_.finish(platform_.call_to(phone(1))->call_id,
+                   CallScript{CallStatus::completed, Disposition::completed, 60s, 1.5});
+  platform_.finish(platform_.call_to(phone(2))->call_id,
+                   CallScript{CallStatus::failed, Disposition::blocked, 0s, 0.0});
+  platform_.finish(platform_.call_to(phone(3))->call_id,
+                   CallScript{CallStatus::no_answer, Disposition::no_answer, 0s, 0.0});
+  run_for(1min);
+
+  EXPECT_EQ(contact(id, phone(1)).state, ContactState::done);
+  EXPECT_EQ(contact(id, phone(2)).state, ContactState::skipped);
+  store::DncRepo dnc(*db_);
+  auto listed = dnc.contains(phone(2));
+  ASSERT_TRUE(listed);
+  EXPECT_TRUE(*listed);
+  // no_answer {max: 1}: the one no_answer (no longer counted as lost) exhausts the contact.
+  EXPECT_EQ(contact(id, phone(3)).state, ContactState::exhausted);
+  EXPECT_EQ(view("late").campaign.credits_used, 1.5);
+  for (const auto& row : attempts_of(id)) {
+    EXPECT_EQ(row.state, AttemptState::finished) << row.to_number;
+    EXPECT_NE(row.outcome, Outcome::lost) << row.to_number;
+  }
+
+  run_for(6h);  // no retry was left queued
+  for (int i = 1; i <= 3; ++i) EXPECT_EQ(platform_.calls_per_number[phone(i)], 1) << i;
+}
+
 }  // namespace
 }  // namespace dialer::scheduler::testing
 

@@ -90,6 +90,11 @@ TEST(ContactMachine, AllowsExactlyTheDocumentedTransitions) {
                                             {KS::in_call, KE::outcome_blocked, KS::skipped},
                                             {KS::queued, KE::campaign_stopped, KS::skipped},
                                             {KS::queued, KE::dnc_added, KS::skipped},
+                                            // a late outcome after lost, contact still queued
+                                            {KS::queued, KE::outcome_retry, KS::queued},
+                                            {KS::queued, KE::outcome_completed, KS::done},
+                                            {KS::queued, KE::outcome_exhausted, KS::exhausted},
+                                            {KS::queued, KE::outcome_blocked, KS::skipped},
                                         });
 }
 
@@ -114,6 +119,7 @@ TEST(AttemptMachine, AllowsExactlyTheDocumentedTransitions) {
                                             {AS::ambiguous, AE::reconciled_absent, AS::void_},
                                             {AS::started, AE::outcome, AS::finished},
                                             {AS::started, AE::timed_out, AS::lost},
+                                            {AS::lost, AE::outcome, AS::finished},
                                         });
 }
 
@@ -122,7 +128,6 @@ TEST(AttemptMachine, AmbiguousWaitsForReconciliation) {
   EXPECT_EQ(transition(AS::ambiguous, AE::timed_out).error().message,
             "attempt: cannot timed_out from ambiguous");
   EXPECT_FALSE(transition(AS::ambiguous, AE::outcome));
-  EXPECT_FALSE(transition(AS::lost, AE::outcome));
   EXPECT_FALSE(transition(AS::void_, AE::reconciled_found));
 }
 
