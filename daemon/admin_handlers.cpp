@@ -58,12 +58,12 @@ using admin::ResultCode;
 
 namespace {
 
-constexpr std::array<std::string_view, 23> kCommands{
-    "version-get",     "status-get",      "config-get",    "config-reload",  "shutdown",
-    "campaign-create", "campaign-update", "campaign-list", "campaign-get",   "campaign-start",
-    "campaign-pause",  "campaign-resume", "campaign-stop", "campaign-stats", "campaign-export",
-    "contacts-import", "contacts-list",   "calls-list",    "dnc-add",        "dnc-remove",
-    "dnc-list",        "dnc-import",      "list-commands"};
+constexpr std::array<std::string_view, 24> kCommands{
+    "version-get",     "status-get",      "config-get",      "config-reload",  "shutdown",
+    "campaign-create", "campaign-update", "campaign-list",   "campaign-get",   "campaign-start",
+    "campaign-pause",  "campaign-resume", "campaign-stop",   "campaign-stats", "campaign-export",
+    "contacts-import", "contacts-list",   "calls-list",      "dnc-add",        "dnc-remove",
+    "dnc-list",        "dnc-import",      "attempt-resolve", "list-commands"};
 
 /// Rows a list command returns at most per request.
 constexpr std::int64_t kMaxListLimit = 10'000;
@@ -753,6 +753,7 @@ class AdminHandlers::Impl {
   Response dnc_add(Request& r);
   Response dnc_remove(Request& r);
   Response dnc_list(Request& r);
+  Response attempt_resolve(Request& r);
   asio::awaitable<Response> campaign_export(Request r);
   asio::awaitable<Response> contacts_import(Request r);
   asio::awaitable<Response> dnc_import(Request r);
@@ -784,7 +785,7 @@ Result<void> AdminHandlers::Impl::register_all() {
   using admin::Effect;
   const auto ro = Effect::read_only;
   const auto rw = Effect::changes_state;
-  const std::array<Result<void>, 22> results{
+  const std::array<Result<void>, 23> results{
       add("version-get", "the daemon's version and store schema", ro, &Impl::version_get),
       add("status-get", "slots, rate, credits, campaigns by state, uptime", ro, &Impl::status_get),
       add("config-get", "the config in force, secrets redacted", ro, &Impl::config_get),
@@ -816,6 +817,8 @@ Result<void> AdminHandlers::Impl::register_all() {
       add("dnc-list", "the do-not-call list", ro, &Impl::dnc_list),
       add_async("dnc-import", "add every number of a file (descriptor or `path`)", rw,
                 &Impl::dnc_import),
+      add("attempt-resolve", "settle an ambiguous attempt by hand: {id, as: void|lost}", rw,
+          &Impl::attempt_resolve),
   };
   for (const auto& r : results) {
     if (!r) return r.error();
@@ -1498,6 +1501,41 @@ AdminHandlers::AdminHandlers(AdminDeps deps) : jobs_(std::make_shared<std::atomi
 }
 
 AdminHandlers::~AdminHandlers() = default;
+
+Response AdminHandlers::Impl::attempt_resolve(Request& r) {
+  if (auto u = unknown_argument(r.arguments, {"id", "as"})) return Response::error(*u);
+  auto id = opt_int(r.arguments, "id", 0, 1, INT64_MAX);
+  if (!id) return bad(id.error());
+  if (*id == 0)
+    return Response::error("argument 'id' is required (the attempt's id, from calls-list)");
+  auto as = req_string(r.arguments, "as");
+  if (!as) return bad(as.error());
+  scheduler::Resolution how{};
+  if (*as == "void") {
+    how = scheduler::Resolution::void_;
+  } else if (*as == "lost") {
+    how = scheduler::Resolution::lost;
+  } else {
+    return Response::error(
+        "argument 'as' must be void (no call was made) or lost (a call may "
+        "have been made)");
+  }
+  if (auto res = d_.scheduler.resolve_attempt(*id, how, actor(r)); !res) {
+    if (res.error().code == make_error_code(errc::not_found)) {
+      return Response::empty(res.error().message);
+    }
+    if (res.error().code == make_error_code(errc::conflict)) {
+      return Response::conflict(res.error().message);
+    }
+    return Response::error(res.error().message);
+  }
+  return Response::success(
+      "attempt " + std::to_string(*id) + " resolved as " + *as +
+          (how == scheduler::Resolution::void_
+               ? ": its contact is queued again, not counted"
+               : ": counted, its contact goes through the retry rule for lost"),
+      json::object{{"attempt_id", *id}, {"as", *as}});
+}
 
 Result<void> AdminHandlers::register_all() {
   return impl_->register_all();

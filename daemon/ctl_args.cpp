@@ -390,6 +390,31 @@ ParseOutcome parse_command_line(const std::vector<std::string>& args) {
                       }});
   }
 
+  // attempt resolve ID --as void|lost
+  {
+    auto* attempt = app.add_subcommand("attempt", "settle attempts by hand");
+    attempt->require_subcommand(1);
+    auto* resolve = attempt->add_subcommand(
+        "resolve",
+        "settle an ambiguous attempt listings could not (status shows them): void = no call "
+        "was made, the contact is queued again uncounted; lost = a call may have been made, it "
+        "counts (attempt-resolve)");
+    auto id = std::make_shared<std::int64_t>(0);
+    auto as = std::make_shared<std::string>();
+    resolve->add_option("id", *id, "the attempt's id (calls --in-flight shows it)")
+        ->required()
+        ->check(CLI::PositiveNumber);
+    resolve->add_option("--as", *as, "void or lost")
+        ->required()
+        ->check(CLI::IsMember({"void", "lost"}));
+    leaves.push_back({resolve, [=](Invocation& inv) -> std::optional<std::string> {
+                        inv.command = "attempt-resolve";
+                        inv.arguments["id"] = *id;
+                        inv.arguments["as"] = *as;
+                        return std::nullopt;
+                      }});
+  }
+
   // watch, raw
   {
     auto* watch = app.add_subcommand("watch", "live view, refreshed every second; q quits");

@@ -115,6 +115,9 @@ void Scheduler::Impl::init_metrics(prometheus::Registry& registry) {
   m.limit = gauge("dialer_slots_limit", "The account's concurrency limit");
   m.foreign = gauge("dialer_foreign_calls", "Active calls of the account not started here");
   m.ambiguous = gauge("dialer_ambiguous_attempts", "Attempts waiting for reconciliation");
+  m.ambiguous_overdue =
+      gauge("dialer_ambiguous_overdue_attempts",
+            "Attempts ambiguous longer than stale_call_timeout (settle with attempt-resolve)");
   m.balance = gauge("dialer_credit_balance", "Last known credit balance");
   auto& campaigns = prometheus::BuildGauge()
                         .Name("dialer_campaigns")
@@ -146,6 +149,7 @@ void Scheduler::Impl::update_gauges() {
   metrics_->limit->Set(acc.limit);
   metrics_->foreign->Set(acc.foreign);
   metrics_->ambiguous->Set(static_cast<double>(ambiguous_.size()));
+  metrics_->ambiguous_overdue->Set(static_cast<double>(overdue_reported_.size()));
   if (balance_) metrics_->balance->Set(*balance_);
   std::array<int, EnumNames<CampaignState>::names.size()> counts{};
   for (const auto& [id, c] : campaigns_) ++counts[static_cast<std::size_t>(c.row.state)];
@@ -499,6 +503,18 @@ SchedulerStatus Scheduler::Impl::status() const {
   s.account_block = account_block_;
   s.account_message = account_message_;
   s.ambiguous = static_cast<int>(ambiguous_.size());
+  const TimePoint t = now();
+  for (std::int64_t id : ambiguous_) {
+    const OpenAttempt& a = open_.at(id);
+    if (t - a.ambiguous_since < options_.stale_call_timeout) continue;
+    ++s.ambiguous_overdue;
+    const auto c = campaigns_.find(a.campaign_id);
+    s.overdue.push_back(
+        {id, c != campaigns_.end() ? c->second.name() : std::string(), a.ambiguous_since});
+  }
+  std::sort(s.overdue.begin(), s.overdue.end(),
+            [](const auto& x, const auto& y) { return x.since < y.since; });
+  if (s.overdue.size() > kMaxOverdueShown) s.overdue.resize(kMaxOverdueShown);
   s.starts_outstanding = static_cast<int>(outstanding_starts_.size());
   s.shutting_down = stopping_;
   return s;
@@ -558,6 +574,14 @@ boost::json::object to_json(const SchedulerStatus& s) {
         boost::json::object{{"reason", to_string(s.account_block)}, {"message", s.account_message}};
   }
   o["ambiguous_attempts"] = s.ambiguous;
+  boost::json::array overdue;
+  for (const auto& a : s.overdue) {
+    overdue.push_back(boost::json::object{{"attempt_id", a.attempt_id},
+                                          {"campaign", a.campaign},
+                                          {"since", format_iso8601(a.since)}});
+  }
+  o["ambiguous_overdue"] =
+      boost::json::object{{"count", s.ambiguous_overdue}, {"oldest", std::move(overdue)}};
   o["starts_outstanding"] = s.starts_outstanding;
   o["shutting_down"] = s.shutting_down;
   return o;
@@ -645,6 +669,10 @@ void Scheduler::on_session_completed(const SessionOutcome& outcome) {
 }
 void Scheduler::clear_account_block() {
   impl_->clear_account_block();
+}
+Result<void> Scheduler::resolve_attempt(std::int64_t attempt_id, Resolution as,
+                                        std::string_view actor) {
+  return impl_->resolve_attempt(attempt_id, as, actor);
 }
 void Scheduler::shutdown(TimePoint deadline, std::function<void()> done) {
   impl_->shutdown(deadline, std::move(done));

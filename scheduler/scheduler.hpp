@@ -94,6 +94,12 @@ enum class CreditState { ok, exhausted };
 enum class AccountBlock { none, auth, account };
 
 /// `status-get` figures.
+/// How an operator settles an ambiguous attempt (attempt-resolve).
+enum class Resolution {
+  void_,  ///< no call was made: the contact is queued again without counting
+  lost,   ///< a call may have been made: counted, the contact goes through the `lost` rule
+};
+
 struct SchedulerStatus {
   struct Slots {
     int used = 0;        ///< ours in flight + foreign calls
@@ -119,7 +125,16 @@ struct SchedulerStatus {
   AccountBlock account_block = AccountBlock::none;
   std::string account_message;  ///< the API's message for the block
   int ambiguous = 0;            ///< attempts waiting for reconciliation
-  int starts_outstanding = 0;   ///< POST /calls/start sent, answer not settled yet
+  /// Ambiguous attempts older than stale_call_timeout (listings could not settle them): an
+  /// operator can settle them with resolve_attempt. At most kMaxOverdueShown, oldest first.
+  struct Overdue {
+    std::int64_t attempt_id = 0;
+    std::string campaign;
+    TimePoint since{};
+  };
+  int ambiguous_overdue = 0;
+  std::vector<Overdue> overdue;
+  int starts_outstanding = 0;  ///< POST /calls/start sent, answer not settled yet
   bool shutting_down = false;
 };
 
@@ -216,6 +231,13 @@ class Scheduler {
 
   /// Lifts an auth/account block (e.g. after a config reload with a new key) and dispatches.
   void clear_account_block();
+
+  /// An operator settles an ambiguous attempt (STATE-MACHINES.md: reported once older than
+  /// stale_call_timeout, but any ambiguous attempt whose start is no longer on the wire may be
+  /// resolved). not_found: no such attempt; conflict: it is not ambiguous, or its start request
+  /// is still waiting for an answer.
+  Result<void> resolve_attempt(std::int64_t attempt_id, Resolution as,
+                               std::string_view actor = kActor);
 
   /// Stops claiming, waits until no start request is outstanding (their results are settled
   /// and stored normally) or `deadline` passes (those attempts stay `reserved`; recovery treats

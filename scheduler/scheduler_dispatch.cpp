@@ -76,6 +76,7 @@ void Scheduler::Impl::dispatch_pass() {
   ++stats_.dispatch_passes;
   if (metrics_) metrics_->passes->Increment();
   const TimePoint t = now();
+  report_overdue_ambiguous(t);
 
   BlockReason stop = BlockReason::none;
   if (account_block_ != AccountBlock::none) {

@@ -133,6 +133,7 @@ class Scheduler::Impl {
   void inbox_updated();
   void on_session_completed(std::int64_t inbox_id, const SessionOutcome& outcome);
   void clear_account_block();
+  Result<void> resolve_attempt(std::int64_t attempt_id, Resolution as, std::string_view actor);
   void shutdown(TimePoint deadline, std::function<void()> done);
   [[nodiscard]] SchedulerStatus status() const;
   Result<CampaignView> campaign_view(std::string_view campaign);
@@ -219,7 +220,11 @@ class Scheduler::Impl {
   std::optional<TimePoint> maybe_reconcile();
   void on_listing(PlatformResult<CallListing> result);
   void settle_found(OpenAttempt& a, const ListedCall& call);
-  void settle_void(OpenAttempt& a);
+  /// Voids an ambiguous attempt (proven absent, or an operator's resolution): the contact is
+  /// queued again without counting.
+  void settle_void(OpenAttempt& a, AttemptEvent event = AttemptEvent::reconciled_absent);
+  /// Logs (once each) ambiguous attempts older than stale_call_timeout.
+  void report_overdue_ambiguous(TimePoint t);
   std::optional<TimePoint> maybe_poll_sessions();
   void on_session_poll(std::int64_t attempt_id, PlatformResult<SessionOutcome> result);
   void poll_concurrency();
@@ -262,7 +267,8 @@ class Scheduler::Impl {
   std::unordered_map<std::int64_t, OpenAttempt> open_;
   std::unordered_map<std::string, std::int64_t> by_call_id_;
   std::unordered_map<std::string, std::int64_t> by_session_id_;
-  std::set<std::int64_t> ambiguous_;  ///< attempt ids, oldest first
+  std::set<std::int64_t> ambiguous_;         ///< attempt ids, oldest first
+  std::set<std::int64_t> overdue_reported_;  ///< of them, logged as overdue
   std::set<std::int64_t> outstanding_starts_;
   int in_flight_ = 0;  ///< every open attempt
   /// An outcome for a call id not known yet while starts were outstanding (a webhook can beat
@@ -362,6 +368,7 @@ class Scheduler::Impl {
     prometheus::Gauge* limit = nullptr;
     prometheus::Gauge* foreign = nullptr;
     prometheus::Gauge* ambiguous = nullptr;
+    prometheus::Gauge* ambiguous_overdue = nullptr;
     prometheus::Gauge* balance = nullptr;
     std::array<prometheus::Gauge*, EnumNames<CampaignState>::names.size()> campaigns{};
     prometheus::Histogram* handoff = nullptr;
@@ -398,6 +405,8 @@ inline constexpr Millis kInconclusiveListingRetryMax = std::chrono::minutes{5};
 /// How long after a concurrency reading a call counted over may still see its webhook arrive
 /// before its outcome is taken as missing (settle_ended_early).
 inline constexpr Millis kLateWebhookGrace = std::chrono::seconds{2};
+/// Overdue ambiguous attempts listed in status-get (the count is always complete).
+inline constexpr std::size_t kMaxOverdueShown = 20;
 /// While a concurrency 429 holds dispatch, a failed GET /calls/concurrency is retried this soon.
 inline constexpr Millis kConcurrencyHoldRepoll = std::chrono::seconds{5};
 

@@ -312,7 +312,7 @@ void Scheduler::Impl::settle_found(OpenAttempt& a, const ListedCall& call) {
   }
 }
 
-void Scheduler::Impl::settle_void(OpenAttempt& a) {
+void Scheduler::Impl::settle_void(OpenAttempt& a, AttemptEvent event) {
   const TimePoint t = now();
   {
     auto tx = store::Transaction::begin(db_);
@@ -326,7 +326,7 @@ void Scheduler::Impl::settle_void(OpenAttempt& a) {
                     m ? std::string("not ambiguous in the store") : m.error().what());
       return;
     }
-    attempt_event(a.id, AttemptState::ambiguous, AttemptEvent::reconciled_absent);
+    attempt_event(a.id, AttemptState::ambiguous, event);
     const store::ContactUpdate u{ContactState::queued, a.contact.reason, a.contact.attempts,
                                  a.contact.next_attempt_at, a.contact.last_outcome};
     if (auto w = contacts_.transition(a.contact.id, ContactState::dialing, u, t); !w) {
@@ -344,8 +344,10 @@ void Scheduler::Impl::settle_void(OpenAttempt& a) {
   }
   ++stats_.reconciled_void;
   if (metrics_) metrics_->voided->Increment();
-  spdlog::info("attempt {}: ambiguous start proven absent; contact {} queued again, not counted",
-               a.id, a.contact.id);
+  spdlog::info("attempt {}: ambiguous start {}; contact {} queued again, not counted", a.id,
+               event == AttemptEvent::reconciled_absent ? "proven absent"
+                                                        : "resolved as void by an operator",
+               a.contact.id);
   const std::int64_t campaign_id = a.campaign_id;
   release(a);
   if (CampaignRt* c = campaign_by_id(campaign_id)) maybe_drained(*c);

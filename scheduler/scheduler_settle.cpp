@@ -42,6 +42,7 @@ void Scheduler::Impl::track_started(OpenAttempt& a, TimePoint started_at) {
 void Scheduler::Impl::release(OpenAttempt& a) {
   remove_deadlines(a.id);
   ambiguous_.erase(a.id);
+  overdue_reported_.erase(a.id);
   poll_queue_.erase(a.id);
   if (!a.call_id.empty()) by_call_id_.erase(a.call_id);
   if (!a.session_id.empty()) by_session_id_.erase(a.session_id);
@@ -656,6 +657,77 @@ void Scheduler::Impl::on_lost(std::int64_t attempt_id) {
   release(a);
   maybe_drained(c);
   request_dispatch();
+}
+
+void Scheduler::Impl::report_overdue_ambiguous(TimePoint t) {
+  for (std::int64_t id : ambiguous_) {
+    const OpenAttempt& a = open_.at(id);
+    if (t - a.ambiguous_since < options_.stale_call_timeout || overdue_reported_.contains(id)) {
+      continue;
+    }
+    overdue_reported_.insert(id);
+    const CampaignRt* c = campaign_by_id(a.campaign_id);
+    spdlog::error(
+        "campaign {}: attempt {} (contact {}) has been ambiguous since {}: no listing could "
+        "settle it, so its contact stays claimed; settle it with `dialerctl attempt resolve {} "
+        "--as void` (no call was made) or `--as lost` (a call may have been made)",
+        c != nullptr ? c->name() : std::to_string(a.campaign_id), id, a.contact.id,
+        format_iso8601(a.ambiguous_since), id);
+  }
+}
+
+Result<void> Scheduler::Impl::resolve_attempt(std::int64_t attempt_id, Resolution as,
+                                              std::string_view actor) {
+  auto it = open_.find(attempt_id);
+  if (it == open_.end() || it->second.state != AttemptState::ambiguous) {
+    auto row = attempts_.get(attempt_id);
+    if (!row) return row.error();
+    if (!*row) return Error{errc::not_found, "no attempt " + std::to_string(attempt_id)};
+    return Error{errc::conflict, "attempt " + std::to_string(attempt_id) + " is " +
+                                     std::string(to_string((*row)->state)) +
+                                     ": only an ambiguous attempt can be resolved"};
+  }
+  OpenAttempt& a = it->second;
+  if (a.start_outstanding) {
+    return Error{errc::conflict, "attempt " + std::to_string(attempt_id) +
+                                     ": its start request is still waiting for an answer"};
+  }
+  const std::int64_t campaign_id = a.campaign_id;
+  spdlog::warn("attempt {}: resolved as {} by {}", attempt_id,
+               as == Resolution::void_ ? "void" : "lost", actor);
+  if (as == Resolution::void_) {
+    settle_void(a, AttemptEvent::resolved_void);
+    if (open_.contains(attempt_id)) {
+      return Error{errc::db_error,
+                   "attempt " + std::to_string(attempt_id) + ": could not be voided (see the log)"};
+    }
+    request_dispatch();
+    return {};
+  }
+  CampaignRt& c = campaigns_.at(campaign_id);
+  const TimePoint t = now();
+  {
+    auto tx = store::Transaction::begin(db_);
+    if (!tx) return tx.error();
+    auto m = attempts_.mark_lost(attempt_id, t);
+    if (!m) return m.error();
+    if (!*m)
+      return Error{errc::conflict, "attempt " + std::to_string(attempt_id) +
+                                       " is no longer ambiguous in the store"};
+    attempt_event(attempt_id, AttemptState::ambiguous, AttemptEvent::resolved_lost);
+    store::ContactRow contact = a.contact;
+    contact.attempts += 1;  // a call may have been made: it counts
+    if (auto r = close_contact(c, contact, Outcome::lost, t, ContactState::dialing); !r) {
+      return r.error();
+    }
+    if (auto r = tx->commit(); !r) return r.error();
+  }
+  ++stats_.lost;
+  if (metrics_) metrics_->outcomes[static_cast<std::size_t>(Outcome::lost)]->Increment();
+  release(a);
+  maybe_drained(c);
+  request_dispatch();
+  return {};
 }
 
 void Scheduler::Impl::on_session_completed(std::int64_t inbox_id, const SessionOutcome& outcome) {

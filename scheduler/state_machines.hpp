@@ -56,6 +56,8 @@ enum class AttemptEvent {
   outcome,            ///< outcome known (webhook or poll)
   timed_out,          ///< no outcome by stale_call_timeout: lost
   restart,            ///< daemon restart found it reserved: the request may have been written
+  resolved_void,      ///< an operator settled an ambiguous start as "no call" (attempt-resolve)
+  resolved_lost,      ///< an operator settled an ambiguous start as "a call, outcome unknown"
 };
 
 /// Why a draft campaign may not start yet.
@@ -81,9 +83,9 @@ struct EnumNames<scheduler::ContactEvent> {
 };
 template <>
 struct EnumNames<scheduler::AttemptEvent> {
-  static constexpr auto names =
-      std::to_array<std::string_view>({"accepted", "refused", "ambiguous", "reconciled_found",
-                                       "reconciled_absent", "outcome", "timed_out", "restart"});
+  static constexpr auto names = std::to_array<std::string_view>(
+      {"accepted", "refused", "ambiguous", "reconciled_found", "reconciled_absent", "outcome",
+       "timed_out", "restart", "resolved_void", "resolved_lost"});
 };
 template <>
 struct EnumNames<scheduler::StartRefusal> {
@@ -175,7 +177,7 @@ inline constexpr std::array<Transition<CS, CE>, 12> campaign{{
 
 /// STATE-MACHINES.md "Contact", plus the two reconciliation results of an ambiguous start, and
 /// a late outcome (after `lost`) deciding again a contact still queued for its retry.
-inline constexpr std::array<Transition<KS, KE>, 17> contact{{
+inline constexpr std::array<Transition<KS, KE>, 19> contact{{
     {KS::queued, KE::claimed, KS::dialing},
     {KS::dialing, KE::start_accepted, KS::in_call},
     {KS::dialing, KE::start_refused, KS::queued},
@@ -193,11 +195,14 @@ inline constexpr std::array<Transition<KS, KE>, 17> contact{{
     {KS::queued, KE::outcome_completed, KS::done},
     {KS::queued, KE::outcome_exhausted, KS::exhausted},
     {KS::queued, KE::outcome_blocked, KS::skipped},
+    // an ambiguous start an operator resolved as lost (attempt-resolve)
+    {KS::dialing, KE::outcome_retry, KS::queued},
+    {KS::dialing, KE::outcome_exhausted, KS::exhausted},
 }};
 
 /// STATE-MACHINES.md "Attempt". A real outcome arriving after `lost` finishes the attempt (it
 /// replaces `lost` in the retry counts).
-inline constexpr std::array<Transition<AS, AE>, 9> attempt{{
+inline constexpr std::array<Transition<AS, AE>, 11> attempt{{
     {AS::reserved, AE::accepted, AS::started},
     {AS::reserved, AE::refused, AS::rejected},
     {AS::reserved, AE::ambiguous, AS::ambiguous},
@@ -207,6 +212,8 @@ inline constexpr std::array<Transition<AS, AE>, 9> attempt{{
     {AS::started, AE::outcome, AS::finished},
     {AS::started, AE::timed_out, AS::lost},
     {AS::lost, AE::outcome, AS::finished},
+    {AS::ambiguous, AE::resolved_void, AS::void_},
+    {AS::ambiguous, AE::resolved_lost, AS::lost},
 }};
 }  // namespace tables
 

@@ -189,7 +189,7 @@ Result<bool> AttemptRepo::finish(std::int64_t id, const FinishedCall& c) {
 Result<bool> AttemptRepo::mark_lost(std::int64_t id, TimePoint now) {
   return wrote_one(
       db_.execute("UPDATE attempts SET state = 'lost', counted = 1, outcome = 'lost', ended_at = ?"
-                  " WHERE id = ? AND state = 'started'",
+                  " WHERE id = ? AND state IN ('started', 'ambiguous')",
                   now, id));
 }
 

@@ -86,7 +86,8 @@ class AttemptRepo {
   /// started|lost -> finished with the outcome; counted. From lost it records a late outcome's
   /// data (credits, transcript); a second finish is refused (false).
   Result<bool> finish(std::int64_t id, const FinishedCall& call);
-  /// started -> lost (no outcome by stale_call_timeout): outcome `lost`, counted.
+  /// started -> lost (no outcome by stale_call_timeout), or ambiguous -> lost (an operator
+  /// resolved it so): outcome `lost`, counted.
   Result<bool> mark_lost(std::int64_t id, TimePoint now);
 
   Result<std::optional<AttemptRow>> get(std::int64_t id);

@@ -58,11 +58,11 @@ TEST_F(DaemonAdmin, EveryCommandRoundTripsWithItsResultCode) {
   std::set<std::string> names;
   for (const auto& n : args_of(listed).at("commands").as_array()) names.emplace(n.as_string());
   for (const char* c :
-       {"list-commands",   "version-get",     "status-get",      "config-get",    "config-reload",
-        "shutdown",        "campaign-create", "campaign-update", "campaign-list", "campaign-get",
-        "campaign-start",  "campaign-pause",  "campaign-resume", "campaign-stop", "campaign-stats",
-        "campaign-export", "contacts-import", "contacts-list",   "calls-list",    "dnc-add",
-        "dnc-remove",      "dnc-list",        "dnc-import"}) {
+       {"list-commands",   "version-get",     "status-get",      "config-get",     "config-reload",
+        "shutdown",        "campaign-create", "campaign-update", "campaign-list",  "campaign-get",
+        "campaign-start",  "campaign-pause",  "campaign-resume", "campaign-stop",  "campaign-stats",
+        "campaign-export", "contacts-import", "contacts-list",   "calls-list",     "dnc-add",
+        "dnc-remove",      "dnc-list",        "dnc-import",      "attempt-resolve"}) {
     EXPECT_TRUE(names.contains(c)) << c;
   }
 

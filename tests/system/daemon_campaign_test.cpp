@@ -88,6 +88,76 @@ TEST(DaemonCampaign, RunsToCompletedWithWebhookOutcomes) {
   EXPECT_EQ(d.process().wait(kStartTimeout), 0) << d.log();
 }
 
+/// POST to a /_sim/ control endpoint of the simulator.
+void sim_control(const TempDir& dir, const Sim& sim, const std::string& path,
+                 const std::string& body) {
+  auto r = run(dir, {"/usr/bin/curl", "-s", "-f", "-d", body, "http://" + sim.address() + path});
+  ASSERT_EQ(r.exit_code, 0) << path << " " << body << ": " << r.err;
+}
+
+// An ambiguous start no listing can settle (the start is reset, every page of GET /calls comes
+// without `total`) stays claimed until an operator resolves it: `attempt-resolve` answers 3 for
+// no such attempt, 1 for a bad `as`, 0 for the ambiguous one (audited, with the caller's uid),
+// 4 when it is no longer ambiguous; the contact is then dialled again and completes.
+TEST(DaemonCampaign, AnAmbiguousStartIsResolvedByHand) {
+  if (!Sim::exists()) GTEST_SKIP() << "vocobase-sim is not built";
+  TempDir dir;
+  const int webhook_port = reserve_loopback_port();
+  const std::string listen = "127.0.0.1:" + std::to_string(webhook_port);
+  Sim sim(dir, {"--api-key", "rg_test_secret_key", "--time-scale", "300", "--outcomes",
+                "completed=1", "--calls-per-minute", "120", "--webhook",
+                "http://" + listen + "/webhooks/vocobase=whsec_test_secret"});
+  const auto config = dir.write(
+      "dialerd.yaml", test_config(dir, sim.base_url(), listen, "", "  calls_per_minute: 120\n"));
+  Daemon d(dir, config);
+  ASSERT_TRUE(d.ready());
+  const auto list = dir.write("list.csv", "phone\n+919876560001\n");
+  ASSERT_EQ(result_of(d.call("campaign-create", {{"name", "stuck"}, {"agent_id", kAgent}})), 0);
+  ASSERT_EQ(result_of(d.call("contacts-import", {{"campaign", "stuck"}, {"path", list}})), 0);
+  ASSERT_TRUE(eventually(
+      [&] { return !args_of(d.call("status-get")).at("credits").at("polled_at").is_null(); },
+      kStartTimeout));
+  sim_control(dir, sim, "/_sim/faults", R"({"reset": 1, "list_no_total": 1})");
+  ASSERT_EQ(result_of(d.call("campaign-start", {{"campaign", "stuck"}})), 0) << d.log();
+  ASSERT_TRUE(eventually(
+      [&] { return args_of(d.call("status-get")).at("ambiguous_attempts").as_int64() == 1; }, 60s))
+      << d.log();
+  sim_control(dir, sim, "/_sim/faults", R"({"reset": 0})");  // listings still prove nothing
+
+  const auto in_flight = args_of(d.call("calls-list", {{"in_flight", true}}));
+  const auto& calls = in_flight.at("calls").as_array();
+  ASSERT_EQ(calls.size(), 1U) << json::serialize(in_flight);
+  const auto id = calls[0].at("attempt_id").as_int64();
+  EXPECT_EQ(result_of(d.call("attempt-resolve", {{"id", id + 1000}, {"as", "void"}})), 3);
+  EXPECT_EQ(result_of(d.call("attempt-resolve", {{"id", id}, {"as", "maybe"}})), 1);
+  EXPECT_EQ(result_of(d.call("attempt-resolve", {{"id", id}})), 1);
+  auto resolved = d.call("attempt-resolve", {{"id", id}, {"as", "void"}});
+  ASSERT_EQ(result_of(resolved), 0) << text_of(resolved) << "\n" << d.log();
+  EXPECT_EQ(args_of(d.call("status-get")).at("ambiguous_attempts").as_int64(), 0);
+  EXPECT_EQ(result_of(d.call("attempt-resolve", {{"id", id}, {"as", "lost"}})), 4);
+
+  sim_control(dir, sim, "/_sim/faults", R"({"list_no_total": 0})");
+  json::object stats;
+  ASSERT_TRUE(eventually(
+      [&] {
+        stats = args_of(d.call("campaign-stats", {{"campaign", "stuck"}}));
+        return stats.contains("state") && stats.at("state").as_string() == "completed";
+      },
+      120s))
+      << json::serialize(stats) << "\n"
+      << d.log();
+  EXPECT_EQ(stats.at("contacts").at("done").as_int64(), 1);
+  EXPECT_EQ(sim_stats(dir, sim).at("calls_started").as_int64(), 1);
+
+  auto audit = run(dir, {"/usr/bin/sqlite3", dir.file("dialerd.db"),
+                         "SELECT actor || ' ' || action || ' ' || result FROM audit_log "
+                         "WHERE action = 'attempt-resolve' ORDER BY id"});
+  ASSERT_EQ(audit.exit_code, 0) << audit.err;
+  const std::string uid = "uid:" + std::to_string(::getuid());
+  EXPECT_THAT(audit.out, HasSubstr(uid + " attempt-resolve 0"));
+  EXPECT_THAT(audit.out, HasSubstr(uid + " attempt-resolve 4"));
+}
+
 // SIGTERM while POST /calls/start requests are on the wire (the simulator answers slowly): the
 // daemon waits for their answers, records them, exits 0; after a restart no attempt is left
 // reserved or ambiguous and the started calls are still tracked.

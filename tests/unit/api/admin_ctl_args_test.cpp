@@ -49,6 +49,20 @@ TEST(CtlArgs, PlainCommands) {
   }
 }
 
+// attempt resolve ID --as void|lost sends attempt-resolve {id, as}; anything else is a usage
+// error before anything is sent.
+TEST(CtlArgs, AttemptResolve) {
+  const auto inv = parse_ok({"attempt", "resolve", "42", "--as", "void"});
+  EXPECT_EQ(request_of(inv), (json::value{{"command", "attempt-resolve"},
+                                          {"arguments", {{"id", 42}, {"as", "void"}}}}));
+  EXPECT_EQ(request_of(parse_ok({"attempt", "resolve", "7", "--as", "lost"})).at("arguments"),
+            (json::value{{"id", 7}, {"as", "lost"}}));
+  parse_bad({"attempt", "resolve", "42"});
+  parse_bad({"attempt", "resolve", "42", "--as", "maybe"});
+  parse_bad({"attempt", "resolve", "0", "--as", "void"});
+  parse_bad({"attempt"});
+}
+
 // Defaults: the socket is /run/dialerd/admin.sock, human output, a 30 s deadline.
 TEST(CtlArgs, GlobalDefaults) {
   const auto inv = parse_ok({"status"});

@@ -248,6 +248,61 @@ TEST_F(EngineTest, LateOutcomesAfterLostAreAppliedInFull) {
   for (int i = 1; i <= 3; ++i) EXPECT_EQ(platform_.calls_per_number[phone(i)], 1) << i;
 }
 
+// Ambiguous starts that no listing can settle (every GET /calls fails) are reported once older
+// than stale_call_timeout — status, one log line each — and an operator settles them by hand:
+// void queues the contact again uncounted, lost counts the attempt and applies the lost rule.
+TEST_F(EngineTest, AmbiguousPastTheStaleTimeoutIsReportedAndResolvedByHand) {
+  platform_.default_call = CallScript{CallStatus::completed, Disposition::completed, 1min, 0.0};
+  for (int i = 1; i <= 2; ++i) {
+    platform_.start_scripts_by_number[phone(i)] = {
+        {StartKind::ambiguous, StartReason::network, "timeout", false, {}}};
+  }
+  const PlatformError server{PlatformError::Kind::failed, "HTTP 500", std::nullopt};
+  for (int i = 0; i < 10'000; ++i) platform_.list_failures.push_back(server);
+  start_scheduler();
+  auto s = spec("stuck");
+  s.retry[Outcome::lost] = RetryRule{1min, 2};
+  const auto id = create(s);
+  add_contact(id, phone(1));
+  add_contact(id, phone(2));
+  start("stuck");
+  run_for(60min);
+  EXPECT_EQ(scheduler_->status().ambiguous, 2);
+  EXPECT_EQ(scheduler_->status().ambiguous_overdue, 0);
+  run_for(20min);  // past stale_call_timeout (75 min)
+  const auto st = scheduler_->status();
+  EXPECT_EQ(st.ambiguous_overdue, 2);
+  ASSERT_EQ(st.overdue.size(), 2U);
+  EXPECT_EQ(st.overdue[0].campaign, "stuck");
+
+  std::int64_t void_id = 0, lost_id = 0;
+  for (const auto& row : attempts_of(id)) {
+    (row.to_number == phone(1) ? void_id : lost_id) = row.id;
+  }
+  ASSERT_TRUE(scheduler_->resolve_attempt(void_id, Resolution::void_, "uid:0"));
+  ASSERT_TRUE(scheduler_->resolve_attempt(lost_id, Resolution::lost, "uid:0"));
+  auto again = scheduler_->resolve_attempt(void_id, Resolution::lost, "uid:0");
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, make_error_code(errc::conflict));
+  auto missing = scheduler_->resolve_attempt(987654, Resolution::void_, "uid:0");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, make_error_code(errc::not_found));
+
+  EXPECT_EQ(contact(id, phone(1)).state, ContactState::queued);
+  EXPECT_EQ(contact(id, phone(1)).attempts, 0);
+  EXPECT_EQ(contact(id, phone(2)).state, ContactState::queued);
+  EXPECT_EQ(contact(id, phone(2)).attempts, 1);
+  EXPECT_EQ(contact(id, phone(2)).last_outcome, Outcome::lost);
+  EXPECT_EQ(scheduler_->status().ambiguous, 0);
+  EXPECT_EQ(scheduler_->status().ambiguous_overdue, 0);
+
+  platform_.list_failures.clear();
+  run_for(30min);  // both dialled again, completed
+  EXPECT_EQ(contact(id, phone(1)).state, ContactState::done);
+  EXPECT_EQ(contact(id, phone(2)).state, ContactState::done);
+  EXPECT_EQ(contact(id, phone(2)).attempts, 2);
+}
+
 }  // namespace
 }  // namespace dialer::scheduler::testing
 

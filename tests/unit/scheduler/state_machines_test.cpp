@@ -95,6 +95,9 @@ TEST(ContactMachine, AllowsExactlyTheDocumentedTransitions) {
                                             {KS::queued, KE::outcome_completed, KS::done},
                                             {KS::queued, KE::outcome_exhausted, KS::exhausted},
                                             {KS::queued, KE::outcome_blocked, KS::skipped},
+                                            // an ambiguous start resolved as lost by hand
+                                            {KS::dialing, KE::outcome_retry, KS::queued},
+                                            {KS::dialing, KE::outcome_exhausted, KS::exhausted},
                                         });
 }
 
@@ -120,6 +123,8 @@ TEST(AttemptMachine, AllowsExactlyTheDocumentedTransitions) {
                                             {AS::started, AE::outcome, AS::finished},
                                             {AS::started, AE::timed_out, AS::lost},
                                             {AS::lost, AE::outcome, AS::finished},
+                                            {AS::ambiguous, AE::resolved_void, AS::void_},
+                                            {AS::ambiguous, AE::resolved_lost, AS::lost},
                                         });
 }
 
