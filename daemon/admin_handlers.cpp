@@ -58,12 +58,12 @@ using admin::ResultCode;
 
 namespace {
 
-constexpr std::array<std::string_view, 24> kCommands{
-    "version-get",     "status-get",      "config-get",      "config-reload",  "shutdown",
-    "campaign-create", "campaign-update", "campaign-list",   "campaign-get",   "campaign-start",
-    "campaign-pause",  "campaign-resume", "campaign-stop",   "campaign-stats", "campaign-export",
-    "contacts-import", "contacts-list",   "calls-list",      "dnc-add",        "dnc-remove",
-    "dnc-list",        "dnc-import",      "attempt-resolve", "list-commands"};
+constexpr std::array<std::string_view, 25> kCommands{
+    "version-get",     "status-get",      "config-get",      "config-reload",   "shutdown",
+    "campaign-create", "campaign-update", "campaign-list",   "campaign-get",    "campaign-start",
+    "campaign-pause",  "campaign-resume", "campaign-stop",   "campaign-stats",  "campaign-export",
+    "contacts-import", "contacts-list",   "calls-list",      "dnc-add",         "dnc-remove",
+    "dnc-list",        "dnc-import",      "attempt-resolve", "account-unblock", "list-commands"};
 
 /// Rows a list command returns at most per request.
 constexpr std::int64_t kMaxListLimit = 10'000;
@@ -754,6 +754,7 @@ class AdminHandlers::Impl {
   Response dnc_remove(Request& r);
   Response dnc_list(Request& r);
   Response attempt_resolve(Request& r);
+  Response account_unblock(Request& r);
   asio::awaitable<Response> campaign_export(Request r);
   asio::awaitable<Response> contacts_import(Request r);
   asio::awaitable<Response> dnc_import(Request r);
@@ -785,7 +786,7 @@ Result<void> AdminHandlers::Impl::register_all() {
   using admin::Effect;
   const auto ro = Effect::read_only;
   const auto rw = Effect::changes_state;
-  const std::array<Result<void>, 23> results{
+  const std::array<Result<void>, 24> results{
       add("version-get", "the daemon's version and store schema", ro, &Impl::version_get),
       add("status-get", "slots, rate, credits, campaigns by state, uptime", ro, &Impl::status_get),
       add("config-get", "the config in force, secrets redacted", ro, &Impl::config_get),
@@ -819,6 +820,8 @@ Result<void> AdminHandlers::Impl::register_all() {
                 &Impl::dnc_import),
       add("attempt-resolve", "settle an ambiguous attempt by hand: {id, as: void|lost}", rw,
           &Impl::attempt_resolve),
+      add("account-unblock", "lift a stop for the account after a 401/403 (dial again)", rw,
+          &Impl::account_unblock),
   };
   for (const auto& r : results) {
     if (!r) return r.error();
@@ -1501,6 +1504,19 @@ AdminHandlers::AdminHandlers(AdminDeps deps) : jobs_(std::make_shared<std::atomi
 }
 
 AdminHandlers::~AdminHandlers() = default;
+
+Response AdminHandlers::Impl::account_unblock(Request& r) {
+  if (auto u = unknown_argument(r.arguments, {})) return Response::error(*u);
+  const auto before = d_.scheduler.status();
+  if (before.account_block == scheduler::AccountBlock::none) {
+    return Response::conflict("dialling is not stopped for the account");
+  }
+  d_.scheduler.clear_account_block();
+  return Response::success(
+      "account block (" + std::string(to_string(before.account_block)) +
+          ") lifted; if the API refuses again, dialling stops again",
+      json::object{{"was", to_string(before.account_block)}, {"message", before.account_message}});
+}
 
 Response AdminHandlers::Impl::attempt_resolve(Request& r) {
   if (auto u = unknown_argument(r.arguments, {"id", "as"})) return Response::error(*u);

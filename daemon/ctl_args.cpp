@@ -390,6 +390,14 @@ ParseOutcome parse_command_line(const std::vector<std::string>& args) {
                       }});
   }
 
+  // account unblock
+  {
+    auto* account = app.add_subcommand("account", "the Vocobase account as dialerd sees it");
+    account->require_subcommand(1);
+    simple(account, "unblock", "dial again after the API refused the key or the account",
+           "account-unblock");
+  }
+
   // attempt resolve ID --as void|lost
   {
     auto* attempt = app.add_subcommand("attempt", "settle attempts by hand");

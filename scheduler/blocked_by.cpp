@@ -95,6 +95,9 @@ boost::json::value to_json(const BlockedBy& b) {
     case BlockReason::unknown_timezone:
       o["timezone"] = b.timezone;
       break;
+    case BlockReason::api_unreachable:
+      o["next_try_at"] = iso_or_null(b.at);
+      break;
     case BlockReason::none:
     case BlockReason::not_running:
     case BlockReason::credit_exhausted:
@@ -139,6 +142,9 @@ std::string to_text(const BlockedBy& b) {
     case BlockReason::unknown_timezone:
       return "unknown time zone \"" + b.timezone +
              "\" (not in this machine's tzdata): nobody in it is called";
+    case BlockReason::api_unreachable:
+      return b.at ? "the API cannot be reached; next try " + format_iso8601(*b.at)
+                  : "the API cannot be reached";
   }
   return {};
 }

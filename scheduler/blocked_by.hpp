@@ -25,6 +25,7 @@ enum class BlockReason {
   account_blocked,           ///< the API refused the key (401) or the account (403): see status-get
   number_in_call_elsewhere,  ///< due contacts wait: their numbers are in a call of another campaign
   unknown_timezone,          ///< a zone tzdata cannot resolve closes the window (fail closed)
+  api_unreachable,           ///< starts could not reach the API; probed again at `at`
 };
 
 }  // namespace dialer::scheduler
@@ -35,7 +36,7 @@ struct EnumNames<scheduler::BlockReason> {
   static constexpr auto names = std::to_array<std::string_view>(
       {"", "not_running", "no_free_slot", "rate_limited", "outside_calling_window",
        "no_due_contacts", "credit_exhausted", "provider_unavailable", "account_blocked",
-       "number_in_call_elsewhere", "unknown_timezone"});
+       "number_in_call_elsewhere", "unknown_timezone", "api_unreachable"});
 };
 }  // namespace dialer
 
@@ -70,6 +71,12 @@ struct BlockedBy {
   /// `retry_at`: when the waiting contacts are looked at again.
   static BlockedBy number_in_call_elsewhere(std::optional<TimePoint> retry_at);
   static BlockedBy unknown_timezone(std::string zone);
+  /// `probe_at`: when the API is tried again.
+  static BlockedBy api_unreachable(std::optional<TimePoint> probe_at) {
+    BlockedBy b = of(BlockReason::api_unreachable);
+    b.at = probe_at;
+    return b;
+  }
 
   [[nodiscard]] bool blocked() const noexcept { return reason != BlockReason::none; }
   bool operator==(const BlockedBy&) const = default;

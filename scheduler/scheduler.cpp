@@ -72,8 +72,8 @@ Scheduler::Impl::Impl(SchedulerDeps deps, SchedulerOptions options)
 
 Scheduler::Impl::~Impl() {
   *alive_ = false;
-  for (TimerId t :
-       {wake_timer_, deadline_timer_, concurrency_timer_, config_timer_, shutdown_timer_}) {
+  for (TimerId t : {wake_timer_, deadline_timer_, concurrency_timer_, config_timer_,
+                    shutdown_timer_, probe_timer_}) {
     if (t != 0) ex_.cancel(t);
   }
 }
@@ -276,6 +276,20 @@ void Scheduler::Impl::credits_low_all(std::string_view why) {
   const bool was_ok = credit_state_ == CreditState::ok;
   credit_state_ = CreditState::exhausted;
   if (was_ok) spdlog::warn("credits: {}; every running campaign pauses until they are back", why);
+  // With no balance key only a probe can tell when credits are back: a refused probe doubles the
+  // interval (up to an hour), a first exhaustion waits credit_poll_interval.
+  if (credit_probe_) {
+    credit_probe_interval_ = std::min<Millis>(
+        std::max<Millis>(credit_probe_interval_, options_.credit_poll_interval) * 2,
+        kCreditProbeMax);
+    credit_probe_.reset();
+    credit_probe_at_ = now() + credit_probe_interval_;
+    spdlog::info("credits: the probe was refused; next probe in {}",
+                 format_duration(credit_probe_interval_));
+  } else if (was_ok) {
+    if (credit_probe_interval_ == Millis{0}) credit_probe_interval_ = options_.credit_poll_interval;
+    credit_probe_at_ = now() + credit_probe_interval_;
+  }
   for (auto& [id, c] : campaigns_) {
     if (c.row.state != CampaignState::running) continue;
     if (auto r = campaign_event(c, CampaignEvent::credits_low, PauseReason::none, Scheduler::kActor,
@@ -288,6 +302,8 @@ void Scheduler::Impl::credits_low_all(std::string_view why) {
 
 void Scheduler::Impl::credits_restored() {
   credit_state_ = CreditState::ok;
+  credit_probe_.reset();
+  credit_probe_interval_ = Millis{0};
   spdlog::info("credits: balance {} is back at the resume level", balance_.value_or(0));
   for (auto& [id, c] : campaigns_) {
     if (c.row.state != CampaignState::credit_exhausted || !c.spec().auto_resume) continue;
@@ -475,7 +491,90 @@ void Scheduler::Impl::clear_account_block() {
   spdlog::info("account block ({}) lifted", to_string(account_block_));
   account_block_ = AccountBlock::none;
   account_message_.clear();
+  if (!api_unreachable_ && probe_timer_ != 0) {
+    ex_.cancel(probe_timer_);
+    probe_timer_ = 0;
+  }
   request_dispatch();
+}
+
+void Scheduler::Impl::block_account(AccountBlock why, std::string message) {
+  const bool was_blocked = account_block_ != AccountBlock::none;
+  account_block_ = why;
+  account_message_ = std::move(message);
+  if (!was_blocked) {
+    spdlog::critical(
+        "dispatch stopped for the whole account: {} ({}); GET /config is tried again "
+        "in {}, or lift it with account-unblock",
+        why == AccountBlock::auth ? "the API key was refused" : "the account was refused",
+        account_message_, format_duration(account_probe_interval_));
+    arm_probe(account_probe_interval_);
+  }
+}
+
+void Scheduler::Impl::enter_unreachable(std::string message) {
+  unreachable_message_ = std::move(message);
+  if (api_unreachable_) return;
+  api_unreachable_ = true;
+  unreachable_probe_interval_ = kUnreachableProbeFirst;
+  spdlog::warn("the API cannot be reached ({}): dispatch holds, GET /config is tried again in {}",
+               unreachable_message_, format_duration(unreachable_probe_interval_));
+  if (probe_timer_ == 0 || probe_at_ > now() + unreachable_probe_interval_) {
+    arm_probe(unreachable_probe_interval_);
+  }
+}
+
+void Scheduler::Impl::leave_unreachable() {
+  if (!api_unreachable_) return;
+  api_unreachable_ = false;
+  spdlog::info("the API answers again: dispatch resumes");
+  if (account_block_ == AccountBlock::none && probe_timer_ != 0) {
+    ex_.cancel(probe_timer_);
+    probe_timer_ = 0;
+  }
+  request_dispatch();
+}
+
+void Scheduler::Impl::arm_probe(Millis after) {
+  if (stopping_) return;
+  if (probe_timer_ != 0) ex_.cancel(probe_timer_);
+  probe_at_ = now() + after;
+  probe_timer_ = ex_.schedule_at(probe_at_, guard([this] {
+                                   probe_timer_ = 0;
+                                   poll_config();
+                                 }));
+}
+
+void Scheduler::Impl::maybe_probe_credits(TimePoint t) {
+  if (credit_probe_ || t < credit_probe_at_) return;
+  CampaignRt* probe = nullptr;
+  for (auto& [id, c] : campaigns_) {
+    if (c.row.state == CampaignState::credit_exhausted && c.spec().auto_resume) {
+      probe = &c;
+      break;
+    }
+  }
+  if (probe == nullptr) return;
+  if (auto r = campaign_event(*probe, CampaignEvent::credits_restored, PauseReason::none,
+                              Scheduler::kActor, "probe: the balance cannot be read");
+      !r) {
+    spdlog::error("campaign {}: {}", probe->name(), r.error().what());
+    return;
+  }
+  credit_state_ = CreditState::ok;
+  credit_probe_ = probe->id();
+  spdlog::info("credits: the balance cannot be read; campaign {} resumes as a probe",
+               probe->name());
+  request_dispatch();
+}
+
+void Scheduler::Impl::start_accepted_account_checks() {
+  account_probe_interval_ = kAccountProbeFirst;
+  leave_unreachable();
+  if (credit_probe_) {
+    spdlog::info("credits: the probe's start was accepted; every exhausted campaign resumes");
+    credits_restored();
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -501,6 +600,8 @@ SchedulerStatus Scheduler::Impl::status() const {
   for (auto st : all_values<CampaignState>()) s.campaigns[st] = 0;
   for (const auto& [id, c] : campaigns_) ++s.campaigns[c.row.state];
   s.account_block = account_block_;
+  s.api_unreachable = api_unreachable_;
+  if (credit_state_ == CreditState::exhausted && !balance_) s.credits.probe_at = credit_probe_at_;
   s.account_message = account_message_;
   s.ambiguous = static_cast<int>(ambiguous_.size());
   const TimePoint t = now();
@@ -563,6 +664,7 @@ boost::json::object to_json(const SchedulerStatus& s) {
   }
   credits["state"] = to_string(s.credits.state);
   credits["polled_at"] = iso_or_null(s.credits.polled_at);
+  if (s.credits.probe_at) credits["next_probe_at"] = format_iso8601(*s.credits.probe_at);
   o["credits"] = std::move(credits);
   boost::json::object campaigns;
   for (const auto& [state, n] : s.campaigns) campaigns[to_string(state)] = n;
@@ -573,6 +675,7 @@ boost::json::object to_json(const SchedulerStatus& s) {
     o["account_block"] =
         boost::json::object{{"reason", to_string(s.account_block)}, {"message", s.account_message}};
   }
+  o["api_unreachable"] = s.api_unreachable;
   o["ambiguous_attempts"] = s.ambiguous;
   boost::json::array overdue;
   for (const auto& a : s.overdue) {

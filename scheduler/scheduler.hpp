@@ -120,11 +120,14 @@ struct SchedulerStatus {
     std::optional<double> balance;  ///< last known; null when never read
     CreditState state = CreditState::ok;
     std::optional<TimePoint> polled_at;
+    /// Exhausted with an unknown balance: when a campaign is next resumed as a probe.
+    std::optional<TimePoint> probe_at;
   } credits;
   std::map<CampaignState, std::int64_t> campaigns;  ///< count by state, every state present
   AccountBlock account_block = AccountBlock::none;
-  std::string account_message;  ///< the API's message for the block
-  int ambiguous = 0;            ///< attempts waiting for reconciliation
+  std::string account_message;   ///< the API's message for the block
+  bool api_unreachable = false;  ///< starts could not reach the API: dispatch holds
+  int ambiguous = 0;             ///< attempts waiting for reconciliation
   /// Ambiguous attempts older than stale_call_timeout (listings could not settle them): an
   /// operator can settle them with resolve_attempt. At most kMaxOverdueShown, oldest first.
   struct Overdue {

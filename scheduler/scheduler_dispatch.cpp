@@ -83,6 +83,8 @@ void Scheduler::Impl::dispatch_pass() {
     stop = BlockReason::account_blocked;
   } else if (credit_state_ == CreditState::exhausted) {
     stop = BlockReason::credit_exhausted;
+  } else if (api_unreachable_) {
+    stop = BlockReason::api_unreachable;
   }
 
   std::vector<CampaignRt*> running;
@@ -388,6 +390,11 @@ void Scheduler::Impl::compute_blocked_by(TimePoint t, BlockReason pass_stop, Tim
     }
     if (pass_stop == BlockReason::credit_exhausted) {
       c.blocked_by = BlockedBy::credit_exhausted();
+      continue;
+    }
+    if (pass_stop == BlockReason::api_unreachable) {
+      c.blocked_by =
+          BlockedBy::api_unreachable(probe_timer_ != 0 ? std::optional(probe_at_) : std::nullopt);
       continue;
     }
     if (c.in_flight >= c.spec().max_concurrency) {

@@ -113,6 +113,15 @@ struct OpenAttempt {
   bool live_at_last_poll = false;
 };
 
+/// Account blocks (401, unexplained 403) are probed with GET /config after 30 s, doubling to
+/// 15 min; an unreachable API after 5 s, doubling to 1 min. A probe answered 200 lifts them.
+inline constexpr Millis kAccountProbeFirst = std::chrono::seconds{30};
+inline constexpr Millis kAccountProbeMax = std::chrono::minutes{15};
+inline constexpr Millis kUnreachableProbeFirst = std::chrono::seconds{5};
+inline constexpr Millis kUnreachableProbeMax = std::chrono::minutes{1};
+/// With no balance key, the credit probe interval doubles up to this.
+inline constexpr Millis kCreditProbeMax = std::chrono::hours{1};
+
 /// Where a webhook/poll outcome came from.
 enum class OutcomeSource { webhook, poll };
 
@@ -133,6 +142,17 @@ class Scheduler::Impl {
   void inbox_updated();
   void on_session_completed(std::int64_t inbox_id, const SessionOutcome& outcome);
   void clear_account_block();
+  /// Stops dispatch for the account (a 401 or an unexplained 403) and arms the GET /config probe.
+  void block_account(AccountBlock why, std::string message);
+  /// A start could not reach the API: hold dispatch and probe.
+  void enter_unreachable(std::string message);
+  /// The API answered: lift an unreachable hold.
+  void leave_unreachable();
+  void arm_probe(Millis after);
+  /// With no balance key: resume one credit_exhausted campaign to see whether credits are back.
+  void maybe_probe_credits(TimePoint t);
+  /// A start was accepted: credits, account and network are fine.
+  void start_accepted_account_checks();
   Result<void> resolve_attempt(std::int64_t attempt_id, Resolution as, std::string_view actor);
   void shutdown(TimePoint deadline, std::function<void()> done);
   [[nodiscard]] SchedulerStatus status() const;
@@ -308,6 +328,19 @@ class Scheduler::Impl {
   bool config_poll_outstanding_ = false;
   AccountBlock account_block_ = AccountBlock::none;
   std::string account_message_;
+  /// Starts could not reach the API (connect failures): dispatch holds until a GET /config
+  /// probe (or any other request) is answered.
+  bool api_unreachable_ = false;
+  std::string unreachable_message_;
+  /// The GET /config probe that lifts an account block or an unreachable hold.
+  TimerId probe_timer_ = 0;
+  TimePoint probe_at_{};
+  Millis account_probe_interval_ = kAccountProbeFirst;
+  Millis unreachable_probe_interval_ = kUnreachableProbeFirst;
+  /// With no balance key, a campaign resumed to find out whether credits are back.
+  std::optional<std::int64_t> credit_probe_;
+  Millis credit_probe_interval_{0};  ///< 0: credit_poll_interval
+  TimePoint credit_probe_at_{};
 
   // Timers.
   bool dispatch_posted_ = false;

@@ -459,6 +459,7 @@ void Scheduler::Impl::poll_concurrency() {
 void Scheduler::Impl::on_concurrency(PlatformResult<ConcurrencyReading> result) {
   concurrency_poll_outstanding_ = false;
   if (result) {
+    leave_unreachable();
     const bool changed = !concurrency_ || concurrency_->limit != result->limit;
     concurrency_ = ConcurrencySnapshot{result->limit, result->active};
     // Every open attempt counts as ours on the server, including starts still unanswered
@@ -548,15 +549,25 @@ void Scheduler::Impl::on_config(PlatformResult<AccountInfo> result) {
   config_poll_outstanding_ = false;
   const TimePoint t = now();
   if (result) {
+    leave_unreachable();
+    if (account_block_ != AccountBlock::none && t >= probe_at_) {
+      spdlog::info("GET /config answered: lifting the account block");
+      // A block that comes back at once is probed less often next time (reset by an accepted
+      // start).
+      account_probe_interval_ = std::min<Millis>(account_probe_interval_ * 2, kAccountProbeMax);
+      clear_account_block();
+    }
     providers_.set_account(result->providers);
     balance_polled_at_ = t;
     if (!result->credit_balance) {
       if (!balance_key_missing_logged_) {
         spdlog::warn(
-            "GET /config has no credit balance at the configured pointer; credits are "
-            "noticed by 403 answers only");
+            "GET /config has no credit balance at the configured pointer "
+            "(vocobase.credit_balance_pointer); credits are noticed by 403 answers, and while "
+            "they are exhausted one campaign is resumed as a probe now and then");
         balance_key_missing_logged_ = true;
       }
+      maybe_probe_credits(t);
     } else {
       balance_ = result->credit_balance;
       if (auto r = kv_.set("credit_balance", std::to_string(*balance_)); !r) {
@@ -572,12 +583,32 @@ void Scheduler::Impl::on_config(PlatformResult<AccountInfo> result) {
           credits_low_all("balance " + std::to_string(*balance_) + " below the minimum " +
                           std::to_string(options_.min_credit_balance));
         }
-      } else if (credit_state_ == CreditState::exhausted && *balance_ >= th.resume_balance) {
-        credits_restored();
+      } else if (*balance_ >= th.resume_balance) {
+        // Every exhausted campaign resumes, whatever was resumed by hand in between.
+        bool any_exhausted = false;
+        for (const auto& [id, c] : campaigns_) {
+          any_exhausted = any_exhausted ||
+                          (c.row.state == CampaignState::credit_exhausted && c.spec().auto_resume);
+        }
+        if (credit_state_ == CreditState::exhausted || any_exhausted) credits_restored();
       }
     }
   } else {
     spdlog::warn("GET /config: {}", result.error().message);
+    if (t >= probe_at_ && (api_unreachable_ || account_block_ != AccountBlock::none)) {
+      // The probe failed: try again later, less often.
+      Millis next = kAccountProbeMax;
+      if (account_block_ != AccountBlock::none) {
+        account_probe_interval_ = std::min<Millis>(account_probe_interval_ * 2, kAccountProbeMax);
+        next = account_probe_interval_;
+      }
+      if (api_unreachable_) {
+        unreachable_probe_interval_ =
+            std::min<Millis>(unreachable_probe_interval_ * 2, kUnreachableProbeMax);
+        next = std::min(next, unreachable_probe_interval_);
+      }
+      arm_probe(next);
+    }
   }
   if (!stopping_) {
     if (config_timer_ != 0) ex_.cancel(config_timer_);

@@ -121,6 +121,7 @@ void Scheduler::Impl::on_start_result(std::int64_t attempt_id, StartResult r) {
         track_started(a, t);
         c.failure_streak = 0;
         c.last_errors.clear();
+        start_accepted_account_checks();
         // A webhook may have beaten this answer.
         for (std::size_t i = 0; i < parked_.size(); ++i) {
           const auto& o = parked_[i].outcome;
@@ -173,7 +174,9 @@ void Scheduler::Impl::on_start_result(std::int64_t attempt_id, StartResult r) {
         release(a);
         spdlog::info("campaign {}: attempt {} {}", c.name(), attempt_id, describe(r));
         if (r.kind == StartKind::not_sent) {
-          note_failure(c, "start not sent: " + r.message);
+          // A connection failure is not a refusal: it does not count toward the circuit
+          // breaker; dispatch holds until the API answers again.
+          enter_unreachable("start not sent: " + r.message);
           break;
         }
         switch (r.reason) {
@@ -194,13 +197,9 @@ void Scheduler::Impl::on_start_result(std::int64_t attempt_id, StartResult r) {
             break;
           case StartReason::auth:
           case StartReason::account:
-            account_block_ =
-                r.reason == StartReason::auth ? AccountBlock::auth : AccountBlock::account;
-            account_message_ = r.message;
-            spdlog::critical("dispatch stopped for the whole account: {} ({})",
-                             r.reason == StartReason::auth ? "the API key was refused"
-                                                           : "the account was refused",
-                             r.message);
+            block_account(
+                r.reason == StartReason::auth ? AccountBlock::auth : AccountBlock::account,
+                r.message);
             break;
           case StartReason::rate:
             break;  // the platform froze the bucket; the token timer resumes dispatch
@@ -239,7 +238,9 @@ void Scheduler::Impl::on_start_result(std::int64_t attempt_id, StartResult r) {
             "campaign {}: attempt {} ambiguous ({}); contact {} stays claimed until "
             "reconciled",
             c.name(), attempt_id, describe(r), contact_id);
-        note_failure(c, describe(r));
+        // A timeout or reset on the way is not a refusal from the API: only answers count
+        // toward the circuit breaker.
+        if (r.reason != StartReason::network) note_failure(c, describe(r));
         break;
       }
     }

@@ -57,12 +57,13 @@ TEST_F(DaemonAdmin, EveryCommandRoundTripsWithItsResultCode) {
   ASSERT_EQ(result_of(listed), 0) << daemon_->log();
   std::set<std::string> names;
   for (const auto& n : args_of(listed).at("commands").as_array()) names.emplace(n.as_string());
-  for (const char* c :
-       {"list-commands",   "version-get",     "status-get",      "config-get",     "config-reload",
-        "shutdown",        "campaign-create", "campaign-update", "campaign-list",  "campaign-get",
-        "campaign-start",  "campaign-pause",  "campaign-resume", "campaign-stop",  "campaign-stats",
-        "campaign-export", "contacts-import", "contacts-list",   "calls-list",     "dnc-add",
-        "dnc-remove",      "dnc-list",        "dnc-import",      "attempt-resolve"}) {
+  for (const char* c : {"list-commands",   "version-get",   "status-get",      "config-get",
+                        "config-reload",   "shutdown",      "campaign-create", "campaign-update",
+                        "campaign-list",   "campaign-get",  "campaign-start",  "campaign-pause",
+                        "campaign-resume", "campaign-stop", "campaign-stats",  "campaign-export",
+                        "contacts-import", "contacts-list", "calls-list",      "dnc-add",
+                        "dnc-remove",      "dnc-list",      "dnc-import",      "attempt-resolve",
+                        "account-unblock"}) {
     EXPECT_TRUE(names.contains(c)) << c;
   }
 
@@ -243,6 +244,8 @@ TEST_F(DaemonAdmin, EveryCommandRoundTripsWithItsResultCode) {
             1);
   EXPECT_EQ(result_of(call("status-get", {{"verbose", true}})), 1);
   EXPECT_EQ(result_of(call("config-reload")), 0);
+  EXPECT_EQ(result_of(call("account-unblock")), 4);  // nothing to lift
+  EXPECT_EQ(ctl({"account", "unblock"}).exit_code, 4);
 
   // The audit log holds the state-changing commands with the peer's uid and their results.
   auto audit = run(dir_, {"/usr/bin/sqlite3", dir_.file("dialerd.db"),

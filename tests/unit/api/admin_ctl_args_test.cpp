@@ -40,6 +40,7 @@ TEST(CtlArgs, PlainCommands) {
       {{"campaign", "list"}, "campaign-list"},
       {{"calls"}, "calls-list"},
       {{"dnc", "list"}, "dnc-list"},
+      {{"account", "unblock"}, "account-unblock"},
   };
   for (const auto& [args, command] : cases) {
     const auto inv = parse_ok(args);

@@ -391,9 +391,9 @@ TEST_F(EngineTest, NoOutcomeEverIsLostAtTheTimeout) {
 // counting the refused attempt; when GET /config shows the balance back at the resume level
 // they resume by themselves (auto_resume) and dialling goes on.
 TEST_F(EngineTest, Credit403PausesAllAndAutoResumes) {
-  platform_.credit_balance = std::nullopt;  // the balance key is absent: only a 403 tells
+  platform_.credit_balance = 0.5;
   platform_.concurrency_limit = 4;
-  platform_.default_call = CallScript{CallStatus::completed, Disposition::completed, 3min, 1.0};
+  platform_.default_call = CallScript{CallStatus::completed, Disposition::completed, 3min, 0.0};
   start_scheduler();
   auto a = spec("a");
   a.max_concurrency = 2;
@@ -418,6 +418,7 @@ TEST_F(EngineTest, Credit403PausesAllAndAutoResumes) {
       EXPECT_FALSE(row.counted);
     }
   }
+  platform_.credit_balance = 0.5;  // known, but below the resume level: no probe, no start
   const std::size_t starts_when_exhausted = platform_.starts.size();
   run_for(10min);
   EXPECT_EQ(platform_.starts.size(), starts_when_exhausted);
@@ -429,6 +430,120 @@ TEST_F(EngineTest, Credit403PausesAllAndAutoResumes) {
   run_for(1min);
   EXPECT_GT(platform_.starts.size(), starts_when_exhausted);
   EXPECT_GE(starts_to(platform_, refused), 1);
+}
+
+// With no balance key in GET /config, only starts can tell whether credits are back: after
+// credit_poll_interval one campaign is resumed as a probe; a credits 403 sends it back and the
+// probe interval doubles (1, 2, 4, 8 min …); the first probe whose start is accepted resumes
+// every exhausted campaign.
+TEST_F(EngineTest, UnknownBalanceProbesWithBackoffAndResumesEveryCampaign) {
+  platform_.credit_balance = std::nullopt;
+  platform_.default_call = CallScript{CallStatus::completed, Disposition::completed, 1min, 0.0};
+  start_scheduler();
+  auto a = spec("a");
+  a.max_concurrency = 1;
+  add_contacts(create(a), 0, 20);
+  auto b = spec("b");
+  b.max_concurrency = 1;
+  add_contacts(create(b), 100, 20);
+  platform_.refuse_credits = true;
+  start("a");
+  start("b");
+  run_for(5s);
+  ASSERT_EQ(state("a"), CampaignState::credit_exhausted);
+  ASSERT_EQ(state("b"), CampaignState::credit_exhausted);
+  const auto first = platform_.starts.size();
+  run_for(16min);  // probes after about 1, 3, 7 and 15 minutes
+  const auto probes = platform_.starts.size() - first;
+  EXPECT_GE(probes, 3U);
+  EXPECT_LE(probes, 5U);
+  EXPECT_EQ(state("a"), CampaignState::credit_exhausted);
+  EXPECT_EQ(state("b"), CampaignState::credit_exhausted);
+
+  platform_.refuse_credits = false;
+  run_for(20min);  // the next probe is accepted: both resume
+  EXPECT_EQ(state("a"), CampaignState::running);
+  EXPECT_EQ(state("b"), CampaignState::running);
+  EXPECT_EQ(scheduler_->status().credits.state, CreditState::ok);
+}
+
+// A manual resume of one exhausted campaign does not stop the others from resuming by
+// themselves once the balance is back.
+TEST_F(EngineTest, ManualResumeOfOneLeavesTheOthersToAutoResume) {
+  platform_.credit_balance = 0.1;
+  start_scheduler();
+  add_contacts(create(spec("a")), 0, 3);
+  add_contacts(create(spec("b")), 100, 3);
+  start("a");
+  start("b");
+  run_for(1s);
+  ASSERT_EQ(state("a"), CampaignState::credit_exhausted);
+  ASSERT_EQ(state("b"), CampaignState::credit_exhausted);
+  platform_.credit_balance = 0.5;  // at least the minimum: a manual resume is allowed
+  run_for(61s);
+  ASSERT_TRUE(scheduler_->resume("a"));
+  EXPECT_EQ(state("b"), CampaignState::credit_exhausted);
+  platform_.credit_balance = 50.0;
+  run_for(61s);
+  EXPECT_EQ(state("b"), CampaignState::running);
+}
+
+// A 401 stops dialling for the account; a GET /config probe with backoff (30 s doubling) lifts
+// it by itself once it answers 200 — and account-unblock lifts it at once.
+TEST_F(EngineTest, AccountBlockIsLiftedByAConfigProbe) {
+  platform_.default_call = CallScript{CallStatus::completed, Disposition::completed, 1min, 0.0};
+  options_.credit_poll_interval = 1h;  // only the probe reads GET /config here
+  start_scheduler();
+  const auto id = create(spec("acct"));
+  add_contacts(id, 0, 30);
+  const PlatformError unauthorized{PlatformError::Kind::failed, "HTTP 401: Invalid API key",
+                                   std::nullopt};
+  platform_.start_scripts.push_back(
+      {StartKind::rejected, StartReason::auth, "Invalid API key", false, {}});
+  platform_.config_failures = {unauthorized, unauthorized};
+  start("acct");
+  run_for(5s);
+  ASSERT_EQ(scheduler_->status().account_block, AccountBlock::auth);
+  const auto blocked_at = platform_.starts.size();
+  run_for(60s);  // the first probe (30 s) is refused
+  EXPECT_EQ(scheduler_->status().account_block, AccountBlock::auth);
+  EXPECT_EQ(platform_.starts.size(), blocked_at);
+  run_for(4min);  // 60 s later refused again, 120 s later answered: lifted
+  EXPECT_EQ(scheduler_->status().account_block, AccountBlock::none);
+  EXPECT_GT(platform_.starts.size(), blocked_at);
+
+  // Blocked again, and GET /config refused too; the operator lifts it at once.
+  platform_.start_scripts.push_back(
+      {StartKind::rejected, StartReason::account, "Account suspended", false, {}});
+  platform_.config_failures.assign(100, unauthorized);
+  run_for(2min);
+  ASSERT_EQ(scheduler_->status().account_block, AccountBlock::account);
+  scheduler_->clear_account_block();
+  EXPECT_EQ(scheduler_->status().account_block, AccountBlock::none);
+}
+
+// A network outage is not a burst of refusals: starts that could not be sent hold dispatch
+// (`api_unreachable`) without pausing any campaign, and dialling resumes by itself when the API
+// answers again.
+TEST_F(EngineTest, NetworkOutageHoldsDispatchAndResumesByItself) {
+  options_.error_burst_threshold = 3;
+  platform_.default_call = CallScript{CallStatus::completed, Disposition::completed, 1min, 0.0};
+  start_scheduler();
+  const auto id = create(spec("net"));
+  add_contacts(id, 0, 30);
+  platform_.unreachable = true;
+  start("net");
+  run_for(5min);
+  const auto v = view("net");
+  EXPECT_EQ(v.campaign.state, CampaignState::running);
+  EXPECT_EQ(v.campaign.pause_reason, PauseReason::none);
+  EXPECT_EQ(v.blocked_by.reason, BlockReason::api_unreachable);
+  EXPECT_LE(platform_.starts.size(), 12U) << "an outage is probed, not hammered";
+  platform_.unreachable = false;
+  run_for(3min);
+  EXPECT_EQ(state("net"), CampaignState::running);
+  EXPECT_GE(contact(id, phone(0)).attempts, 1);
+  EXPECT_GT(view("net").contacts[ContactState::done], 0);
 }
 
 // A manual resume from credit_exhausted is refused while the known balance is below the
@@ -523,12 +638,11 @@ TEST_F(EngineTest, BudgetPausesTheCampaign) {
 TEST_F(EngineTest, CircuitBreakerPausesAfterConsecutiveFailures) {
   options_.error_burst_threshold = 3;
   platform_.default_call = CallScript{};
-  const StartScript not_sent{
-      StartKind::not_sent, StartReason::network, "connect refused", false, {}};
+  const StartScript server{StartKind::rejected, StartReason::server, "HTTP 500", false, {}};
   const StartScript ok{};
   const StartScript invalid{
       StartKind::rejected, StartReason::validation, "agent is not active", false, {}};
-  platform_.start_scripts = {not_sent, not_sent, ok, not_sent, invalid, not_sent};
+  platform_.start_scripts = {server, server, ok, server, invalid, server};
   start_scheduler();
   auto s = spec("cb");
   s.max_concurrency = 1;

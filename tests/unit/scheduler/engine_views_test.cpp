@@ -75,13 +75,16 @@ TEST_F(EngineTest, UnknownSessionIsIgnoredOnceStartsSettle) {
   EXPECT_EQ(scheduler_->stats().outcomes_applied, 0U);
 }
 
-// A 401 stops dispatching for the whole account, keeps the API's message for status-get, and
-// the refused attempt does not count; lifting the block dials again.
+// A 401 stops dispatching for the whole account (GET /config refused as well, so no probe lifts
+// it), keeps the API's message for status-get, and the refused attempt does not count; lifting
+// the block dials again.
 TEST_F(EngineTest, AuthRefusalBlocksTheAccount) {
   platform_.default_call = CallScript{};
   platform_.start_scripts.push_back(
       {StartKind::rejected, StartReason::auth, "Invalid API key", false, {}});
   start_scheduler();
+  platform_.config_failures.assign(
+      100, PlatformError{PlatformError::Kind::failed, "HTTP 401", std::nullopt});
   auto s = spec("auth");
   s.max_concurrency = 1;
   const auto id = create(s);
@@ -94,6 +97,7 @@ TEST_F(EngineTest, AuthRefusalBlocksTheAccount) {
   EXPECT_EQ(st.account_message, "Invalid API key");
   EXPECT_EQ(view("auth").blocked_by.reason, BlockReason::account_blocked);
   EXPECT_EQ(contact(id, phone(0)).attempts, 0);
+  platform_.config_failures.clear();
   scheduler_->clear_account_block();
   run_for(10min);
   EXPECT_EQ(view("auth").contacts.at(ContactState::done), 3);

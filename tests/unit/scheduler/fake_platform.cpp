@@ -161,7 +161,9 @@ void FakePlatform::start_call(StartRequest request, StartCallback done) {
     start_scripts.pop_front();
   }
   StartScript s;
-  if (!had_token) {
+  if (unreachable) {
+    s = {StartKind::not_sent, StartReason::network, "connect: connection refused", false, {}};
+  } else if (!had_token) {
     s = {StartKind::rejected, StartReason::rate, "Rate limit exceeded", false, std::nullopt};
     freeze(RateBucket::calls);
   } else if (script) {
@@ -174,7 +176,7 @@ void FakePlatform::start_call(StartRequest request, StartCallback done) {
                             account.configured.end();
     if (!allowed || !configured) {
       s = {StartKind::rejected, StartReason::provider, "Provider not enabled", false, {}};
-    } else if (credit_balance && *credit_balance < refuse_below) {
+    } else if (refuse_credits || (credit_balance && *credit_balance < refuse_below)) {
       s = {StartKind::rejected, StartReason::credits, "Insufficient credits", false, {}};
     } else if (active_ours() + foreign_active + active_foreign() >= concurrency_limit) {
       s = {StartKind::rejected, StartReason::concurrency, "Concurrency limit reached", false, {}};
@@ -233,7 +235,9 @@ void FakePlatform::start_call(StartRequest request, StartCallback done) {
 void FakePlatform::get_concurrency(ConcurrencyCallback done) {
   ++concurrency_requests;
   PlatformResult<ConcurrencyReading> r = ConcurrencyReading{};
-  if (!spend(RateBucket::calls)) {
+  if (unreachable) {
+    r = PlatformError{PlatformError::Kind::failed, "connect: connection refused", std::nullopt};
+  } else if (!spend(RateBucket::calls)) {
     r = PlatformError{PlatformError::Kind::rate_limited, "Rate limit exceeded", std::nullopt};
   } else {
     r = ConcurrencyReading{concurrency_limit, active_ours() + foreign_active + active_foreign(),
@@ -245,7 +249,9 @@ void FakePlatform::get_concurrency(ConcurrencyCallback done) {
 void FakePlatform::get_config(ConfigCallback done) {
   ++config_requests;
   PlatformResult<AccountInfo> r = AccountInfo{};
-  if (!config_failures.empty()) {
+  if (unreachable) {
+    r = PlatformError{PlatformError::Kind::failed, "connect: connection refused", std::nullopt};
+  } else if (!config_failures.empty()) {
     r = config_failures.front();
     config_failures.pop_front();
   } else if (!spend(RateBucket::general)) {

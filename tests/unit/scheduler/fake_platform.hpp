@@ -77,6 +77,11 @@ class FakePlatform final : public CallPlatform {
   std::optional<double> credit_balance = 100.0;
   /// Starts are refused (403 credits) while the balance is below this.
   double refuse_below = 0.01;
+  /// Starts are refused (403 credits) whatever the balance (an account whose GET /config has
+  /// no balance key).
+  bool refuse_credits = false;
+  /// Every request fails as if the network were down (starts: not sent; reads: failed).
+  bool unreachable = false;
   Millis start_latency = 100ms;
   Millis poll_latency = 50ms;
   /// Call endings when no per-number script is left; nullopt: calls run until finish().
