@@ -72,6 +72,8 @@ constexpr std::int64_t kDefaultListLimit = 100;
 constexpr std::size_t kMaxDncNumbers = 10'000;
 /// Numbers a DNC import file may hold.
 constexpr std::size_t kMaxDncFileNumbers = 10'000'000;
+/// Numbers a DNC import commits per transaction.
+constexpr std::size_t kDncImportChunk = 5'000;
 /// Largest audit detail stored (the spec text of a campaign file can be long).
 constexpr std::size_t kMaxAuditDetail = 16 * 1024;
 
@@ -621,7 +623,8 @@ Result<ExportSummary> write_export(store::Database& db, std::int64_t campaign_id
 
 // --- DNC files -----------------------------------------------------------------------------
 
-Result<DncFileReport> read_dnc_file(int fd, std::string_view default_region) {
+Result<DncFileReport> read_dnc_file(int fd, std::string_view default_region, std::size_t chunk,
+                                    const DncChunkSink& sink) {
   auto normalizer = store::PhoneNormalizer::make(default_region);
   if (!normalizer) {
     return Error{errc::invalid_argument,
@@ -632,7 +635,8 @@ Result<DncFileReport> read_dnc_file(int fd, std::string_view default_region) {
       "number", "to_number",    "msisdn", "contact_number"};
   store::CsvReader reader(fd);
   DncFileReport report;
-  std::unordered_set<std::string> seen;
+  std::vector<std::string> pending;
+  pending.reserve(std::max<std::size_t>(chunk, 1));
   std::size_t column = 0;
   bool first = true;
   store::CsvRecord rec;
@@ -674,13 +678,19 @@ Result<DncFileReport> read_dnc_file(int fd, std::string_view default_region) {
       }
       continue;
     }
-    if (seen.insert(phone->e164).second) {
-      if (report.numbers.size() >= kMaxDncFileNumbers) {
-        return Error{errc::limit_exceeded, "a DNC file may hold at most " +
-                                               std::to_string(kMaxDncFileNumbers) + " numbers"};
-      }
-      report.numbers.push_back(phone->e164);
+    if (report.numbers >= kMaxDncFileNumbers) {
+      return Error{errc::limit_exceeded, "a DNC file may hold at most " +
+                                             std::to_string(kMaxDncFileNumbers) + " numbers"};
     }
+    ++report.numbers;
+    pending.push_back(std::move(phone->e164));
+    if (pending.size() >= std::max<std::size_t>(chunk, 1)) {
+      if (auto r = sink(pending); !r) return r.error();
+      pending.clear();
+    }
+  }
+  if (!pending.empty()) {
+    if (auto r = sink(pending); !r) return r.error();
   }
   return report;
 }
@@ -1446,35 +1456,67 @@ asio::awaitable<Response> AdminHandlers::Impl::dnc_import(Request r) {
     DncFileReport file;
     std::int64_t added = 0;
     std::int64_t skipped = 0;
+    std::string error;  ///< the read or a chunk failed after `added` numbers were committed
   };
   JobGuard guard(jobs_);
   auto job = [this, fd = input.get(), region = region->value_or(""),
               why = reason->value_or("import")]() -> std::optional<Result<Outcome>> {
-    auto file = read_dnc_file(fd, region);
-    if (!file) return Result<Outcome>(file.error());
     Outcome out;
-    out.file = std::move(*file);
+    // Bad input changes nothing: a file (not a pipe) is read through once first, so a row past
+    // the limit or a broken CSV quote is refused before any number is added.
+    struct stat st {};
+    if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+      auto check = read_dnc_file(fd, region, kDncImportChunk,
+                                 [](std::span<const std::string>) { return Result<void>{}; });
+      if (!check) return Result<Outcome>(check.error());
+      if (::lseek(fd, 0, SEEK_SET) != 0) {
+        return Result<Outcome>(Error{errc::io_error, "cannot read the file again from its start"});
+      }
+    }
     auto db = store::Database::open(d_.db_path, d_.worker_open_options);
     if (!db) return Result<Outcome>(db.error());
-    auto tx = store::Transaction::begin(*db);
-    if (!tx) return Result<Outcome>(tx.error());
-    const TimePoint now = d_.clock.now();
-    auto added = store::DncRepo(*db).add(out.file.numbers, why, "import", now);
-    if (!added) return Result<Outcome>(added.error());
-    out.added = *added;
+    store::DncRepo dnc(*db);
     store::ContactRepo contacts(*db);
-    for (const auto& n : out.file.numbers) {
-      auto s = contacts.skip_queued_by_phone(n, "dnc", now);
-      if (!s) return Result<Outcome>(s.error());
-      out.skipped += *s;
+    // One short transaction per chunk, as contacts-import does: the event loop's writes wait
+    // for one chunk at most, never for the whole file. Numbers added stay added if a later
+    // chunk fails (adding to the DNC list only ever prevents calls); the answer says how many.
+    auto chunk = [&](std::span<const std::string> numbers) -> Result<void> {
+      auto tx = store::Transaction::begin(*db);
+      if (!tx) return tx.error();
+      const TimePoint now = d_.clock.now();
+      auto added = dnc.add(numbers, why, "import", now);
+      if (!added) return added.error();
+      std::int64_t skipped = 0;
+      for (const auto& n : numbers) {
+        auto s = contacts.skip_queued_by_phone(n, "dnc", now);
+        if (!s) return s.error();
+        skipped += *s;
+      }
+      if (auto c = tx->commit(); !c) return c.error();
+      out.added += *added;
+      out.skipped += skipped;
+      return {};
+    };
+    auto file = read_dnc_file(fd, region, kDncImportChunk, chunk);
+    if (!file) {
+      if (out.added == 0 && out.skipped == 0) return Result<Outcome>(file.error());
+      out.error = file.error().message;
+      return Result<Outcome>(std::move(out));
     }
-    if (auto c = tx->commit(); !c) return Result<Outcome>(c.error());
+    out.file = std::move(*file);
     return Result<Outcome>(std::move(out));
   };
   auto result = co_await admin::run_on(d_.worker, std::move(job));
   if (!result || !*result) {
     co_return Response::error("dnc-import failed, nothing added: " +
                               (result ? result->error().message : std::string("failed")));
+  }
+  if (!result->value().error.empty()) {
+    const auto& part = result->value();
+    co_return Response::error("dnc-import stopped: " + part.error + "; " +
+                              std::to_string(part.added) +
+                              " number(s) were added before it and stay on the list (" +
+                              std::to_string(part.skipped) + " queued contact(s) skipped)");
   }
   const auto& out = result->value();
   json::array errors;
@@ -1487,14 +1529,13 @@ asio::awaitable<Response> AdminHandlers::Impl::dnc_import(Request r) {
   }
   co_return Response::success(
       std::to_string(out.added) + " number(s) added to the DNC list",
-      json::object{
-          {"rows", out.file.rows},
-          {"numbers", out.file.numbers.size()},
-          {"added", out.added},
-          {"already_listed", static_cast<std::int64_t>(out.file.numbers.size()) - out.added},
-          {"invalid", out.file.invalid},
-          {"contacts_skipped", out.skipped},
-          {"errors", std::move(errors)}});
+      json::object{{"rows", out.file.rows},
+                   {"numbers", out.file.numbers},
+                   {"added", out.added},
+                   {"already_listed", static_cast<std::int64_t>(out.file.numbers) - out.added},
+                   {"invalid", out.file.invalid},
+                   {"contacts_skipped", out.skipped},
+                   {"errors", std::move(errors)}});
 }
 
 // --- public face ---------------------------------------------------------------------------

@@ -26,6 +26,7 @@
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <span>
 #include <stop_token>
@@ -111,12 +112,18 @@ Result<ExportSummary> write_export(store::Database& db, std::int64_t campaign_id
 /// Numbers of a DNC import file: one per line, or CSV (the phone column by its header when the
 /// file has one, else the first column).
 struct DncFileReport {
-  std::vector<std::string> numbers;  ///< E.164, in file order, duplicates removed
+  std::uint64_t numbers = 0;  ///< valid rows (a number repeated in the file counts each time)
   std::uint64_t rows = 0;
   std::uint64_t invalid = 0;
   std::vector<store::ImportRowError> errors;  ///< the first 100
 };
-Result<DncFileReport> read_dnc_file(int fd, std::string_view default_region);
+/// Receives the valid numbers of a DNC file in file order, at most `chunk` at a time; an error
+/// stops the read and is returned.
+using DncChunkSink = std::function<Result<void>(std::span<const std::string> numbers)>;
+/// Streams a DNC file (one number a line, or CSV with a phone header): memory stays bounded by
+/// `chunk` numbers whatever the file's size (at most kMaxDncFileNumbers valid rows).
+Result<DncFileReport> read_dnc_file(int fd, std::string_view default_region, std::size_t chunk,
+                                    const DncChunkSink& sink);
 
 /// Registers the handlers and keeps the state they share (running jobs).
 class AdminHandlers {

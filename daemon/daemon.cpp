@@ -62,6 +62,12 @@ Millis SystemdNotifier::watchdog_interval() const {
   return std::chrono::duration_cast<Millis>(std::chrono::microseconds(usec));
 }
 
+namespace {
+/// busy_timeout of the event loop's store connection and of the worker connections.
+constexpr Millis kLoopBusyTimeout{1000};
+constexpr Millis kWorkerBusyTimeout{10000};
+}  // namespace
+
 // --- logging -------------------------------------------------------------------------------
 
 namespace {
@@ -275,6 +281,9 @@ std::optional<Failure> Daemon::Impl::start() {
   // Store: opened and migrated before anything can touch it.
   store::OpenOptions open;
   open.synchronous = to_store(cfg.store.synchronous);
+  // The event loop's connection waits at most 1 s for another writer (imports commit in short
+  // chunks): a longer wait would stall every timer, webhook and admin answer behind it.
+  open.busy_timeout = kLoopBusyTimeout;
   auto db = store::Database::open(cfg.store.path, open);
   if (!db) {
     return Failure{exit_store_failure,
@@ -348,6 +357,7 @@ std::optional<Failure> Daemon::Impl::start() {
 
   store::OpenOptions worker_open = open;
   worker_open.migrate = false;
+  worker_open.busy_timeout = kWorkerBusyTimeout;  // workers may wait for the loop's writes
   const auto db_dir = std::filesystem::absolute(cfg.store.path).parent_path();
   handlers_ = std::make_unique<AdminHandlers>(AdminDeps{registry_, progress_, *db_, cfg.store.path,
                                                         worker_open, *scheduler_, self_, *zones_,

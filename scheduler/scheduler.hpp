@@ -166,6 +166,8 @@ struct SchedulerStats {
   std::uint64_t sessions_polled = 0;
   std::uint64_t early_settles = 0;  ///< concurrency readings that showed calls of ours over
   std::uint64_t lost = 0;
+  /// Store errors that ended a dispatch pass (e.g. the write lock held past busy_timeout).
+  std::uint64_t store_errors = 0;
   int max_in_flight = 0;  ///< highest number of our attempts holding a slot at once
 };
 

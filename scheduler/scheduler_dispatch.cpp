@@ -76,6 +76,7 @@ void Scheduler::Impl::dispatch_pass() {
   ++stats_.dispatch_passes;
   if (metrics_) metrics_->passes->Increment();
   const TimePoint t = now();
+  pass_store_error_ = false;
   report_overdue_ambiguous(t);
 
   BlockReason stop = BlockReason::none;
@@ -126,6 +127,7 @@ void Scheduler::Impl::dispatch_pass() {
       const int batch =
           std::clamp(std::min({acc.free(), tokens, c.spec().max_concurrency - c.in_flight}), 1, 64);
       auto contact = next_contact(c, t, batch);
+      if (pass_store_error_) break;
       if (!contact) {
         c.no_contact = true;
         continue;
@@ -138,10 +140,12 @@ void Scheduler::Impl::dispatch_pass() {
         continue;
       }
       claim_and_start(c, *contact, *provider, t);
+      if (pass_store_error_) break;
     }
   }
 
   TimePoint wake = TimePoint::max();
+  if (pass_store_error_) wake = t + kStoreRetry;
   compute_blocked_by(t, stop, wake);
   if (auto w = maybe_reconcile()) wake = std::min(wake, *w);
   if (auto w = maybe_poll_sessions()) wake = std::min(wake, *w);
@@ -190,7 +194,7 @@ std::optional<store::ContactRow> Scheduler::Impl::next_contact(CampaignRt& c, Ti
     }
     auto rows = contacts_.next_due(c.id(), t, batch);
     if (!rows) {
-      spdlog::error("campaign {}: next due contacts: {}", c.name(), rows.error().what());
+      pass_store_error("campaign " + c.name() + ": next due contacts", rows.error());
       return std::nullopt;
     }
     if (rows->empty()) return std::nullopt;
@@ -201,7 +205,7 @@ std::optional<store::ContactRow> Scheduler::Impl::next_contact(CampaignRt& c, Ti
       if (tx) return true;
       auto b = store::Transaction::begin(db_);
       if (!b) {
-        spdlog::error("campaign {}: {}", c.name(), b.error().what());
+        pass_store_error("campaign " + c.name(), b.error());
         return false;
       }
       tx.emplace(std::move(*b));
@@ -211,8 +215,10 @@ std::optional<store::ContactRow> Scheduler::Impl::next_contact(CampaignRt& c, Ti
       ++c.examined;
       auto listed = dnc_.contains(row.phone);
       if (!listed) {
-        spdlog::error("dnc lookup: {}", listed.error().what());
-        continue;
+        // Never dial a number whose DNC status is unknown; end the pass.
+        pass_store_error("dnc lookup", listed.error());
+        c.due.clear();
+        return std::nullopt;
       }
       if (*listed) {
         if (!ensure_tx()) return std::nullopt;
@@ -255,12 +261,19 @@ std::optional<store::ContactRow> Scheduler::Impl::next_contact(CampaignRt& c, Ti
     }
     if (tx) {
       if (auto r = tx->commit(); !r) {
-        spdlog::error("campaign {}: {}", c.name(), r.error().what());
+        pass_store_error("campaign " + c.name(), r.error());
         c.due.clear();
         return std::nullopt;
       }
     }
   }
+}
+
+void Scheduler::Impl::pass_store_error(std::string_view what, const Error& e) {
+  pass_store_error_ = true;
+  ++stats_.store_errors;
+  spdlog::error("{}: {}; this dispatch pass ends, the next comes in {}", what, e.what(),
+                format_duration(kStoreRetry));
 }
 
 bool Scheduler::Impl::claim_and_start(CampaignRt& c, const store::ContactRow& contact,
@@ -270,12 +283,12 @@ bool Scheduler::Impl::claim_and_start(CampaignRt& c, const store::ContactRow& co
   {
     auto tx = store::Transaction::begin(db_);
     if (!tx) {
-      spdlog::error("claim: {}", tx.error().what());
+      pass_store_error("claim", tx.error());
       return false;
     }
     auto claimed = contacts_.claim(contact.id, t);
     if (!claimed) {
-      spdlog::error("claim contact {}: {}", contact.id, claimed.error().what());
+      pass_store_error("claim contact " + std::to_string(contact.id), claimed.error());
       return false;
     }
     if (*claimed == store::Claim::not_queued) return false;  // stopped, DNC since it was read
@@ -285,11 +298,11 @@ bool Scheduler::Impl::claim_and_start(CampaignRt& c, const store::ContactRow& co
       const TimePoint retry = t + kNumberBusyRetry;
       auto d = contacts_.defer(contact.id, retry, t);
       if (!d) {
-        spdlog::error("claim contact {}: {}", contact.id, d.error().what());
+        pass_store_error("claim contact " + std::to_string(contact.id), d.error());
         return false;
       }
       if (auto r = tx->commit(); !r) {
-        spdlog::error("claim contact {}: {}", contact.id, r.error().what());
+        pass_store_error("claim contact " + std::to_string(contact.id), r.error());
         return false;
       }
       if (!c.deferred_busy || *c.deferred_busy <= t || retry < *c.deferred_busy) {
@@ -302,7 +315,7 @@ bool Scheduler::Impl::claim_and_start(CampaignRt& c, const store::ContactRow& co
     auto id = attempts_.insert_reserved(c.id(), contact.id, provider, contact.phone,
                                         c.spec().agent_id, t);
     if (!id) {
-      spdlog::error("reserve attempt for contact {}: {}", contact.id, id.error().what());
+      pass_store_error("reserve attempt for contact " + std::to_string(contact.id), id.error());
       return false;
     }
     attempt_id = *id;
@@ -311,7 +324,7 @@ bool Scheduler::Impl::claim_and_start(CampaignRt& c, const store::ContactRow& co
           R"({"event":"reserve","to":"reserved","contact":)" + std::to_string(contact.id) +
               R"(,"provider":")" + std::string(to_string(provider)) + "\"}");
     if (auto r = tx->commit(); !r) {
-      spdlog::error("claim contact {}: {}", contact.id, r.error().what());
+      pass_store_error("claim contact " + std::to_string(contact.id), r.error());
       return false;
     }
   }

@@ -119,6 +119,8 @@ inline constexpr Millis kAccountProbeFirst = std::chrono::seconds{30};
 inline constexpr Millis kAccountProbeMax = std::chrono::minutes{15};
 inline constexpr Millis kUnreachableProbeFirst = std::chrono::seconds{5};
 inline constexpr Millis kUnreachableProbeMax = std::chrono::minutes{1};
+/// A dispatch pass that met a store error is followed by the next one this much later.
+inline constexpr Millis kStoreRetry = std::chrono::seconds{1};
 /// With no balance key, the credit probe interval doubles up to this.
 inline constexpr Millis kCreditProbeMax = std::chrono::hours{1};
 
@@ -190,6 +192,9 @@ class Scheduler::Impl {
   void dispatch_pass();
   std::optional<store::ContactRow> next_contact(CampaignRt& c, TimePoint now, int batch);
   WindowLookup window_for(CampaignRt& c, const std::string& zones);
+  /// A store error in a dispatch pass: logged, counted, and the pass ends (the next one comes
+  /// kStoreRetry later) instead of trying contact after contact against a locked store.
+  void pass_store_error(std::string_view what, const Error& e);
   bool claim_and_start(CampaignRt& c, const store::ContactRow& contact, Provider provider,
                        TimePoint now);
   /// Hands a committed claim's request to the platform.
@@ -289,6 +294,7 @@ class Scheduler::Impl {
   std::unordered_map<std::string, std::int64_t> by_session_id_;
   std::set<std::int64_t> ambiguous_;         ///< attempt ids, oldest first
   std::set<std::int64_t> overdue_reported_;  ///< of them, logged as overdue
+  bool pass_store_error_ = false;            ///< the current dispatch pass met a store error
   std::set<std::int64_t> outstanding_starts_;
   int in_flight_ = 0;  ///< every open attempt
   /// An outcome for a call id not known yet while starts were outstanding (a webhook can beat

@@ -81,6 +81,7 @@ class EngineTest : public ::testing::Test {
     // A simulated crash keeps the file, so `normal` loses nothing here and spares the fsyncs.
     store::OpenOptions options;
     options.synchronous = store::Synchronous::normal;
+    options.busy_timeout = busy_timeout_;
     auto db = store::Database::open(path_, options);
     ASSERT_TRUE(db) << db.error().what();
     db_.emplace(std::move(*db));
@@ -183,6 +184,7 @@ class EngineTest : public ::testing::Test {
   SchedulerOptions options_;
   std::unique_ptr<Scheduler> scheduler_;
   bool deliver_webhooks_ = true;
+  Millis busy_timeout_{5000};  ///< of the scheduler's connection (real time)
 };
 
 }  // namespace dialer::scheduler::testing

@@ -3,6 +3,8 @@
 
 #include "engine_fixture.hpp"
 
+#include <spdlog/sinks/ringbuffer_sink.h>
+
 #include <algorithm>
 
 namespace dialer::scheduler::testing {
@@ -301,6 +303,49 @@ TEST_F(EngineTest, AmbiguousPastTheStaleTimeoutIsReportedAndResolvedByHand) {
   EXPECT_EQ(contact(id, phone(1)).state, ContactState::done);
   EXPECT_EQ(contact(id, phone(2)).state, ContactState::done);
   EXPECT_EQ(contact(id, phone(2)).attempts, 2);
+}
+
+// Another connection holds the store's write lock (a long import, say): the first claim that
+// fails ends the dispatch pass — the pass does not try contact after contact, each waiting out
+// busy_timeout — and dialling goes on by itself once the lock is gone.
+TEST_F(EngineTest, DispatchPassEndsOnTheFirstStoreError) {
+  busy_timeout_ = Millis{20};
+  open_db();
+  platform_.concurrency_limit = 0;  // nothing is dialled until the lock is taken
+  platform_.default_call = CallScript{CallStatus::completed, Disposition::completed, 1min, 0.0};
+  options_.concurrency_poll_interval = 5s;
+  start_scheduler();
+  auto s = spec("locked");
+  s.max_concurrency = 50;
+  const auto id = create(s);
+  add_contacts(id, 0, 100);
+  start("locked");
+  run_for(1s);
+
+  auto other = store::Database::open(path_);
+  ASSERT_TRUE(other);
+  auto lock = store::Transaction::begin(*other);
+  ASSERT_TRUE(lock);
+  // A write makes the lock an exclusive one even if BEGIN was deferred.
+  ASSERT_TRUE(other->execute("UPDATE campaigns SET updated_at = updated_at"));
+  platform_.concurrency_limit = 50;
+  // Count the "database is locked" errors the engine logs.
+  auto sink = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(1000);
+  spdlog::default_logger()->sinks().push_back(sink);
+  run_for(6s);  // the concurrency poll opens 50 slots: one pass, one failed claim
+  spdlog::default_logger()->sinks().pop_back();
+  const auto lines = sink->last_formatted();
+  const auto locked = std::count_if(lines.begin(), lines.end(), [](const std::string& l) {
+    return l.find("database is locked") != std::string::npos;
+  });
+  EXPECT_TRUE(platform_.starts.empty());
+  EXPECT_GE(locked, 1);
+  EXPECT_LE(locked, 3) << "a failed claim must end the pass, not try the next contact";
+  EXPECT_EQ(contact(id, phone(0)).state, ContactState::queued);
+
+  ASSERT_TRUE(lock->commit());
+  run_for(3s);
+  EXPECT_EQ(platform_.starts.size(), 50U);
 }
 
 }  // namespace
