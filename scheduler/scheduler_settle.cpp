@@ -748,16 +748,17 @@ void Scheduler::Impl::inbox_updated() {
 
 void Scheduler::Impl::drain_inbox() {
   constexpr std::size_t kPage = 256;
+  // A cursor, not "the first page of unapplied rows": parked rows (and rows whose application
+  // failed) stay unapplied, and a page of them must not hide the rows behind it.
   std::int64_t last = 0;
   for (;;) {
-    auto rows = inbox_.unapplied(kPage);
+    auto rows = inbox_.unapplied_after(last, kPage);
     if (!rows) {
       spdlog::error("inbox: {}", rows.error().what());
       return;
     }
     bool progressed = false;
     for (const auto& row : *rows) {
-      if (row.id <= last) continue;
       last = row.id;
       progressed = true;
       const bool parked = std::any_of(parked_.begin(), parked_.end(),

@@ -82,6 +82,25 @@ Result<std::optional<InboxRow>> InboxRepo::find_by_session(std::string_view sess
   return std::optional<InboxRow>{read_row(*st)};
 }
 
+Result<std::vector<InboxRow>> InboxRepo::unapplied_after(std::int64_t after_id,
+                                                         std::size_t limit) {
+  static const std::string sql =
+      "SELECT " + std::string{kColumns} +
+      " FROM webhook_inbox WHERE applied_at IS NULL AND id > ? ORDER BY id LIMIT ?";
+  auto st = db_.prepare(sql);
+  if (!st) return st.error();
+  st->bind(1, after_id);
+  st->bind(2, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+  std::vector<InboxRow> rows;
+  for (;;) {
+    auto s = st->step();
+    if (!s) return s.error();
+    if (*s == Step::done) break;
+    rows.push_back(read_row(*st));
+  }
+  return rows;
+}
+
 Result<std::int64_t> InboxRepo::count_unapplied() {
   return db_.query_int64("SELECT count(*) FROM webhook_inbox WHERE applied_at IS NULL");
 }

@@ -42,6 +42,8 @@ class InboxRepo {
   Result<bool> insert(const InboxEvent& event);
   /// Events not yet applied, oldest first, at most `limit`.
   Result<std::vector<InboxRow>> unapplied(std::size_t limit);
+  /// Unapplied rows with id > after_id, oldest first (a cursor past rows left unapplied).
+  Result<std::vector<InboxRow>> unapplied_after(std::int64_t after_id, std::size_t limit);
   /// Marks an event applied; errc::not_found for an unknown id.
   Result<void> mark_applied(std::int64_t id, TimePoint at);
   Result<std::optional<InboxRow>> find_by_session(std::string_view session_id);

@@ -348,6 +348,41 @@ TEST_F(EngineTest, DispatchPassEndsOnTheFirstStoreError) {
   EXPECT_EQ(platform_.starts.size(), 50U);
 }
 
+// More than a page (256) of webhooks for calls not (yet) known are parked while a start is
+// unanswered: an outcome of ours stored after them is still applied at once, not left behind
+// the parked rows until the next poll.
+TEST_F(EngineTest, OutcomesBehindAPageOfParkedWebhooksAreApplied) {
+  CallScript running;
+  running.never_ends = true;
+  platform_.call_scripts[phone(1)] = {running};
+  platform_.start_scripts_by_number[phone(2)] = {
+      {StartKind::started, StartReason::none, "", true, Millis{10min}}};
+  start_scheduler();
+  auto s = spec("parked");
+  s.max_concurrency = 2;
+  const auto id = create(s);
+  add_contact(id, phone(1));
+  add_contact(id, phone(2));
+  start("parked");
+  run_for(1s);
+  ASSERT_EQ(contact(id, phone(1)).state, ContactState::in_call);
+  for (int i = 0; i < 300; ++i) {  // foreign sessions: parked while phone(2)'s start is out
+    SessionOutcome o;
+    o.session_id = "foreign-session-" + std::to_string(i);
+    o.call_id = "foreign-call-" + std::to_string(i);
+    o.to_number = "+14155550" + std::to_string(100 + i);
+    o.status = CallStatus::completed;
+    o.disposition = Disposition::completed;
+    deliver(o);
+  }
+  run_for(1s);
+  platform_.finish(platform_.call_to(phone(1))->call_id,
+                   CallScript{CallStatus::completed, Disposition::completed, 30s, 0.0});
+  run_for(2s);
+  EXPECT_EQ(contact(id, phone(1)).state, ContactState::done);
+  EXPECT_EQ(platform_.session_requests, 0) << "applied from its webhook, not found by a poll";
+}
+
 }  // namespace
 }  // namespace dialer::scheduler::testing
 
