@@ -296,6 +296,22 @@ void VocobasePlatform::get_session(std::string session_id, SessionCallback done)
       std::move(done));
 }
 
+void VocobasePlatform::get_call(std::string call_id, CallCallback done) {
+  launch(
+      RateBucket::calls,
+      [this, id = std::move(call_id)]() mutable {
+        return client_.get_call(std::move(id), api::Priority::poll);
+      },
+      [](api::ApiResult<api::CallRecord> r) -> scheduler::PlatformResult<scheduler::ListedCall> {
+        if (!r) return to_platform_error(r.error());
+        std::string session_id = r->session_id;
+        if (session_id.empty() && r->session) session_id = r->session->session_id;
+        return scheduler::ListedCall{r->call_id, std::move(session_id), r->agent_id, r->to_number,
+                                     r->status,  r->created_at};
+      },
+      std::move(done));
+}
+
 int VocobasePlatform::tokens(RateBucket b) const {
   const auto& budget = client_.budget();
   const auto ab = to_api_bucket(b);

@@ -63,6 +63,7 @@ class VocobasePlatform final : public scheduler::CallPlatform {
   void get_config(ConfigCallback done) override;
   void list_calls(int limit, int offset, ListCallback done) override;
   void get_session(std::string session_id, SessionCallback done) override;
+  void get_call(std::string call_id, CallCallback done) override;
 
   [[nodiscard]] int tokens(scheduler::RateBucket b) const override;
   [[nodiscard]] TimePoint next_token_at(scheduler::RateBucket b) const override;

@@ -166,6 +166,7 @@ class CallPlatform {
   using ConfigCallback = std::function<void(PlatformResult<AccountInfo>)>;
   using ListCallback = std::function<void(PlatformResult<CallListing>)>;
   using SessionCallback = std::function<void(PlatformResult<SessionOutcome>)>;
+  using CallCallback = std::function<void(PlatformResult<ListedCall>)>;
 
   virtual ~CallPlatform() = default;
 
@@ -179,6 +180,8 @@ class CallPlatform {
   virtual void list_calls(int limit, int offset, ListCallback done) = 0;
   /// GET /sessions/{id} (general bucket).
   virtual void get_session(std::string session_id, SessionCallback done) = 0;
+  /// GET /calls/{id} (/calls/* bucket): for a call whose start answer carried no session_id.
+  virtual void get_call(std::string call_id, CallCallback done) = 0;
 
   /// Tokens spendable now in a bucket (0 while frozen after a 429).
   [[nodiscard]] virtual int tokens(RateBucket b) const = 0;

@@ -252,6 +252,8 @@ class Scheduler::Impl {
   void report_overdue_ambiguous(TimePoint t);
   std::optional<TimePoint> maybe_poll_sessions();
   void on_session_poll(std::int64_t attempt_id, PlatformResult<SessionOutcome> result);
+  /// GET /calls/{id} for a call whose start answer had no session_id.
+  void on_call_poll(std::int64_t attempt_id, PlatformResult<ListedCall> result);
   void poll_concurrency();
   void on_concurrency(PlatformResult<ConcurrencyReading> result);
   /// kLateWebhookGrace after a concurrency reading: when the platform counted fewer active calls

@@ -363,6 +363,21 @@ std::optional<TimePoint> Scheduler::Impl::maybe_poll_sessions() {
     if (sessions_outstanding_ >= std::max(1, options_.max_session_polls)) break;
     OpenAttempt& a = open_.at(id);
     if (a.poll != PollState::session) continue;
+    if (a.session_id.empty()) {
+      // The start answer carried no session id: GET /calls/{id} tells it (a /calls/* token).
+      if (calls_tokens() <= 0) {
+        const TimePoint at = platform_.next_token_at(RateBucket::calls);
+        wake = wake ? std::min(*wake, at) : at;
+        continue;
+      }
+      a.poll = PollState::outstanding;
+      ++sessions_outstanding_;
+      ++stats_.sessions_polled;
+      platform_.get_call(a.call_id, guard([this, id](PlatformResult<ListedCall> r) {
+                           on_call_poll(id, std::move(r));
+                         }));
+      continue;
+    }
     if (platform_.tokens(RateBucket::general) <= 0) {
       wake = platform_.next_token_at(RateBucket::general);
       break;
@@ -410,6 +425,60 @@ void Scheduler::Impl::on_session_poll(std::int64_t attempt_id,
     a.live_at_last_poll = true;
     add_deadline(t + options_.reconcile_after, attempt_id, false);
   }
+  request_dispatch();
+}
+
+void Scheduler::Impl::on_call_poll(std::int64_t attempt_id, PlatformResult<ListedCall> result) {
+  --sessions_outstanding_;
+  auto it = open_.find(attempt_id);
+  if (it == open_.end()) {  // settled meanwhile (webhook)
+    request_dispatch();
+    return;
+  }
+  OpenAttempt& a = it->second;
+  const TimePoint t = now();
+  a.poll = PollState::none;
+  poll_queue_.erase(attempt_id);
+  if (!result) {
+    a.live_at_last_poll = false;
+    if (result.error().kind == PlatformError::Kind::rate_limited) {
+      a.poll = PollState::session;
+      poll_queue_.insert(attempt_id);
+    } else {
+      spdlog::info("attempt {}: GET /calls/{}: {}; polled again in {}", attempt_id, a.call_id,
+                   result.error().message, format_duration(kPollRetry));
+      add_deadline(t + kPollRetry, attempt_id, false);
+    }
+    request_dispatch();
+    return;
+  }
+  if (!result->session_id.empty()) {
+    // Now the session (transcript, disposition, credits) can be polled like any other.
+    a.session_id = result->session_id;
+    by_session_id_[a.session_id] = attempt_id;
+    if (auto r = attempts_.set_session_id(attempt_id, a.session_id); !r) {
+      spdlog::warn("attempt {}: {}", attempt_id, r.error().what());
+    }
+    spdlog::info("attempt {}: call {} has session {}", attempt_id, a.call_id, a.session_id);
+    a.poll = PollState::session;
+    poll_queue_.insert(attempt_id);
+    request_dispatch();
+    return;
+  }
+  if (result->status && dialer::is_terminal(*result->status)) {
+    // No session at all: the call's status is all there is to know.
+    SessionOutcome o;
+    o.session_id = "call:" + a.call_id;
+    o.call_id = a.call_id;
+    o.to_number = result->to_number;
+    o.agent_id = result->agent_id;
+    o.status = result->status;
+    apply_outcome(0, o, OutcomeSource::poll);
+    request_dispatch();
+    return;
+  }
+  a.live_at_last_poll = true;
+  add_deadline(t + options_.reconcile_after, attempt_id, false);
   request_dispatch();
 }
 

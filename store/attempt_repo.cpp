@@ -186,6 +186,12 @@ Result<bool> AttemptRepo::finish(std::int64_t id, const FinishedCall& c) {
       null_if_empty(c.result_json), c.ended_at, id));
 }
 
+Result<bool> AttemptRepo::set_session_id(std::int64_t id, std::string_view session_id) {
+  return wrote_one(db_.execute(
+      "UPDATE attempts SET session_id = ? WHERE id = ? AND (session_id IS NULL OR session_id = '')",
+      session_id, id));
+}
+
 Result<bool> AttemptRepo::mark_lost(std::int64_t id, TimePoint now) {
   return wrote_one(
       db_.execute("UPDATE attempts SET state = 'lost', counted = 1, outcome = 'lost', ended_at = ?"

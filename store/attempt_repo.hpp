@@ -74,6 +74,8 @@ class AttemptRepo {
   /// errc::duplicate when another attempt already holds this call or session id.
   Result<bool> mark_started(std::int64_t id, std::string_view call_id, std::string_view session_id,
                             TimePoint started_at);
+  /// The session id of a call whose start answer carried none (learned from GET /calls/{id}).
+  Result<bool> set_session_id(std::int64_t id, std::string_view session_id);
   /// reserved -> ambiguous: the request may have reached Vocobase (timeout, reset, 5xx, or a
   /// reserved attempt found at startup).
   Result<bool> mark_ambiguous(std::int64_t id, std::string_view error_code, std::string_view error);

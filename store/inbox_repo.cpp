@@ -82,8 +82,7 @@ Result<std::optional<InboxRow>> InboxRepo::find_by_session(std::string_view sess
   return std::optional<InboxRow>{read_row(*st)};
 }
 
-Result<std::vector<InboxRow>> InboxRepo::unapplied_after(std::int64_t after_id,
-                                                         std::size_t limit) {
+Result<std::vector<InboxRow>> InboxRepo::unapplied_after(std::int64_t after_id, std::size_t limit) {
   static const std::string sql =
       "SELECT " + std::string{kColumns} +
       " FROM webhook_inbox WHERE applied_at IS NULL AND id > ? ORDER BY id LIMIT ?";

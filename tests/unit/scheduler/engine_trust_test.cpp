@@ -383,6 +383,26 @@ TEST_F(EngineTest, OutcomesBehindAPageOfParkedWebhooksAreApplied) {
   EXPECT_EQ(platform_.session_requests, 0) << "applied from its webhook, not found by a poll";
 }
 
+// A start answer without session_id, and no webhook: the poll asks GET /calls/{id} for the
+// session, then polls the session, and the outcome is found — not lost at stale_call_timeout.
+TEST_F(EngineTest, AStartAnswerWithoutSessionIdIsPolledThroughTheCall) {
+  platform_.start_without_session_id = true;
+  CallScript silent{CallStatus::completed, Disposition::completed, 2min, 1.0};
+  silent.webhook = false;
+  platform_.call_scripts[phone(1)] = {silent};
+  start_scheduler();
+  const auto id = create(spec("nosession"));
+  add_contact(id, phone(1));
+  start("nosession");
+  run_for(15min);  // reconcile_after is 10 min
+  EXPECT_GE(platform_.call_requests, 1);
+  EXPECT_EQ(contact(id, phone(1)).state, ContactState::done);
+  const auto rows = attempts_of(id);
+  ASSERT_EQ(rows.size(), 1U);
+  EXPECT_EQ(rows[0].state, AttemptState::finished);
+  EXPECT_EQ(rows[0].session_id, platform_.call_to(phone(1))->session_id);
+}
+
 }  // namespace
 }  // namespace dialer::scheduler::testing
 

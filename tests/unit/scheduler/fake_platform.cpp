@@ -199,7 +199,7 @@ void FakePlatform::start_call(StartRequest request, StartCallback done) {
     c.provider = request.provider;
     if (s.kind == StartKind::started) {
       result.call_id = c.call_id;
-      result.session_id = c.session_id;
+      if (!start_without_session_id) result.session_id = c.session_id;
     }
     auto create = [this, c]() mutable {
       c.created_at = ex_.clock().now();
@@ -309,6 +309,19 @@ void FakePlatform::get_session(std::string session_id, SessionCallback done) {
     } else {
       r = outcome_of(*found);
     }
+  }
+  later(poll_latency, [done = std::move(done), r] { done(r); });
+}
+
+void FakePlatform::get_call(std::string call_id, CallCallback done) {
+  ++call_requests;
+  PlatformResult<ListedCall> r = ListedCall{};
+  if (!spend(RateBucket::calls)) {
+    r = PlatformError{PlatformError::Kind::rate_limited, "Rate limit exceeded", std::nullopt};
+  } else if (const FakeCall* c = find_call(call_id); c == nullptr) {
+    r = PlatformError{PlatformError::Kind::not_found, "Call not found", std::nullopt};
+  } else {
+    r = ListedCall{c->call_id, c->session_id, c->agent_id, c->to_number, c->status, c->created_at};
   }
   later(poll_latency, [done = std::move(done), r] { done(r); });
 }

@@ -82,6 +82,8 @@ class FakePlatform final : public CallPlatform {
   bool refuse_credits = false;
   /// Every request fails as if the network were down (starts: not sent; reads: failed).
   bool unreachable = false;
+  /// Start answers leave out session_id (the call still has a session).
+  bool start_without_session_id = false;
   Millis start_latency = 100ms;
   Millis poll_latency = 50ms;
   /// Call endings when no per-number script is left; nullopt: calls run until finish().
@@ -126,6 +128,7 @@ class FakePlatform final : public CallPlatform {
   std::map<std::string, int> max_active_by_agent;
   int list_requests = 0;
   int session_requests = 0;
+  int call_requests = 0;  ///< GET /calls/{id}
   int config_requests = 0;
   int concurrency_requests = 0;
   std::vector<int> list_offsets;
@@ -148,6 +151,7 @@ class FakePlatform final : public CallPlatform {
   void get_config(ConfigCallback done) override;
   void list_calls(int limit, int offset, ListCallback done) override;
   void get_session(std::string session_id, SessionCallback done) override;
+  void get_call(std::string call_id, CallCallback done) override;
   [[nodiscard]] int tokens(RateBucket b) const override;
   [[nodiscard]] TimePoint next_token_at(RateBucket b) const override;
   [[nodiscard]] int used_last_window(RateBucket b) const override;
