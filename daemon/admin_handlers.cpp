@@ -1416,6 +1416,7 @@ asio::awaitable<Response> AdminHandlers::Impl::contacts_import(Request r) {
                               " failed, nothing imported: " + e.message);
   }
   const auto& rep = report->value();
+  if (!rep.warning.empty()) spdlog::warn("contacts-import into {}: {}", row.spec.name, rep.warning);
   if (rep.imported + rep.dnc > 0) {
     if (auto added = d_.scheduler.contacts_added(row.spec.name); !added) {
       spdlog::info("contacts-import: {}", added.error().what());

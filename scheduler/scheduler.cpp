@@ -410,8 +410,11 @@ Result<void> Scheduler::Impl::start(std::string_view campaign, std::string_view 
   }
   if (auto r = campaign_event(*c, CampaignEvent::start, PauseReason::none, actor); !r) return r;
   if (credit_state_ == CreditState::exhausted) {
-    (void)campaign_event(*c, CampaignEvent::credits_low, PauseReason::none, Scheduler::kActor,
-                         "the account's credits are exhausted");
+    if (auto r = campaign_event(*c, CampaignEvent::credits_low, PauseReason::none,
+                                Scheduler::kActor, "the account's credits are exhausted");
+        !r) {
+      spdlog::error("campaign {}: {}", c->name(), r.error().what());
+    }
   }
   return {};
 }
@@ -445,8 +448,11 @@ Result<void> Scheduler::Impl::resume(std::string_view campaign, std::string_view
     // The operator vouches for the balance (it is unknown or at least the minimum).
     credit_state_ = CreditState::ok;
   } else if (credit_state_ == CreditState::exhausted) {
-    (void)campaign_event(*c, CampaignEvent::credits_low, PauseReason::none, Scheduler::kActor,
-                         "the account's credits are exhausted");
+    if (auto r = campaign_event(*c, CampaignEvent::credits_low, PauseReason::none,
+                                Scheduler::kActor, "the account's credits are exhausted");
+        !r) {
+      spdlog::error("campaign {}: {}", c->name(), r.error().what());
+    }
   }
   return {};
 }

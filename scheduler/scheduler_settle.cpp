@@ -148,8 +148,13 @@ void Scheduler::Impl::on_start_result(std::int64_t attempt_id, StartResult r) {
         const Provider provider = a.provider;
         {
           auto tx = store::Transaction::begin(db_);
-          if (tx) {
-            (void)attempts_.mark_rejected(attempt_id, code, r.message, number, t);
+          auto marked = tx ? attempts_.mark_rejected(attempt_id, code, r.message, number, t)
+                           : Result<bool>(tx.error());
+          if (!marked) {
+            // Nothing of this settlement is committed: the store keeps the attempt reserved and
+            // the contact dialing, and recovery treats it as ambiguous (it never double-dials).
+            spdlog::error("attempt {}: refusal not stored: {}", attempt_id, marked.error().what());
+          } else {
             attempt_event(attempt_id, AttemptState::reserved, AttemptEvent::refused);
             store::ContactUpdate u{ContactState::queued, a.contact.reason, a.contact.attempts,
                                    a.contact.next_attempt_at, a.contact.last_outcome};
@@ -167,8 +172,6 @@ void Scheduler::Impl::on_start_result(std::int64_t attempt_id, StartResult r) {
             if (auto cm = tx->commit(); !cm) {
               spdlog::error("attempt {}: {}", attempt_id, cm.error().what());
             }
-          } else {
-            spdlog::error("attempt {}: {}", attempt_id, tx.error().what());
           }
         }
         release(a);
@@ -222,8 +225,13 @@ void Scheduler::Impl::on_start_result(std::int64_t attempt_id, StartResult r) {
         if (tx) {
           // The request went out no later than its answer came back: recording that instant
           // as sent_at can only make a proof of absence wait longer, never come too early.
-          (void)attempts_.mark_sent(attempt_id, t);
-          (void)attempts_.mark_ambiguous(attempt_id, to_string(r.reason), r.message);
+          if (auto m = attempts_.mark_sent(attempt_id, t); !m) {
+            spdlog::error("attempt {}: sent_at not stored: {}", attempt_id, m.error().what());
+          }
+          if (auto m = attempts_.mark_ambiguous(attempt_id, to_string(r.reason), r.message); !m) {
+            // The store keeps it reserved: recovery treats it as ambiguous all the same.
+            spdlog::error("attempt {}: ambiguity not stored: {}", attempt_id, m.error().what());
+          }
           attempt_event(attempt_id, AttemptState::reserved, AttemptEvent::ambiguous);
           contact_event(contact_id, ContactState::dialing, ContactEvent::ambiguous_start);
           if (auto cm = tx->commit(); !cm) {

@@ -1065,7 +1065,12 @@ Result<ImportReport> ContactImporter::run(Database& db, std::int64_t campaign_id
     if (rejects) rejects->discard();
     // Should the clean-up fail too, the import stays running and recovery deletes its rows at
     // the next start; the error that matters to the caller is the first one.
-    (void)roll_back_import(db, import_id, done.error().message, clock_.now(), chunk_rows);
+    if (auto rb = roll_back_import(db, import_id, done.error().message, clock_.now(), chunk_rows);
+        !rb) {
+      return Error{done.error().code, done.error().message + " (removing its staged rows failed " +
+                                          "too: " + rb.error().message +
+                                          "; they are removed at the next start)"};
+    }
     return done.error();
   }
 
@@ -1086,7 +1091,9 @@ Result<ImportReport> ContactImporter::run(Database& db, std::int64_t campaign_id
       std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - started).count();
   // The stored report gets the final counts; the one written at the commit point differs at
   // most in elapsed_ms and a late DNC count, so a failure here is not the import's.
-  (void)imports.set_report(import_id, boost::json::serialize(to_json(report)));
+  if (auto r = imports.set_report(import_id, boost::json::serialize(to_json(report))); !r) {
+    report.warning = "the final report was not stored: " + r.error().message;
+  }
   return report;
 }
 

@@ -145,6 +145,9 @@ struct ImportReport {
   std::int64_t elapsed_ms = 0;
   /// The import's row in `imports` (ImportRepo::get); not part of the CONTRACT report.
   std::int64_t import_id = 0;
+  /// Something that went wrong after the import committed (its stored report could not be
+  /// updated); the caller logs it. Not part of the CONTRACT report.
+  std::string warning;
 
   static constexpr std::size_t kMaxReportedErrors = 100;
 };

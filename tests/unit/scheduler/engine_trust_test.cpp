@@ -10,6 +10,12 @@
 namespace dialer::scheduler::testing {
 namespace {
 
+int starts_to(const FakePlatform& p, const std::string& number) {
+  return static_cast<int>(std::count_if(p.starts.begin(), p.starts.end(), [&](const StartLog& s) {
+    return s.request.to_number == number;
+  }));
+}
+
 /// Every number the fake ever saw, with the most calls it had active at once.
 int max_calls_at_once_to_one_number(const FakePlatform& p) {
   int m = 0;
@@ -403,17 +409,33 @@ TEST_F(EngineTest, AStartAnswerWithoutSessionIdIsPolledThroughTheCall) {
   EXPECT_EQ(rows[0].session_id, platform_.call_to(phone(1))->session_id);
 }
 
+// A refusal the store cannot record (here a trigger makes the write fail) is not half-applied:
+// the contact is not queued again while its attempt stays reserved — nothing is committed, the
+// person is not dialled a second time, and recovery settles the attempt as ambiguous.
+TEST_F(EngineTest, ARefusalTheStoreCannotRecordIsNotHalfApplied) {
+  platform_.default_call = CallScript{CallStatus::completed, Disposition::completed, 1min, 0.0};
+  platform_.start_scripts_by_number[phone(1)] = {
+      {StartKind::rejected, StartReason::validation, "agent is not active", false, {}}};
+  start_scheduler();
+  ASSERT_TRUE(
+      db_->exec("CREATE TRIGGER refuse_rejected BEFORE UPDATE OF state ON attempts "
+                "WHEN NEW.state = 'rejected' BEGIN SELECT RAISE(ABORT, 'injected'); END"));
+  const auto id = create(spec("half"));
+  add_contact(id, phone(1));
+  start("half");
+  run_for(5min);
+  EXPECT_EQ(starts_to(platform_, phone(1)), 1);
+  EXPECT_EQ(contact(id, phone(1)).state, ContactState::dialing);
+  const auto rows = attempts_of(id);
+  ASSERT_EQ(rows.size(), 1U);
+  EXPECT_EQ(rows[0].state, AttemptState::reserved);
+}
+
 }  // namespace
 }  // namespace dialer::scheduler::testing
 
 namespace dialer::scheduler::testing {
 namespace {
-
-int starts_to(const FakePlatform& p, const std::string& number) {
-  return static_cast<int>(std::count_if(p.starts.begin(), p.starts.end(), [&](const StartLog& s) {
-    return s.request.to_number == number;
-  }));
-}
 
 class ListingTest : public EngineTest {
  protected:
