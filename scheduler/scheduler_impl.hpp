@@ -252,6 +252,10 @@ class Scheduler::Impl {
   void report_overdue_ambiguous(TimePoint t);
   std::optional<TimePoint> maybe_poll_sessions();
   void on_session_poll(std::int64_t attempt_id, PlatformResult<SessionOutcome> result);
+  /// The common part of a poll's answer: the attempt still open (nullptr when settled
+  /// meanwhile, or when `error` was handled: retried on a token or after kPollRetry).
+  OpenAttempt* poll_answered(std::int64_t attempt_id, const PlatformError* error,
+                             std::string_view request);
   /// GET /calls/{id} for a call whose start answer had no session_id.
   void on_call_poll(std::int64_t attempt_id, PlatformResult<ListedCall> result);
   void poll_concurrency();

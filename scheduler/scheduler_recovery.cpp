@@ -392,31 +392,41 @@ std::optional<TimePoint> Scheduler::Impl::maybe_poll_sessions() {
   return wake;
 }
 
-void Scheduler::Impl::on_session_poll(std::int64_t attempt_id,
-                                      PlatformResult<SessionOutcome> result) {
+OpenAttempt* Scheduler::Impl::poll_answered(std::int64_t attempt_id, const PlatformError* error,
+                                            std::string_view request) {
   --sessions_outstanding_;
   auto it = open_.find(attempt_id);
   if (it == open_.end()) {  // settled meanwhile (webhook)
     request_dispatch();
-    return;
+    return nullptr;
   }
   OpenAttempt& a = it->second;
-  const TimePoint t = now();
   a.poll = PollState::none;
   poll_queue_.erase(attempt_id);
-  if (!result) {
-    a.live_at_last_poll = false;
-    if (result.error().kind == PlatformError::Kind::rate_limited) {
-      a.poll = PollState::session;
-      poll_queue_.insert(attempt_id);
-    } else {
-      spdlog::info("attempt {}: GET /sessions/{}: {}; polled again in {}", attempt_id, a.session_id,
-                   result.error().message, format_duration(kPollRetry));
-      add_deadline(t + kPollRetry, attempt_id, false);
-    }
-    request_dispatch();
-    return;
+  if (error == nullptr) return &a;
+  a.live_at_last_poll = false;
+  if (error->kind == PlatformError::Kind::rate_limited) {
+    a.poll = PollState::session;
+    poll_queue_.insert(attempt_id);
+  } else {
+    spdlog::info("attempt {}: {}: {}; polled again in {}", attempt_id, request, error->message,
+                 format_duration(kPollRetry));
+    add_deadline(now() + kPollRetry, attempt_id, false);
   }
+  request_dispatch();
+  return nullptr;
+}
+
+void Scheduler::Impl::on_session_poll(std::int64_t attempt_id,
+                                      PlatformResult<SessionOutcome> result) {
+  const auto it = open_.find(attempt_id);
+  const std::string request =
+      "GET /sessions/" + (it != open_.end() ? it->second.session_id : std::string());
+  const auto error = result ? std::nullopt : std::optional<PlatformError>(result.error());
+  OpenAttempt* found = poll_answered(attempt_id, error ? &*error : nullptr, request);
+  if (found == nullptr) return;
+  OpenAttempt& a = *found;
+  const TimePoint t = now();
   SessionOutcome o = std::move(*result);
   if (o.session_id.empty()) o.session_id = a.session_id;
   if (o.call_id.empty()) o.call_id = a.call_id;
@@ -429,29 +439,14 @@ void Scheduler::Impl::on_session_poll(std::int64_t attempt_id,
 }
 
 void Scheduler::Impl::on_call_poll(std::int64_t attempt_id, PlatformResult<ListedCall> result) {
-  --sessions_outstanding_;
-  auto it = open_.find(attempt_id);
-  if (it == open_.end()) {  // settled meanwhile (webhook)
-    request_dispatch();
-    return;
-  }
-  OpenAttempt& a = it->second;
+  const auto it = open_.find(attempt_id);
+  const std::string request =
+      "GET /calls/" + (it != open_.end() ? it->second.call_id : std::string());
+  const auto error = result ? std::nullopt : std::optional<PlatformError>(result.error());
+  OpenAttempt* found = poll_answered(attempt_id, error ? &*error : nullptr, request);
+  if (found == nullptr) return;
+  OpenAttempt& a = *found;
   const TimePoint t = now();
-  a.poll = PollState::none;
-  poll_queue_.erase(attempt_id);
-  if (!result) {
-    a.live_at_last_poll = false;
-    if (result.error().kind == PlatformError::Kind::rate_limited) {
-      a.poll = PollState::session;
-      poll_queue_.insert(attempt_id);
-    } else {
-      spdlog::info("attempt {}: GET /calls/{}: {}; polled again in {}", attempt_id, a.call_id,
-                   result.error().message, format_duration(kPollRetry));
-      add_deadline(t + kPollRetry, attempt_id, false);
-    }
-    request_dispatch();
-    return;
-  }
   if (!result->session_id.empty()) {
     // Now the session (transcript, disposition, credits) can be polled like any other.
     a.session_id = result->session_id;

@@ -28,6 +28,20 @@ std::string describe(const StartResult& r) {
   return s;
 }
 
+/// What the store keeps of a call's outcome.
+store::FinishedCall finished_call(const SessionOutcome& o, Outcome outcome, TimePoint ended_at) {
+  store::FinishedCall fc;
+  fc.status = o.status.value_or(CallStatus::completed);
+  fc.disposition = o.disposition;
+  fc.outcome = outcome;
+  fc.answered_by = o.answered_by;
+  fc.duration_seconds = o.duration_seconds;
+  fc.credits_used = o.credits_used;
+  fc.result_json = o.raw_json;
+  fc.ended_at = ended_at;
+  return fc;
+}
+
 }  // namespace
 
 void Scheduler::Impl::track_started(OpenAttempt& a, TimePoint started_at) {
@@ -372,16 +386,9 @@ void Scheduler::Impl::apply_late_outcome(const store::AttemptRow& row, std::int6
   auto fail = [&](const Error& e) {
     spdlog::error("late outcome of attempt {}: {}", row.id, e.what());
   };
-  store::FinishedCall fc;
-  fc.status = o.status.value_or(CallStatus::completed);
-  fc.disposition = o.disposition;
-  fc.outcome = *outcome;
-  fc.answered_by = o.answered_by;
-  fc.duration_seconds = o.duration_seconds;
-  fc.credits_used = o.credits_used;
-  fc.result_json = o.raw_json;
-  fc.ended_at = t;
-  if (auto fin = attempts_.finish(row.id, fc); !fin) return fail(fin.error());
+  if (auto fin = attempts_.finish(row.id, finished_call(o, *outcome, t)); !fin) {
+    return fail(fin.error());
+  }
   attempt_event(row.id, AttemptState::lost, AttemptEvent::outcome);
   std::string contact_now = "unknown";
   auto contact = contacts_.get(row.contact_id);
@@ -518,16 +525,7 @@ bool Scheduler::Impl::apply_outcome(std::int64_t inbox_id, const SessionOutcome&
       a->contact.attempts += 1;
       a->contact.state = ContactState::in_call;
     }
-    store::FinishedCall fc;
-    fc.status = o.status.value_or(CallStatus::completed);
-    fc.disposition = o.disposition;
-    fc.outcome = *outcome;
-    fc.answered_by = o.answered_by;
-    fc.duration_seconds = o.duration_seconds;
-    fc.credits_used = o.credits_used;
-    fc.result_json = o.raw_json;
-    fc.ended_at = t;
-    auto fin = attempts_.finish(a->id, fc);
+    auto fin = attempts_.finish(a->id, finished_call(o, *outcome, t));
     if (!fin) return fail(fin.error());
     attempt_event(a->id, AttemptState::started, AttemptEvent::outcome);
     if (auto r = close_contact(c, a->contact, *outcome, t); !r) return fail(r.error());

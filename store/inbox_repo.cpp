@@ -48,19 +48,7 @@ Result<std::vector<bool>> InboxRepo::insert_batch(std::span<const InboxEvent> ev
 }
 
 Result<std::vector<InboxRow>> InboxRepo::unapplied(std::size_t limit) {
-  static const std::string sql = "SELECT " + std::string{kColumns} +
-                                 " FROM webhook_inbox WHERE applied_at IS NULL ORDER BY id LIMIT ?";
-  auto st = db_.prepare(sql);
-  if (!st) return st.error();
-  st->bind(1, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
-  std::vector<InboxRow> rows;
-  for (;;) {
-    auto s = st->step();
-    if (!s) return s.error();
-    if (*s == Step::done) break;
-    rows.push_back(read_row(*st));
-  }
-  return rows;
+  return unapplied_after(0, limit);
 }
 
 Result<void> InboxRepo::mark_applied(std::int64_t id, TimePoint at) {
