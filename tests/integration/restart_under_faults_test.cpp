@@ -126,6 +126,12 @@ class RestartUnderFaults : public ::testing::Test {
         std::make_unique<daemon::VocobasePlatform>(life_->io->get_executor(), *life_->client);
     auto opts = options;
     opts.rng_seed = 7 + lives_;
+    // As the daemon wires them: a start reserved at a crash could have been sent at most this
+    // long after its reservation (the client's token and connection waits), so a listing may
+    // prove it absent that much later — not after the 310 s default meant for 10 /calls/* a
+    // minute.
+    opts.request_timeout = co.request_timeout;
+    opts.start_wait_limit = co.start_queue_timeout + co.connect_timeout;
     life_->scheduler = std::make_unique<scheduler::Scheduler>(
         scheduler::SchedulerDeps{*life_->executor, *life_->db, *life_->platform,
                                  &daemon::parse_session_outcome, nullptr},
