@@ -35,12 +35,16 @@
 
 #include <algorithm>
 #include <csignal>
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <iostream>
 #include <optional>
 #include <set>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 namespace dialer::daemon {
 
@@ -49,11 +53,42 @@ namespace json = boost::json;
 
 // --- systemd -------------------------------------------------------------------------------
 
+// The notify protocol by hand rather than sd_notify(): sd_notify's sendmsg blocks while the
+// receiver's queue is full (a supervisor that stopped reading), and it is called on the event
+// loop. One datagram to $NOTIFY_SOCKET with MSG_DONTWAIT: a report that cannot be queued is
+// dropped (the next status replaces it), never waited for.
 void SystemdNotifier::notify(std::string_view state) {
-  const std::string text(state);
-  if (const int r = ::sd_notify(0, text.c_str()); r < 0) {
-    spdlog::warn("sd_notify failed: {}", std::strerror(-r));
+  const char* env = std::getenv("NOTIFY_SOCKET");
+  if (env == nullptr || *env == '\0') return;
+  const std::string_view path(env);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if ((path[0] != '/' && path[0] != '@') || path.size() >= sizeof addr.sun_path) {
+    if (!notify_warned_) spdlog::warn("NOTIFY_SOCKET {} is not a usable socket path", path);
+    notify_warned_ = true;
+    return;
   }
+  std::memcpy(addr.sun_path, path.data(), path.size());
+  if (path[0] == '@') addr.sun_path[0] = '\0';  // abstract namespace
+  const auto len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size());
+  const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) {
+    spdlog::warn("notify socket: {}", std::strerror(errno));
+    return;
+  }
+  const ssize_t sent = ::sendto(fd, state.data(), state.size(), MSG_DONTWAIT | MSG_NOSIGNAL,
+                                reinterpret_cast<const sockaddr*>(&addr), len);
+  const int err = errno;
+  ::close(fd);
+  if (sent >= 0) {
+    notify_warned_ = false;
+    return;
+  }
+  if (!notify_warned_) {
+    spdlog::warn("notify socket {}: {}; status reports are dropped while it is not read", path,
+                 std::strerror(err));
+  }
+  notify_warned_ = true;
 }
 
 Millis SystemdNotifier::watchdog_interval() const {

@@ -29,8 +29,12 @@ class Notifier {
 /// sd_notify / sd_watchdog_enabled from libsystemd.
 class SystemdNotifier final : public Notifier {
  public:
+  /// Never blocks: a report the receiver cannot queue is dropped (logged once).
   void notify(std::string_view state) override;
   [[nodiscard]] Millis watchdog_interval() const override;
+
+ private:
+  bool notify_warned_ = false;
 };
 
 /// Logging as configured (logging.level, logging.format), to stderr: text lines (with a

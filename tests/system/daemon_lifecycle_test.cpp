@@ -63,6 +63,44 @@ TEST(DaemonLifecycle, NoWatchdogWithoutWatchdogUsecAndSigintExitsZero) {
   EXPECT_EQ(d.notify().index_of("WATCHDOG=1"), -1);
 }
 
+// A notify socket whose queue is full (nobody reads it) never blocks the daemon: it starts,
+// answers on its admin socket, and stops on SIGTERM — status reports it could not deliver are
+// dropped, not waited for. (sd_notify blocks in sendmsg on a full queue.)
+TEST(DaemonLifecycle, ANotifySocketNobodyReadsNeverBlocksTheDaemon) {
+  TempDir dir;
+  const auto config = dir.write("dialerd.yaml", test_config(dir, kNoApi));
+  const auto path = dir.path() / "full-notify";
+  NotifySocket unread(path);
+  // Fill its queue the way a stalled supervisor would leave it.
+  const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+  int queued = 0;
+  for (; queued < 100'000; ++queued) {
+    if (::sendto(fd, "X=1", 3, MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) {
+      break;
+    }
+  }
+  ::close(fd);
+  ASSERT_GT(queued, 0);
+  ASSERT_LT(queued, 100'000) << "the queue never filled";
+
+  Process::Spec spec;
+  spec.argv = {kDialerd, "--config", config};
+  spec.env = child_env({unread.env()});
+  spec.stdout_path = "/dev/null";
+  spec.stderr_path = dir.file("dialerd.err");
+  Process p(std::move(spec));
+  EXPECT_TRUE(
+      eventually([&] { return result_of(admin(dir.path() / "admin.sock", "status-get", {})) == 0; },
+                 kStartTimeout))
+      << read_file(dir.file("dialerd.err"));
+  p.signal(SIGTERM);
+  EXPECT_EQ(p.wait(kStartTimeout), 0) << read_file(dir.file("dialerd.err"));
+}
+
 // A second dialerd on the same admin socket exits 5 and names the lock; the first keeps running.
 TEST(DaemonLifecycle, SecondInstanceOnTheSameSocketExitsFive) {
   TempDir dir;
