@@ -100,7 +100,9 @@ TEST_F(AdminServerTest, OversizeRequestIsResultOne) {
 // A malformed request that is still arriving when the server refuses it (100 kB of "[") gets
 // its answer, not a connection reset: the server drains what is left before closing.
 TEST_F(AdminServerTest, RefusedRequestStillArrivingIsAnsweredNotReset) {
-  start();
+  auto o = default_options();
+  o.max_request_bytes = 1024;  // refused after the first KiB, the rest still arriving
+  start(o);
   const int fd = raw_connect(socket_path());
   ASSERT_GE(fd, 0);
   const std::string req(100 * 1024, '[');
