@@ -121,6 +121,9 @@ inline constexpr Millis kUnreachableProbeFirst = std::chrono::seconds{5};
 inline constexpr Millis kUnreachableProbeMax = std::chrono::minutes{1};
 /// A dispatch pass that met a store error is followed by the next one this much later.
 inline constexpr Millis kStoreRetry = std::chrono::seconds{1};
+/// An unusable page of a listing (failed, without total, short) is asked again this often
+/// before the listing counts as proving nothing.
+inline constexpr int kListingPageRetries = 3;
 /// With no balance key, the credit probe interval doubles up to this.
 inline constexpr Millis kCreditProbeMax = std::chrono::hours{1};
 
@@ -374,6 +377,10 @@ class Scheduler::Impl {
     int offset = 0;                   ///< of the next page
     std::optional<TimePoint> oldest;  ///< oldest created_at seen on its pages
     bool proves = true;
+    /// Times the page at `offset` came back unusable (failed, no total, short) and was asked
+    /// again: asking the same offset again skips no record (new calls only push older ones to
+    /// higher offsets), so the listing stays a proof; after kListingPageRetries it is not.
+    int page_retries = 0;
   };
   std::optional<ListingRun> listing_;
   std::optional<TimePoint> listing_failed_until_;

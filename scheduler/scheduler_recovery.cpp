@@ -104,7 +104,12 @@ std::optional<TimePoint> Scheduler::Impl::maybe_reconcile() {
   const bool ambiguous_ready = paging || (ready && t >= *ready);
   if (!ambiguous_ready && overdue < 2) return ready;
   if (!has_calls_token) return platform_.next_token_at(RateBucket::calls);
-  if (!paging) listing_ = ListingRun{t, 0, std::nullopt, true};
+  if (!paging) {
+    // A listing asked again from offset 0 after an unusable first page keeps its retry count.
+    const int retries = listing_ ? listing_->page_retries : 0;
+    listing_ = ListingRun{t, 0, std::nullopt, true};
+    listing_->page_retries = retries;
+  }
   listing_outstanding_ = true;
   ++stats_.listings_sent;
   const int offset = listing_->offset;
@@ -119,8 +124,13 @@ void Scheduler::Impl::on_listing(PlatformResult<CallListing> result) {
   listing_outstanding_ = false;
   const TimePoint t = now();
   if (!result) {
-    // A listing cut off proves nothing: the next one starts again at offset 0.
-    listing_.reset();
+    // A page that failed is asked again (same offset) a few times; a listing cut off for good
+    // proves nothing, and the next one starts again at offset 0.
+    if (listing_ && listing_->page_retries < kListingPageRetries) {
+      ++listing_->page_retries;
+    } else {
+      listing_.reset();
+    }
     if (result.error().kind == PlatformError::Kind::rate_limited) {
       // Retried when a token returns; never sooner than a second, even if the platform's
       // budget still shows tokens (a server-side limit we do not model).
@@ -192,6 +202,18 @@ void Scheduler::Impl::on_listing(PlatformResult<CallListing> result) {
   const int size = static_cast<int>(calls.size() + result->malformed_numbers.size());
   const bool has_total = result->total.has_value();
   const bool ended = has_total && offset + size >= *result->total;
+  const bool unusable = !has_total || (size < kListingPage && !ended);
+  if (unusable && run.proves && run.page_retries < kListingPageRetries) {
+    // Ask the same page again before giving the listing up: a faulty answer now and then must
+    // not cost a whole listing and its backoff.
+    ++run.page_retries;
+    spdlog::info("reconcile: GET /calls page at offset {} {}; asked again", offset,
+                 has_total ? "is short" : "has no total");
+    listing_failed_until_ = t + kListingRetryFirst;
+    request_dispatch();
+    return;
+  }
+  run.page_retries = 0;
   if (!has_total) {
     run.proves = false;
     spdlog::warn("reconcile: GET /calls page at offset {} has no total; it proves no absence",

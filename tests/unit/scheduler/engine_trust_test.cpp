@@ -499,6 +499,24 @@ TEST_F(ListingTest, ShortPagesOrNoTotalNeverProveAbsence) {
   }
 }
 
+// A short page now and then (a fault of the moment) is asked again at the same offset instead of
+// costing the whole listing: the absent start is proven absent by the same listing, with one
+// request more than its pages.
+TEST_F(ListingTest, AShortPageIsAskedAgainNotTheWholeListing) {
+  platform_.default_call = CallScript{CallStatus::completed, Disposition::completed, 5min, 0.0};
+  start_scheduler();
+  fill(250);  // three pages, all within clock_skew before the start
+  const auto id = create(spec("again"));
+  add_contact(id, phone(1));
+  platform_.start_scripts_by_number[phone(1)] = {
+      {StartKind::ambiguous, StartReason::network, "connection reset", false, {}}};
+  platform_.list_short_at = {2};  // the second page comes back half empty, once
+  start("again");
+  run_for(1min);
+  EXPECT_EQ(attempts_of(id).at(0).state, AttemptState::void_);
+  EXPECT_EQ(platform_.list_offsets, (std::vector<int>{0, 100, 100, 200}));
+}
+
 // A slow server: it answers 502 at once but creates the call 13 s after the POST. Absence is
 // judged from when the request was sent plus request_timeout plus the grace, so the listing
 // finds the call instead of voiding it.

@@ -278,7 +278,8 @@ void FakePlatform::list_calls(int limit_n, int offset, ListCallback done) {
   } else {
     CallListing page;
     if (!list_without_total) page.total = static_cast<int>(calls.size());
-    const int cap = list_page_cap ? std::min(limit_n, *list_page_cap) : limit_n;
+    int cap = list_page_cap ? std::min(limit_n, *list_page_cap) : limit_n;
+    if (list_short_at.contains(list_requests)) cap = std::max(1, cap / 2);
     // Newest first.
     for (int i = static_cast<int>(calls.size()) - 1 - offset;
          i >= 0 && static_cast<int>(page.calls.size()) < cap; --i) {

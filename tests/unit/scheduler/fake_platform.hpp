@@ -14,6 +14,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -140,6 +141,8 @@ class FakePlatform final : public CallPlatform {
   bool list_without_total = false;
   /// GET /calls pages hold at most this many records whatever the limit asked (short pages).
   std::optional<int> list_page_cap;
+  /// GET /calls request numbers (1 = first) answered with half a page (a fault now and then).
+  std::set<int> list_short_at;
   /// Adds a call nobody of ours started (another integration on the account): listed, counted
   /// in concurrency. Returns its call id.
   std::string add_foreign_call(std::string to_number, std::string agent_id,
