@@ -191,18 +191,27 @@ TEST(DaemonDncFile, StreamedInChunks) {
   EXPECT_THAT(failed.error().message, HasSubstr("locked"));
 }
 
+/// A store in memory with one campaign named `name` (created at t0): for the export tests.
+struct ExportStore {
+  explicit ExportStore(const std::string& name)
+      : db(store::Database::open(":memory:").value()), t0(from_unix_ms(1'800'000'000'000)) {
+    CampaignSpec spec;
+    spec.name = name;
+    spec.agent_id = kAgent;
+    campaign_id = store::CampaignRepo(db).create(spec, t0).value();
+  }
+  store::Database db;
+  TimePoint t0;
+  std::int64_t campaign_id = 0;
+};
+
 // The export: the contract's columns, then x_<key> per extraction key seen, then the
 // variables, then the transcript; the last call's figures and the total spend per contact.
 TEST(DaemonExport, ColumnsAndRowsFromTheStore) {
-  auto db = store::Database::open(":memory:");
-  ASSERT_TRUE(db) << db.error().what();
-  const TimePoint t0 = from_unix_ms(1'800'000'000'000);
-  CampaignSpec spec;
-  spec.name = "exp";
-  spec.agent_id = kAgent;
-  store::CampaignRepo campaigns(*db);
-  auto cid = campaigns.create(spec, t0);
-  ASSERT_TRUE(cid);
+  ExportStore es("exp");
+  auto* db = &es.db;
+  const TimePoint t0 = es.t0;
+  const auto cid = std::optional<std::int64_t>(es.campaign_id);
   store::ContactRepo contacts(*db);
   store::NewContact a;
   a.phone = "+919800000001";
@@ -253,15 +262,10 @@ TEST(DaemonExport, ColumnsAndRowsFromTheStore) {
 // Cells that come from people and begin like a spreadsheet formula (=, +, -, @, tab, CR) are
 // written with a leading apostrophe; the E.164 phone column is written as it is.
 TEST(DaemonExport, FormulaCellsFromPeopleAreDefused) {
-  auto db = store::Database::open(":memory:");
-  ASSERT_TRUE(db) << db.error().what();
-  const TimePoint t0 = from_unix_ms(1'800'000'000'000);
-  CampaignSpec spec;
-  spec.name = "inj";
-  spec.agent_id = kAgent;
-  store::CampaignRepo campaigns(*db);
-  auto cid = campaigns.create(spec, t0);
-  ASSERT_TRUE(cid);
+  ExportStore es("inj");
+  auto* db = &es.db;
+  const TimePoint t0 = es.t0;
+  const auto cid = std::optional<std::int64_t>(es.campaign_id);
   store::ContactRepo contacts(*db);
   store::NewContact a;
   a.phone = "+919800000001";
