@@ -324,6 +324,22 @@ TimePoint VocobasePlatform::next_token_at(RateBucket b) const {
   return client_.budget().next_token_at(to_api_bucket(b));
 }
 
+std::vector<TimePoint> VocobasePlatform::token_returns(RateBucket b) const {
+  const auto& budget = client_.budget();
+  const auto ab = to_api_bucket(b);
+  auto out = budget.returns(ab);
+  // Requests waiting for a token (or being launched) take the first ones that come back.
+  const int claimed = static_cast<int>(budget.waiting(ab)) +
+                      launching_[static_cast<std::size_t>(b)] - budget.available(ab);
+  if (claimed > 0)
+    out.erase(out.begin(), out.begin() + std::min<std::ptrdiff_t>(claimed, std::ssize(out)));
+  return out;
+}
+
+Millis VocobasePlatform::token_span(RateBucket) const {
+  return client_.budget().spent_for();
+}
+
 int VocobasePlatform::used_last_window(RateBucket b) const {
   return client_.budget().used_last_window(to_api_bucket(b));
 }

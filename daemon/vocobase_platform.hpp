@@ -67,6 +67,8 @@ class VocobasePlatform final : public scheduler::CallPlatform {
 
   [[nodiscard]] int tokens(scheduler::RateBucket b) const override;
   [[nodiscard]] TimePoint next_token_at(scheduler::RateBucket b) const override;
+  [[nodiscard]] std::vector<TimePoint> token_returns(scheduler::RateBucket b) const override;
+  [[nodiscard]] Millis token_span(scheduler::RateBucket b) const override;
   [[nodiscard]] int used_last_window(scheduler::RateBucket b) const override;
   [[nodiscard]] int limit(scheduler::RateBucket b) const override;
 

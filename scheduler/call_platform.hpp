@@ -187,6 +187,11 @@ class CallPlatform {
   [[nodiscard]] virtual int tokens(RateBucket b) const = 0;
   /// When the bucket next has a token (now when tokens(b) > 0).
   [[nodiscard]] virtual TimePoint next_token_at(RateBucket b) const = 0;
+  /// When each token spent in the bucket comes back, oldest first, net of requests already
+  /// waiting for one (token planning: STATE-MACHINES.md "Slots and rate").
+  [[nodiscard]] virtual std::vector<TimePoint> token_returns(RateBucket b) const = 0;
+  /// How long a token spent now stays spent (the sliding window, plus any guard).
+  [[nodiscard]] virtual Millis token_span(RateBucket b) const = 0;
   /// Requests sent in the last sliding window (status-get `rate.used_last_minute`).
   [[nodiscard]] virtual int used_last_window(RateBucket b) const = 0;
   /// The bucket's limit per window (status-get `rate.calls_per_minute`).

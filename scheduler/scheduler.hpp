@@ -164,6 +164,8 @@ struct SchedulerStats {
   std::uint64_t reconciled_found = 0;
   std::uint64_t reconciled_void = 0;
   std::uint64_t sessions_polled = 0;
+  std::uint64_t concurrency_polls_skipped = 0;   ///< periodic polls with nothing to learn
+  std::uint64_t concurrency_polls_deferred = 0;  ///< passes a due poll waited for a slack token
   std::uint64_t early_settles = 0;  ///< concurrency readings that showed calls of ours over
   std::uint64_t lost = 0;
   /// Store errors that ended a dispatch pass (e.g. the write lock held past busy_timeout).

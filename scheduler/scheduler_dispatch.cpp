@@ -71,6 +71,55 @@ bool Scheduler::Impl::reconcile_wants_token(TimePoint now) const {
   return ready && now >= *ready;
 }
 
+void Scheduler::Impl::note_hold(Millis held) {
+  holds_.push_back(std::max(held, Millis{0}));
+  if (holds_.size() > kHolds) holds_.pop_front();
+}
+
+bool Scheduler::Impl::outcome_overdue(const OpenAttempt& a, TimePoint now) const {
+  if (a.state != AttemptState::started || a.start_outstanding) return false;
+  if (a.poll != PollState::none) return true;  // past reconcile_after, or listed as over
+  if (holds_.empty() || !a.started_at) return false;
+  const Millis longest = *std::max_element(holds_.begin(), holds_.end());
+  return now >= *a.started_at + longest + kLateWebhookGrace;
+}
+
+int Scheduler::Impl::optional_tokens(TimePoint now) const {
+  TokenPlan p;
+  p.now = now;
+  p.tokens = calls_tokens();
+  if (p.tokens <= 0) return 0;
+  p.horizon = now + platform_.token_span(RateBucket::calls);
+  p.returns = platform_.token_returns(RateBucket::calls);
+  p.due_from = plan_due_from_;
+  p.free_slots = slot_account().free();
+  // The shortest recent hold: the side that keeps tokens for starts.
+  p.turnover = holds_.empty() ? kDefaultTurnover : *std::min_element(holds_.begin(), holds_.end());
+  for (const auto& [id, a] : open_) {
+    if (outcome_overdue(a, now)) continue;
+    const TimePoint from = a.state == AttemptState::started && a.started_at ? *a.started_at : now;
+    p.slot_frees.push_back(std::max(now, from + p.turnover));
+  }
+  return slack_tokens(p);
+}
+
+std::optional<TimePoint> Scheduler::Impl::slack_check_at(TimePoint now) const {
+  std::optional<TimePoint> at;
+  const auto earlier = [&at](TimePoint t) { at = at ? std::min(*at, t) : t; };
+  if (const auto returns = platform_.token_returns(RateBucket::calls); !returns.empty()) {
+    earlier(std::max(returns.front(), now + 1ms));
+  }
+  if (!holds_.empty()) {
+    const Millis longest = *std::max_element(holds_.begin(), holds_.end());
+    for (const auto& [id, a] : open_) {
+      if (a.state != AttemptState::started || a.start_outstanding || !a.started_at) continue;
+      if (outcome_overdue(a, now)) continue;
+      earlier(*a.started_at + longest + kLateWebhookGrace);
+    }
+  }
+  return at;
+}
+
 void Scheduler::Impl::dispatch_pass() {
   if (stopping_) return;
   ++stats_.dispatch_passes;
@@ -147,8 +196,11 @@ void Scheduler::Impl::dispatch_pass() {
   TimePoint wake = TimePoint::max();
   if (pass_store_error_) wake = t + kStoreRetry;
   compute_blocked_by(t, stop, wake);
+  // Optional reads go last, on the tokens the starts above (and those due within the window)
+  // leave over.
   if (auto w = maybe_reconcile()) wake = std::min(wake, *w);
   if (auto w = maybe_poll_sessions()) wake = std::min(wake, *w);
+  if (auto w = maybe_periodic_poll(t)) wake = std::min(wake, *w);
   arm_wake(wake);
   update_gauges();
 }
@@ -391,6 +443,10 @@ void Scheduler::Impl::send_start(StartRequest req) {
 }
 
 void Scheduler::Impl::compute_blocked_by(TimePoint t, BlockReason pass_stop, TimePoint& wake) {
+  plan_due_from_.reset();
+  const auto due_at = [this](TimePoint at) {
+    plan_due_from_ = plan_due_from_ ? std::min(*plan_due_from_, at) : at;
+  };
   for (auto& [id, c] : campaigns_) {
     if (c.row.state != CampaignState::running) {
       c.blocked_by = c.row.state == CampaignState::credit_exhausted ? BlockedBy::credit_exhausted()
@@ -411,6 +467,7 @@ void Scheduler::Impl::compute_blocked_by(TimePoint t, BlockReason pass_stop, Tim
       continue;
     }
     if (c.in_flight >= c.spec().max_concurrency) {
+      due_at(t);  // contacts may be due: its calls ending will want tokens
       c.blocked_by = BlockedBy::no_free_slot(c.in_flight, c.spec().max_concurrency);
       continue;
     }
@@ -424,7 +481,10 @@ void Scheduler::Impl::compute_blocked_by(TimePoint t, BlockReason pass_stop, Tim
           if (!back || *until < *back) back = until;
         }
       }
-      if (back) wake = std::min(wake, *back);
+      if (back) {
+        wake = std::min(wake, *back);
+        due_at(*back);
+      }
       c.blocked_by = BlockedBy::provider_unavailable(back);
       continue;
     }
@@ -432,6 +492,7 @@ void Scheduler::Impl::compute_blocked_by(TimePoint t, BlockReason pass_stop, Tim
       if (c.budget_hit) {
         // More contacts to examine than one pass may take: continue in a fresh pass.
         request_dispatch();
+        due_at(t);
         c.blocked_by = BlockedBy::none();
         continue;
       }
@@ -449,6 +510,7 @@ void Scheduler::Impl::compute_blocked_by(TimePoint t, BlockReason pass_stop, Tim
         continue;
       }
       const TimePoint due = **next;
+      due_at(std::max(due, t));
       // A due contact that could not be taken (a failed write) is looked at again shortly,
       // not in a tight loop.
       wake = std::min(wake, std::max(due, t + 1s));
@@ -463,6 +525,7 @@ void Scheduler::Impl::compute_blocked_by(TimePoint t, BlockReason pass_stop, Tim
       }
       continue;
     }
+    due_at(t);  // it still had due contacts when the pass stopped
     if (pass_stop == BlockReason::no_free_slot) {
       const auto acc = slot_account();
       c.blocked_by = BlockedBy::no_free_slot(acc.used(), acc.limit);

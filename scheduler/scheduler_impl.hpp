@@ -13,6 +13,7 @@
 #include "scheduler/scheduler.hpp"
 #include "scheduler/slots.hpp"
 #include "scheduler/state_machines.hpp"
+#include "scheduler/token_plan.hpp"
 #include "store/attempt_repo.hpp"
 #include "store/audit_repo.hpp"
 #include "store/campaign_repo.hpp"
@@ -208,6 +209,22 @@ class Scheduler::Impl {
   /// /calls/* tokens left now, net of claims whose requests are not sent yet.
   [[nodiscard]] int calls_tokens() const;
   [[nodiscard]] bool reconcile_wants_token(TimePoint now) const;
+  /// Token planning (token_plan.hpp): /calls/* tokens an optional read may spend now without
+  /// delaying a start the window can place. Uses plan_due_from_ of the current pass.
+  [[nodiscard]] int optional_tokens(TimePoint now) const;
+  /// When an optional read kept waiting for slack should look again (a token back, a call
+  /// becoming overdue); nullopt when only an event can change the answer.
+  [[nodiscard]] std::optional<TimePoint> slack_check_at(TimePoint now) const;
+  /// A started call with no outcome although its webhook is overdue: its slot frees only when a
+  /// read learns the outcome.
+  [[nodiscard]] bool outcome_overdue(const OpenAttempt& a, TimePoint now) const;
+  /// The periodic concurrency poll, once due: sent on a slack token, skipped while every slot is
+  /// accounted for and nothing is due. Returns when to look again.
+  std::optional<TimePoint> maybe_periodic_poll(TimePoint now);
+  /// Arms the periodic concurrency poll `after` from now.
+  void arm_periodic_poll(Millis after);
+  /// Remembers how long a call held its slot (outcome by webhook − start answered).
+  void note_hold(Millis held);
   /// The earliest absent_after of the ambiguous attempts (a listing started then can both find
   /// its call and prove it absent); nullopt when none is ambiguous.
   [[nodiscard]] std::optional<TimePoint> reconcile_ready_at() const;
@@ -367,6 +384,15 @@ class Scheduler::Impl {
   TimerId concurrency_timer_ = 0;
   TimerId config_timer_ = 0;
 
+  // Token planning.
+  /// The periodic concurrency poll is due and waits for a slack token.
+  bool concurrency_poll_due_ = false;
+  /// Of the current dispatch pass: the earliest time a running campaign has a contact due
+  /// (now when one still had due contacts); nullopt when none before a day.
+  std::optional<TimePoint> plan_due_from_;
+  /// How long recent calls held their slot (webhook outcomes), oldest first; at most kHolds.
+  std::deque<Millis> holds_;
+
   // Reconciliation.
   bool listing_outstanding_ = false;
   /// A GET /calls listing in progress: pages newest first from offset 0. It proves absence only
@@ -459,6 +485,9 @@ inline constexpr Millis kInconclusiveListingRetryMax = std::chrono::minutes{5};
 inline constexpr Millis kLateWebhookGrace = std::chrono::seconds{2};
 /// Overdue ambiguous attempts listed in status-get (the count is always complete).
 inline constexpr std::size_t kMaxOverdueShown = 20;
+/// Slot holds remembered for token planning (the shortest is the turnover, the longest with
+/// kLateWebhookGrace says when a webhook is overdue).
+inline constexpr std::size_t kHolds = 32;
 /// While a concurrency 429 holds dispatch, a failed GET /calls/concurrency is retried this soon.
 inline constexpr Millis kConcurrencyHoldRepoll = std::chrono::seconds{5};
 

@@ -87,9 +87,10 @@ std::optional<TimePoint> Scheduler::Impl::maybe_reconcile() {
     if (open_.at(id).poll == PollState::overdue) ++overdue;
   }
   const bool has_calls_token = calls_tokens() > 0;
-  // One overdue call is cheaper to poll alone (general bucket); several share one listing,
-  // unless the /calls/* bucket is spent, then each goes to its own session poll.
-  if (overdue > 0 && (overdue == 1 || !has_calls_token)) {
+  // One overdue call is cheaper to poll alone (general bucket); several share one listing when
+  // a /calls/* token is slack (token planning: a listing for them is an optional read), else
+  // each goes to its own session poll.
+  if (overdue > 0 && (overdue == 1 || !has_calls_token || optional_tokens(t) <= 0)) {
     for (std::int64_t id : poll_queue_) {
       auto& a = open_.at(id);
       if (a.poll == PollState::overdue) a.poll = PollState::session;
@@ -386,9 +387,11 @@ std::optional<TimePoint> Scheduler::Impl::maybe_poll_sessions() {
     OpenAttempt& a = open_.at(id);
     if (a.poll != PollState::session) continue;
     if (a.session_id.empty()) {
-      // The start answer carried no session id: GET /calls/{id} tells it (a /calls/* token).
-      if (calls_tokens() <= 0) {
-        const TimePoint at = platform_.next_token_at(RateBucket::calls);
+      // The start answer carried no session id: GET /calls/{id} tells it, on a slack /calls/*
+      // token (an optional read).
+      if (optional_tokens(now()) <= 0) {
+        const TimePoint at = calls_tokens() <= 0 ? platform_.next_token_at(RateBucket::calls)
+                                                 : slack_check_at(now()).value_or(TimePoint::max());
         wake = wake ? std::min(*wake, at) : at;
         continue;
       }
@@ -504,16 +507,44 @@ void Scheduler::Impl::on_call_poll(std::int64_t attempt_id, PlatformResult<Liste
 
 void Scheduler::Impl::arm_poll_timers() {
   if (stopping_) return;
-  if (concurrency_timer_ != 0) ex_.cancel(concurrency_timer_);
-  concurrency_timer_ = ex_.schedule_at(now() + options_.concurrency_poll_interval, guard([this] {
-                                         concurrency_timer_ = 0;
-                                         poll_concurrency();
-                                       }));
+  arm_periodic_poll(options_.concurrency_poll_interval);
   if (config_timer_ != 0) ex_.cancel(config_timer_);
   config_timer_ = ex_.schedule_at(now() + options_.credit_poll_interval, guard([this] {
                                     config_timer_ = 0;
                                     poll_config();
                                   }));
+}
+
+void Scheduler::Impl::arm_periodic_poll(Millis after) {
+  if (concurrency_timer_ != 0) ex_.cancel(concurrency_timer_);
+  concurrency_timer_ = ex_.schedule_at(now() + after, guard([this] {
+                                         concurrency_timer_ = 0;
+                                         concurrency_poll_due_ = true;
+                                         request_dispatch();
+                                       }));
+}
+
+std::optional<TimePoint> Scheduler::Impl::maybe_periodic_poll(TimePoint t) {
+  if (!concurrency_poll_due_ || concurrency_poll_outstanding_ || stopping_) return std::nullopt;
+  const bool due_work =
+      plan_due_from_ && *plan_due_from_ < t + platform_.token_span(RateBucket::calls);
+  const bool overdue = std::any_of(open_.begin(), open_.end(), [&](const auto& entry) {
+    return outcome_overdue(entry.second, t);
+  });
+  if (concurrency_ && !due_work && !overdue) {
+    // Webhooks account for every slot and nothing is due: a reading would change nothing.
+    concurrency_poll_due_ = false;
+    ++stats_.concurrency_polls_skipped;
+    arm_periodic_poll(options_.concurrency_poll_interval);
+    return std::nullopt;
+  }
+  if (optional_tokens(t) <= 0) {
+    ++stats_.concurrency_polls_deferred;
+    return calls_tokens() <= 0 ? platform_.next_token_at(RateBucket::calls) : slack_check_at(t);
+  }
+  concurrency_poll_due_ = false;
+  poll_concurrency();
+  return std::nullopt;
 }
 
 void Scheduler::Impl::poll_concurrency() {
@@ -531,6 +562,7 @@ void Scheduler::Impl::poll_concurrency() {
     return;
   }
   concurrency_poll_outstanding_ = true;
+  concurrency_poll_due_ = false;
   concurrency_429s_at_poll_ = concurrency_429s_;
   started_at_concurrency_poll_.clear();
   for (const auto& [id, a] : open_) {
@@ -579,15 +611,19 @@ void Scheduler::Impl::on_concurrency(PlatformResult<ConcurrencyReading> result) 
   if (!stopping_) {
     if (concurrency_timer_ != 0) ex_.cancel(concurrency_timer_);
     // Held by a 429: a reading older than it is followed by a fresh one at once; a failed
-    // poll is retried sooner than the interval.
-    const Millis next =
-        !full_until_fresh_poll_ ? options_.concurrency_poll_interval
-        : result                ? Millis{0}
+    // poll is retried sooner than the interval. Otherwise the next reading is optional: it
+    // waits for a slack token (maybe_periodic_poll).
+    if (!full_until_fresh_poll_) {
+      arm_periodic_poll(options_.concurrency_poll_interval);
+    } else {
+      const Millis next =
+          result ? Millis{0}
                  : std::min<Millis>(options_.concurrency_poll_interval, kConcurrencyHoldRepoll);
-    concurrency_timer_ = ex_.schedule_at(now() + next, guard([this] {
-                                           concurrency_timer_ = 0;
-                                           poll_concurrency();
-                                         }));
+      concurrency_timer_ = ex_.schedule_at(now() + next, guard([this] {
+                                             concurrency_timer_ = 0;
+                                             poll_concurrency();
+                                           }));
+    }
   }
   request_dispatch();
 }

@@ -542,6 +542,7 @@ bool Scheduler::Impl::apply_outcome(std::int64_t inbox_id, const SessionOutcome&
     // The slot is free: refill it inside this same transaction (one commit, one fsync, for the
     // outcome and the next claims); their requests go out once it has committed.
     handoff_from_ = std::chrono::steady_clock::now();
+    if (source == OutcomeSource::webhook && a->started_at) note_hold(t - *a->started_at);
     const OpenAttempt finished = *a;
     c.row.credits_used += credits;
     release(*a);

@@ -70,6 +70,15 @@ int RateBudget::used_last_window(Bucket b) const {
   return count_in_window(state(b), clock_.now());
 }
 
+std::vector<TimePoint> RateBudget::returns(Bucket b) const {
+  State& s = state(b);
+  prune(s, clock_.now());
+  std::vector<TimePoint> out;
+  out.reserve(s.sends.size());
+  for (TimePoint sent : s.sends) out.push_back(sent + spent_for());
+  return out;
+}
+
 std::optional<TimePoint> RateBudget::frozen_until(Bucket b) const {
   const State& s = state(b);
   if (s.frozen_until > clock_.now()) return s.frozen_until;

@@ -74,6 +74,10 @@ class RateBudget {
   [[nodiscard]] TimePoint next_token_at(Bucket b) const;
   /// Requests recorded in the last window (what `status-get` reports as used_last_minute).
   [[nodiscard]] int used_last_window(Bucket b) const;
+  /// When each token spent in the window comes back (its send + window + guard), oldest first.
+  [[nodiscard]] std::vector<TimePoint> returns(Bucket b) const;
+  /// How long a token spent now stays spent (window + guard).
+  [[nodiscard]] Millis spent_for() const noexcept { return limits_.window + limits_.guard; }
   /// End of the freeze after a 429, when one is in force now.
   [[nodiscard]] std::optional<TimePoint> frozen_until(Bucket b) const;
 

@@ -38,6 +38,14 @@ TimePoint FakePlatform::next_token_at(RateBucket b) const {
   return std::max(at, bk.frozen_until);
 }
 
+std::vector<TimePoint> FakePlatform::token_returns(RateBucket b) const {
+  const auto& bk = bucket(b);
+  prune(bk);
+  std::vector<TimePoint> out;
+  for (TimePoint sent : bk.sends) out.push_back(sent + window_);
+  return out;
+}
+
 int FakePlatform::used_last_window(RateBucket b) const {
   prune(bucket(b));
   return static_cast<int>(bucket(b).sends.size());

@@ -157,6 +157,8 @@ class FakePlatform final : public CallPlatform {
   void get_call(std::string call_id, CallCallback done) override;
   [[nodiscard]] int tokens(RateBucket b) const override;
   [[nodiscard]] TimePoint next_token_at(RateBucket b) const override;
+  [[nodiscard]] std::vector<TimePoint> token_returns(RateBucket b) const override;
+  [[nodiscard]] Millis token_span(RateBucket) const override { return window_; }
   [[nodiscard]] int used_last_window(RateBucket b) const override;
   [[nodiscard]] int limit(RateBucket b) const override;
 
