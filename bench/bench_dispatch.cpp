@@ -1,8 +1,8 @@
-// The `dispatch` and `rate_bound` scenarios of ../shared/design/BENCHMARKS.md.
+// The `dispatch`, `rate_bound` and `pace` scenarios of ../shared/design/BENCHMARKS.md.
 //
-//   bench_dispatch dispatch   [--contacts N] [--time-scale X] [--duration-mean S] [--sync
-//   full|normal] bench_dispatch rate_bound [--seconds N] [--contacts N] [--duration-mean S] [--sync
-//   full|normal]
+//   bench_dispatch dispatch   [--contacts N] [--time-scale X] [--duration-mean S] [--sync S]
+//   bench_dispatch rate_bound [--seconds N] [--contacts N] [--duration-mean S] [--sync S]
+//   bench_dispatch pace       [--contacts N] [--time-scale X] [--duration-mean S]
 //
 // Everything runs in-process, wired as tests/integration/scheduler_sim_test.cpp wires it: the
 // real scheduler over daemon::VocobasePlatform and the real Partner API client, outcomes
@@ -41,6 +41,7 @@
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <queue>
 #include <string>
 #include <thread>
 #include <vector>
@@ -72,19 +73,19 @@ std::int64_t num(const boost::json::value& v) {
 /// simulator on its own thread.
 class Rig : public testkit::SimStack {
  public:
-  bool start(const sim::SimOptions& base, store::Synchronous sync) {
+  bool start(const sim::SimOptions& base, store::Synchronous sync, Millis poll_interval = 5s) {
     store::OpenOptions oo;
     oo.synchronous = sync;
     scheduler::SchedulerOptions options;
-    options.concurrency_poll_interval = 5s;
+    options.concurrency_poll_interval = poll_interval;
     if (auto failed = launch(base, options, oo, registry_.get())) return fail(*failed);
     return true;
   }
 
   /// start(), then a campaign "bench" at `max_concurrency` holding `contacts` contacts.
   bool prepare(const sim::SimOptions& base, store::Synchronous sync, int max_concurrency,
-               int contacts) {
-    if (!start(base, sync)) return false;
+               int contacts, Millis poll_interval = 5s) {
+    if (!start(base, sync, poll_interval)) return false;
     auto id = create_campaign(max_concurrency);
     if (!id) return fail(id.error().what());
     return add_contacts(*id, contacts);
@@ -347,7 +348,9 @@ int run_rate_bound(const Args& a) {
   const int seconds = a.seconds > 0 ? a.seconds : 180;
   // Enough contacts that the rate, never the queue, bounds the run.
   const int contacts = a.contacts > 0 ? a.contacts : kPerMinute * (seconds / 60 + 2) + 100;
-  const double talk_mean = a.duration_mean_s > 0 ? a.duration_mean_s : 120.0;
+  // Dialling and ringing (~9 s) come first: a 21 s talk mean holds a slot ~30 s, so 100 slots
+  // could take 200 starts a minute and the rate, not the slots, binds.
+  const double talk_mean = a.duration_mean_s > 0 ? a.duration_mean_s : 21.0;
 
   sim::SimOptions so;
   so.concurrency_limit = kLimit;
@@ -425,15 +428,232 @@ int run_rate_bound(const Args& a) {
   return 0;
 }
 
+/// The earliest the calls could all be over given only the limits: each start needs a token
+/// (`per_window` in any `window_s`) and a slot (`slots`), in the order the calls were made, each
+/// holding its slot as long as it did (seconds).
+double limits_lower_bound(const std::vector<double>& holds, int per_window, double window_s,
+                          int slots) {
+  std::priority_queue<double, std::vector<double>, std::greater<>> free;
+  for (int i = 0; i < slots; ++i) free.push(0.0);
+  std::vector<double> starts(holds.size());
+  double end = 0;
+  for (std::size_t k = 0; k < holds.size(); ++k) {
+    const double slot = free.top();
+    free.pop();
+    const double token =
+        k >= static_cast<std::size_t>(per_window) ? starts[k - per_window] + window_s : 0.0;
+    starts[k] = std::max(slot, token);
+    free.push(starts[k] + holds[k]);
+    end = std::max(end, starts[k] + holds[k]);
+  }
+  return end;
+}
+
+/// One pace run's figures, read from the simulator (simulated seconds).
+struct PaceFigures {
+  double makespan_s = 0;
+  double lower_bound_s = 0;
+  std::int64_t starts = 0;
+  std::int64_t calls_requests = 0;
+  std::int64_t refused_429 = 0;
+  std::int64_t concurrency_refused = 0;
+  bool complete = false;
+
+  [[nodiscard]] double ratio() const { return lower_bound_s > 0 ? makespan_s / lower_bound_s : 0; }
+  [[nodiscard]] double per_request() const {
+    return calls_requests > 0 ? static_cast<double>(starts) / static_cast<double>(calls_requests)
+                              : 0;
+  }
+};
+
+constexpr int kPacePerMinute = 10;
+constexpr int kPaceSlots = 5;
+
+/// Makespan (from `t0`, simulated ms) and the limits' lower bound from the simulator's calls;
+/// request counts from its stats since `before`.
+PaceFigures pace_figures(sim::SimThread& sim, sim::SimMillis t0, const boost::json::value& before,
+                         const boost::json::value& after, int contacts) {
+  struct Calls {
+    std::vector<double> holds;
+    double last_end = 0;
+    int ended = 0;
+  };
+  const auto calls = sim.call([](sim::Simulator& s) {
+    Calls out;
+    for (const auto& c : s.engine().calls()) {
+      if (c.foreign || c.history.empty()) continue;
+      out.holds.push_back(static_cast<double>(c.history.back().second - c.history.front().second) /
+                          1000.0);
+      if (!c.active()) {
+        ++out.ended;
+        out.last_end = std::max(out.last_end, static_cast<double>(c.history.back().second));
+      }
+    }
+    return out;
+  });
+  PaceFigures f;
+  f.complete = calls.ended >= contacts;
+  f.makespan_s = (calls.last_end - static_cast<double>(t0)) / 1000.0;
+  f.lower_bound_s = limits_lower_bound(calls.holds, kPacePerMinute, 60.0, kPaceSlots);
+  const auto d = [](const boost::json::value& now, const boost::json::value& then,
+                    std::initializer_list<const char*> path) {
+    const boost::json::value* a = &now;
+    const boost::json::value* b = &then;
+    for (const char* k : path) {
+      a = &a->as_object().at(k);
+      b = &b->as_object().at(k);
+    }
+    return num(*a) - num(*b);
+  };
+  f.starts = d(after, before, {"calls_started"});
+  f.calls_requests = d(after, before, {"requests", "calls"});
+  f.refused_429 = d(after, before, {"refused", "rate_calls"});
+  f.concurrency_refused = d(after, before, {"refused", "concurrency"});
+  return f;
+}
+
+void pace_json(JsonLine& line, const std::string& prefix, const PaceFigures& f) {
+  line.number((prefix + "makespan_s").c_str(), f.makespan_s, 1);
+  line.number((prefix + "lower_bound_s").c_str(), f.lower_bound_s, 1);
+  line.number((prefix + "ratio").c_str(), f.ratio(), 4);
+  line.number((prefix + "starts").c_str(), static_cast<double>(f.starts), 0);
+  line.number((prefix + "calls_requests").c_str(), static_cast<double>(f.calls_requests), 0);
+  line.number((prefix + "starts_per_request").c_str(), f.per_request(), 4);
+  line.number((prefix + "refused_429").c_str(), static_cast<double>(f.refused_429), 0);
+}
+
+std::string g_self_dir;  // where bench_naive_peer is
+
+int run_pace(const Args& a) {
+  const int contacts = a.contacts > 0 ? a.contacts : 40;
+  // The sim's rate windows shrink with its clock (scale_rate_window), and so do the client's:
+  // 10 a (simulated) minute either way.
+  const double scale = a.time_scale > 0 ? a.time_scale : 10.0;
+  // Dialling and ringing come before the talk time: an 11 s talk mean holds a slot ~20 s.
+  const double talk_mean = a.duration_mean_s > 0 ? a.duration_mean_s : 11.0;
+
+  sim::SimOptions so;
+  so.concurrency_limit = kPaceSlots;
+  so.calls_per_minute = kPacePerMinute;
+  so.general_per_minute = 60;
+  so.credits = 1e9;
+  so.time_scale = scale;
+  so.scale_rate_window = true;
+  so.duration_mean = Millis{static_cast<std::int64_t>(talk_mean * 1000)};
+  so.seed = 11;
+  so.outcomes = {};
+  so.outcomes.set(Disposition::completed, 1.0);
+  std::fprintf(stderr,
+               "bench_dispatch: pace, %d contacts, limit %d, %d /calls/* a minute, time scale %.0f "
+               "(figures in simulated seconds)\n",
+               contacts, kPaceSlots, kPacePerMinute, scale);
+
+  const auto real = [scale](Millis simulated) {
+    return Millis{std::max<std::int64_t>(1, static_cast<std::int64_t>(simulated.count() / scale))};
+  };
+  std::vector<std::pair<int, PaceFigures>> runs;
+  for (const int interval_s : {5, 60}) {
+    Rig rig;
+    if (!rig.prepare(so, sync_of(a), kPaceSlots, contacts, real(std::chrono::seconds{interval_s})))
+      return 1;
+    const boost::json::value before = rig.sim_stats();
+    const sim::SimMillis t0 = rig.sim().call([](sim::Simulator& s) { return s.now(); });
+    auto& sched = rig.scheduler();
+    if (auto r = sched.start("bench"); !r) {
+      std::fprintf(stderr, "bench_dispatch: start: %s\n", r.error().what().c_str());
+      return 1;
+    }
+    rig.run_until(
+        [&] { return sched.campaign_view("bench")->campaign.state == CampaignState::completed; },
+        real(std::chrono::minutes{60}), 1ms);
+    const boost::json::value after = rig.sim_stats();
+    runs.emplace_back(interval_s, pace_figures(rig.sim(), t0, before, after, contacts));
+  }
+
+  // The naive peer: a fresh simulator with the same seed, the peer program against it.
+  PaceFigures peer;
+  {
+    sim::SimOptions po = so;
+    po.listen_host = "127.0.0.1";
+    po.listen_port = 0;
+    po.api_keys = {std::string(testkit::kStackKey)};
+    auto st = sim::SimThread::start(po);
+    if (!st) {
+      std::fprintf(stderr, "bench_dispatch: simulator: %s\n", st.error().what().c_str());
+      return 1;
+    }
+    auto& psim = **st;
+    const auto stats = [&psim] {
+      return boost::json::value(
+          psim.call([](sim::Simulator& s) { return s.engine().stats_json(s.webhooks().stats()); }));
+    };
+    const auto before = stats();
+    const sim::SimMillis t0 = psim.call([](sim::Simulator& s) { return s.now(); });
+    const std::string cmd = g_self_dir + "/bench_naive_peer --base-url " + psim.base_url() +
+                            " --key " + std::string(testkit::kStackKey) + " --agent " +
+                            std::string(kAgent) + " --contacts " + std::to_string(contacts) +
+                            " --sleep-ms " + std::to_string(real(1s).count()) + " 1>&2";
+    if (std::system(cmd.c_str()) != 0) {  // its own JSON line goes to stderr
+      std::fprintf(stderr, "bench_dispatch: %s failed\n", cmd.c_str());
+      return 1;
+    }
+    const auto deadline = Steady::now() + 10min;
+    while (psim.call([](sim::Simulator& s) { return s.engine().active(); }) > 0 &&
+           Steady::now() < deadline) {
+      std::this_thread::sleep_for(1ms);
+    }
+    peer = pace_figures(psim, t0, before, stats(), contacts);
+    psim.stop();
+  }
+
+  JsonLine line;
+  line.text("scenario", "pace");
+  line.number("contacts", contacts, 0);
+  line.number("limit", kPaceSlots, 0);
+  line.number("calls_per_minute_limit", kPacePerMinute, 0);
+  line.number("time_scale", scale, 0);
+  bool complete = peer.complete;
+  for (const auto& [interval, f] : runs) {
+    const std::string p = "poll" + std::to_string(interval) + "s_";
+    pace_json(line, p, f);
+    line.number((p + "vs_peer").c_str(), peer.makespan_s > 0 ? f.makespan_s / peer.makespan_s : 0,
+                4);
+    complete = complete && f.complete;
+  }
+  pace_json(line, "peer_", peer);
+  line.boolean("completed", complete);
+  line.raw("targets", R"({"ratio":"<=1.05","starts_per_request":">=0.95","refused_429":"0"})");
+  std::cout << line.finish() << std::endl;
+
+  for (const auto& [interval, f] : runs) {
+    std::fprintf(stderr,
+                 "pace, poll every %d s: makespan %.1f s vs lower bound %.1f s: ratio %.4f "
+                 "(target ≤ 1.05); %lld starts / %lld /calls/* requests = %.4f (target ≥ 0.95); "
+                 "%lld 429s (target 0); %.2f × the naive peer's makespan\n",
+                 interval, f.makespan_s, f.lower_bound_s, f.ratio(),
+                 static_cast<long long>(f.starts), static_cast<long long>(f.calls_requests),
+                 f.per_request(), static_cast<long long>(f.refused_429),
+                 peer.makespan_s > 0 ? f.makespan_s / peer.makespan_s : 0);
+  }
+  std::fprintf(stderr,
+               "naive peer: makespan %.1f s vs lower bound %.1f s: ratio %.4f; %lld starts / %lld "
+               "requests = %.4f; %lld 429s\n",
+               peer.makespan_s, peer.lower_bound_s, peer.ratio(),
+               static_cast<long long>(peer.starts), static_cast<long long>(peer.calls_requests),
+               peer.per_request(), static_cast<long long>(peer.refused_429));
+  return complete ? 0 : 1;
+}
+
 }  // namespace
 }  // namespace dialer
 
 int main(int argc, char** argv) {
+  dialer::g_self_dir = std::filesystem::absolute(argv[0]).parent_path().string();
   dialer::Args args;
   CLI::App app{"dialerd dispatch benchmarks (dispatch, rate_bound)"};
   app.add_option("scenario", args.scenario, "dispatch or rate_bound")
       ->required()
-      ->check(CLI::IsMember({"dispatch", "rate_bound"}));
+      ->check(CLI::IsMember({"dispatch", "rate_bound", "pace"}));
   app.add_option("--contacts", args.contacts, "contacts in the campaign");
   app.add_option("--seconds", args.seconds, "rate_bound: length of the run");
   app.add_option("--time-scale", args.time_scale, "dispatch: simulator time scale (100)");
@@ -444,6 +664,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::warn);
   try {
+    if (args.scenario == "pace") return dialer::run_pace(args);
     return args.scenario == "dispatch" ? dialer::run_dispatch(args) : dialer::run_rate_bound(args);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bench_dispatch: %s\n", e.what());

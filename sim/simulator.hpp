@@ -41,6 +41,8 @@ class Simulator {
 
   [[nodiscard]] boost::asio::ip::tcp::endpoint endpoint() const { return endpoint_; }
   Engine& engine() { return engine_; }
+  /// Simulated time now.
+  [[nodiscard]] SimMillis now() const { return clock_.now(); }
   WebhookDispatcher& webhooks() { return webhooks_; }
   /// Jumps simulated time forward and runs everything that became due.
   void advance(SimMillis by);

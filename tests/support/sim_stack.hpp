@@ -99,6 +99,11 @@ class SimStack {
     co.request_timeout = std::chrono::seconds{5};
     co.rate.calls_per_minute = so.calls_per_minute;
     co.rate.general_per_minute = so.general_per_minute;
+    if (so.scale_rate_window && so.time_scale > 0) {
+      // The simulator's windows run time_scale times faster: so do the client's.
+      co.rate.window = Millis{static_cast<std::int64_t>(60'000 / so.time_scale)};
+      co.rate.guard = Millis{static_cast<std::int64_t>(1'000 / so.time_scale)};
+    }
     auto client = api::VocobaseClient::create(io_.get_executor(), co, clock_);
     if (!client) return client.error().what();
     client_ = std::move(*client);
