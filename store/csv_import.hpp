@@ -20,6 +20,7 @@
 
 #include <boost/json/object.hpp>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -29,6 +30,7 @@
 #include <stop_token>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 namespace dialer::store {
@@ -88,6 +90,11 @@ struct ImportProgress {
   std::uint64_t rows = 0;         ///< data rows handled so far
 };
 
+/// One helper thread per core (at least one).
+inline unsigned default_helper_threads() noexcept {
+  return std::max(1U, std::thread::hardware_concurrency());
+}
+
 struct ImportOptions {
   /// ISO 3166 alpha-2 region for national formats ("IN"); "" accepts only international forms.
   std::string default_region;
@@ -117,8 +124,10 @@ struct ImportOptions {
   /// the rows held in memory between reading and writing.
   std::size_t chunk_rows = 2000;
   /// Extra threads normalising numbers while this one reads and writes (libphonenumber is most
-  /// of the work). 0 = everything on the calling thread.
-  unsigned helper_threads = 1;
+  /// of the work). 0 = everything on the calling thread. Default: one per core, so the reading
+  /// and writing thread only fills the gaps (measured on 2 cores, 1M rows: 1 helper 26.7 s,
+  /// 2 helpers 21.8 s; libphonenumber alone 19.6-20.6 s).
+  unsigned helper_threads = default_helper_threads();
 };
 
 /// One rejected row in the report.
