@@ -61,9 +61,14 @@ struct Args {
   double time_scale = 0;       // 0 = the scenario's default
   double duration_mean_s = 0;  // simulated seconds; 0 = the scenario's default
   std::string sync = "normal";
+  /// "background" (as the daemon) or "owner" (SQLite's automatic checkpoint in the loop's
+  /// commits), to compare the handoff tail of both.
+  std::string checkpoint = "background";
 };
 
 using bench::JsonLine;
+
+bool g_background_checkpoint = true;  // --checkpoint
 
 std::int64_t num(const boost::json::value& v) {
   return v.to_number<std::int64_t>();
@@ -76,6 +81,7 @@ class Rig : public testkit::SimStack {
   bool start(const sim::SimOptions& base, store::Synchronous sync, Millis poll_interval = 5s) {
     store::OpenOptions oo;
     oo.synchronous = sync;
+    oo.background_checkpoint = g_background_checkpoint;
     scheduler::SchedulerOptions options;
     options.concurrency_poll_interval = poll_interval;
     if (auto failed = launch(base, options, oo, registry_.get())) return fail(*failed);
@@ -303,6 +309,7 @@ int run_dispatch(const Args& a) {
   line.number("contacts", contacts, 0);
   line.number("limit", kLimit, 0);
   line.text("synchronous", a.sync);
+  line.text("checkpoint", a.checkpoint);
   line.number("time_scale", scale, 0);
   line.boolean("completed", completed && started_all);
   line.number("calls", calls, 0);
@@ -661,7 +668,12 @@ int main(int argc, char** argv) {
                  "mean talk time of a call, simulated seconds");
   app.add_option("--sync", args.sync, "store PRAGMA synchronous")
       ->check(CLI::IsMember({"full", "normal"}));
+  app.add_option("--checkpoint", args.checkpoint,
+                 "WAL checkpoints on their own thread (background, as the daemon) or in the "
+                 "loop's commits (owner)")
+      ->check(CLI::IsMember({"background", "owner"}));
   CLI11_PARSE(app, argc, argv);
+  dialer::g_background_checkpoint = args.checkpoint == "background";
   spdlog::set_level(spdlog::level::warn);
   try {
     if (args.scenario == "pace") return dialer::run_pace(args);

@@ -56,6 +56,9 @@ struct Args {
   int connections = 64;
   int duration_s = 10;
   std::string synchronous = "full";
+  /// "background" (as the daemon: checkpoints on their own thread) or "owner" (SQLite's
+  /// automatic checkpoint in the committing connection), to compare the two.
+  std::string checkpoint = "background";
   long batch_delay_ms = -1;  ///< -1: the server's default
   std::string wrk = "wrk";
   fs::path dir;
@@ -81,7 +84,8 @@ class CountingSink final : public api::OutcomeSink {
 [[noreturn]] void usage(const char* why) {
   std::fprintf(stderr,
                "bench_webhook: %s\nusage: bench_webhook [--requests N] [--threads T] "
-               "[--connections C] [--duration S] [--synchronous full|normal] [--batch-delay-ms MS] "
+               "[--connections C] [--duration S] [--synchronous full|normal] [--checkpoint "
+               "background|owner] [--batch-delay-ms MS] "
                "[--wrk PATH] "
                "[--dir DIR] [--keep]\n",
                why);
@@ -106,6 +110,8 @@ Args parse_args(int argc, char** argv) {
       a.duration_s = std::stoi(value());
     else if (k == "--synchronous")
       a.synchronous = value();
+    else if (k == "--checkpoint")
+      a.checkpoint = value();
     else if (k == "--batch-delay-ms")
       a.batch_delay_ms = std::stol(value());
     else if (k == "--wrk")
@@ -258,6 +264,9 @@ int main(int argc, char** argv) {
   const auto sync = store::synchronous_from_string(args.synchronous);
   if (!sync) usage("--synchronous must be full or normal");
   db_options.synchronous = *sync;
+  if (args.checkpoint != "background" && args.checkpoint != "owner")
+    usage("--checkpoint must be background or owner");
+  db_options.background_checkpoint = args.checkpoint == "background";
   auto db = store::Database::open((args.dir / "dialerd.db").string(), db_options);
   if (!db) {
     std::fprintf(stderr, "bench_webhook: %s\n", db.error().what().c_str());
@@ -334,6 +343,7 @@ int main(int argc, char** argv) {
   line.number("stored", stored_rows, 0);
   line.number("responses", hooks.requests, 0);
   line.number("errors", hooks.errors + health.errors, 0);
+  line.text("checkpoint", args.checkpoint);
   line.number("mean_batch", batches > 0 ? batch_events / batches : 0, 1);
   line.text("synchronous", args.synchronous);
   line.number("batch_delay_ms", static_cast<double>(options.batch_delay.count()), 0);

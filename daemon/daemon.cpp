@@ -319,6 +319,8 @@ std::optional<Failure> Daemon::Impl::start() {
   // The event loop's connection waits at most 1 s for another writer (imports commit in short
   // chunks): a longer wait would stall every timer, webhook and admin answer behind it.
   open.busy_timeout = kLoopBusyTimeout;
+  // Checkpoints (page write-back and syncs) run on their own thread, not in the loop's commits.
+  open.background_checkpoint = true;
   auto db = store::Database::open(cfg.store.path, open);
   if (!db) {
     return Failure{exit_store_failure,

@@ -4,7 +4,12 @@
 
 #include <sqlite3.h>
 
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <utility>
 
@@ -24,8 +29,65 @@ struct SqlHash {
   }
 };
 
+/// Runs PASSIVE checkpoints of one database file on its own thread and connection, woken by
+/// the owning connection's WAL hook once the log holds kCheckpointPages pages (SQLite's own
+/// wal_autocheckpoint default), and at least every kCheckpointPeriod while anything is in it.
+/// A PASSIVE checkpoint never waits for readers or writers: what it cannot copy now it copies
+/// next time, so it never blocks the owner.
+class Checkpointer {
+ public:
+  static constexpr int kCheckpointPages = 1000;
+  static constexpr std::chrono::seconds kCheckpointPeriod{30};
+
+  explicit Checkpointer(sqlite3* conn) : conn_(conn), thread_([this] { run(); }) {}
+  ~Checkpointer() {
+    {
+      std::lock_guard lock{mutex_};
+      stop_ = true;
+    }
+    wake_.notify_one();
+    thread_.join();
+    checkpoint();  // what the last commits left
+    sqlite3_close_v2(conn_);
+  }
+  Checkpointer(const Checkpointer&) = delete;
+  Checkpointer& operator=(const Checkpointer&) = delete;
+
+  /// From the owner's commit (its thread): `pages` are now in the log.
+  void logged(int pages) {
+    if (pages < kCheckpointPages || due_.exchange(true)) return;
+    wake_.notify_one();
+  }
+
+ private:
+  void run() {
+    std::unique_lock lock{mutex_};
+    while (!stop_) {
+      wake_.wait_for(lock, kCheckpointPeriod, [this] { return stop_ || due_.load(); });
+      if (stop_) break;
+      due_ = false;
+      lock.unlock();
+      checkpoint();
+      lock.lock();
+    }
+  }
+  void checkpoint() {
+    // A failed or partial checkpoint loses nothing: the WAL keeps every frame until one
+    // succeeds, and the next wake (or the last connection's close) copies them.
+    (void)sqlite3_wal_checkpoint_v2(conn_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  }
+
+  sqlite3* conn_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::atomic<bool> due_{false};
+  bool stop_ = false;
+  std::thread thread_;  // last: started once the rest exists
+};
+
 struct DatabaseImpl {
   sqlite3* db = nullptr;
+  std::unique_ptr<Checkpointer> checkpointer;
   std::string path;
   std::size_t cache_limit = 0;
   std::uint64_t prepares = 0;
@@ -34,6 +96,10 @@ struct DatabaseImpl {
   std::unordered_map<std::string, std::unique_ptr<CachedStatement>, SqlHash, std::equal_to<>> cache;
 
   ~DatabaseImpl() {
+    if (checkpointer) {
+      sqlite3_wal_hook(db, nullptr, nullptr);
+      checkpointer.reset();
+    }
     for (auto& [sql, entry] : cache) sqlite3_finalize(entry->stmt);
     cache.clear();
     // sqlite3_close_v2 defers the close until any statement a caller still holds is finalized.
@@ -289,6 +355,31 @@ Result<Database> Database::open(const std::string& path, const OpenOptions& opti
 
   if (options.migrate) {
     if (auto r = migrate(db); !r) return r.error();
+  }
+  if (options.background_checkpoint && db.impl_->path != ":memory:" && !db.impl_->path.empty() &&
+      db.impl_->path.find("mode=memory") == std::string::npos) {
+    sqlite3* conn = nullptr;
+    rc = sqlite3_open_v2(path.c_str(), &conn, SQLITE_OPEN_READWRITE | SQLITE_OPEN_URI, nullptr);
+    if (rc != SQLITE_OK) {
+      auto e = sqlite_error(conn, rc, "cannot open the checkpoint connection to " + path);
+      sqlite3_close_v2(conn);
+      return e;
+    }
+    sqlite3_busy_timeout(conn, static_cast<int>(options.busy_timeout.count()));
+    // The checkpoint syncs as the owner would have: the WAL before, the file after.
+    sqlite3_exec(conn,
+                 options.synchronous == Synchronous::full ? "PRAGMA synchronous = FULL"
+                                                          : "PRAGMA synchronous = NORMAL",
+                 nullptr, nullptr, nullptr);
+    db.impl_->checkpointer = std::make_unique<detail::Checkpointer>(conn);
+    // Replaces the automatic checkpoint in this connection's commits.
+    sqlite3_wal_hook(
+        db.impl_->db,
+        [](void* ctx, sqlite3*, const char*, int pages) {
+          static_cast<detail::Checkpointer*>(ctx)->logged(pages);
+          return SQLITE_OK;
+        },
+        db.impl_->checkpointer.get());
   }
   return db;
 }

@@ -37,6 +37,11 @@ struct OpenOptions {
   bool migrate = true;
   /// Statements kept prepared; SQL beyond this is prepared per use and finalized.
   std::size_t statement_cache_limit = 256;
+  /// Checkpoint the WAL on a thread of its own (with its own connection) instead of in whichever
+  /// commit of this connection crosses wal_autocheckpoint: a checkpoint writes pages back and
+  /// syncs, which would otherwise land on this connection's caller (the event loop). File
+  /// databases only.
+  bool background_checkpoint = false;
 };
 
 class Database;

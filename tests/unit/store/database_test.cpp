@@ -6,6 +6,9 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <chrono>
+#include <filesystem>
+#include <thread>
 #include <type_traits>
 
 namespace dialer::store {
@@ -292,6 +295,35 @@ TEST(DatabaseFile, UnopenablePathIsError) {
   auto db = Database::open(path);
   ASSERT_FALSE(db);
   EXPECT_NE(db.error().message.find(path), std::string::npos);
+}
+
+// With background_checkpoint the owner's commits no longer checkpoint (its WAL hook only wakes
+// the checkpoint thread): the log must still reach the database file, from that thread. 3000
+// pages are committed in 30 transactions; the file must grow to hold them (the thread is
+// woken at 1000 pages in the log), polled up to 30 s.
+TEST(DatabaseFile, BackgroundCheckpointCopiesTheLogIntoTheFile) {
+  TempDir dir;
+  const std::string path = (dir.path() / "ckpt.db").string();
+  OpenOptions o;
+  o.synchronous = Synchronous::normal;
+  o.background_checkpoint = true;
+  auto db = Database::open(path, o);
+  ASSERT_TRUE(db) << db.error().what();
+  ASSERT_TRUE(db->exec("CREATE TABLE blobs(b BLOB)"));
+  for (int tx = 0; tx < 30; ++tx) {
+    ASSERT_TRUE(db->exec("BEGIN IMMEDIATE"));
+    for (int i = 0; i < 100; ++i) {
+      auto st = db->prepare("INSERT INTO blobs(b) VALUES (zeroblob(4000))");
+      ASSERT_TRUE(st && st->step());
+    }
+    ASSERT_TRUE(db->exec("COMMIT"));
+  }
+  const std::uintmax_t want = 8u << 20;  // 2000 of the 3000 pages of 4 KiB
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{30};
+  while (std::filesystem::file_size(path) < want && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds{10});
+  }
+  EXPECT_GE(std::filesystem::file_size(path), want);
 }
 
 }  // namespace
