@@ -705,8 +705,12 @@ class RejectFile {
 /// while the oldest is not ready it prepares pending ones itself, so no thread idles.
 class Pipeline {
  public:
+  /// Batches in flight at most, whatever the cores: the read-ahead of a slow input (a pipe),
+  /// rows read but not yet written or counted in progress, stays under 8 × 512 rows.
+  static constexpr std::size_t kMaxBatches = 8;
+
   Pipeline(const RowPreparer& preparer, unsigned helpers)
-      : preparer_(preparer), batches_(2 * (helpers + 1)) {
+      : preparer_(preparer), batches_(std::min<std::size_t>(2 * (helpers + 1), kMaxBatches)) {
     for (unsigned i = 0; i < helpers; ++i) {
       threads_.emplace_back([this] { help(); });
     }
