@@ -76,25 +76,44 @@ void Scheduler::Impl::note_hold(Millis held) {
   if (holds_.size() > kHolds) holds_.pop_front();
 }
 
+Millis Scheduler::Impl::longest_hold() const {
+  return holds_.empty() ? kDefaultLongestHold : *std::max_element(holds_.begin(), holds_.end());
+}
+
+Millis Scheduler::Impl::turnover() const {
+  if (holds_.empty()) return kDefaultTurnover;
+  // The lower quartile: short enough to keep tokens for starts, not set by one busy tone.
+  std::vector<Millis> sorted(holds_.begin(), holds_.end());
+  const auto q = sorted.begin() + static_cast<std::ptrdiff_t>(sorted.size() / 4);
+  std::nth_element(sorted.begin(), q, sorted.end());
+  return *q;
+}
+
 bool Scheduler::Impl::outcome_overdue(const OpenAttempt& a, TimePoint now) const {
   if (a.state != AttemptState::started || a.start_outstanding) return false;
   if (a.poll != PollState::none) return true;  // past reconcile_after, or listed as over
-  if (holds_.empty() || !a.started_at) return false;
-  const Millis longest = *std::max_element(holds_.begin(), holds_.end());
-  return now >= *a.started_at + longest + kLateWebhookGrace;
+  if (!a.started_at) return false;
+  return now >= *a.started_at + longest_hold() + kLateWebhookGrace;
 }
 
-int Scheduler::Impl::optional_tokens(TimePoint now) const {
+int Scheduler::Impl::optional_tokens(TimePoint now, std::optional<TimePoint> waiting_since) const {
   TokenPlan p;
   p.now = now;
   p.tokens = calls_tokens();
   if (p.tokens <= 0) return 0;
+  // Waited long enough: the next token, whatever the plan.
+  if (waiting_since && now - *waiting_since >= kOptionalReadMaxWait) return p.tokens;
   p.horizon = now + platform_.token_span(RateBucket::calls);
   p.returns = platform_.token_returns(RateBucket::calls);
   p.due_from = plan_due_from_;
-  p.free_slots = slot_account().free();
-  // The shortest recent hold: the side that keeps tokens for starts.
-  p.turnover = holds_.empty() ? kDefaultTurnover : *std::min_element(holds_.begin(), holds_.end());
+  const SlotAccount acc = slot_account();
+  p.free_slots = acc.free();
+  int due_slots = 0;
+  for (const auto& [id, c] : campaigns_) {
+    if (c.plan_due) due_slots += std::max(c.spec().max_concurrency, 0);
+  }
+  p.max_slots = std::min(due_slots, acc.capacity);
+  p.turnover = turnover();
   for (const auto& [id, a] : open_) {
     if (outcome_overdue(a, now)) continue;
     const TimePoint from = a.state == AttemptState::started && a.started_at ? *a.started_at : now;
@@ -109,13 +128,14 @@ std::optional<TimePoint> Scheduler::Impl::slack_check_at(TimePoint now) const {
   if (const auto returns = platform_.token_returns(RateBucket::calls); !returns.empty()) {
     earlier(std::max(returns.front(), now + 1ms));
   }
-  if (!holds_.empty()) {
-    const Millis longest = *std::max_element(holds_.begin(), holds_.end());
-    for (const auto& [id, a] : open_) {
-      if (a.state != AttemptState::started || a.start_outstanding || !a.started_at) continue;
-      if (outcome_overdue(a, now)) continue;
-      earlier(*a.started_at + longest + kLateWebhookGrace);
-    }
+  const Millis longest = longest_hold();
+  for (const auto& [id, a] : open_) {
+    if (a.state != AttemptState::started || a.start_outstanding || !a.started_at) continue;
+    if (outcome_overdue(a, now)) continue;
+    earlier(*a.started_at + longest + kLateWebhookGrace);
+  }
+  for (const auto& since : {poll_waiting_since_, call_poll_waiting_since_}) {
+    if (since) earlier(std::max(*since + kOptionalReadMaxWait, now + 1ms));
   }
   return at;
 }
@@ -444,10 +464,15 @@ void Scheduler::Impl::send_start(StartRequest req) {
 
 void Scheduler::Impl::compute_blocked_by(TimePoint t, BlockReason pass_stop, TimePoint& wake) {
   plan_due_from_.reset();
-  const auto due_at = [this](TimePoint at) {
+  const TimePoint horizon = t + platform_.token_span(RateBucket::calls);
+  CampaignRt* current = nullptr;
+  const auto due_at = [&](TimePoint at) {
     plan_due_from_ = plan_due_from_ ? std::min(*plan_due_from_, at) : at;
+    if (at < horizon) current->plan_due = true;
   };
   for (auto& [id, c] : campaigns_) {
+    c.plan_due = false;
+    current = &c;
     if (c.row.state != CampaignState::running) {
       c.blocked_by = c.row.state == CampaignState::credit_exhausted ? BlockedBy::credit_exhausted()
                                                                     : BlockedBy::not_running();

@@ -62,6 +62,8 @@ struct CampaignRt {
   std::unordered_map<std::string, WindowLookup> windows;
   /// Earliest opening that contacts were deferred to while their window was closed.
   std::optional<TimePoint> deferred_to_window;
+  /// Token planning, of the current dispatch pass: it has contacts due now or within the window.
+  bool plan_due = false;
   /// Earliest retry of contacts deferred because their number was in another campaign's call.
   std::optional<TimePoint> deferred_busy;
   /// Earliest retry of contacts deferred because a zone of theirs is unknown, and that zone.
@@ -211,7 +213,12 @@ class Scheduler::Impl {
   [[nodiscard]] bool reconcile_wants_token(TimePoint now) const;
   /// Token planning (token_plan.hpp): /calls/* tokens an optional read may spend now without
   /// delaying a start the window can place. Uses plan_due_from_ of the current pass.
-  [[nodiscard]] int optional_tokens(TimePoint now) const;
+  [[nodiscard]] int optional_tokens(TimePoint now,
+                                    std::optional<TimePoint> waiting_since = std::nullopt) const;
+  /// The longest recent slot hold (kDefaultLongestHold before any webhook reported one), and
+  /// the turnover the plan assumes (a low quantile of recent holds).
+  [[nodiscard]] Millis longest_hold() const;
+  [[nodiscard]] Millis turnover() const;
   /// When an optional read kept waiting for slack should look again (a token back, a call
   /// becoming overdue); nullopt when only an event can change the answer.
   [[nodiscard]] std::optional<TimePoint> slack_check_at(TimePoint now) const;
@@ -392,6 +399,10 @@ class Scheduler::Impl {
   std::optional<TimePoint> plan_due_from_;
   /// How long recent calls held their slot (webhook outcomes), oldest first; at most kHolds.
   std::deque<Millis> holds_;
+  /// Since when the periodic poll / a GET /calls/{id} waits for a slack token: after
+  /// kOptionalReadMaxWait it takes the next token whatever the plan says.
+  std::optional<TimePoint> poll_waiting_since_;
+  std::optional<TimePoint> call_poll_waiting_since_;
 
   // Reconciliation.
   bool listing_outstanding_ = false;
@@ -488,6 +499,12 @@ inline constexpr std::size_t kMaxOverdueShown = 20;
 /// Slot holds remembered for token planning (the shortest is the turnover, the longest with
 /// kLateWebhookGrace says when a webhook is overdue).
 inline constexpr std::size_t kHolds = 32;
+/// Before any webhook reported a hold, a started call counts as overdue this long after its
+/// start (webhooks down from the outset: its slot is then left to reads).
+inline constexpr Millis kDefaultLongestHold = std::chrono::minutes{2};
+/// An optional read never waits longer than this for a slack token (a backlog that keeps every
+/// token busy for hours still re-reads the limit and polls calls without a session id).
+inline constexpr Millis kOptionalReadMaxWait = std::chrono::minutes{5};
 /// While a concurrency 429 holds dispatch, a failed GET /calls/concurrency is retried this soon.
 inline constexpr Millis kConcurrencyHoldRepoll = std::chrono::seconds{5};
 

@@ -389,12 +389,15 @@ std::optional<TimePoint> Scheduler::Impl::maybe_poll_sessions() {
     if (a.session_id.empty()) {
       // The start answer carried no session id: GET /calls/{id} tells it, on a slack /calls/*
       // token (an optional read).
-      if (optional_tokens(now()) <= 0) {
+      const TimePoint t = now();
+      if (!call_poll_waiting_since_) call_poll_waiting_since_ = t;
+      if (optional_tokens(t, call_poll_waiting_since_) <= 0) {
         const TimePoint at = calls_tokens() <= 0 ? platform_.next_token_at(RateBucket::calls)
-                                                 : slack_check_at(now()).value_or(TimePoint::max());
+                                                 : slack_check_at(t).value_or(TimePoint::max());
         wake = wake ? std::min(*wake, at) : at;
         continue;
       }
+      call_poll_waiting_since_.reset();
       a.poll = PollState::outstanding;
       ++sessions_outstanding_;
       ++stats_.sessions_polled;
@@ -516,6 +519,9 @@ void Scheduler::Impl::arm_poll_timers() {
 }
 
 void Scheduler::Impl::arm_periodic_poll(Millis after) {
+  // While a concurrency 429 holds dispatch, its own (required) polls run the timer; the
+  // periodic one is armed again once a fresh reading lifts the hold.
+  if (full_until_fresh_poll_) return;
   if (concurrency_timer_ != 0) ex_.cancel(concurrency_timer_);
   concurrency_timer_ = ex_.schedule_at(now() + after, guard([this] {
                                          concurrency_timer_ = 0;
@@ -526,23 +532,31 @@ void Scheduler::Impl::arm_periodic_poll(Millis after) {
 
 std::optional<TimePoint> Scheduler::Impl::maybe_periodic_poll(TimePoint t) {
   if (!concurrency_poll_due_ || concurrency_poll_outstanding_ || stopping_) return std::nullopt;
+  // A 429 hold polls on its own; a limit never read yet (the startup poll failed) is no
+  // optional reading.
+  if (full_until_fresh_poll_) return std::nullopt;
+  if (!concurrency_) {
+    poll_concurrency();
+    return std::nullopt;
+  }
   const bool due_work =
       plan_due_from_ && *plan_due_from_ < t + platform_.token_span(RateBucket::calls);
   const bool overdue = std::any_of(open_.begin(), open_.end(), [&](const auto& entry) {
     return outcome_overdue(entry.second, t);
   });
-  if (concurrency_ && !due_work && !overdue) {
+  if (!due_work && !overdue) {
     // Webhooks account for every slot and nothing is due: a reading would change nothing.
     concurrency_poll_due_ = false;
+    poll_waiting_since_.reset();
     ++stats_.concurrency_polls_skipped;
     arm_periodic_poll(options_.concurrency_poll_interval);
     return std::nullopt;
   }
-  if (optional_tokens(t) <= 0) {
+  if (!poll_waiting_since_) poll_waiting_since_ = t;
+  if (optional_tokens(t, poll_waiting_since_) <= 0) {
     ++stats_.concurrency_polls_deferred;
     return calls_tokens() <= 0 ? platform_.next_token_at(RateBucket::calls) : slack_check_at(t);
   }
-  concurrency_poll_due_ = false;
   poll_concurrency();
   return std::nullopt;
 }
@@ -563,6 +577,7 @@ void Scheduler::Impl::poll_concurrency() {
   }
   concurrency_poll_outstanding_ = true;
   concurrency_poll_due_ = false;
+  poll_waiting_since_.reset();
   concurrency_429s_at_poll_ = concurrency_429s_;
   started_at_concurrency_poll_.clear();
   for (const auto& [id, a] : open_) {

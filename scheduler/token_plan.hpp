@@ -35,6 +35,10 @@ struct TokenPlan {
   std::optional<TimePoint> due_from;
   /// At most this many starts can be placed (contacts due); unknown: no bound.
   std::int64_t max_starts = std::numeric_limits<std::int64_t>::max();
+  /// At most this many calls can be in flight at once for the campaigns with contacts due (their
+  /// max_concurrency, within the account's capacity): only the earliest-freeing that many slots
+  /// take starts.
+  int max_slots = std::numeric_limits<int>::max();
 };
 
 /// The shortest turnover the plan assumes, and the most starts it simulates (beyond that it

@@ -112,5 +112,61 @@ TEST_F(PaceTest, LateWebhooksStillGetAPollOnSlackTokens) {
   EXPECT_EQ(platform_.rate_violations, 0);
 }
 
+// Webhooks down from the outset: no call ever reports its hold, so the plan takes a started
+// call as overdue kDefaultLongestHold (2 min) after its start; its slot is then left to reads
+// and the poll goes out on the tokens it leaves — minutes before reconcile_after (10 min).
+TEST_F(PaceTest, WebhooksDownFromTheOutsetStillGetAPoll) {
+  options_.concurrency_poll_interval = 60s;
+  platform_.default_call =
+      CallScript{CallStatus::completed, Disposition::completed, kCall, 1.0, false};
+  constexpr int kContacts = 10;
+  const TimePoint t0 = start_campaign(kContacts);
+  run_until(t0 + 4min);
+  EXPECT_GT(platform_.concurrency_requests, 1) << "no poll while webhooks never came";
+  for (int i = 1; i <= kSlots; ++i) {
+    EXPECT_EQ(contact(campaign_, phone(i)).state, ContactState::done) << phone(i);
+  }
+  EXPECT_EQ(platform_.rate_violations, 0);
+}
+
+// A campaign capped below the account (max_concurrency 2 of 5 slots, 60 s calls) uses about
+// 2 tokens a minute of 10: the rest are slack, so the periodic poll keeps its interval while
+// the backlog lasts, and no start waits for it.
+TEST_F(PaceTest, ACampaignCappedBelowTheAccountLeavesTokensForPolls) {
+  options_.concurrency_poll_interval = 5s;
+  platform_.default_call = CallScript{CallStatus::completed, Disposition::completed, 60s, 1.0};
+  start_scheduler();
+  run_for(61s);
+  auto s = spec("capped");
+  s.max_concurrency = 2;
+  const auto id = create(s);
+  add_contacts(id, 1, 20);
+  start("capped");
+  const TimePoint t0 = ex_.now();
+  const int polls_before = platform_.concurrency_requests;
+  run_until(t0 + 3min + 30s);
+  EXPECT_GE(platform_.concurrency_requests - polls_before, 10) << "polls deferred for nothing";
+  ASSERT_GE(platform_.starts.size(), 8U);
+  for (std::size_t k = 0; k < 8; ++k) {
+    const Millis at = std::chrono::duration_cast<Millis>(platform_.starts[k].at - t0);
+    EXPECT_LE(at, 60s * static_cast<int>(k / 2) + 1s) << "start " << k << " delayed";
+  }
+  EXPECT_EQ(platform_.rate_violations, 0);
+}
+
+// A backlog that keeps every token busy does not keep the limit unread for ever: the deferred
+// periodic poll takes a token after kOptionalReadMaxWait (5 min).
+TEST_F(PaceTest, ADeferredPollWaitsAtMostFiveMinutes) {
+  options_.concurrency_poll_interval = 5s;
+  constexpr int kContacts = 100;  // 10 minutes of starts at 10 a minute
+  const TimePoint t0 = start_campaign(kContacts);
+  const int polls_before = platform_.concurrency_requests;
+  run_until(t0 + 4min);
+  EXPECT_EQ(platform_.concurrency_requests, polls_before);
+  run_until(t0 + 6min);
+  EXPECT_GE(platform_.concurrency_requests - polls_before, 1) << "the poll starved";
+  EXPECT_EQ(platform_.rate_violations, 0);
+}
+
 }  // namespace
 }  // namespace dialer::scheduler::testing

@@ -82,6 +82,16 @@ TEST(TokenPlan, DueLaterAndFewContactsBoundTheDemand) {
   EXPECT_EQ(slack_tokens(p), 5);
 }
 
+// Campaigns capped below the account take fewer starts: 5 free slots but max_slots 2, 60 s
+// calls, 10 tokens → at most 2 × 2 starts in the window, 6 slack.
+TEST(TokenPlan, MaxSlotsBoundsTheDemand) {
+  auto p = plan(10, 5, {});
+  p.turnover = 60s;
+  EXPECT_EQ(slack_tokens(p), 0);
+  p.max_slots = 2;
+  EXPECT_EQ(slack_tokens(p), 6);
+}
+
 // Calls whose outcome is overdue are left out of slot_frees by the engine: with every slot held
 // by such a call, nothing will want a token until a read frees them.
 TEST(TokenPlan, SlotsHeldByOverdueCallsWantNoToken) {
