@@ -33,6 +33,7 @@
 // completed and every count above is 0, 1 when a count is not 0, 2 when the run itself failed
 // (dialerd did not start, exited by itself, or the campaign did not complete in --timeout).
 
+#include "bench/bench_support.hpp"
 #include "bench/json_line.hpp"
 #include "core/enums.hpp"
 #include "sim/simulator.hpp"
@@ -49,7 +50,6 @@
 #include <algorithm>
 #include <chrono>
 #include <csignal>
-#include <cstdarg>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -100,14 +100,7 @@ struct Args {
   bool keep_dir = false;
 };
 
-__attribute__((format(printf, 1, 2))) void say(const char* fmt, ...) {
-  std::va_list args;
-  va_start(args, fmt);
-  std::fputs("bench_recovery: ", stderr);
-  std::vfprintf(stderr, fmt, args);
-  std::fputc('\n', stderr);
-  va_end(args);
-}
+constexpr bench::Say say{"bench_recovery"};
 
 /// The last `lines` lines of a log file (for a failure message).
 std::string tail(const std::string& path, std::size_t lines = 30) {
@@ -278,17 +271,7 @@ class Run {
  private:
   bool start_sim() {
     webhook_port_ = testkit::reserve_loopback_port();
-    sim::SimOptions so;
-    so.listen_host = "127.0.0.1";
-    so.listen_port = 0;
-    so.api_keys = {std::string(kKey)};
-    so.webhooks = {{"http://127.0.0.1:" + std::to_string(webhook_port_) + "/webhooks/vocobase",
-                    std::string(kSecret)}};
-    so.concurrency_limit = a_.limit;
-    so.calls_per_minute = 100'000;
-    so.general_per_minute = 100'000;
-    so.credits = 1e9;
-    so.time_scale = a_.time_scale;
+    sim::SimOptions so = bench::loopback_sim(kKey, kSecret, webhook_port_, a_.limit, a_.time_scale);
     so.duration_mean = Millis{static_cast<std::int64_t>(a_.talk_mean_s * 1000)};
     so.seed = a_.seed;
     // Outcomes that retry, so "beyond each contact's attempts" has something to bound.
@@ -391,9 +374,7 @@ class Run {
     if (!testkit::eventually(
             [&] {
               const auto status = admin("status-get", {}, 5s);
-              const auto* c = testkit::args_of(status).if_contains("credits");
-              return c != nullptr && c->is_object() && c->as_object().contains("polled_at") &&
-                     !c->as_object().at("polled_at").is_null();
+              return bench::config_polled(testkit::args_of(status));
             },
             testkit::kStartTimeout)) {
       say("dialerd never polled GET /config");

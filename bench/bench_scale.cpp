@@ -19,6 +19,7 @@
 //
 // One JSON line on stdout, a human summary and progress on stderr.
 
+#include "bench/bench_support.hpp"
 #include "bench/json_line.hpp"
 #include "core/time.hpp"
 #include "sim/simulator.hpp"
@@ -42,7 +43,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <cstdarg>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -82,14 +82,7 @@ struct Args {
   bool keep_dir = false;
 };
 
-__attribute__((format(printf, 1, 2))) void say(const char* fmt, ...) {
-  std::va_list args;
-  va_start(args, fmt);
-  std::fputs("bench_scale: ", stderr);
-  std::vfprintf(stderr, fmt, args);
-  std::fputc('\n', stderr);
-  va_end(args);
-}
+constexpr bench::Say say{"bench_scale"};
 
 /// Writes the store: `campaigns` campaigns named scale-NNN, `contacts` contacts spread evenly,
 /// distinct numbers, in transactions of 100,000 rows. False on error (said).
@@ -249,17 +242,7 @@ int run(Args a) {
   fs::copy_file(a.cache, dir.path() / "dialerd.db");
 
   const int webhook_port = testkit::reserve_loopback_port();
-  sim::SimOptions so;
-  so.listen_host = "127.0.0.1";
-  so.listen_port = 0;
-  so.api_keys = {std::string(kKey)};
-  so.webhooks = {{"http://127.0.0.1:" + std::to_string(webhook_port) + "/webhooks/vocobase",
-                  std::string(kSecret)}};
-  so.concurrency_limit = a.limit;
-  so.calls_per_minute = 100'000;
-  so.general_per_minute = 100'000;
-  so.credits = 1e12;
-  so.time_scale = a.time_scale;
+  sim::SimOptions so = bench::loopback_sim(kKey, kSecret, webhook_port, a.limit, a.time_scale);
   so.duration_mean = Millis{11'000};  // a call holds its slot ~20 s simulated
   so.seed = 5;
   so.outcomes = {};
@@ -309,9 +292,7 @@ int run(Args a) {
   testkit::eventually(
       [&] {
         const auto status = admin("status-get", {});
-        const auto* c = testkit::args_of(status).if_contains("credits");
-        return c != nullptr && c->is_object() && c->as_object().contains("polled_at") &&
-               !c->as_object().at("polled_at").is_null();
+        return bench::config_polled(testkit::args_of(status));
       },
       60s);
   const auto t_start = Steady::now();
