@@ -728,6 +728,15 @@ boost::json::value SecretCodec::to_json(const Secret& v) {
 
 void SecretListCodec::parse(const KeyInfo&, const YAML::Node& node, const Field& field,
                             std::vector<Secret>& out, ParseContext& ctx) {
+  // Never echo what stands where the secrets belong: a single secret written without brackets
+  // is the usual mistake, and quoting it would put it in the journal (--test-config runs before
+  // every start).
+  if (!node.IsSequence()) {
+    return ctx.error(field, "expected a list of secrets, got " + describe_type(node) +
+                                (node.IsScalar() ? " (write one secret as [\"whsec_…\"]; the "
+                                                   "value is not shown)"
+                                                 : ""));
+  }
   std::vector<Secret> secrets;
   bool ok = true;
   bool list = for_each_item(node, field, ctx, "a list of secrets",

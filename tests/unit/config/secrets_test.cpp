@@ -240,3 +240,32 @@ TEST(RedactedJson, ShowsEveryKeyInItsTextForm) {
 
 }  // namespace
 }  // namespace dialer::config
+
+namespace dialer::config {
+namespace {
+
+// No message quotes a value under a secret key, whatever shape the mistake has: a single
+// secret where a list is expected, a secret with a space, a list or mapping where a string is
+// expected, a secret under a misspelt key next to a secret key.
+TEST(SecretsNeverQuoted, NoDiagnosticCarriesTheSecretText) {
+  const std::string key = "vocobase:\n  api_key: rg_live_K3YTEXT\n";
+  const std::vector<std::string> texts = {
+      key + "webhook:\n  secrets: whsec_S3CRETTEXT\n",
+      key + "webhook:\n  secrets: \"whsec_S3CRET TEXT\"\n",
+      key + "webhook:\n  secrets: [\"whsec_S3CRET TEXT\"]\n",
+      key + "webhook:\n  secrets: {a: whsec_S3CRETTEXT}\n",
+      "vocobase:\n  api_key: [rg_live_K3YTEXT]\n" + std::string(kSecrets),
+      "vocobase:\n  api_key: \"rg_live_K3Y TEXT\"\n" + std::string(kSecrets),
+      "vocobase:\n  api_key: {k: rg_live_K3YTEXT}\n" + std::string(kSecrets),
+  };
+  for (const auto& text : texts) {
+    auto r = load(text);
+    ASSERT_FALSE(r) << text;
+    const std::string all = format_diagnostics(r.error());
+    EXPECT_THAT(all, Not(HasSubstr("S3CRET"))) << text;
+    EXPECT_THAT(all, Not(HasSubstr("K3Y"))) << text;
+  }
+}
+
+}  // namespace
+}  // namespace dialer::config
