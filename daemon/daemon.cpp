@@ -36,6 +36,7 @@
 #include <algorithm>
 #include <csignal>
 #include <cstddef>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
@@ -43,6 +44,7 @@
 #include <optional>
 #include <set>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -127,6 +129,59 @@ class JsonFormatter final : public spdlog::formatter {
   }
 };
 
+/// Under journald (sd-daemon(3)): each line starts with its syslog priority, "<3>" for an
+/// error, so `journalctl -p err` finds it; the journal stamps the time itself.
+class JournalPrefixFormatter final : public spdlog::formatter {
+ public:
+  explicit JournalPrefixFormatter(std::unique_ptr<spdlog::formatter> inner)
+      : inner_(std::move(inner)) {}
+  void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
+    const char* prefix = "<6>";
+    switch (msg.level) {
+      case spdlog::level::trace:
+      case spdlog::level::debug:
+        prefix = "<7>";  // SD_DEBUG
+        break;
+      case spdlog::level::info:
+        prefix = "<6>";  // SD_INFO
+        break;
+      case spdlog::level::warn:
+        prefix = "<4>";  // SD_WARNING
+        break;
+      case spdlog::level::err:
+        prefix = "<3>";  // SD_ERR
+        break;
+      case spdlog::level::critical:
+        prefix = "<2>";  // SD_CRIT
+        break;
+      default:
+        break;
+    }
+    dest.append(prefix, prefix + 3);
+    inner_->format(msg, dest);
+  }
+  [[nodiscard]] std::unique_ptr<spdlog::formatter> clone() const override {
+    return std::make_unique<JournalPrefixFormatter>(inner_->clone());
+  }
+
+ private:
+  std::unique_ptr<spdlog::formatter> inner_;
+};
+
+/// Whether stderr is the journal's stream: systemd sets JOURNAL_STREAM to "DEV:INODE" of it, and
+/// a stderr redirected elsewhere (a wrapper, a file) no longer matches (systemd.exec(5)).
+bool stderr_is_journal() {
+  const char* v = std::getenv("JOURNAL_STREAM");
+  if (v == nullptr) return false;
+  unsigned long long dev = 0;
+  unsigned long long ino = 0;
+  if (std::sscanf(v, "%llu:%llu", &dev, &ino) != 2) return false;
+  struct stat st {};
+  if (::fstat(STDERR_FILENO, &st) != 0) return false;
+  return static_cast<unsigned long long>(st.st_dev) == dev &&
+         static_cast<unsigned long long>(st.st_ino) == ino;
+}
+
 spdlog::level::level_enum to_spdlog(config::LogLevel l) {
   switch (l) {
     case config::LogLevel::trace:
@@ -156,15 +211,18 @@ void setup_logging(const config::LoggingConfig& logging) {
                                               std::make_shared<spdlog::sinks::stderr_sink_mt>());
     spdlog::set_default_logger(logger);
   }
+  const bool journal = stderr_is_journal();
+  std::unique_ptr<spdlog::formatter> formatter;
   if (logging.format == config::LogFormat::json) {
-    logger->set_formatter(std::make_unique<JsonFormatter>());
-  } else if (std::getenv("JOURNAL_STREAM") != nullptr) {
+    formatter = std::make_unique<JsonFormatter>();
+  } else if (journal) {
     // The journal stamps each line itself.
-    logger->set_formatter(std::make_unique<spdlog::pattern_formatter>("%l: %v"));
+    formatter = std::make_unique<spdlog::pattern_formatter>("%l: %v");
   } else {
-    logger->set_formatter(
-        std::make_unique<spdlog::pattern_formatter>("%Y-%m-%dT%H:%M:%S.%e%z %l: %v"));
+    formatter = std::make_unique<spdlog::pattern_formatter>("%Y-%m-%dT%H:%M:%S.%e%z %l: %v");
   }
+  if (journal) formatter = std::make_unique<JournalPrefixFormatter>(std::move(formatter));
+  logger->set_formatter(std::move(formatter));
   logger->set_level(to_spdlog(logging.level));
   logger->flush_on(spdlog::level::trace);
 }

@@ -8,6 +8,10 @@
 
 #include <gmock/gmock.h>
 
+#include <cctype>
+#include <sstream>
+#include <sys/stat.h>
+
 namespace dialer::systest {
 namespace {
 
@@ -196,6 +200,56 @@ TEST(DaemonLifecycle, SighupAppliesValidFileAndKeepsOldOnInvalid) {
   EXPECT_FALSE(args_of(fixed).at("changed").as_array().empty());
   d.process().signal(SIGTERM);
   EXPECT_EQ(d.process().wait(kStartTimeout), 0) << d.log();
+}
+
+// Under journald (JOURNAL_STREAM naming stderr's device and inode) every line starts with its
+// syslog priority — <6> for info, <3> for an error — so `journalctl -p err` finds errors; the
+// journal stamps the time. JOURNAL_STREAM naming another stream (stderr redirected) changes
+// nothing: the plain timestamped lines.
+TEST(DaemonLifecycle, JournalStreamLinesCarryTheirPriority) {
+  TempDir dir;
+  const auto base = test_config(dir, kNoApi);
+  const auto config = dir.write("dialerd.yaml", base);
+  const std::string err_path = dir.write("journal.err", "");
+  struct stat st {};
+  ASSERT_EQ(::stat(err_path.c_str(), &st), 0);
+  NotifySocket notify(dir.path() / "notify-journal");
+  Process::Spec spec;
+  spec.argv = {kDialerd, "--config", config};
+  spec.env = child_env({notify.env(), "JOURNAL_STREAM=" + std::to_string(st.st_dev) + ":" +
+                                          std::to_string(st.st_ino)});
+  spec.stdout_path = dir.file("journal.out");
+  spec.stderr_path = err_path;  // opened with O_TRUNC: the same inode
+  Process p(std::move(spec));
+  ASSERT_TRUE(notify.wait_for("READY=1")) << p.err();
+  dir.write("dialerd.yaml", base + "scheduler:\n  reconcile_after: soon\n");
+  EXPECT_EQ(result_of(admin(dir.path() / "admin.sock", "config-reload", {})), 1);
+  p.signal(SIGTERM);
+  ASSERT_EQ(p.wait(kStartTimeout), 0) << p.err();
+  const std::string log = read_file(err_path);
+  bool info_ready = false;
+  bool error_reload = false;
+  std::istringstream lines(log);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.empty()) continue;
+    EXPECT_TRUE(line.size() > 3 && line[0] == '<' && line[2] == '>') << line;
+    info_ready = info_ready || line.rfind("<6>info: ready:", 0) == 0;
+    error_reload = error_reload || line.rfind("<3>error: reload:", 0) == 0;
+  }
+  EXPECT_TRUE(info_ready) << log;
+  EXPECT_TRUE(error_reload) << log;
+
+  // Another stream: no prefixes.
+  dir.write("dialerd.yaml", base);
+  Daemon other(dir, config, {"JOURNAL_STREAM=1:1"});
+  ASSERT_TRUE(other.ready());
+  other.process().signal(SIGTERM);
+  ASSERT_EQ(other.process().wait(kStartTimeout), 0);
+  std::istringstream plain(other.log());
+  for (std::string line; std::getline(plain, line);) {
+    if (line.empty()) continue;
+    EXPECT_TRUE(std::isdigit(static_cast<unsigned char>(line[0]))) << line;
+  }
 }
 
 // The API key is live on reload: a daemon started with a key the API refuses (401) uses the
