@@ -58,12 +58,13 @@ using admin::ResultCode;
 
 namespace {
 
-constexpr std::array<std::string_view, 25> kCommands{
+constexpr std::array<std::string_view, 26> kCommands{
     "version-get",     "status-get",      "config-get",      "config-reload",   "shutdown",
     "campaign-create", "campaign-update", "campaign-list",   "campaign-get",    "campaign-start",
     "campaign-pause",  "campaign-resume", "campaign-stop",   "campaign-stats",  "campaign-export",
     "contacts-import", "contacts-list",   "calls-list",      "dnc-add",         "dnc-remove",
-    "dnc-list",        "dnc-import",      "attempt-resolve", "account-unblock", "list-commands"};
+    "dnc-list",        "dnc-import",      "attempt-resolve", "account-unblock", "log-level-set",
+    "list-commands"};
 
 /// Rows a list command returns at most per request.
 constexpr std::int64_t kMaxListLimit = 10'000;
@@ -765,6 +766,7 @@ class AdminHandlers::Impl {
   Response dnc_list(Request& r);
   Response attempt_resolve(Request& r);
   Response account_unblock(Request& r);
+  Response log_level_set(Request& r);
   asio::awaitable<Response> campaign_export(Request r);
   asio::awaitable<Response> contacts_import(Request r);
   asio::awaitable<Response> dnc_import(Request r);
@@ -796,7 +798,7 @@ Result<void> AdminHandlers::Impl::register_all() {
   using admin::Effect;
   const auto ro = Effect::read_only;
   const auto rw = Effect::changes_state;
-  const std::array<Result<void>, 24> results{
+  const std::array<Result<void>, 25> results{
       add("version-get", "the daemon's version and store schema", ro, &Impl::version_get),
       add("status-get", "slots, rate, credits, campaigns by state, uptime", ro, &Impl::status_get),
       add("config-get", "the config in force, secrets redacted", ro, &Impl::config_get),
@@ -832,6 +834,10 @@ Result<void> AdminHandlers::Impl::register_all() {
           &Impl::attempt_resolve),
       add("account-unblock", "lift a stop for the account after a 401/403 (dial again)", rw,
           &Impl::account_unblock),
+      add("log-level-set",
+          "change the log level until the next reload or restart: {level: trace|debug|info|"
+          "warn|error|critical|off}",
+          rw, &Impl::log_level_set),
   };
   for (const auto& r : results) {
     if (!r) return r.error();
@@ -1558,6 +1564,39 @@ Response AdminHandlers::Impl::account_unblock(Request& r) {
       "account block (" + std::string(to_string(before.account_block)) +
           ") lifted; if the API refuses again, dialling stops again",
       json::object{{"was", to_string(before.account_block)}, {"message", before.account_message}});
+}
+
+Response AdminHandlers::Impl::log_level_set(Request& r) {
+  if (auto u = unknown_argument(r.arguments, {"level"})) return Response::error(*u);
+  auto level = req_string(r.arguments, "level");
+  if (!level) return bad(level.error());
+  // The names of logging.level (config), not spdlog's own ("err", "warning").
+  static constexpr std::array<std::pair<std::string_view, spdlog::level::level_enum>, 7> kLevels{{
+      {"trace", spdlog::level::trace},
+      {"debug", spdlog::level::debug},
+      {"info", spdlog::level::info},
+      {"warn", spdlog::level::warn},
+      {"error", spdlog::level::err},
+      {"critical", spdlog::level::critical},
+      {"off", spdlog::level::off},
+  }};
+  const auto it = std::find_if(kLevels.begin(), kLevels.end(),
+                               [&](const auto& l) { return l.first == *level; });
+  if (it == kLevels.end()) {
+    return Response::error("argument 'level': unknown level \"" + std::string(*level) +
+                           "\" (trace, debug, info, warn, error, critical or off)");
+  }
+  const auto before = spdlog::default_logger()->level();
+  std::string_view was = "?";
+  for (const auto& [name, l] : kLevels) {
+    if (l == before) was = name;
+  }
+  // Said before the change, so the line is seen whichever way the level goes.
+  spdlog::warn("log level {} → {} (admin; until the next reload or restart)", was, it->first);
+  spdlog::default_logger()->set_level(it->second);
+  return Response::success("log level " + std::string(it->first) + " (was " + std::string(was) +
+                               ") until the next reload or restart",
+                           json::object{{"level", it->first}, {"was", was}});
 }
 
 Response AdminHandlers::Impl::attempt_resolve(Request& r) {

@@ -398,6 +398,21 @@ ParseOutcome parse_command_line(const std::vector<std::string>& args) {
            "account-unblock");
   }
 
+  // log-level LEVEL
+  {
+    auto* sub = app.add_subcommand(
+        "log-level", "change dialerd's log level until the next reload or restart (log-level-set)");
+    auto level = std::make_shared<std::string>();
+    sub->add_option("level", *level, "trace, debug, info, warn, error, critical or off")
+        ->required()
+        ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+    leaves.push_back({sub, [=](Invocation& inv) -> std::optional<std::string> {
+                        inv.command = "log-level-set";
+                        inv.arguments["level"] = *level;
+                        return std::nullopt;
+                      }});
+  }
+
   // attempt resolve ID --as void|lost
   {
     auto* attempt = app.add_subcommand("attempt", "settle attempts by hand");

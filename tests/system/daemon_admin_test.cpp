@@ -63,7 +63,7 @@ TEST_F(DaemonAdmin, EveryCommandRoundTripsWithItsResultCode) {
                         "campaign-resume", "campaign-stop", "campaign-stats",  "campaign-export",
                         "contacts-import", "contacts-list", "calls-list",      "dnc-add",
                         "dnc-remove",      "dnc-list",      "dnc-import",      "attempt-resolve",
-                        "account-unblock"}) {
+                        "account-unblock", "log-level-set"}) {
     EXPECT_TRUE(names.contains(c)) << c;
   }
 
@@ -346,6 +346,37 @@ TEST_F(DaemonAdmin, ImportProgressIsQueryableWhileItRuns) {
   auto report = json::parse(read_file(dir_.file("import.out"))).as_object();
   EXPECT_EQ(report.at("imported").as_int64() + report.at("invalid").as_int64(), 18'000);
   EXPECT_EQ(result_of(call("import-progress")), 3);  // finished: nothing running
+}
+
+// `dialerctl log-level` changes the level at run time: at debug the read-only commands are
+// logged too, at warn not even the audited ones; an unknown level is refused (exit 1) and the
+// change itself is audited.
+TEST_F(DaemonAdmin, LogLevelChangesAtRunTime) {
+  const auto count = [&](const std::string& needle) {
+    const std::string log = daemon_->log();
+    std::size_t n = 0;
+    for (auto at = log.find(needle); at != std::string::npos; at = log.find(needle, at + 1)) ++n;
+    return n;
+  };
+  ASSERT_EQ(result_of(call("status-get")), 0);
+  EXPECT_EQ(count("admin: status-get by uid"), 0u) << "read-only commands log at debug";
+
+  auto debug = ctl({"log-level", "debug"});
+  ASSERT_EQ(debug.exit_code, 0) << debug.err;
+  ASSERT_EQ(result_of(call("status-get")), 0);
+  EXPECT_EQ(count("admin: status-get by uid"), 1u) << daemon_->log();
+  EXPECT_EQ(count("admin: log-level-set by uid"), 1u);
+
+  auto warn = ctl({"--json", "log-level", "warn"});
+  ASSERT_EQ(warn.exit_code, 0) << warn.err;
+  EXPECT_EQ(json::parse(warn.out).at("was").as_string(), "debug");
+  ASSERT_EQ(result_of(call("campaign-create", {{"name", "quiet"}, {"agent_id", kAgent}})), 0);
+  EXPECT_EQ(count("admin: campaign-create by uid"), 0u) << "info is below warn";
+
+  auto bad = call("log-level-set", {{"level", "verbose"}});
+  EXPECT_EQ(result_of(bad), 1);
+  EXPECT_THAT(text_of(bad), HasSubstr("trace, debug, info, warn, error, critical or off"));
+  EXPECT_NE(ctl({"log-level", "verbose"}).exit_code, 0);
 }
 
 // The daemon running as another user cannot open the operator's private file by path, but the
