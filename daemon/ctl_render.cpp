@@ -459,6 +459,15 @@ std::string render_progress_line(const json::object& progress, int width) {
          std::string(static_cast<std::size_t>(bar - filled), '.') + "]  " + right;
 }
 
+namespace {
+/// ", read 3m00s ago" from status-get's credits.age_s; "" when never read.
+std::string credit_age(const json::object& credits) {
+  const auto* age = credits.if_contains("age_s");
+  if (age == nullptr || !age->is_number()) return "";
+  return ", read " + format_uptime(age->to_number<double>()) + " ago";
+}
+}  // namespace
+
 std::string render_watch(const json::object& status, const json::object& campaigns, int width) {
   std::vector<std::string> lines;
   lines.push_back("dialerd " + cell_of(status, "version") + "   up " +
@@ -472,7 +481,7 @@ std::string render_watch(const json::object& status, const json::object& campaig
   lines.push_back("slots " + cell_of(slots, "used") + "/" + cell_of(slots, "limit") + " (" +
                   cell_of(slots, "source") + ")   rate " + cell_of(rate, "used_last_minute") + "/" +
                   cell_of(rate, "calls_per_minute") + " per min   credits " + balance + " (" +
-                  cell_of(credits, "state") + ")");
+                  cell_of(credits, "state") + credit_age(credits) + ")");
   lines.push_back("campaigns  " + counts_text(object_of(status, "campaigns")));
   lines.emplace_back();
 

@@ -603,6 +603,7 @@ SchedulerStatus Scheduler::Impl::status() const {
   s.credits.balance = balance_;
   s.credits.state = credit_state_;
   s.credits.polled_at = balance_polled_at_;
+  if (balance_polled_at_) s.credits.age = std::max(Millis{0}, now() - *balance_polled_at_);
   for (auto st : all_values<CampaignState>()) s.campaigns[st] = 0;
   for (const auto& [id, c] : campaigns_) ++s.campaigns[c.row.state];
   s.account_block = account_block_;
@@ -670,6 +671,11 @@ boost::json::object to_json(const SchedulerStatus& s) {
   }
   credits["state"] = to_string(s.credits.state);
   credits["polled_at"] = iso_or_null(s.credits.polled_at);
+  if (s.credits.age) {
+    credits["age_s"] = std::chrono::duration_cast<std::chrono::seconds>(*s.credits.age).count();
+  } else {
+    credits["age_s"] = nullptr;
+  }
   if (s.credits.probe_at) credits["next_probe_at"] = format_iso8601(*s.credits.probe_at);
   o["credits"] = std::move(credits);
   boost::json::object campaigns;

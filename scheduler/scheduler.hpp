@@ -120,6 +120,9 @@ struct SchedulerStatus {
     std::optional<double> balance;  ///< last known; null when never read
     CreditState state = CreditState::ok;
     std::optional<TimePoint> polled_at;
+    /// How old the reading is (now − polled_at): a balance read before credits ran out says
+    /// little.
+    std::optional<Millis> age;
     /// Exhausted with an unknown balance: when a campaign is next resumed as a probe.
     std::optional<TimePoint> probe_at;
   } credits;

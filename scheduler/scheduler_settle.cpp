@@ -206,6 +206,9 @@ void Scheduler::Impl::on_start_result(std::int64_t attempt_id, StartResult r) {
             break;
           case StartReason::credits:
             credits_low_all("POST /calls/start refused: " + r.message);
+            // The last balance reading predates the refusal: read it again now, not at the
+            // next credit_poll_interval (general bucket; status shows the fresh figure).
+            poll_config();
             break;
           case StartReason::provider:
             providers_.cool_down(provider, t);

@@ -136,7 +136,7 @@ TEST(CtlRender, WatchScreen) {
   const auto status = obj(R"({"version": "0.1.0", "uptime_s": 3725,
       "webhook_listen": "127.0.0.1:8080", "slots": {"used": 4, "limit": 10, "source": "api"},
       "rate": {"calls_per_minute": 10, "used_last_minute": 6},
-      "credits": {"balance": 123.45, "state": "ok"},
+      "credits": {"balance": 123.45, "state": "ok", "age_s": 180},
       "campaigns": {"running": 2, "paused": 1}})");
   const auto campaigns = obj(R"({"campaigns": [
       {"name": "spring", "state": "running", "blocked_by": null, "in_flight": 3,
@@ -147,7 +147,7 @@ TEST(CtlRender, WatchScreen) {
        "max_concurrency": 5, "credits_used": 1, "outcomes": {"busy": 1}}]})");
   EXPECT_EQ(render_watch(status, campaigns, 120),
             "dialerd 0.1.0   up 1h02m   webhook 127.0.0.1:8080\n"
-            "slots 4/10 (api)   rate 6/10 per min   credits 123.45 (ok)\n"
+            "slots 4/10 (api)   rate 6/10 per min   credits 123.45 (ok, read 3m00s ago)\n"
             "campaigns  running 2, paused 1\n"
             "\n"
             "NAME    STATE    BLOCKED BY  IN FLIGHT  CREDITS  OUTCOMES\n"

@@ -794,3 +794,31 @@ TEST_F(EngineTest, EveryContactAndAttemptTransitionIsInItsTable) {
 
 }  // namespace
 }  // namespace dialer::scheduler::testing
+
+namespace dialer::scheduler::testing {
+namespace {
+
+// A start refused for credits reads the balance again at once: status shows the real 0.2, not
+// the 252.4 read before credits ran out, and says how old the reading is.
+TEST_F(EngineTest, CreditRefusalReadsTheBalanceAgain) {
+  platform_.credit_balance = 252.4;
+  start_scheduler();
+  const auto id = create(spec("credits"));
+  add_contacts(id, 1, 3);
+  run_for(30s);
+  EXPECT_DOUBLE_EQ(*scheduler_->status().credits.balance, 252.4);
+  EXPECT_EQ(scheduler_->status().credits.age, Millis{30s});
+  const int reads = platform_.config_requests;
+  platform_.credit_balance = 0.2;
+  platform_.refuse_below = 1.0;
+  start("credits");
+  run_for(1s);
+  EXPECT_EQ(platform_.config_requests, reads + 1) << "no fresh GET /config after the refusal";
+  const auto s = scheduler_->status();
+  ASSERT_TRUE(s.credits.balance);
+  EXPECT_DOUBLE_EQ(*s.credits.balance, 0.2);
+  EXPECT_LE(*s.credits.age, Millis{1s});
+}
+
+}  // namespace
+}  // namespace dialer::scheduler::testing
