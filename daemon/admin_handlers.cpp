@@ -170,10 +170,10 @@ Response bad(const Error& e) {
   return Response::error(e.message);
 }
 
-/// The answer for an unknown campaign: 3 ("nothing found") for a lookup, else 1 naming it.
-Response no_campaign(std::string_view name, bool lookup) {
-  std::string text = "no campaign named '" + std::string(name) + "'";
-  return lookup ? Response::empty(std::move(text)) : Response::error(std::move(text));
+/// The answer for an unknown campaign: 3 ("nothing found") whatever the command (CONTRACT.md).
+/// `lookup` is kept by the callers' signatures only.
+Response no_campaign(std::string_view name, bool /*lookup*/) {
+  return Response::empty("no campaign named '" + std::string(name) + "'");
 }
 
 /// Scheduler errors: conflicts and refused transitions are 4, bad input 1, unknown campaign per

@@ -118,11 +118,11 @@ TEST_F(DaemonAdmin, EveryCommandRoundTripsWithItsResultCode) {
   EXPECT_EQ(ctl({"campaign", "create", "-f", spec}).exit_code, 0);
   EXPECT_EQ(args_of(call("campaign-get", {{"campaign", "autumn"}})).at("priority").as_int64(), 3);
 
-  // Lookups of an unknown campaign find nothing (3); actions on it are errors naming it (1).
+  // An unknown campaign is nothing found (3) for lookups and actions alike (CONTRACT.md).
   EXPECT_EQ(result_of(call("campaign-get", {{"campaign", "nosuch"}})), 3);
   EXPECT_EQ(result_of(call("campaign-stats", {{"campaign", "nosuch"}})), 3);
   auto start_unknown = call("campaign-start", {{"campaign", "nosuch"}});
-  EXPECT_EQ(result_of(start_unknown), 1);
+  EXPECT_EQ(result_of(start_unknown), 3);
   EXPECT_THAT(text_of(start_unknown), HasSubstr("nosuch"));
   EXPECT_EQ(ctl({"campaign", "get", "nosuch"}).exit_code, 3);
 
@@ -346,6 +346,27 @@ TEST_F(DaemonAdmin, ImportProgressIsQueryableWhileItRuns) {
   auto report = json::parse(read_file(dir_.file("import.out"))).as_object();
   EXPECT_EQ(report.at("imported").as_int64() + report.at("invalid").as_int64(), 18'000);
   EXPECT_EQ(result_of(call("import-progress")), 3);  // finished: nothing running
+}
+
+// A campaign that does not exist answers 3 (nothing found) whatever the command — the
+// lifecycle commands, update, import and export as much as get and stats — and dialerctl exits 3.
+TEST_F(DaemonAdmin, UnknownCampaignIsThreeForEveryCommand) {
+  for (const char* command : {"campaign-start", "campaign-pause", "campaign-resume",
+                              "campaign-stop", "campaign-get", "campaign-stats"}) {
+    auto reply = call(command, {{"campaign", "nosuch"}});
+    EXPECT_EQ(result_of(reply), 3) << command << ": " << text_of(reply);
+    EXPECT_THAT(text_of(reply), HasSubstr("nosuch")) << command;
+  }
+  auto update = call("campaign-update", {{"campaign", "nosuch"}, {"max_concurrency", 2}});
+  EXPECT_EQ(result_of(update), 3) << text_of(update);
+  const auto csv = dir_.write("nosuch.csv", "phone\n+919876500001\n");
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"campaign", "start", "nosuch"},
+           {"import", "nosuch", csv},
+           {"export", "nosuch", "-o", dir_.file("nosuch-out.csv")}}) {
+    auto r = ctl(args);
+    EXPECT_EQ(r.exit_code, 3) << args[0] << " " << args[1] << ": " << r.err;
+  }
 }
 
 // `dialerctl log-level` changes the level at run time: at debug the read-only commands are
