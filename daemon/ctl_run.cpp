@@ -193,8 +193,12 @@ int run(const Invocation& inv, Console& console) {
   }
 
   if (code != 0 && !r.text.empty()) console.err << r.text << "\n";
-  if (inv.json) {
-    console.out << pretty_json(r.arguments);
+  if (inv.action == Action::raw) {
+    // raw: the response exactly as the daemon sent it, as JSON.
+    console.out << pretty_json(admin::to_json(r));
+  } else if (inv.json) {
+    // A result other than 0 or 3: the whole response, so scripts see why (CONTRACT.md).
+    console.out << pretty_json(code == 0 || code == 3 ? r.arguments : admin::to_json(r));
   } else if (code == 0) {
     console.out << render_response(inv.command, r);
   } else if (!r.arguments.empty()) {

@@ -140,6 +140,32 @@ TEST_F(CtlRunTest, ImportShowsProgressWhileRunning) {
   pool.join();
 }
 
+// --json on a result other than 0 or 3 prints the whole response {result, text, arguments}
+// (scripts see why), on 0 or 3 the arguments; raw prints the response as JSON whatever it is.
+TEST_F(CtlRunTest, JsonErrorsAndRawPrintTheWholeResponse) {
+  ASSERT_TRUE(registry_.add_sync("campaign-pause", "pause", Effect::changes_state, [](Request&) {
+    auto r = Response::conflict("campaign spring is a draft");
+    r.arguments = {{"state", "draft"}};
+    return r;
+  }));
+  ASSERT_TRUE(registry_.add_sync("campaign-get", "get", Effect::read_only, [](Request&) {
+    return Response::empty("no campaign named spring");
+  }));
+  start();
+  EXPECT_EQ(run({"--json", "campaign", "pause", "spring"}), 4);
+  auto pause = boost::json::parse(out_.str()).as_object();
+  EXPECT_EQ(pause.at("result").as_int64(), 4);
+  EXPECT_EQ(pause.at("text").as_string(), "campaign spring is a draft");
+  EXPECT_EQ(pause.at("arguments").at("state").as_string(), "draft");
+  EXPECT_EQ(run({"--json", "campaign", "get", "spring"}), 3);
+  EXPECT_EQ(boost::json::parse(out_.str()).as_object(), boost::json::object{});
+  EXPECT_EQ(run({"raw", R"({"command": "campaign-pause", "arguments": {"campaign": "spring"}})"}),
+            4);
+  auto raw = boost::json::parse(out_.str()).as_object();
+  EXPECT_EQ(raw.at("result").as_int64(), 4);
+  EXPECT_EQ(raw.at("text").as_string(), "campaign spring is a draft");
+}
+
 // The exit status is the result code; a non-zero result's text goes to stderr.
 TEST_F(CtlRunTest, ExitStatusIsResultCode) {
   ASSERT_TRUE(registry_.add_sync("campaign-pause", "pause", Effect::changes_state, [](Request&) {
