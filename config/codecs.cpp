@@ -30,9 +30,14 @@ std::optional<YAML::Mark> ParseContext::where_set(std::string_view path) const {
 }
 
 Diagnostics ParseContext::take() {
-  std::stable_sort(diagnostics_.begin(), diagnostics_.end(), [](const auto& a, const auto& b) {
+  const auto by_position = [](const auto& a, const auto& b) {
     return std::tie(a.line, a.column) < std::tie(b.line, b.column);
-  });
+  };
+  const auto split = diagnostics_.begin() +
+                     static_cast<std::ptrdiff_t>(std::min(consequences_from_, diagnostics_.size()));
+  std::stable_sort(diagnostics_.begin(), split, by_position);
+  std::stable_sort(split, diagnostics_.end(), by_position);
+  consequences_from_ = static_cast<std::size_t>(-1);
   return std::exchange(diagnostics_, {});
 }
 

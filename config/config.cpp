@@ -315,6 +315,7 @@ Checked<Config> load_text(std::string_view text, std::string_view file_name, con
                 "expected a mapping of sections (vocobase:, webhook:, …), got " +
                     detail::describe(*root));
     }
+    ctx.begin_consequences();
     resolve_api_key(cfg, ctx, env, base_dir);
     resolve_webhook_secrets(cfg, ctx, env, base_dir);
     cross_checks(cfg, ctx);

@@ -42,12 +42,18 @@ class ParseContext {
   [[nodiscard]] bool has_errors() const noexcept { return !diagnostics_.empty(); }
   [[nodiscard]] std::size_t error_count() const noexcept { return diagnostics_.size(); }
   [[nodiscard]] const std::string& file() const noexcept { return file_; }
-  /// The diagnostics so far, in document order (line, then column, then discovery).
+  /// From here on, problems are consequences of the document as a whole (a key missing, two
+  /// keys that disagree): they are reported after every problem of a key itself, so a typo'd
+  /// key comes before the "missing key" it causes.
+  void begin_consequences() noexcept { consequences_from_ = diagnostics_.size(); }
+  /// The diagnostics so far: the keys' own problems in document order (line, then column, then
+  /// discovery), then the consequences in document order.
   Diagnostics take();
 
  private:
   std::string file_;
   Diagnostics diagnostics_;
+  std::size_t consequences_from_ = static_cast<std::size_t>(-1);
   std::map<std::string, YAML::Mark, std::less<>> set_;
 };
 

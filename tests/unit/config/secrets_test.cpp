@@ -269,3 +269,21 @@ TEST(SecretsNeverQuoted, NoDiagnosticCarriesTheSecretText) {
 
 }  // namespace
 }  // namespace dialer::config
+
+namespace dialer::config {
+namespace {
+
+// The cause before its consequence: a typo'd api_key_fil is reported first as the unknown key
+// (with its suggestion), then the missing key it causes — although the latter is placed at the
+// section's line, earlier in the file.
+TEST(ApiKey, TypoedKeyComesBeforeTheMissingKeyItCauses) {
+  auto r = load("vocobase:\n  api_key_fil: /etc/dialerd/key\n" + std::string(kSecrets));
+  ASSERT_FALSE(r);
+  ASSERT_EQ(r.error().size(), 2u) << format_diagnostics(r.error());
+  EXPECT_THAT(r.error()[0].to_string(), HasSubstr("api_key_fil: unknown key (did you mean "
+                                                  "vocobase.api_key_file?)"));
+  EXPECT_THAT(r.error()[1].to_string(), HasSubstr("no API key"));
+}
+
+}  // namespace
+}  // namespace dialer::config
