@@ -16,6 +16,28 @@ namespace fs = std::filesystem;
 
 namespace {
 
+/// CLI11's NonNegativeNumber / PositiveNumber say "not in range 0.000000 to <300 digits>";
+/// these name the bound in words.
+CLI::Validator number_at_least(double min, bool strict) {
+  return CLI::Validator(
+      [min, strict](std::string& text) -> std::string {
+        double v = 0;
+        std::size_t used = 0;
+        try {
+          v = std::stod(text, &used);
+        } catch (const std::exception&) {
+          used = 0;
+        }
+        const bool ok = used == text.size() && (strict ? v > min : v >= min);
+        if (ok) return {};
+        return std::string("must be a number ") + (strict ? "above " : "of at least ") +
+               (min == 0 ? "0" : std::to_string(min)) + ", got " + text;
+      },
+      strict ? "NUMBER > 0" : "NUMBER >= 0");
+}
+const CLI::Validator kPositive = number_at_least(0, true);
+const CLI::Validator kNonNegative = number_at_least(0, false);
+
 template <class E>
 std::vector<std::string> names_of() {
   std::vector<std::string> out;
@@ -67,19 +89,19 @@ struct CampaignFlags {
         cmd.add_option("--provider-strategy", provider_strategy, "failover or round_robin")
             ->check(CLI::IsMember(strategies)),
         cmd.add_option("--max-concurrency", max_concurrency, "calls in flight at most")
-            ->check(CLI::PositiveNumber),
+            ->check(kPositive),
         cmd.add_option("--timezone", timezone, "IANA zone of contacts without one"),
         cmd.add_option("--window", window, "calling window, e.g. mon-sat,09:00-21:00"),
         cmd.add_option("--max-attempts", max_attempts, "attempts per contact at most")
-            ->check(CLI::PositiveNumber),
+            ->check(kPositive),
         cmd.add_option("--retry", retry, "retry rule OUTCOME=DELAY/MAX, e.g. no_answer=30m/3")
             ->take_all()
             ->allow_extra_args(false),
         cmd.add_option("--priority", priority, "higher runs first (default 0)"),
         cmd.add_option("--weight", weight, "share among equal priorities (default 1)")
-            ->check(CLI::PositiveNumber),
+            ->check(kPositive),
         cmd.add_option("--budget", budget, "stop after spending this many credits")
-            ->check(CLI::NonNegativeNumber),
+            ->check(kNonNegative),
         cmd.add_option("--description", description, "free text"),
     };
   }
@@ -298,10 +320,10 @@ ParseOutcome parse_command_line(const std::vector<std::string>& args) {
     auto* state_opt = contacts->add_option("--state", *state, "only contacts in this state")
                           ->check(CLI::IsMember(states));
     auto* limit_opt =
-        contacts->add_option("--limit", *limit, "at most this many")->check(CLI::PositiveNumber);
+        contacts->add_option("--limit", *limit, "at most this many")->check(kPositive);
     auto offset = std::make_shared<int>(0);
-    auto* offset_opt = contacts->add_option("--offset", *offset, "skip this many first")
-                           ->check(CLI::NonNegativeNumber);
+    auto* offset_opt =
+        contacts->add_option("--offset", *offset, "skip this many first")->check(kNonNegative);
     leaves.push_back({contacts, [=](Invocation& inv) -> std::optional<std::string> {
                         inv.command = "contacts-list";
                         inv.arguments["campaign"] = *campaign_name;
@@ -320,8 +342,7 @@ ParseOutcome parse_command_line(const std::vector<std::string>& args) {
     auto campaign_name = std::make_shared<std::string>();
     auto limit = std::make_shared<int>(0);
     auto* campaign_opt = calls->add_option("--campaign", *campaign_name, "only this campaign");
-    auto* limit_opt =
-        calls->add_option("--limit", *limit, "at most this many")->check(CLI::PositiveNumber);
+    auto* limit_opt = calls->add_option("--limit", *limit, "at most this many")->check(kPositive);
     leaves.push_back({calls, [=](Invocation& inv) -> std::optional<std::string> {
                         inv.command = "calls-list";
                         if (*in_flight) inv.arguments["in_flight"] = true;
@@ -365,8 +386,7 @@ ParseOutcome parse_command_line(const std::vector<std::string>& args) {
     }
     auto* list = dnc->add_subcommand("list", "list the do-not-call numbers (dnc-list)");
     auto limit = std::make_shared<int>(0);
-    auto* limit_opt =
-        list->add_option("--limit", *limit, "at most this many")->check(CLI::PositiveNumber);
+    auto* limit_opt = list->add_option("--limit", *limit, "at most this many")->check(kPositive);
     leaves.push_back({list, [=](Invocation& inv) -> std::optional<std::string> {
                         inv.command = "dnc-list";
                         if (limit_opt->count() > 0) inv.arguments["limit"] = *limit;
@@ -426,7 +446,7 @@ ParseOutcome parse_command_line(const std::vector<std::string>& args) {
     auto as = std::make_shared<std::string>();
     resolve->add_option("id", *id, "the attempt's id (calls --in-flight shows it)")
         ->required()
-        ->check(CLI::PositiveNumber);
+        ->check(kPositive);
     resolve->add_option("--as", *as, "void or lost")
         ->required()
         ->check(CLI::IsMember({"void", "lost"}));

@@ -28,6 +28,20 @@ json::value request_of(const Invocation& inv) {
   return json::value{{"command", inv.command}, {"arguments", inv.arguments}};
 }
 
+// A number out of range names the flag and the bound in words, not CLI11's 300-digit range.
+TEST(CtlArgs, NumberOutOfRangeSaysSoBriefly) {
+  auto r = parse_bad({"campaign", "create", "x", "--agent", "0f8fad5b-d9cb-469f-a165-70867728950e",
+                      "--budget", "-1"});
+  EXPECT_NE(r.err.find("--budget"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("must be a number of at least 0, got -1"), std::string::npos) << r.err;
+  EXPECT_LT(r.err.size(), 200u) << r.err;
+  auto w = parse_bad({"campaign", "create", "x", "--agent", "0f8fad5b-d9cb-469f-a165-70867728950e",
+                      "--weight", "0"});
+  EXPECT_NE(w.err.find("must be a number above 0, got 0"), std::string::npos) << w.err;
+  parse_ok({"campaign", "create", "x", "--agent", "0f8fad5b-d9cb-469f-a165-70867728950e",
+            "--budget", "0", "--weight", "2"});
+}
+
 // Every plain subcommand maps to its admin command with empty arguments.
 TEST(CtlArgs, PlainCommands) {
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases{
