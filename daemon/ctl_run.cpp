@@ -186,7 +186,8 @@ int run(const Invocation& inv, Console& console) {
   auto& r = *answer;
   const int code = admin::to_int(r.result);
   if (code != 0) remove_created(prep.created);
-  if (inv.action == Action::import && !r.arguments.contains("reject_file")) {
+  // The reject file is named only when the import succeeded: a failed one removed it.
+  if (code == 0 && inv.action == Action::import && !r.arguments.contains("reject_file")) {
     if (const auto* reject = inv.arguments.if_contains("reject_file")) {
       r.arguments["reject_file"] = *reject;
     }

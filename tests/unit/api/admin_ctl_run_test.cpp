@@ -140,6 +140,25 @@ TEST_F(CtlRunTest, ImportShowsProgressWhileRunning) {
   pool.join();
 }
 
+// A failed import names no reject file: dialerctl removed the one it created, so a path in
+// the answer would point at nothing.
+TEST_F(CtlRunTest, FailedImportNamesNoRejectFile) {
+  const auto csv = dir_.path() / "contacts.csv";
+  const auto rejects = dir_.path() / "rejects.csv";
+  { std::ofstream(csv) << "phone\n+919876543210\n"; }
+  ASSERT_TRUE(registry_.add_sync(
+      "contacts-import", "fake import", Effect::changes_state,
+      [](Request&) { return Response::error("contacts.csv:2: no phone column"); }));
+  start();
+  EXPECT_EQ(run({"--json", "import", "spring", csv.string(), "--reject-file", rejects.string()}),
+            1);
+  EXPECT_EQ(out_.str().find(rejects.string()), std::string::npos) << out_.str();
+  EXPECT_FALSE(std::filesystem::exists(rejects));
+  EXPECT_EQ(run({"import", "spring", csv.string(), "--reject-file", rejects.string()}), 1);
+  EXPECT_EQ(out_.str().find(rejects.string()), std::string::npos) << out_.str();
+  EXPECT_EQ(err_.str().find(rejects.string()), std::string::npos) << err_.str();
+}
+
 // --json on a result other than 0 or 3 prints the whole response {result, text, arguments}
 // (scripts see why), on 0 or 3 the arguments; raw prints the response as JSON whatever it is.
 TEST_F(CtlRunTest, JsonErrorsAndRawPrintTheWholeResponse) {
