@@ -486,6 +486,25 @@ ParseOutcome parse_command_line(const std::vector<std::string>& args) {
     outcome.exit_code = code == 0 ? 0 : kExitUsage;
     outcome.out = out.str();
     outcome.err = err.str();
+    if (code != 0) {
+      // A word where a subcommand belongs ("dialerctl campain") is named, with the ones that
+      // exist there, instead of CLI11's "A subcommand is required".
+      CLI::App* at = &app;
+      for (auto parsed = at->get_subcommands(); !parsed.empty(); parsed = at->get_subcommands()) {
+        at = parsed.front();
+      }
+      const auto all = at->get_subcommands([](CLI::App*) { return true; });
+      // With fallthrough the unmatched words may sit with the top-level app.
+      auto rest = at->remaining();
+      if (rest.empty()) rest = app.remaining();
+      if (!all.empty() && !rest.empty() && !rest.front().starts_with("-")) {
+        std::string names;
+        for (const auto* sub : all) names += (names.empty() ? "" : ", ") + sub->get_name();
+        const std::string where = at == &app ? "" : " of '" + at->get_name() + "'";
+        outcome.err = "unknown command '" + rest.front() + "'" + where + " (one of: " + names +
+                      ")\nRun with --help for more information.\n";
+      }
+    }
     return outcome;
   }
 

@@ -28,6 +28,17 @@ json::value request_of(const Invocation& inv) {
   return json::value{{"command", inv.command}, {"arguments", inv.arguments}};
 }
 
+// A word where a subcommand belongs is named, with the subcommands that exist there.
+TEST(CtlArgs, UnknownSubcommandIsNamedWithTheValidOnes) {
+  auto top = parse_bad({"campain"});
+  EXPECT_NE(top.err.find("unknown command 'campain'"), std::string::npos) << top.err;
+  EXPECT_NE(top.err.find("campaign"), std::string::npos) << top.err;
+  auto nested = parse_bad({"campaign", "strat", "spring"});
+  EXPECT_NE(nested.err.find("unknown command 'strat' of 'campaign'"), std::string::npos)
+      << nested.err;
+  EXPECT_NE(nested.err.find("start"), std::string::npos) << nested.err;
+}
+
 // A number out of range names the flag and the bound in words, not CLI11's 300-digit range.
 TEST(CtlArgs, NumberOutOfRangeSaysSoBriefly) {
   auto r = parse_bad({"campaign", "create", "x", "--agent", "0f8fad5b-d9cb-469f-a165-70867728950e",
