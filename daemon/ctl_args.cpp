@@ -128,7 +128,20 @@ struct CampaignFlags {
         if (eq == std::string::npos || eq == 0 || eq + 1 == rule.size()) {
           return "--retry: expected OUTCOME=DELAY/MAX (e.g. no_answer=30m/3), got '" + rule + "'";
         }
-        rules[rule.substr(0, eq)] = rule.substr(eq + 1);
+        const std::string name = rule.substr(0, eq);
+        const auto outcome = from_string<Outcome>(name);
+        if (!outcome || *outcome == Outcome::completed || *outcome == Outcome::blocked) {
+          std::string valid;
+          for (const auto n : EnumNames<Outcome>::names) {
+            if (n.empty() || n == to_string(Outcome::completed) ||
+                n == to_string(Outcome::blocked)) {
+              continue;
+            }
+            valid += (valid.empty() ? "" : ", ") + std::string(n);
+          }
+          return "--retry: no retry rule for '" + name + "' (outcomes that retry: " + valid + ")";
+        }
+        rules[name] = rule.substr(eq + 1);
       }
       o["retry"] = std::move(rules);
     }

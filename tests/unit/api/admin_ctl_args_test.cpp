@@ -28,6 +28,19 @@ json::value request_of(const Invocation& inv) {
   return json::value{{"command", inv.command}, {"arguments", inv.arguments}};
 }
 
+// A --retry rule for an outcome that does not retry names the flag and the outcomes that do.
+TEST(CtlArgs, RetryOfAnUnknownOutcomeListsTheValidOnes) {
+  auto r = parse_bad({"campaign", "create", "x", "--agent", "0f8fad5b-d9cb-469f-a165-70867728950e",
+                      "--retry", "noanswer=10m/3"});
+  EXPECT_NE(r.err.find("--retry: no retry rule for 'noanswer'"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("no_answer"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("completed,"), std::string::npos) << r.err;
+  parse_bad({"campaign", "create", "x", "--agent", "0f8fad5b-d9cb-469f-a165-70867728950e",
+             "--retry", "completed=1m/1"});
+  parse_ok({"campaign", "create", "x", "--agent", "0f8fad5b-d9cb-469f-a165-70867728950e", "--retry",
+            "no_answer=10m/3"});
+}
+
 // A word where a subcommand belongs is named, with the subcommands that exist there.
 TEST(CtlArgs, UnknownSubcommandIsNamedWithTheValidOnes) {
   auto top = parse_bad({"campain"});
