@@ -18,25 +18,24 @@ namespace {
 
 /// CLI11's NonNegativeNumber / PositiveNumber say "not in range 0.000000 to <300 digits>";
 /// these name the bound in words.
-CLI::Validator number_at_least(double min, bool strict) {
+CLI::Validator number_from_zero(bool zero_allowed) {
   return CLI::Validator(
-      [min, strict](std::string& text) -> std::string {
-        double v = 0;
+      [zero_allowed](std::string& text) -> std::string {
+        double v = -1;
         std::size_t used = 0;
         try {
           v = std::stod(text, &used);
         } catch (const std::exception&) {
           used = 0;
         }
-        const bool ok = used == text.size() && (strict ? v > min : v >= min);
-        if (ok) return {};
-        return std::string("must be a number ") + (strict ? "above " : "of at least ") +
-               (min == 0 ? "0" : std::to_string(min)) + ", got " + text;
+        if (used == text.size() && (zero_allowed ? v >= 0 : v > 0)) return {};
+        return std::string("must be a number ") + (zero_allowed ? "of at least 0" : "above 0") +
+               ", got " + text;
       },
-      strict ? "NUMBER > 0" : "NUMBER >= 0");
+      zero_allowed ? "NUMBER >= 0" : "NUMBER > 0");
 }
-const CLI::Validator kPositive = number_at_least(0, true);
-const CLI::Validator kNonNegative = number_at_least(0, false);
+const CLI::Validator kPositive = number_from_zero(false);
+const CLI::Validator kNonNegative = number_from_zero(true);
 
 template <class E>
 std::vector<std::string> names_of() {

@@ -89,11 +89,11 @@ Millis Scheduler::Impl::turnover() const {
   return *q;
 }
 
-bool Scheduler::Impl::outcome_overdue(const OpenAttempt& a, TimePoint now) const {
+bool Scheduler::Impl::outcome_overdue(const OpenAttempt& a, TimePoint now, Millis longest) const {
   if (a.state != AttemptState::started || a.start_outstanding) return false;
   if (a.poll != PollState::none) return true;  // past reconcile_after, or listed as over
   if (!a.started_at) return false;
-  return now >= *a.started_at + longest_hold() + kLateWebhookGrace;
+  return now >= *a.started_at + longest + kLateWebhookGrace;
 }
 
 int Scheduler::Impl::optional_tokens(TimePoint now, std::optional<TimePoint> waiting_since) const {
@@ -114,24 +114,26 @@ int Scheduler::Impl::optional_tokens(TimePoint now, std::optional<TimePoint> wai
   }
   p.max_slots = std::min(due_slots, acc.capacity);
   p.turnover = turnover();
+  const Millis longest = longest_hold();
   for (const auto& [id, a] : open_) {
-    if (outcome_overdue(a, now)) continue;
+    if (outcome_overdue(a, now, longest)) continue;
     const TimePoint from = a.state == AttemptState::started && a.started_at ? *a.started_at : now;
     p.slot_frees.push_back(std::max(now, from + p.turnover));
   }
   return slack_tokens(p);
 }
 
-std::optional<TimePoint> Scheduler::Impl::slack_check_at(TimePoint now) const {
-  std::optional<TimePoint> at;
-  const auto earlier = [&at](TimePoint t) { at = at ? std::min(*at, t) : t; };
+TimePoint Scheduler::Impl::slack_check_at(TimePoint now) const {
+  if (calls_tokens() <= 0) return platform_.next_token_at(RateBucket::calls);
+  TimePoint at = TimePoint::max();
+  const auto earlier = [&at](TimePoint t) { at = std::min(at, t); };
   if (const auto returns = platform_.token_returns(RateBucket::calls); !returns.empty()) {
     earlier(std::max(returns.front(), now + 1ms));
   }
   const Millis longest = longest_hold();
   for (const auto& [id, a] : open_) {
     if (a.state != AttemptState::started || a.start_outstanding || !a.started_at) continue;
-    if (outcome_overdue(a, now)) continue;
+    if (outcome_overdue(a, now, longest)) continue;
     earlier(*a.started_at + longest + kLateWebhookGrace);
   }
   for (const auto& since : {poll_waiting_since_, call_poll_waiting_since_}) {

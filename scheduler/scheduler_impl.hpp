@@ -219,12 +219,13 @@ class Scheduler::Impl {
   /// the turnover the plan assumes (a low quantile of recent holds).
   [[nodiscard]] Millis longest_hold() const;
   [[nodiscard]] Millis turnover() const;
-  /// When an optional read kept waiting for slack should look again (a token back, a call
-  /// becoming overdue); nullopt when only an event can change the answer.
-  [[nodiscard]] std::optional<TimePoint> slack_check_at(TimePoint now) const;
-  /// A started call with no outcome although its webhook is overdue: its slot frees only when a
-  /// read learns the outcome.
-  [[nodiscard]] bool outcome_overdue(const OpenAttempt& a, TimePoint now) const;
+  /// When an optional read kept waiting for slack should look again (the bucket's next token
+  /// when it is spent; else a token back, a call becoming overdue, the longest wait ending);
+  /// TimePoint::max() when only an event can change the answer.
+  [[nodiscard]] TimePoint slack_check_at(TimePoint now) const;
+  /// A started call with no outcome although its webhook is overdue (`longest`: longest_hold()):
+  /// its slot frees only when a read learns the outcome.
+  [[nodiscard]] bool outcome_overdue(const OpenAttempt& a, TimePoint now, Millis longest) const;
   /// The periodic concurrency poll, once due: sent on a slack token, skipped while every slot is
   /// accounted for and nothing is due. Returns when to look again.
   std::optional<TimePoint> maybe_periodic_poll(TimePoint now);
@@ -280,9 +281,10 @@ class Scheduler::Impl {
   std::optional<TimePoint> maybe_poll_sessions();
   void on_session_poll(std::int64_t attempt_id, PlatformResult<SessionOutcome> result);
   /// The common part of a poll's answer: the attempt still open (nullptr when settled
-  /// meanwhile, or when `error` was handled: retried on a token or after kPollRetry).
+  /// meanwhile, or when `error` was handled: retried on a token or after kPollRetry, logged
+  /// naming `request` followed by the attempt's `id_field`).
   OpenAttempt* poll_answered(std::int64_t attempt_id, const PlatformError* error,
-                             std::string_view request);
+                             std::string_view request, std::string OpenAttempt::*id_field);
   /// GET /calls/{id} for a call whose start answer had no session_id.
   void on_call_poll(std::int64_t attempt_id, PlatformResult<ListedCall> result);
   void poll_concurrency();

@@ -86,11 +86,10 @@ std::optional<TimePoint> Scheduler::Impl::maybe_reconcile() {
   for (std::int64_t id : poll_queue_) {
     if (open_.at(id).poll == PollState::overdue) ++overdue;
   }
-  const bool has_calls_token = calls_tokens() > 0;
   // One overdue call is cheaper to poll alone (general bucket); several share one listing when
   // a /calls/* token is slack (token planning: a listing for them is an optional read), else
   // each goes to its own session poll.
-  if (overdue > 0 && (overdue == 1 || !has_calls_token || optional_tokens(t) <= 0)) {
+  if (overdue > 0 && (overdue == 1 || optional_tokens(t) <= 0)) {
     for (std::int64_t id : poll_queue_) {
       auto& a = open_.at(id);
       if (a.poll == PollState::overdue) a.poll = PollState::session;
@@ -104,7 +103,7 @@ std::optional<TimePoint> Scheduler::Impl::maybe_reconcile() {
   const bool paging = listing_ && listing_->offset > 0;
   const bool ambiguous_ready = paging || (ready && t >= *ready);
   if (!ambiguous_ready && overdue < 2) return ready;
-  if (!has_calls_token) return platform_.next_token_at(RateBucket::calls);
+  if (calls_tokens() <= 0) return platform_.next_token_at(RateBucket::calls);
   if (!paging) {
     // A listing asked again from offset 0 after an unusable first page keeps its retry count.
     const int retries = listing_ ? listing_->page_retries : 0;
@@ -382,6 +381,7 @@ void Scheduler::Impl::settle_void(OpenAttempt& a, AttemptEvent event) {
 std::optional<TimePoint> Scheduler::Impl::maybe_poll_sessions() {
   if (stopping_) return std::nullopt;
   std::optional<TimePoint> wake;
+  bool call_polls_wait = false;  // the plan said no for one: it says no for every other
   for (std::int64_t id : poll_queue_) {
     if (sessions_outstanding_ >= std::max(1, options_.max_session_polls)) break;
     OpenAttempt& a = open_.at(id);
@@ -389,11 +389,12 @@ std::optional<TimePoint> Scheduler::Impl::maybe_poll_sessions() {
     if (a.session_id.empty()) {
       // The start answer carried no session id: GET /calls/{id} tells it, on a slack /calls/*
       // token (an optional read).
+      if (call_polls_wait) continue;
       const TimePoint t = now();
       if (!call_poll_waiting_since_) call_poll_waiting_since_ = t;
       if (optional_tokens(t, call_poll_waiting_since_) <= 0) {
-        const TimePoint at = calls_tokens() <= 0 ? platform_.next_token_at(RateBucket::calls)
-                                                 : slack_check_at(t).value_or(TimePoint::max());
+        call_polls_wait = true;
+        const TimePoint at = slack_check_at(t);
         wake = wake ? std::min(*wake, at) : at;
         continue;
       }
@@ -421,7 +422,8 @@ std::optional<TimePoint> Scheduler::Impl::maybe_poll_sessions() {
 }
 
 OpenAttempt* Scheduler::Impl::poll_answered(std::int64_t attempt_id, const PlatformError* error,
-                                            std::string_view request) {
+                                            std::string_view request,
+                                            std::string OpenAttempt::*id_field) {
   --sessions_outstanding_;
   auto it = open_.find(attempt_id);
   if (it == open_.end()) {  // settled meanwhile (webhook)
@@ -437,8 +439,8 @@ OpenAttempt* Scheduler::Impl::poll_answered(std::int64_t attempt_id, const Platf
     a.poll = PollState::session;
     poll_queue_.insert(attempt_id);
   } else {
-    spdlog::info("attempt {}: {}: {}; polled again in {}", attempt_id, request, error->message,
-                 format_duration(kPollRetry));
+    spdlog::info("attempt {}: {}{}: {}; polled again in {}", attempt_id, request, a.*id_field,
+                 error->message, format_duration(kPollRetry));
     add_deadline(now() + kPollRetry, attempt_id, false);
   }
   request_dispatch();
@@ -447,11 +449,9 @@ OpenAttempt* Scheduler::Impl::poll_answered(std::int64_t attempt_id, const Platf
 
 void Scheduler::Impl::on_session_poll(std::int64_t attempt_id,
                                       PlatformResult<SessionOutcome> result) {
-  const auto it = open_.find(attempt_id);
-  const std::string request =
-      "GET /sessions/" + (it != open_.end() ? it->second.session_id : std::string());
   const auto error = result ? std::nullopt : std::optional<PlatformError>(result.error());
-  OpenAttempt* found = poll_answered(attempt_id, error ? &*error : nullptr, request);
+  OpenAttempt* found = poll_answered(attempt_id, error ? &*error : nullptr, "GET /sessions/",
+                                     &OpenAttempt::session_id);
   if (found == nullptr) return;
   OpenAttempt& a = *found;
   const TimePoint t = now();
@@ -467,11 +467,9 @@ void Scheduler::Impl::on_session_poll(std::int64_t attempt_id,
 }
 
 void Scheduler::Impl::on_call_poll(std::int64_t attempt_id, PlatformResult<ListedCall> result) {
-  const auto it = open_.find(attempt_id);
-  const std::string request =
-      "GET /calls/" + (it != open_.end() ? it->second.call_id : std::string());
   const auto error = result ? std::nullopt : std::optional<PlatformError>(result.error());
-  OpenAttempt* found = poll_answered(attempt_id, error ? &*error : nullptr, request);
+  OpenAttempt* found =
+      poll_answered(attempt_id, error ? &*error : nullptr, "GET /calls/", &OpenAttempt::call_id);
   if (found == nullptr) return;
   OpenAttempt& a = *found;
   const TimePoint t = now();
@@ -541,8 +539,9 @@ std::optional<TimePoint> Scheduler::Impl::maybe_periodic_poll(TimePoint t) {
   }
   const bool due_work =
       plan_due_from_ && *plan_due_from_ < t + platform_.token_span(RateBucket::calls);
+  const Millis longest = longest_hold();
   const bool overdue = std::any_of(open_.begin(), open_.end(), [&](const auto& entry) {
-    return outcome_overdue(entry.second, t);
+    return outcome_overdue(entry.second, t, longest);
   });
   if (!due_work && !overdue) {
     // Webhooks account for every slot and nothing is due: a reading would change nothing.
@@ -555,7 +554,8 @@ std::optional<TimePoint> Scheduler::Impl::maybe_periodic_poll(TimePoint t) {
   if (!poll_waiting_since_) poll_waiting_since_ = t;
   if (optional_tokens(t, poll_waiting_since_) <= 0) {
     ++stats_.concurrency_polls_deferred;
-    return calls_tokens() <= 0 ? platform_.next_token_at(RateBucket::calls) : slack_check_at(t);
+    const TimePoint at = slack_check_at(t);
+    return at == TimePoint::max() ? std::nullopt : std::optional(at);
   }
   poll_concurrency();
   return std::nullopt;
