@@ -891,6 +891,8 @@ Response AdminHandlers::Impl::status_get(Request& r) {
   o["version"] = dialer::version();
   o["uptime_s"] = std::chrono::duration_cast<std::chrono::seconds>(d_.control.uptime()).count();
   o["webhook_listen"] = d_.control.webhook_listen();
+  const api::WebhookSnapshot hooks = d_.control.webhook_stats();
+  o["webhooks"] = api::to_json(hooks, d_.clock.now());
   o["pid"] = static_cast<std::int64_t>(::getpid());
   o["config_path"] = d_.control.config_path();
   json::array jobs;
@@ -905,6 +907,13 @@ Response AdminHandlers::Impl::status_get(Request& r) {
     text += "; dialling stopped (" + std::string(to_string(s.account_block)) +
             "): " + s.account_message;
     o["message"] = s.account_message;
+  }
+  if (hooks.refused_last_hour > 0 && hooks.last_refusal) {
+    text += "; " + std::to_string(hooks.refused_last_hour) +
+            " webhook deliveries refused in the last hour (" + hooks.last_refusal->reason + ")";
+    if (s.outcomes_by_poll_last_hour > 0) {
+      text += ", " + std::to_string(s.outcomes_by_poll_last_hour) + " outcomes had to be polled";
+    }
   }
   return Response::success(std::move(text), std::move(o));
 }

@@ -11,6 +11,7 @@
 #include "api/admin/progress.hpp"
 #include "api/admin/registry.hpp"
 #include "api/admin/server.hpp"
+#include "api/webhook/stats.hpp"
 #include "config/config.hpp"
 #include "core/campaign_spec.hpp"
 #include "core/errc.hpp"
@@ -46,6 +47,8 @@ class DaemonControl {
   [[nodiscard]] virtual std::string config_path() const = 0;
   /// The webhook listener's bound address, "host:port" (the real port when 0 was asked for).
   [[nodiscard]] virtual std::string webhook_listen() const = 0;
+  /// Deliveries the webhook listener stored and refused (status-get `webhooks`).
+  [[nodiscard]] virtual api::WebhookSnapshot webhook_stats() const = 0;
   /// Time since the daemon started.
   [[nodiscard]] virtual Millis uptime() const = 0;
   /// Reads and validates the config file again and swaps it in whole; the diagnostics when it

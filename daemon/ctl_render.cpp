@@ -343,6 +343,9 @@ std::string render_response(std::string_view command, const admin::Response& r) 
   if (command == "contacts-import" && r.result == admin::ResultCode::success) {
     return out + render_import_report(r.arguments);
   }
+  if (command == "status-get" && r.result == admin::ResultCode::success) {
+    return out + render_status(r.arguments);
+  }
   if (command == "list-commands") {
     Table t{{"COMMAND", "HELP"}, {}, {}};
     const auto& help = object_of(r.arguments, "help");
@@ -459,6 +462,29 @@ std::string render_progress_line(const json::object& progress, int width) {
          std::string(static_cast<std::size_t>(bar - filled), '.') + "]  " + right;
 }
 
+std::string render_webhooks_line(const json::object& status) {
+  const auto& hooks = object_of(status, "webhooks");
+  const double polled = number_of(status, "outcomes_by_poll_last_hour");
+  std::string line = "webhooks ";
+  const auto* age = hooks.if_contains("last_stored_age_s");
+  if (age != nullptr && age->is_number()) {
+    line += "last stored " + format_uptime(age->to_number<double>()) + " ago";
+  } else {
+    line += "none stored yet";
+  }
+  line += ", last hour " + format_number(number_of(hooks, "stored_last_hour")) + " stored";
+  const double refused = number_of(hooks, "refused_last_hour");
+  if (refused > 0) {
+    line += ", " + format_number(refused) + " REFUSED";
+    const auto& last = object_of(hooks, "last_refusal");
+    if (const auto* reason = last.if_contains("reason"); reason && reason->is_string()) {
+      line += " (" + std::string(reason->get_string()) + ")";
+    }
+  }
+  if (polled > 0) line += ", " + format_number(polled) + " outcomes polled";
+  return line;
+}
+
 namespace {
 /// ", read 3m00s ago" from status-get's credits.age_s; "" when never read.
 std::string credit_age(const json::object& credits) {
@@ -466,9 +492,8 @@ std::string credit_age(const json::object& credits) {
   if (age == nullptr || !age->is_number()) return "";
   return ", read " + format_uptime(age->to_number<double>()) + " ago";
 }
-}  // namespace
 
-std::string render_watch(const json::object& status, const json::object& campaigns, int width) {
+std::vector<std::string> status_header_lines(const json::object& status) {
   std::vector<std::string> lines;
   lines.push_back("dialerd " + cell_of(status, "version") + "   up " +
                   format_uptime(number_of(status, "uptime_s")) + "   webhook " +
@@ -482,7 +507,43 @@ std::string render_watch(const json::object& status, const json::object& campaig
                   cell_of(slots, "source") + ")   rate " + cell_of(rate, "used_last_minute") + "/" +
                   cell_of(rate, "calls_per_minute") + " per min   credits " + balance + " (" +
                   cell_of(credits, "state") + credit_age(credits) + ")");
+  lines.push_back(render_webhooks_line(status));
+  const auto& block = object_of(status, "account_block");
+  if (!block.empty()) {
+    lines.push_back("DIALLING STOPPED (" + cell_of(block, "reason") +
+                    "): " + cell_of(block, "message"));
+  }
   lines.push_back("campaigns  " + counts_text(object_of(status, "campaigns")));
+  return lines;
+}
+
+}  // namespace
+
+std::string render_status(const json::object& status) {
+  std::string out;
+  for (const auto& line : status_header_lines(status)) out += line + "\n";
+  const auto& overdue = object_of(status, "ambiguous_overdue");
+  std::string ambiguous = cell_of(status, "ambiguous_attempts");
+  if (number_of(overdue, "count") > 0) {
+    ambiguous +=
+        " (" + cell_of(overdue, "count") + " past stale_call_timeout: settle with attempt-resolve)";
+  }
+  out += "ambiguous attempts " + ambiguous + "   starts unanswered " +
+         cell_of(status, "starts_outstanding") + "\n";
+  if (const auto* down = status.if_contains("api_unreachable");
+      down && down->is_bool() && down->get_bool()) {
+    out += "API UNREACHABLE: starts wait until it answers again\n";
+  }
+  out += "pid " + cell_of(status, "pid") + "   config " + cell_of(status, "config_path") + "\n";
+  if (const auto* jobs = status.if_contains("jobs");
+      jobs && jobs->is_array() && !jobs->get_array().empty()) {
+    out += "\n" + table_of(jobs->get_array(), {}).render();
+  }
+  return out;
+}
+
+std::string render_watch(const json::object& status, const json::object& campaigns, int width) {
+  std::vector<std::string> lines = status_header_lines(status);
   lines.emplace_back();
 
   const auto* list = campaigns.if_contains("campaigns");

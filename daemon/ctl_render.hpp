@@ -47,6 +47,13 @@ std::string render_import_report(const boost::json::object& report, std::size_t 
 /// bytes read / total, rows, rows/s, ETA (bar and ETA only when the total is known).
 std::string render_progress_line(const boost::json::object& progress, int width);
 
+/// "webhooks last stored 12s ago, last hour 40 stored, 3 REFUSED (signature mismatch), 2
+/// outcomes polled" from status-get: the line `status` and `watch` share.
+std::string render_webhooks_line(const boost::json::object& status);
+
+/// `dialerctl status`: the header `watch` shows, then ambiguous attempts, pid, config and jobs.
+std::string render_status(const boost::json::object& status);
+
 /// The `watch` screen from status-get and campaign-list arguments, each line cut to `width`.
 std::string render_watch(const boost::json::object& status, const boost::json::object& campaigns,
                          int width);

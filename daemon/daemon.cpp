@@ -329,6 +329,9 @@ class Daemon::Impl {
   SystemClock clock_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   std::string webhook_address_;
+  [[nodiscard]] api::WebhookSnapshot webhook_stats() const {
+    return webhook_ ? webhook_->stats() : api::WebhookSnapshot{};
+  }
 
  private:
   std::optional<Failure> start();
@@ -713,6 +716,10 @@ std::string Daemon::config_path() const {
 
 std::string Daemon::webhook_listen() const {
   return impl_->webhook_address_;
+}
+
+api::WebhookSnapshot Daemon::webhook_stats() const {
+  return impl_->webhook_stats();
 }
 
 Millis Daemon::uptime() const {

@@ -105,6 +105,11 @@ void Scheduler::Impl::init_metrics(prometheus::Registry& registry) {
                          .Name("dialer_reconciled_total")
                          .Help("Ambiguous starts settled by GET /calls, by result")
                          .Register(registry);
+  m.polled = &prometheus::BuildCounter()
+                  .Name("dialer_outcomes_polled_total")
+                  .Help("Outcomes fetched by a poll because no webhook came (webhooks failing?)")
+                  .Register(registry)
+                  .Add({});
   m.found = &reconciled.Add({{"result", "found"}});
   m.voided = &reconciled.Add({{"result", "void"}});
   auto gauge = [&](const char* name, const char* help) {
@@ -625,6 +630,7 @@ SchedulerStatus Scheduler::Impl::status() const {
   if (s.overdue.size() > kMaxOverdueShown) s.overdue.resize(kMaxOverdueShown);
   s.starts_outstanding = static_cast<int>(outstanding_starts_.size());
   s.shutting_down = stopping_;
+  s.outcomes_by_poll_last_hour = polled_outcomes_.last_hour(t);
   return s;
 }
 
@@ -698,6 +704,7 @@ boost::json::object to_json(const SchedulerStatus& s) {
   o["ambiguous_overdue"] =
       boost::json::object{{"count", s.ambiguous_overdue}, {"oldest", std::move(overdue)}};
   o["starts_outstanding"] = s.starts_outstanding;
+  o["outcomes_by_poll_last_hour"] = s.outcomes_by_poll_last_hour;
   o["shutting_down"] = s.shutting_down;
   return o;
 }

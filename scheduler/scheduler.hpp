@@ -141,6 +141,9 @@ struct SchedulerStatus {
   int ambiguous_overdue = 0;
   std::vector<Overdue> overdue;
   int starts_outstanding = 0;  ///< POST /calls/start sent, answer not settled yet
+  /// Outcomes that had to be fetched (GET /sessions, /calls) because no webhook came, in the
+  /// last hour: a high number means webhooks are not arriving.
+  std::uint64_t outcomes_by_poll_last_hour = 0;
   bool shutting_down = false;
 };
 
@@ -167,6 +170,7 @@ struct SchedulerStats {
   std::uint64_t reconciled_found = 0;
   std::uint64_t reconciled_void = 0;
   std::uint64_t sessions_polled = 0;
+  std::uint64_t outcomes_polled = 0;             ///< outcomes applied from a poll, not a webhook
   std::uint64_t concurrency_polls_skipped = 0;   ///< periodic polls with nothing to learn
   std::uint64_t concurrency_polls_deferred = 0;  ///< passes a due poll waited for a slack token
   std::uint64_t early_settles = 0;  ///< concurrency readings that showed calls of ours over

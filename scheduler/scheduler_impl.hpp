@@ -2,6 +2,7 @@
 /// Private to the scheduler engine (scheduler*.cpp): the engine's in-memory state and its
 /// internal steps. Not for other folders; include scheduler/scheduler.hpp instead.
 
+#include "core/hour_counter.hpp"
 #include "scheduler/blocked_by.hpp"
 #include "scheduler/call_platform.hpp"
 #include "scheduler/calling_window.hpp"
@@ -454,6 +455,7 @@ class Scheduler::Impl {
     std::array<prometheus::Counter*, EnumNames<Outcome>::names.size()> outcomes{};
     prometheus::Counter* found = nullptr;
     prometheus::Counter* voided = nullptr;
+    prometheus::Counter* polled = nullptr;
     prometheus::Gauge* in_flight = nullptr;
     prometheus::Gauge* capacity = nullptr;
     prometheus::Gauge* limit = nullptr;
@@ -467,6 +469,7 @@ class Scheduler::Impl {
   };
   void init_metrics(prometheus::Registry& registry);
   std::unique_ptr<Metrics> metrics_;
+  HourCounter polled_outcomes_;  ///< status-get outcomes_by_poll_last_hour
   std::optional<std::chrono::steady_clock::time_point> handoff_from_;
 };
 

@@ -572,6 +572,11 @@ bool Scheduler::Impl::apply_outcome(std::int64_t inbox_id, const SessionOutcome&
     }
     ++stats_.outcomes_applied;
     if (metrics_) metrics_->outcomes[static_cast<std::size_t>(*outcome)]->Increment();
+    if (source == OutcomeSource::poll) {
+      ++stats_.outcomes_polled;
+      polled_outcomes_.add(t);
+      if (metrics_) metrics_->polled->Increment();
+    }
     spdlog::debug("campaign {}: attempt {} finished: {}", c.name(), finished.id,
                   to_string(*outcome));
     // No refill: nothing is handed over, so no handoff to measure.

@@ -226,6 +226,7 @@ class WebhookServer::Impl : public std::enable_shared_from_this<Impl> {
       std::optional<std::uint64_t> declared;
       if (const auto cl = parser.content_length()) declared = *cl;
       if (auto head = router_.route_head(parser.get().method(), parser.get().target(), declared)) {
+        note_refusal(*head, parser.get().method(), parser.get().target());
         // A body left unread cannot be skipped safely on a kept-alive connection.
         if (!parser.is_done()) keep = false;
         co_await answer(stream, *head, keep, version);
@@ -248,6 +249,7 @@ class WebhookServer::Impl : public std::enable_shared_from_this<Impl> {
       auto [bec, bn] = co_await http::async_read(stream, buffer, parser, nothrow);
       if (bec) {
         if (bec == http::error::body_limit) {
+          note_refusal(fixed(WebhookResult::too_large), http::verb::post, opts_.webhook.path);
           co_await answer(stream, fixed(WebhookResult::too_large), false, version);
           co_await drain_and_close(stream);
         } else if (is_parse_error(bec)) {
@@ -262,14 +264,15 @@ class WebhookServer::Impl : public std::enable_shared_from_this<Impl> {
         // Durable before acknowledged: the answer waits for the inbox transaction.
         routed.result = co_await submit(std::move(*routed.event), std::move(*routed.parsed));
         routed.answer = WebhookRouter::answer_for(routed.result);
+        if (routed.result == WebhookResult::stored) stats_.stored(clock_.now());
       } else if (routed.result == WebhookResult::healthz) {
         routed.answer.status = ready_ ? 200 : 503;
         routed.answer.body = ready_ ? R"({"status":"ok"})" : R"({"status":"starting"})";
       } else if (routed.result == WebhookResult::metrics) {
         routed.answer.content_type = "text/plain; version=0.0.4; charset=utf-8";
         routed.answer.body = scrape();
-      } else if (routed.result == WebhookResult::unauthorized) {
-        spdlog::debug("webhook refused: signature {}", to_string(routed.signature));
+      } else {
+        note_refusal(routed, parser.get().method(), parser.get().target());
       }
       co_await answer(stream, routed, keep, version);
       if (!keep) {
@@ -308,6 +311,33 @@ class WebhookServer::Impl : public std::enable_shared_from_this<Impl> {
       total += n;
     }
     stream.socket().close(ec);
+  }
+
+  /// Counts a refused delivery for status-get and logs the rate-limited warning. A delivery is
+  /// a POST: scanners' GETs of unknown paths are not counted.
+  void note_refusal(const Routed& routed, http::verb method, std::string_view target) {
+    if (method != http::verb::post) return;
+    const TimePoint t = clock_.now();
+    std::optional<WebhookRefusal> refusal;
+    switch (routed.result) {
+      case WebhookResult::unauthorized:
+        refusal = refusal_for(routed.signature, t);
+        break;
+      case WebhookResult::not_found:
+        refusal = refusal_for_path(target, opts_.webhook.path, t);
+        break;
+      case WebhookResult::bad_request:
+        refusal = refusal_for_body("malformed delivery (not JSON, or no data.session_id)", t);
+        break;
+      case WebhookResult::too_large:
+        refusal =
+            refusal_for_body("body over " + std::to_string(opts_.webhook.max_body) + " bytes", t);
+        break;
+      default:
+        return;
+    }
+    spdlog::debug("webhook refused: {}", refusal->reason);
+    if (auto warning = stats_.refused(std::move(*refusal))) spdlog::warn("{}", *warning);
   }
 
   // --- durable inbox, batched ---------------------------------------------------------------
@@ -461,6 +491,7 @@ class WebhookServer::Impl : public std::enable_shared_from_this<Impl> {
   std::vector<store::InboxEvent> batch_events_;
   std::vector<Pending> batch_meta_;
   std::vector<std::function<void()>> scrape_hooks_;
+  WebhookStats stats_;
   std::array<prometheus::Counter*, kResults.size()> requests_{};
   prometheus::Gauge* connections_gauge_ = nullptr;
   prometheus::Gauge* unapplied_gauge_ = nullptr;
@@ -506,6 +537,9 @@ void WebhookServer::set_secrets(std::vector<std::string> secrets) {
 }
 std::shared_ptr<prometheus::Registry> WebhookServer::registry() const {
   return impl_->registry_;
+}
+WebhookSnapshot WebhookServer::stats() const {
+  return impl_->stats_.snapshot(impl_->clock_.now());
 }
 void WebhookServer::on_scrape(std::function<void()> hook) {
   impl_->scrape_hooks_.push_back(std::move(hook));

@@ -8,6 +8,7 @@
 
 #include "api/webhook/outcome_sink.hpp"
 #include "api/webhook/router.hpp"
+#include "api/webhook/stats.hpp"
 #include "core/errc.hpp"
 #include "core/time.hpp"
 
@@ -72,6 +73,8 @@ class WebhookServer {
   void set_secrets(std::vector<std::string> secrets);
   /// The registry /metrics serves.
   [[nodiscard]] std::shared_ptr<prometheus::Registry> registry() const;
+  /// Deliveries stored and refused (status-get `webhooks`).
+  [[nodiscard]] WebhookSnapshot stats() const;
   /// Runs before each /metrics answer, to refresh gauges computed on demand.
   void on_scrape(std::function<void()> hook);
 

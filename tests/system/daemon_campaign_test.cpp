@@ -158,6 +158,56 @@ TEST(DaemonCampaign, AnAmbiguousStartIsResolvedByHand) {
   EXPECT_THAT(audit.out, HasSubstr(uid + " attempt-resolve 4"));
 }
 
+// A wrong webhook secret is visible: the campaign still completes (outcomes polled after
+// reconcile_after), and status-get, `dialerctl status` and the log say deliveries are refused
+// and why — the warning once, not once per delivery.
+TEST(DaemonCampaign, AWrongWebhookSecretIsVisible) {
+  if (!Sim::exists()) GTEST_SKIP() << "vocobase-sim is not built";
+  TempDir dir;
+  const int webhook_port = reserve_loopback_port();
+  const std::string listen = "127.0.0.1:" + std::to_string(webhook_port);
+  Sim sim(dir, {"--api-key", "rg_test_secret_key", "--time-scale", "300", "--outcomes",
+                "completed=1", "--calls-per-minute", "120", "--webhook",
+                "http://" + listen + "/webhooks/vocobase=whsec_not_the_daemons"});
+  const auto config = dir.write(
+      "dialerd.yaml", test_config(dir, sim.base_url(), listen, "", "  calls_per_minute: 120\n"));
+  Daemon d(dir, config);
+  ASSERT_TRUE(d.ready());
+  const auto list = dir.write("list.csv", "phone\n+919876560001\n+919876560002\n");
+  ASSERT_EQ(result_of(d.call("campaign-create", {{"name", "deaf"}, {"agent_id", kAgent}})), 0);
+  ASSERT_EQ(result_of(d.call("contacts-import", {{"campaign", "deaf"}, {"path", list}})), 0);
+  ASSERT_TRUE(eventually(
+      [&] { return !args_of(d.call("status-get")).at("credits").at("polled_at").is_null(); },
+      kStartTimeout));
+  ASSERT_EQ(result_of(d.call("campaign-start", {{"campaign", "deaf"}})), 0) << d.log();
+  ASSERT_TRUE(eventually(
+      [&] {
+        const auto stats = args_of(d.call("campaign-stats", {{"campaign", "deaf"}}));
+        return stats.contains("state") && stats.at("state").as_string() == "completed";
+      },
+      120s))
+      << d.log();
+
+  const auto status = args_of(d.call("status-get"));
+  const auto& hooks = status.at("webhooks").as_object();
+  EXPECT_GE(hooks.at("refused_last_hour").to_number<std::uint64_t>(), 2u) << json::serialize(hooks);
+  EXPECT_EQ(hooks.at("stored_last_hour").to_number<std::uint64_t>(), 0u);
+  EXPECT_TRUE(hooks.at("last_stored_at").is_null());
+  EXPECT_EQ(hooks.at("last_refusal").at("reason").as_string(), "signature mismatch");
+  EXPECT_EQ(status.at("outcomes_by_poll_last_hour").to_number<std::uint64_t>(), 2u);
+
+  auto shown = run(dir, {kDialerctl, "--socket", d.socket().string(), "status"});
+  EXPECT_EQ(shown.exit_code, 0) << shown.err;
+  EXPECT_THAT(shown.out, HasSubstr("REFUSED (signature mismatch), 2 outcomes polled"));
+
+  const std::string log = d.log();
+  const std::string warning = "delivery refused (signature mismatch)";
+  const auto first = log.find(warning);
+  EXPECT_NE(first, std::string::npos) << log;
+  EXPECT_EQ(log.find(warning, first + 1), std::string::npos) << "warned twice:\n" << log;
+  EXPECT_EQ(log.find("whsec_"), std::string::npos);
+}
+
 // SIGTERM while POST /calls/start requests are on the wire (the simulator answers slowly): the
 // daemon waits for their answers, records them, exits 0; after a restart no attempt is left
 // reserved or ambiguous and the started calls are still tracked.

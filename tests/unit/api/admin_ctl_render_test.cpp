@@ -148,6 +148,7 @@ TEST(CtlRender, WatchScreen) {
   EXPECT_EQ(render_watch(status, campaigns, 120),
             "dialerd 0.1.0   up 1h02m   webhook 127.0.0.1:8080\n"
             "slots 4/10 (api)   rate 6/10 per min   credits 123.45 (ok, read 3m00s ago)\n"
+            "webhooks none stored yet, last hour 0 stored\n"
             "campaigns  running 2, paused 1\n"
             "\n"
             "NAME    STATE    BLOCKED BY  IN FLIGHT  CREDITS  OUTCOMES\n"
@@ -160,9 +161,52 @@ TEST(CtlRender, WatchScreen) {
   EXPECT_EQ(narrow,
             "dialerd -   up 0m00s   webhook\n"
             "slots -/- (-)   rate -/- per m\n"
+            "webhooks none stored yet, last\n"
             "campaigns  -\n"
             "\n"
             "no campaigns\n");
+}
+
+// The webhooks line says when an event was last stored, and shouts refusals (with the reason)
+// and outcomes that had to be polled: a wrong secret is visible at a glance.
+TEST(CtlRender, WebhooksLine) {
+  EXPECT_EQ(render_webhooks_line(obj(R"({"webhooks": {"last_stored_age_s": 12,
+      "stored_last_hour": 40, "refused_last_hour": 0, "last_refusal": null},
+      "outcomes_by_poll_last_hour": 0})")),
+            "webhooks last stored 0m12s ago, last hour 40 stored");
+  EXPECT_EQ(render_webhooks_line(obj(R"({"webhooks": {"last_stored_age_s": null,
+      "stored_last_hour": 0, "refused_last_hour": 37,
+      "last_refusal": {"age_s": 5, "reason": "signature mismatch", "hint": "check"}},
+      "outcomes_by_poll_last_hour": 12})")),
+            "webhooks none stored yet, last hour 0 stored, 37 REFUSED (signature mismatch), 12 "
+            "outcomes polled");
+}
+
+// `dialerctl status` is the watch header plus ambiguous attempts, an account block and jobs,
+// not a dump of nested JSON.
+TEST(CtlRender, StatusScreen) {
+  const auto status = obj(R"({"version": "0.1.0", "uptime_s": 65, "pid": 42,
+      "config_path": "/etc/dialerd/dialerd.yaml", "webhook_listen": "127.0.0.1:8080",
+      "slots": {"used": 0, "limit": 5, "source": "api"},
+      "rate": {"calls_per_minute": 10, "used_last_minute": 0},
+      "credits": {"balance": 0.2, "state": "exhausted", "age_s": 4},
+      "webhooks": {"last_stored_age_s": 3700, "stored_last_hour": 0, "refused_last_hour": 3,
+                   "last_refusal": {"reason": "stale timestamp"}},
+      "outcomes_by_poll_last_hour": 2,
+      "account_block": {"reason": "auth", "message": "Invalid API key"},
+      "campaigns": {"running": 1}, "ambiguous_attempts": 1,
+      "ambiguous_overdue": {"count": 1, "oldest": []}, "starts_outstanding": 0,
+      "api_unreachable": false, "jobs": []})");
+  EXPECT_EQ(render_status(status),
+            "dialerd 0.1.0   up 1m05s   webhook 127.0.0.1:8080\n"
+            "slots 0/5 (api)   rate 0/10 per min   credits 0.2 (exhausted, read 0m04s ago)\n"
+            "webhooks last stored 1h01m ago, last hour 0 stored, 3 REFUSED (stale timestamp), 2 "
+            "outcomes polled\n"
+            "DIALLING STOPPED (auth): Invalid API key\n"
+            "campaigns  running 1\n"
+            "ambiguous attempts 1 (1 past stale_call_timeout: settle with attempt-resolve)   "
+            "starts unanswered 0\n"
+            "pid 42   config /etc/dialerd/dialerd.yaml\n");
 }
 
 // --json output is indented JSON that parses back to the same value.

@@ -9,6 +9,8 @@
 #include <boost/beast/http/write.hpp>
 #include <gtest/gtest.h>
 #include <prometheus/registry.h>
+#include <spdlog/sinks/ringbuffer_sink.h>
+#include <spdlog/spdlog.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -299,6 +301,51 @@ TEST_F(WebhookServerTest, MalformedPayloadsAre400) {
     EXPECT_EQ(call(signed_post(body, "whsec_primary")).res.result_int(), 400u) << body;
   }
   EXPECT_EQ(stored(), 0);
+}
+
+// A wrong secret is not silent: the refusal is counted with its reason for status-get and
+// warned about once, then at most once per 5 minutes with the count since (not once per
+// delivery); stored deliveries are counted too.
+TEST_F(WebhookServerTest, RefusedDeliveriesAreCountedAndWarnedAboutRateLimited) {
+  start();
+  auto sink = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(100);
+  spdlog::default_logger()->sinks().push_back(sink);
+  EXPECT_EQ(call(signed_post(body_for("r1"), "whsec_primary")).res.result_int(), 200u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(
+        call(signed_post(body_for("r" + std::to_string(i + 2)), "whsec_wrong")).res.result_int(),
+        401u);
+  }
+  clock.advance(6min);
+  EXPECT_EQ(
+      call(signed_post(body_for("r9"), "whsec_wrong", "2026-03-15T14:39:00.000Z")).res.result_int(),
+      401u);
+  // A POST to another path is a refused delivery; a scanner's GET is not.
+  EXPECT_EQ(call(signed_post(body_for("r10"), "whsec_primary", "2026-03-15T14:39:00.000Z",
+                             "/hooks/vocobase"))
+                .res.result_int(),
+            404u);
+  EXPECT_EQ(call(get("/wp-login.php")).res.result_int(), 404u);
+  spdlog::default_logger()->sinks().pop_back();
+
+  const WebhookSnapshot s = server_->stats();
+  EXPECT_EQ(s.stored_last_hour, 1u);
+  EXPECT_EQ(s.refused_last_hour, 5u);
+  ASSERT_TRUE(s.last_stored_at.has_value());
+  EXPECT_EQ(*s.last_stored_at, kNow);
+  ASSERT_TRUE(s.last_refusal.has_value());
+  EXPECT_EQ(s.last_refusal->reason, "unknown path /hooks/vocobase");
+
+  std::vector<std::string> warnings;
+  for (const auto& line : sink->last_formatted()) {
+    if (line.find("[warning]") != std::string::npos) warnings.push_back(line);
+  }
+  ASSERT_EQ(warnings.size(), 2u) << ::testing::PrintToString(warnings);
+  EXPECT_NE(warnings[0].find("delivery refused (signature mismatch)"), std::string::npos)
+      << warnings[0];
+  EXPECT_NE(warnings[0].find("webhook.secrets"), std::string::npos) << warnings[0];
+  EXPECT_NE(warnings[1].find("3 deliveries refused since"), std::string::npos) << warnings[1];
+  for (const auto& w : warnings) EXPECT_EQ(w.find("whsec_"), std::string::npos) << w;
 }
 
 // /healthz is 503 until the daemon says ready, then 200 {"status":"ok"}.

@@ -247,6 +247,7 @@ TEST_F(EngineTest, RecoveryRepairsClaimedContactWithoutAttempt) {
 
 // A webhook that never arrives: after reconcile_after the session is polled and its outcome
 // applied like a webhook; a late webhook afterwards is a duplicate (no double count or spend).
+// status-get counts the outcome as fetched by a poll for the hour after it.
 TEST_F(EngineTest, MissingWebhookIsPolled) {
   platform_.call_scripts[phone(1)] = {
       CallScript{CallStatus::completed, Disposition::completed, 3min, 1.5, false}};
@@ -260,9 +261,12 @@ TEST_F(EngineTest, MissingWebhookIsPolled) {
   run_for(9min);
   EXPECT_EQ(contact(id, phone(1)).state, ContactState::in_call);
   EXPECT_EQ(platform_.session_requests, 0);
+  EXPECT_EQ(scheduler_->status().outcomes_by_poll_last_hour, 0u);
   run_for(2min);
   EXPECT_EQ(platform_.session_requests, 1);
   EXPECT_EQ(contact(id, phone(1)).state, ContactState::done);
+  EXPECT_EQ(scheduler_->status().outcomes_by_poll_last_hour, 1u);
+  EXPECT_EQ(scheduler_->stats().outcomes_polled, 1u);
   store::InboxRepo inbox(*db_);
   auto rec = inbox.find_by_session(platform_.calls.at(0).session_id);
   ASSERT_TRUE(rec && *rec);
@@ -273,6 +277,9 @@ TEST_F(EngineTest, MissingWebhookIsPolled) {
   EXPECT_EQ(contact(id, phone(1)).attempts, 1);
   EXPECT_DOUBLE_EQ(view("poll").campaign.credits_used, 1.5);
   EXPECT_EQ(attempts_of(id).size(), 1U);
+  EXPECT_EQ(scheduler_->status().outcomes_by_poll_last_hour, 1u);
+  run_for(1h);
+  EXPECT_EQ(scheduler_->status().outcomes_by_poll_last_hour, 0u);
 }
 
 // Several overdue calls are settled by one GET /calls page; only the ended ones get a session
