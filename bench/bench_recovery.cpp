@@ -135,6 +135,8 @@ std::string config_text(const TempDir& dir, const Args& a, const std::string& ba
          "  secrets: [\"" +
          std::string(kSecret) +
          "\"]\n"
+         "metrics:\n"
+         "  listen: \"\"\n"
          "admin:\n"
          "  socket: " +
          dir.file("admin.sock") +

@@ -207,7 +207,8 @@ std::pair<double, double> histogram_p99(const std::string& text, const std::stri
   return {lower, count};
 }
 
-std::string config_text(const TempDir& dir, const std::string& base_url, int webhook_port) {
+std::string config_text(const TempDir& dir, const std::string& base_url, int webhook_port,
+                        int metrics_port) {
   return "vocobase:\n  base_url: " + base_url + "\n  api_key: " + std::string(kKey) +
          "\n  calls_per_minute: 100000\n  general_per_minute: 100000\n"
          "webhook:\n  listen: 127.0.0.1:" +
@@ -216,6 +217,9 @@ std::string config_text(const TempDir& dir, const std::string& base_url, int web
          "admin:\n  socket: " +
          dir.file("admin.sock") + "\nstore:\n  path: " + dir.file("dialerd.db") +
          "\n  synchronous: normal\n"
+         "metrics:\n  listen: 127.0.0.1:" +
+         std::to_string(metrics_port) +
+         "\n"
          "scheduler:\n  concurrency_poll_interval: 5s\n  credit_poll_interval: 5s\n"
          "logging:\n  level: warn\n";
 }
@@ -242,6 +246,7 @@ int run(Args a) {
   fs::copy_file(a.cache, dir.path() / "dialerd.db");
 
   const int webhook_port = testkit::reserve_loopback_port();
+  const int metrics_port = testkit::reserve_loopback_port();
   sim::SimOptions so = bench::loopback_sim(kKey, kSecret, webhook_port, a.limit, a.time_scale);
   so.duration_mean = Millis{11'000};  // a call holds its slot ~20 s simulated
   so.seed = 5;
@@ -253,7 +258,8 @@ int run(Args a) {
     return 2;
   }
   auto sim = std::move(*st);
-  const auto config = dir.write("dialerd.yaml", config_text(dir, sim->base_url(), webhook_port));
+  const auto config =
+      dir.write("dialerd.yaml", config_text(dir, sim->base_url(), webhook_port, metrics_port));
 
   // One life of dialerd: spawned, READY=1 awaited; the seconds it took.
   const auto spawn = [&](const std::string& tag, std::unique_ptr<NotifySocket>& notify,
@@ -327,7 +333,7 @@ int run(Args a) {
   }
   const double elapsed = std::chrono::duration<double>(Steady::now() - t0).count();
   const auto after = stats();
-  const std::string metrics = http_get(webhook_port, "/metrics");
+  const std::string metrics = http_get(metrics_port, "/metrics");
   const auto [claim_p99, claims] = histogram_p99(metrics, "dialer_claim_seconds");
   const auto [handoff_p99, handoffs] = histogram_p99(metrics, "dialer_dispatch_handoff_seconds");
 

@@ -464,6 +464,21 @@ boost::json::value HostPortCodec::to_json(const HostPort& v) {
   return boost::json::string(v.to_string());
 }
 
+void OptionalHostPortCodec::parse(const KeyInfo&, const YAML::Node& node, const Field& field,
+                                  std::optional<HostPort>& out, ParseContext& ctx) {
+  if (!expect_scalar(node, field, ctx, "host:port or \"\"")) return;
+  if (node.Scalar().empty()) {
+    out.reset();
+    return;
+  }
+  auto r = parse_host_port(node.Scalar());
+  if (!r) return ctx.error(field, r.error().message + "; \"\" turns it off");
+  out = std::move(*r);
+}
+boost::json::value OptionalHostPortCodec::to_json(const std::optional<HostPort>& v) {
+  return boost::json::string(v ? v->to_string() : std::string());
+}
+
 void ZoneCodec::parse(const KeyInfo&, const YAML::Node& node, const Field& field, std::string& out,
                       ParseContext& ctx) {
   if (!expect_scalar(node, field, ctx, "an IANA time zone")) return;

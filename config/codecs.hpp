@@ -57,6 +57,8 @@ DIALER_CODEC(OptionalDirCodec, std::string, "absolute directory path or \"\"");
 DIALER_CODEC(UrlCodec, std::string, "URL");
 DIALER_CODEC(UrlPathCodec, std::string, "URL path");
 DIALER_CODEC(HostPortCodec, HostPort, "host:port");
+/// A listen address, or "" for off.
+DIALER_CODEC(OptionalHostPortCodec, std::optional<HostPort>, "host:port or \"\"");
 DIALER_CODEC(ZoneCodec, std::string, "IANA time zone");
 DIALER_CODEC(FileModeCodec, unsigned, "octal mode");
 DIALER_CODEC(JsonPointerCodec, std::string, "JSON pointer");

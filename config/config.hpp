@@ -58,7 +58,7 @@ struct VocobaseConfig {
   bool operator==(const VocobaseConfig&) const = default;
 };
 
-/// `webhook:` — the HTTP listener for session.completed, /healthz and /metrics.
+/// `webhook:` — the internet-facing HTTP listener: session.completed and /healthz.
 struct WebhookConfig {
   HostPort listen{"127.0.0.1", 8080};
   std::string path = "/webhooks/vocobase";
@@ -71,6 +71,14 @@ struct WebhookConfig {
   Millis idle_timeout = std::chrono::seconds{30};
 
   bool operator==(const WebhookConfig&) const = default;
+};
+
+/// `metrics:` — the Prometheus listener, apart from the webhook one (which faces the internet).
+struct MetricsConfig {
+  /// GET/HEAD /metrics; nullopt = off.
+  std::optional<HostPort> listen = HostPort{"127.0.0.1", 9470};
+
+  bool operator==(const MetricsConfig&) const = default;
 };
 
 /// `admin:` — the control socket.
@@ -149,6 +157,7 @@ struct Config {
   VocobaseConfig vocobase;
   WebhookConfig webhook;
   AdminConfig admin;
+  MetricsConfig metrics;
   StoreConfig store;
   SchedulerConfig scheduler;
   CampaignDefaults defaults;

@@ -121,6 +121,12 @@ constexpr auto kConfigKeys = std::to_array<KeyDef<Config>>({
       "\"\" = path arguments are refused; descriptors passed by dialerctl always work.",
       [](auto& c) -> auto& { return c.admin.files_dir; }),
 
+  // --- metrics ----------------------------------------------------------------------------------
+  key<detail::OptionalHostPortCodec>("metrics.listen", "127.0.0.1:9470", kNone, kNone, kRestart,
+      "host:port serving Prometheus GET/HEAD /metrics; \"\" = off; port 0 picks a free port "
+      "(status-get metrics_listen). Never the webhook listener, which faces the internet.",
+      [](auto& c) -> auto& { return c.metrics.listen; }),
+
   // --- store ------------------------------------------------------------------------------------
   key<detail::PathCodec>("store.path", "/var/lib/dialerd/dialerd.db", kNone, 4096, kRestart,
       "SQLite database file (WAL mode; -wal and -shm files sit beside it).",

@@ -891,6 +891,7 @@ Response AdminHandlers::Impl::status_get(Request& r) {
   o["version"] = dialer::version();
   o["uptime_s"] = std::chrono::duration_cast<std::chrono::seconds>(d_.control.uptime()).count();
   o["webhook_listen"] = d_.control.webhook_listen();
+  o["metrics_listen"] = d_.control.metrics_listen();
   const api::WebhookSnapshot hooks = d_.control.webhook_stats();
   o["webhooks"] = api::to_json(hooks, d_.clock.now());
   o["pid"] = static_cast<std::int64_t>(::getpid());

@@ -47,6 +47,8 @@ class DaemonControl {
   [[nodiscard]] virtual std::string config_path() const = 0;
   /// The webhook listener's bound address, "host:port" (the real port when 0 was asked for).
   [[nodiscard]] virtual std::string webhook_listen() const = 0;
+  /// The metrics listener's bound address; "" when metrics.listen is off.
+  [[nodiscard]] virtual std::string metrics_listen() const = 0;
   /// Deliveries the webhook listener stored and refused (status-get `webhooks`).
   [[nodiscard]] virtual api::WebhookSnapshot webhook_stats() const = 0;
   /// Time since the daemon started.

@@ -8,9 +8,11 @@
 #include "api/webhook/server.hpp"
 #include "core/version.hpp"
 #include "daemon/dialerd_args.hpp"
+#include "daemon/metrics.hpp"
 #include "daemon/vocobase_platform.hpp"
 #include "scheduler/executor.hpp"
 #include "scheduler/scheduler.hpp"
+#include "store/contact_repo.hpp"
 #include "store/database.hpp"
 #include "store/housekeeping.hpp"
 #include "store/import_recovery.hpp"
@@ -34,6 +36,7 @@
 #include <systemd/sd-daemon.h>
 
 #include <algorithm>
+#include <atomic>
 #include <csignal>
 #include <cstddef>
 #include <cstdio>
@@ -102,6 +105,8 @@ Millis SystemdNotifier::watchdog_interval() const {
 namespace {
 /// busy_timeout of the event loop's store connection and of the worker connections.
 constexpr Millis kLoopBusyTimeout{1000};
+/// Per-campaign contact counts for /metrics are read at most this often (a store scan).
+constexpr auto kCountsEvery = std::chrono::seconds{5};
 constexpr Millis kWorkerBusyTimeout{10000};
 }  // namespace
 
@@ -329,12 +334,15 @@ class Daemon::Impl {
   SystemClock clock_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   std::string webhook_address_;
+  std::string metrics_address() const { return metrics_address_; }
   [[nodiscard]] api::WebhookSnapshot webhook_stats() const {
     return webhook_ ? webhook_->stats() : api::WebhookSnapshot{};
   }
 
  private:
   std::optional<Failure> start();
+  std::optional<Failure> start_metrics(const config::Config& cfg,
+                                       const store::OpenOptions& worker_open);
   void arm_watchdog();
   void arm_status();
   void arm_housekeeping(std::chrono::milliseconds after);
@@ -356,6 +364,12 @@ class Daemon::Impl {
   admin::ProgressTable progress_;
   std::unique_ptr<admin::Server> admin_;
   std::unique_ptr<api::WebhookServer> webhook_;
+  std::unique_ptr<api::WebhookServer> metrics_server_;  ///< metrics.listen; null when off
+  std::string metrics_address_;
+  std::optional<DaemonMetrics> daemon_metrics_;
+  /// Per-campaign contact counts are read on a worker every kCountsEvery at most.
+  std::optional<std::chrono::steady_clock::time_point> counts_read_at_;
+  std::shared_ptr<std::atomic<bool>> counts_running_ = std::make_shared<std::atomic<bool>>(false);
   std::unique_ptr<api::VocobaseClient> client_;
   std::unique_ptr<VocobasePlatform> platform_;
   std::unique_ptr<scheduler::AsioExecutor> executor_;
@@ -451,7 +465,6 @@ std::optional<Failure> Daemon::Impl::start() {
                                metrics_.get()},
       scheduler_options(cfg));
   sink_.attach(scheduler_.get());
-  webhook_->on_scrape([this] { client_->update_metrics(); });
 
   store::OpenOptions worker_open = open;
   worker_open.migrate = false;
@@ -461,6 +474,7 @@ std::optional<Failure> Daemon::Impl::start() {
                                                         worker_open, *scheduler_, self_, *zones_,
                                                         clock_, workers_.get_executor(), db_dir});
   *handlers_slot = handlers_.get();
+  if (auto failure = start_metrics(cfg, worker_open)) return failure;
   if (auto r = handlers_->register_all(); !r) {
     return Failure{exit_runtime_failure, "admin commands: " + r.error().message};
   }
@@ -482,6 +496,60 @@ std::optional<Failure> Daemon::Impl::start() {
   admin_->start();
   webhook_->start();
   webhook_->set_ready(true);
+  if (metrics_server_) {
+    metrics_server_->set_ready(true);
+    metrics_server_->start();
+  }
+  return std::nullopt;
+}
+
+std::optional<Failure> Daemon::Impl::start_metrics(const config::Config& cfg,
+                                                   const store::OpenOptions& worker_open) {
+  daemon_metrics_.emplace(*metrics_);
+  if (!cfg.metrics.listen) {
+    spdlog::info("metrics.listen is off: no /metrics");
+    return std::nullopt;
+  }
+  api::WebhookServerOptions mopts;
+  mopts.listen = cfg.metrics.listen->to_string();
+  mopts.webhook.serve_webhook = false;
+  mopts.webhook.serve_metrics = true;
+  mopts.max_connections = 16;
+  auto server =
+      api::WebhookServer::create(ioc_.get_executor(), mopts, *inbox_, sink_, clock_, metrics_);
+  if (!server) {
+    return Failure{exit_runtime_failure, "cannot listen for metrics on " + mopts.listen + ": " +
+                                             server.error().message +
+                                             " (set metrics.listen, or \"\" to turn it off)"};
+  }
+  metrics_server_ = std::move(*server);
+  metrics_address_ = metrics_server_->local_address();
+  const std::string db_path = cfg.store.path;
+  metrics_server_->on_scrape([this, db_path, worker_open] {
+    client_->update_metrics();
+    webhook_->refresh_metrics();
+    daemon_metrics_->refresh_process();
+    // The per-campaign contact counts scan the store: never on the event loop. A worker reads
+    // them on its own connection at most every kCountsEvery; a scrape shows the last reading.
+    const auto now = std::chrono::steady_clock::now();
+    if (counts_running_->load() || (counts_read_at_ && now - *counts_read_at_ < kCountsEvery)) {
+      return;
+    }
+    counts_read_at_ = now;
+    counts_running_->store(true);
+    asio::post(workers_, [running = counts_running_, metrics = &*daemon_metrics_, db_path,
+                          worker_open, t = clock_.now()] {
+      if (auto db = store::Database::open(db_path, worker_open)) {
+        store::ContactRepo contacts(*db);
+        if (auto counts = contacts.counts_of_all(t)) {
+          metrics->apply(*counts);
+        } else {
+          spdlog::warn("metrics: campaign contact counts: {}", counts.error().what());
+        }
+      }
+      running->store(false);
+    });
+  });
   return std::nullopt;
 }
 
@@ -494,6 +562,7 @@ int Daemon::Impl::run() {
     notifier_->notify("STATUS=failed: " + failure->message);
     if (admin_) admin_->stop();
     if (webhook_) webhook_->stop();
+    if (metrics_server_) metrics_server_->stop();
     if (client_) client_->shutdown();
     ioc_.restart();
     ioc_.run_for(std::chrono::seconds(2));
@@ -684,6 +753,7 @@ void Daemon::Impl::finish() {
   spdlog::info("scheduler stopped: {} attempt(s) holding a slot, {} start(s) unanswered",
                s.slots.in_flight, s.starts_outstanding);
   if (webhook_) webhook_->stop();
+  if (metrics_server_) metrics_server_->stop();
   if (client_) client_->shutdown();
   boost::system::error_code ignored;
   signals_.cancel(ignored);
@@ -716,6 +786,10 @@ std::string Daemon::config_path() const {
 
 std::string Daemon::webhook_listen() const {
   return impl_->webhook_address_;
+}
+
+std::string Daemon::metrics_listen() const {
+  return impl_->metrics_address();
 }
 
 api::WebhookSnapshot Daemon::webhook_stats() const {

@@ -63,6 +63,7 @@ class Daemon final : public DaemonControl {
   [[nodiscard]] const config::Config& config() const override;
   [[nodiscard]] std::string config_path() const override;
   [[nodiscard]] std::string webhook_listen() const override;
+  [[nodiscard]] std::string metrics_listen() const override;
   [[nodiscard]] api::WebhookSnapshot webhook_stats() const override;
   [[nodiscard]] Millis uptime() const override;
   config::Checked<config::ReloadDiff> reload() override;

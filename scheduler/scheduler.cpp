@@ -110,6 +110,28 @@ void Scheduler::Impl::init_metrics(prometheus::Registry& registry) {
                   .Help("Outcomes fetched by a poll because no webhook came (webhooks failing?)")
                   .Register(registry)
                   .Add({});
+  m.credits_spent = &prometheus::BuildCounter()
+                         .Name("dialer_credits_spent_total")
+                         .Help("Credits the outcomes of this daemon's calls reported")
+                         .Register(registry)
+                         .Add({});
+  auto& blocked = prometheus::BuildGauge()
+                      .Name("dialer_account_blocked")
+                      .Help("1 while dialling is stopped for the whole account, by reason")
+                      .Register(registry);
+  m.account_blocked = {&blocked.Add({{"reason", "auth"}}), &blocked.Add({{"reason", "account"}})};
+  m.campaign_outcomes = &prometheus::BuildCounter()
+                             .Name("dialer_campaign_outcomes_total")
+                             .Help("Attempt outcomes applied, by campaign and outcome")
+                             .Register(registry);
+  m.campaign_credits = &prometheus::BuildCounter()
+                            .Name("dialer_campaign_credits_spent_total")
+                            .Help("Credits spent by a campaign's calls")
+                            .Register(registry);
+  m.campaign_in_flight = &prometheus::BuildGauge()
+                              .Name("dialer_campaign_in_flight")
+                              .Help("A campaign's attempts holding a slot")
+                              .Register(registry);
   m.found = &reconciled.Add({{"result", "found"}});
   m.voided = &reconciled.Add({{"result", "void"}});
   auto gauge = [&](const char* name, const char* help) {
@@ -159,6 +181,14 @@ void Scheduler::Impl::update_gauges() {
   std::array<int, EnumNames<CampaignState>::names.size()> counts{};
   for (const auto& [id, c] : campaigns_) ++counts[static_cast<std::size_t>(c.row.state)];
   for (std::size_t i = 0; i < counts.size(); ++i) metrics_->campaigns[i]->Set(counts[i]);
+  metrics_->account_blocked[0]->Set(account_block_ == AccountBlock::auth ? 1 : 0);
+  metrics_->account_blocked[1]->Set(account_block_ == AccountBlock::account ? 1 : 0);
+  for (auto& [id, c] : campaigns_) {
+    if (c.m_in_flight == nullptr) {
+      c.m_in_flight = &metrics_->campaign_in_flight->Add({{"campaign", c.name()}});
+    }
+    c.m_in_flight->Set(c.in_flight);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

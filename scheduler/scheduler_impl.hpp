@@ -24,6 +24,7 @@
 #include "store/kv_repo.hpp"
 
 #include <prometheus/counter.h>
+#include <prometheus/family.h>
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 
@@ -77,6 +78,11 @@ struct CampaignRt {
   bool provider_ok = true;            ///< some provider of the campaign is usable now
   bool budget_hit = false;            ///< examined its per-pass budget of contacts
   int examined = 0;
+
+  // Its metric series (campaign label), looked up once.
+  prometheus::Gauge* m_in_flight = nullptr;
+  prometheus::Counter* m_credits = nullptr;
+  std::array<prometheus::Counter*, EnumNames<Outcome>::names.size()> m_outcomes{};
 
   [[nodiscard]] std::int64_t id() const { return row.id; }
   [[nodiscard]] const CampaignSpec& spec() const { return row.spec; }
@@ -456,6 +462,11 @@ class Scheduler::Impl {
     prometheus::Counter* found = nullptr;
     prometheus::Counter* voided = nullptr;
     prometheus::Counter* polled = nullptr;
+    prometheus::Counter* credits_spent = nullptr;
+    std::array<prometheus::Gauge*, 2> account_blocked{};  ///< reason auth, account
+    prometheus::Family<prometheus::Counter>* campaign_outcomes = nullptr;
+    prometheus::Family<prometheus::Counter>* campaign_credits = nullptr;
+    prometheus::Family<prometheus::Gauge>* campaign_in_flight = nullptr;
     prometheus::Gauge* in_flight = nullptr;
     prometheus::Gauge* capacity = nullptr;
     prometheus::Gauge* limit = nullptr;

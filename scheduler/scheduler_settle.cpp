@@ -572,6 +572,21 @@ bool Scheduler::Impl::apply_outcome(std::int64_t inbox_id, const SessionOutcome&
     }
     ++stats_.outcomes_applied;
     if (metrics_) metrics_->outcomes[static_cast<std::size_t>(*outcome)]->Increment();
+    if (metrics_) {
+      auto& per_outcome = c.m_outcomes[static_cast<std::size_t>(*outcome)];
+      if (per_outcome == nullptr) {
+        per_outcome = &metrics_->campaign_outcomes->Add(
+            {{"campaign", c.name()}, {"outcome", std::string(to_string(*outcome))}});
+      }
+      per_outcome->Increment();
+      if (credits > 0) {
+        if (c.m_credits == nullptr) {
+          c.m_credits = &metrics_->campaign_credits->Add({{"campaign", c.name()}});
+        }
+        metrics_->credits_spent->Increment(credits);
+        c.m_credits->Increment(credits);
+      }
+    }
     if (source == OutcomeSource::poll) {
       ++stats_.outcomes_polled;
       polled_outcomes_.add(t);

@@ -227,6 +227,49 @@ Result<std::map<ContactState, std::int64_t>> ContactRepo::counts_by_state(
   return counts;
 }
 
+Result<std::vector<CampaignContactCounts>> ContactRepo::counts_of_all(TimePoint now) {
+  std::vector<CampaignContactCounts> out;
+  std::map<std::int64_t, std::size_t> index;
+  {
+    auto st = db_.prepare("SELECT id, name FROM campaigns ORDER BY id");
+    if (!st) return st.error();
+    for (;;) {
+      auto s = st->step();
+      if (!s) return s.error();
+      if (*s == Step::done) break;
+      CampaignContactCounts c;
+      c.campaign_id = st->column_int64(0);
+      c.name = st->column_text(1);
+      for (auto state : all_values<ContactState>()) c.by_state[state] = 0;
+      index[c.campaign_id] = out.size();
+      out.push_back(std::move(c));
+    }
+  }
+  auto st = db_.prepare(
+      "SELECT campaign_id, state, count(*) FROM contacts WHERE state <> 'staged'"
+      " GROUP BY campaign_id, state");
+  if (!st) return st.error();
+  for (;;) {
+    auto s = st->step();
+    if (!s) return s.error();
+    if (*s == Step::done) break;
+    auto it = index.find(st->column_int64(0));
+    auto state = st->column_enum<ContactState>(1);
+    if (!state) return state.error();
+    if (it != index.end()) out[it->second].by_state[*state] = st->column_int64(2);
+  }
+  for (auto& c : out) {
+    if (c.by_state[ContactState::queued] == 0) continue;
+    auto n = db_.query_int64(
+        "SELECT count(*) FROM contacts WHERE campaign_id = ? AND state = 'queued'"
+        " AND next_attempt_at <= ?",
+        c.campaign_id, to_unix_ms(now));
+    if (!n) return n.error();
+    c.due_now = *n;
+  }
+  return out;
+}
+
 Result<bool> ContactRepo::exists_in_state(std::int64_t campaign_id, ContactState state) {
   auto n =
       db_.query_int64("SELECT EXISTS (SELECT 1 FROM contacts WHERE campaign_id = ? AND state = ?)",

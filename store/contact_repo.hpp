@@ -73,6 +73,14 @@ enum class Claim {
   number_busy,  ///< still queued: its number is in an open attempt of some campaign
 };
 
+/// One campaign's contacts by state and how many queued ones are due (metrics, watch).
+struct CampaignContactCounts {
+  std::int64_t campaign_id = 0;
+  std::string name;
+  std::map<ContactState, std::int64_t> by_state;  ///< every state present
+  std::int64_t due_now = 0;                       ///< queued with next_attempt_at <= now
+};
+
 class ContactRepo {
  public:
   explicit ContactRepo(Database& db) : db_(db) {}
@@ -115,6 +123,9 @@ class ContactRepo {
 
   /// Count per state; every state is present (0 when none).
   Result<std::map<ContactState, std::int64_t>> counts_by_state(std::int64_t campaign_id);
+  /// counts_by_state and the due count of every campaign, in two grouped index scans (costs
+  /// in proportion to the contacts: run it off the event loop for large stores).
+  Result<std::vector<CampaignContactCounts>> counts_of_all(TimePoint now);
   Result<bool> exists_in_state(std::int64_t campaign_id, ContactState state);
   /// True while any contact is queued, dialing or in_call, or a committed import is still
   /// making its contacts visible (the campaign is not drained).

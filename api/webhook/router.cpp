@@ -102,7 +102,7 @@ WebhookRouter::WebhookRouter(WebhookSettings settings, const Clock& clock)
 std::optional<Routed> WebhookRouter::route_head(http::verb method, std::string_view target,
                                                 std::optional<std::uint64_t> content_length) const {
   const std::string_view path = path_of(target);
-  if (path == settings_.path) {
+  if (settings_.serve_webhook && path == settings_.path) {
     if (method != http::verb::post) {
       Routed r = make(WebhookResult::method_not_allowed);
       r.answer.allow = "POST";
@@ -113,10 +113,11 @@ std::optional<Routed> WebhookRouter::route_head(http::verb method, std::string_v
     }
     return std::nullopt;
   }
-  if (path == "/healthz" || path == "/metrics") {
-    if (method != http::verb::get) {
+  if ((settings_.serve_webhook && path == "/healthz") ||
+      (settings_.serve_metrics && path == "/metrics")) {
+    if (method != http::verb::get && method != http::verb::head) {
       Routed r = make(WebhookResult::method_not_allowed);
-      r.answer.allow = "GET";
+      r.answer.allow = "GET, HEAD";
       return r;
     }
     return std::nullopt;
@@ -131,8 +132,11 @@ Routed WebhookRouter::route(const http::request<http::string_body>& req) const {
   if (req.body().size() > settings_.max_body) return make(WebhookResult::too_large);
 
   const std::string_view path = path_of(req.target());
-  if (path == "/healthz") return make(WebhookResult::healthz);
-  if (path == "/metrics") return make(WebhookResult::metrics);
+  if (path == "/healthz" || path == "/metrics") {
+    Routed r = make(path == "/healthz" ? WebhookResult::healthz : WebhookResult::metrics);
+    r.head_only = req.method() == http::verb::head;
+    return r;
+  }
 
   // The delivery itself: authenticate first, parse only what verified.
   const auto sig = req.find("X-Webhook-Signature");

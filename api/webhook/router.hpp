@@ -44,6 +44,10 @@ struct WebhookSettings {
   std::vector<std::string> secrets;  ///< whsec_… (the whole string is the key); never logged
   Millis tolerance{5 * 60 * 1000};   ///< replay window; zero = off
   std::size_t max_body = 1024 * 1024;
+  /// POST {path} and GET /healthz: the internet-facing role.
+  bool serve_webhook = true;
+  /// GET/HEAD /metrics: a listener of its own (metrics.listen), never the webhook one.
+  bool serve_metrics = false;
 };
 
 /// An HTTP answer, minus the socket.
@@ -64,6 +68,8 @@ struct Routed {
   std::optional<SessionEvent> parsed;
   /// Why a delivery failed verification (401), for the debug log.
   SignatureCheck signature = SignatureCheck::ok;
+  /// A HEAD request: answer with the GET's headers (Content-Length included) and no body.
+  bool head_only = false;
 };
 
 class WebhookRouter {

@@ -180,16 +180,22 @@ class WebhookServer::Impl : public std::enable_shared_from_this<Impl> {
 
   // --- one connection ----------------------------------------------------------------------
 
+  void count_connections() {
+    if (connections_gauge_ != nullptr) {
+      connections_gauge_->Set(static_cast<double>(connections_.size()));
+    }
+  }
+
   struct Tracked {
     Impl& impl;
     beast::tcp_stream* stream;
     Tracked(Impl& i, beast::tcp_stream* s) : impl(i), stream(s) {
       impl.connections_.insert(stream);
-      impl.connections_gauge_->Set(static_cast<double>(impl.connections_.size()));
+      impl.count_connections();
     }
     ~Tracked() {
       impl.connections_.erase(stream);
-      impl.connections_gauge_->Set(static_cast<double>(impl.connections_.size()));
+      impl.count_connections();
       impl.slot_free_.cancel();
     }
   };
@@ -264,7 +270,11 @@ class WebhookServer::Impl : public std::enable_shared_from_this<Impl> {
         // Durable before acknowledged: the answer waits for the inbox transaction.
         routed.result = co_await submit(std::move(*routed.event), std::move(*routed.parsed));
         routed.answer = WebhookRouter::answer_for(routed.result);
-        if (routed.result == WebhookResult::stored) stats_.stored(clock_.now());
+        if (routed.result == WebhookResult::stored) {
+          const TimePoint t = clock_.now();
+          stats_.stored(t);
+          last_stored_gauge_->Set(static_cast<double>(to_unix_ms(t)) / 1000.0);
+        }
       } else if (routed.result == WebhookResult::healthz) {
         routed.answer.status = ready_ ? 200 : 503;
         routed.answer.body = ready_ ? R"({"status":"ok"})" : R"({"status":"starting"})";
@@ -284,7 +294,20 @@ class WebhookServer::Impl : public std::enable_shared_from_this<Impl> {
 
   asio::awaitable<void> answer(beast::tcp_stream& stream, const Routed& routed, bool keep,
                                unsigned version) {
-    requests_[static_cast<std::size_t>(routed.result)]->Increment();
+    if (auto* counter = requests_[static_cast<std::size_t>(routed.result)]) counter->Increment();
+    if (routed.head_only) {
+      http::response<http::empty_body> head{static_cast<http::status>(routed.answer.status),
+                                            version};
+      head.set(http::field::server, "dialerd");
+      head.set(http::field::content_type, routed.answer.content_type);
+      head.content_length(routed.answer.body.size());
+      head.keep_alive(keep);
+      stream.expires_after(opts_.request_timeout);
+      http::response_serializer<http::empty_body> sr{head};
+      sr.split(true);
+      co_await http::async_write_header(stream, sr, nothrow);
+      co_return;
+    }
     http::response<http::string_body> res{static_cast<http::status>(routed.answer.status), version};
     res.set(http::field::server, "dialerd");
     res.set(http::field::content_type, routed.answer.content_type);
@@ -426,6 +449,8 @@ class WebhookServer::Impl : public std::enable_shared_from_this<Impl> {
   // --- metrics -----------------------------------------------------------------------------
 
   void init_metrics() {
+    // A metrics-only listener adds no families of its own: the webhook listener's would clash.
+    if (!opts_.webhook.serve_webhook) return;
     auto& requests = prometheus::BuildCounter()
                          .Name("dialer_webhook_requests_total")
                          .Help("Requests to the webhook listener by result")
@@ -449,6 +474,11 @@ class WebhookServer::Impl : public std::enable_shared_from_this<Impl> {
                       .Help("Age of the oldest stored webhook event not yet applied (0: none)")
                       .Register(*registry_)
                       .Add({});
+    last_stored_gauge_ = &prometheus::BuildGauge()
+                              .Name("dialer_webhook_last_stored_timestamp_seconds")
+                              .Help("When the last new webhook event was stored (0: none yet)")
+                              .Register(*registry_)
+                              .Add({});
     batch_sizes_ = &prometheus::BuildHistogram()
                         .Name("dialer_webhook_inbox_batch_events")
                         .Help("Events stored per inbox transaction")
@@ -465,13 +495,19 @@ class WebhookServer::Impl : public std::enable_shared_from_this<Impl> {
         spdlog::warn("metrics hook failed: {}", e.what());
       }
     }
+    refresh_metrics();
+    return prometheus::TextSerializer().Serialize(registry_->Collect());
+  }
+
+  /// The inbox gauges (webhook role only; the inbox is this executor's).
+  void refresh_metrics() {
+    if (unapplied_gauge_ == nullptr) return;
     if (auto n = inbox_.count_unapplied()) unapplied_gauge_->Set(static_cast<double>(*n));
     if (auto oldest = inbox_.oldest_unapplied()) {
       const double lag =
           *oldest ? std::chrono::duration<double>(clock_.now() - **oldest).count() : 0.0;
       lag_gauge_->Set(std::max(0.0, lag));
     }
-    return prometheus::TextSerializer().Serialize(registry_->Collect());
   }
 
   asio::any_io_executor ex_;
@@ -496,6 +532,7 @@ class WebhookServer::Impl : public std::enable_shared_from_this<Impl> {
   prometheus::Gauge* connections_gauge_ = nullptr;
   prometheus::Gauge* unapplied_gauge_ = nullptr;
   prometheus::Gauge* lag_gauge_ = nullptr;
+  prometheus::Gauge* last_stored_gauge_ = nullptr;
   prometheus::Histogram* batch_sizes_ = nullptr;
 };
 
@@ -540,6 +577,9 @@ std::shared_ptr<prometheus::Registry> WebhookServer::registry() const {
 }
 WebhookSnapshot WebhookServer::stats() const {
   return impl_->stats_.snapshot(impl_->clock_.now());
+}
+void WebhookServer::refresh_metrics() {
+  impl_->refresh_metrics();
 }
 void WebhookServer::on_scrape(std::function<void()> hook) {
   impl_->scrape_hooks_.push_back(std::move(hook));

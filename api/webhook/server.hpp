@@ -1,7 +1,8 @@
 #pragma once
-/// The webhook listener (CONTRACT.md "Webhook endpoint"): POST {path} for `session.completed`,
-/// GET /healthz and GET /metrics on one Beast HTTP server. An event is acknowledged only after
-/// it is durably in the inbox; events verified in the same loop turn share one transaction.
+/// The webhook listener (CONTRACT.md "Webhook endpoint"): POST {path} for `session.completed`
+/// and GET /healthz on one Beast HTTP server. An event is acknowledged only after it is durably
+/// in the inbox; events verified in the same loop turn share one transaction. The same server,
+/// with `serve_webhook` off and `serve_metrics` on, is the metrics listener (GET/HEAD /metrics).
 ///
 /// Threading: runs on the executor given at construction (one thread, or a strand); public
 /// members must be called there too.
@@ -75,6 +76,9 @@ class WebhookServer {
   [[nodiscard]] std::shared_ptr<prometheus::Registry> registry() const;
   /// Deliveries stored and refused (status-get `webhooks`).
   [[nodiscard]] WebhookSnapshot stats() const;
+  /// Updates the gauges computed on demand (inbox backlog and lag), for a /metrics served by
+  /// another listener.
+  void refresh_metrics();
   /// Runs before each /metrics answer, to refresh gauges computed on demand.
   void on_scrape(std::function<void()> hook);
 

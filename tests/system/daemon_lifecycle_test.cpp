@@ -55,6 +55,72 @@ TEST(DaemonLifecycle, ReadinessWatchdogAndStoppingInOrder) {
   EXPECT_THAT(d.log(), Not(HasSubstr("whsec_test_secret")));
 }
 
+// /metrics is on metrics.listen, not on the internet-facing webhook listener; GET and HEAD
+// work; it carries dialer_build_info, process_* and per-campaign series. metrics.listen ""
+// turns it off.
+TEST(DaemonLifecycle, MetricsAreServedOnTheirOwnListener) {
+  TempDir dir;
+  const auto config = dir.write("dialerd.yaml", test_config(dir, kNoApi));
+  Daemon d(dir, config);
+  ASSERT_TRUE(d.ready());
+  const auto status = args_of(d.call("status-get"));
+  const std::string webhook(status.at("webhook_listen").as_string());
+  const std::string metrics(status.at("metrics_listen").as_string());
+  ASSERT_THAT(metrics, ::testing::StartsWith("127.0.0.1:"));
+  EXPECT_NE(metrics, "127.0.0.1:0");
+  EXPECT_NE(metrics, webhook);
+  auto code = [&](const std::vector<std::string>& extra, const std::string& url) {
+    std::vector<std::string> argv = {"/usr/bin/curl", "-s", "-o",
+                                     "/dev/null",     "-w", "%{http_code}"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    argv.push_back(url);
+    return run(dir, argv).out;
+  };
+  EXPECT_EQ(code({}, "http://" + webhook + "/metrics"), "404");
+  EXPECT_EQ(code({"-I"}, "http://" + metrics + "/metrics"), "200");
+  EXPECT_EQ(code({}, "http://" + metrics + "/healthz"), "404");
+
+  ASSERT_EQ(
+      result_of(d.call("campaign-create",
+                       {{"name", "m1"}, {"agent_id", "3fa85f64-5717-4562-b3fc-2c963f66afa6"}})),
+      0);
+  const auto list = dir.write("list.csv", "phone\n+919876560001\n+919876560002\n");
+  ASSERT_EQ(result_of(d.call("contacts-import", {{"campaign", "m1"}, {"path", list}})), 0);
+  std::string text;
+  // Per-campaign contact counts are read off the event loop: a later scrape shows them.
+  EXPECT_TRUE(eventually(
+      [&] {
+        text = run(dir, {"/usr/bin/curl", "-s", "http://" + metrics + "/metrics"}).out;
+        return text.find("dialer_campaign_contacts{campaign=\"m1\",state=\"queued\"} 2") !=
+               std::string::npos;
+      },
+      30s))
+      << text;
+  EXPECT_THAT(text, HasSubstr("dialer_campaign_due_now{campaign=\"m1\"} 2"));
+  EXPECT_THAT(text, HasSubstr("dialer_campaign_in_flight{campaign=\"m1\"} 0"));
+  EXPECT_THAT(text, HasSubstr("dialer_build_info{version=\""));
+  EXPECT_THAT(text, HasSubstr("dialer_credits_spent_total 0"));
+  EXPECT_THAT(text, HasSubstr("dialer_account_blocked{reason=\"auth\"} 0"));
+  EXPECT_THAT(text, HasSubstr("dialer_webhook_last_stored_timestamp_seconds 0"));
+  EXPECT_THAT(text, HasSubstr("dialer_ambiguous_attempts 0"));
+  EXPECT_THAT(text, ::testing::ContainsRegex("process_resident_memory_bytes [1-9]"));
+  EXPECT_THAT(text, ::testing::ContainsRegex("process_open_fds [1-9]"));
+  EXPECT_THAT(text, HasSubstr("process_cpu_seconds_total"));
+  EXPECT_THAT(text, HasSubstr("process_start_time_seconds"));
+  d.process().signal(SIGTERM);
+  EXPECT_EQ(d.process().wait(kStartTimeout), 0) << d.log();
+
+  // Off: no listener, and status-get says so.
+  TempDir off_dir;
+  std::string off_text = test_config(off_dir, kNoApi);
+  const std::string on = "metrics:\n  listen: 127.0.0.1:0\n";
+  ASSERT_NE(off_text.find(on), std::string::npos);
+  off_text.replace(off_text.find(on), on.size(), "metrics:\n  listen: \"\"\n");
+  Daemon off(off_dir, off_dir.write("dialerd.yaml", off_text));
+  ASSERT_TRUE(off.ready());
+  EXPECT_EQ(args_of(off.call("status-get")).at("metrics_listen").as_string(), "");
+}
+
 // Without WATCHDOG_USEC there is no WATCHDOG=1; SIGINT is a clean shutdown too.
 TEST(DaemonLifecycle, NoWatchdogWithoutWatchdogUsecAndSigintExitsZero) {
   TempDir dir;

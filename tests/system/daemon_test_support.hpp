@@ -109,6 +109,8 @@ inline std::string test_config(const TempDir& dir, const std::string& base_url,
          dir.file("dialerd.db") +
          "\n"
          "  synchronous: normal\n"
+         "metrics:\n"
+         "  listen: 127.0.0.1:0\n"
          "scheduler:\n"
          "  concurrency_poll_interval: 60s\n"  // /calls/* tokens are for starts
          "  credit_poll_interval: 5s\n"

@@ -96,7 +96,10 @@ asio::awaitable<Answer> send(unsigned short port, test::Request req) {
   }
   auto [wec, wn] = co_await http::async_write(stream, req, nothrow);
   beast::flat_buffer buffer;
-  auto [rec, rn] = co_await http::async_read(stream, buffer, out.res, nothrow);
+  http::response_parser<http::string_body> parser;
+  parser.skip(req.method() == http::verb::head);  // the answer to a HEAD has no body
+  auto [rec, rn] = co_await http::async_read(stream, buffer, parser, nothrow);
+  out.res = parser.release();
   out.ec = rec ? rec : wec;
   co_return out;
 }
@@ -359,16 +362,38 @@ TEST_F(WebhookServerTest, Healthz) {
   EXPECT_EQ(a.res.body(), R"({"status":"ok"})");
 }
 
-// /metrics serves Prometheus text: webhook results, inbox gauges, and families others add to
-// the shared registry; scrape hooks run first.
+// /metrics is served by a listener of its own, never the internet-facing webhook one: Prometheus
+// text with the webhook results, inbox gauges (refreshed through the webhook server) and
+// families others add to the shared registry; scrape hooks run first; HEAD answers the GET's
+// headers without a body. The metrics listener has no webhook path and no /healthz.
 TEST_F(WebhookServerTest, MetricsText) {
   start();
+  WebhookServerOptions mo;
+  mo.listen = "127.0.0.1:0";
+  mo.webhook.serve_webhook = false;
+  mo.webhook.serve_metrics = true;
+  auto created = WebhookServer::create(ioc.get_executor(), mo, *inbox_, sink, clock, registry);
+  ASSERT_TRUE(created);
+  auto metrics_server = std::move(*created);
+  metrics_server->start();
+  const unsigned short mport = metrics_server->local_endpoint().port();
+  auto call_metrics = [&](test::Request req) {
+    Answer out;
+    test::run_on(ioc, [&]() -> asio::awaitable<void> { out = co_await send(mport, req); });
+    return out;
+  };
   int hooks = 0;
-  server_->on_scrape([&] { ++hooks; });
+  metrics_server->on_scrape([&] {
+    ++hooks;
+    server_->refresh_metrics();
+  });
   EXPECT_EQ(call(signed_post(body_for("m1"), "whsec_primary")).res.result_int(), 200u);
   EXPECT_EQ(call(signed_post(body_for("m2"), "whsec_bad")).res.result_int(), 401u);
   clock.advance(90s);
-  auto a = call(get("/metrics"));
+  EXPECT_EQ(call(get("/metrics")).res.result_int(), 404u);
+  EXPECT_EQ(call_metrics(get("/healthz")).res.result_int(), 404u);
+  EXPECT_EQ(call_metrics(signed_post(body_for("m3"), "whsec_primary")).res.result_int(), 404u);
+  auto a = call_metrics(get("/metrics"));
   ASSERT_EQ(a.res.result_int(), 200u);
   EXPECT_EQ(a.res[http::field::content_type], "text/plain; version=0.0.4; charset=utf-8");
   const std::string& text = a.res.body();
@@ -378,7 +403,15 @@ TEST_F(WebhookServerTest, MetricsText) {
             std::string::npos);
   EXPECT_NE(text.find("dialer_webhook_inbox_unapplied 1"), std::string::npos);
   EXPECT_NE(text.find("dialer_webhook_inbox_lag_seconds 90"), std::string::npos);
+  EXPECT_NE(text.find("dialer_webhook_last_stored_timestamp_seconds 1773585180"),
+            std::string::npos);
   EXPECT_EQ(hooks, 1);
+  test::Request head{http::verb::head, "/metrics", 11};
+  head.set(http::field::host, "127.0.0.1");
+  auto h = call_metrics(head);
+  EXPECT_EQ(h.res.result_int(), 200u);
+  EXPECT_TRUE(h.res.body().empty());
+  EXPECT_GT(std::stoul(std::string(h.res[http::field::content_length])), 100u);
   EXPECT_EQ(text.find("whsec_"), std::string::npos);
   for (const auto& line : {std::string("# TYPE ")}) {
     std::size_t pos = 0;

@@ -305,6 +305,25 @@ TEST(ConfigLoad, ListenAddress) {
   }
 }
 
+// metrics.listen: 127.0.0.1:9470 by default, an address, or "" for off; a bad address says
+// that "" turns it off.
+TEST(ConfigLoad, MetricsListen) {
+  auto def = load(kMinimalConfig);
+  ASSERT_TRUE(def);
+  EXPECT_EQ(def->metrics.listen, (HostPort{"127.0.0.1", 9470}));
+  auto off = load(std::string(kMinimalConfig) + "metrics:\n  listen: \"\"\n");
+  ASSERT_TRUE(off) << format_diagnostics(off.error());
+  EXPECT_FALSE(off->metrics.listen.has_value());
+  EXPECT_EQ(redacted_json(*off).at("metrics").at("listen"), "");
+  auto set = load(std::string(kMinimalConfig) + "metrics:\n  listen: \"[::1]:9100\"\n");
+  ASSERT_TRUE(set);
+  EXPECT_EQ(set->metrics.listen, (HostPort{"::1", 9100}));
+  const std::string e =
+      single_error(load(std::string(kMinimalConfig) + "metrics:\n  listen: \"9470\"\n"));
+  EXPECT_THAT(e, HasSubstr("metrics.listen: missing port"));
+  EXPECT_THAT(e, HasSubstr("\"\" turns it off"));
+}
+
 // Enumerated values list the accepted names.
 TEST(ConfigLoad, BadChoice) {
   auto r = load(std::string(kMinimalConfig) +
