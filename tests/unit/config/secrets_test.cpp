@@ -235,7 +235,8 @@ TEST(RedactedJson, ShowsEveryKeyInItsTextForm) {
   EXPECT_EQ(j.at("defaults").at("retry").at("no_answer").at("max"), 3);
   EXPECT_EQ(j.at("vocobase").at("api_key_file"), "");
   EXPECT_EQ(j.at("logging").at("level"), "info");
-  EXPECT_EQ(j.size(), 7u);  // the seven sections
+  EXPECT_EQ(j.at("metrics").at("listen"), "127.0.0.1:9470");
+  EXPECT_EQ(j.size(), 8u);  // the eight sections
 }
 
 }  // namespace
