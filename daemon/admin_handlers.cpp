@@ -307,8 +307,8 @@ json::object stats_json(const scheduler::CampaignView& v) {
   o["name"] = row.spec.name;
   o["state"] = to_string(row.state);
   o["pause_reason"] = to_string(row.pause_reason);
-  o["blocked_by"] = scheduler::to_json(v.blocked_by);
-  o["blocked_by_text"] = scheduler::to_text(v.blocked_by);
+  o["blocked_by"] = scheduler::to_json(v.blocked_by, v.now);
+  o["blocked_by_text"] = scheduler::to_text(v.blocked_by, v.now);
   json::object contacts;
   std::int64_t total = 0;
   std::int64_t finished = 0;
@@ -1014,7 +1014,7 @@ Response AdminHandlers::Impl::campaign_list(Request& r) {
     o["name"] = row.spec.name;
     o["state"] = to_string(row.state);
     o["pause_reason"] = to_string(row.pause_reason);
-    o["blocked_by"] = scheduler::to_text(v->blocked_by);
+    o["blocked_by"] = scheduler::to_text(v->blocked_by, v->now);
     o["priority"] = row.spec.priority;
     o["weight"] = row.spec.weight;
     o["in_flight"] = v->in_flight;

@@ -4,6 +4,9 @@
 
 #include <boost/json/object.hpp>
 
+#include <algorithm>
+#include <cstdio>
+
 namespace dialer::scheduler {
 namespace {
 
@@ -28,19 +31,23 @@ BlockedBy BlockedBy::rate_limited(TimePoint next_token) {
 }
 
 BlockedBy BlockedBy::outside_calling_window(std::optional<TimePoint> opens_at,
-                                            const date::time_zone* campaign_zone) {
+                                            const date::time_zone* zone, std::string contact) {
   auto b = of(BlockReason::outside_calling_window);
   b.at = opens_at;
-  if (campaign_zone != nullptr) {
-    b.timezone = std::string{campaign_zone->name()};
-    if (opens_at) b.at_local = format_local(*opens_at, campaign_zone);
+  b.contact = std::move(contact);
+  if (zone != nullptr) {
+    b.timezone = std::string{zone->name()};
+    if (opens_at) b.at_local = format_local(*opens_at, zone);
   }
   return b;
 }
 
-BlockedBy BlockedBy::no_due_contacts(std::optional<TimePoint> next_due) {
+BlockedBy BlockedBy::no_due_contacts(std::optional<TimePoint> next_due, std::string contact,
+                                     std::optional<Outcome> retry_after) {
   auto b = of(BlockReason::no_due_contacts);
   b.at = next_due;
+  b.contact = std::move(contact);
+  b.retry_after = retry_after;
   return b;
 }
 
@@ -62,10 +69,37 @@ BlockedBy BlockedBy::unknown_timezone(std::string zone) {
   return b;
 }
 
-boost::json::value to_json(const BlockedBy& b) {
+std::string format_in(Millis d) {
+  const auto s = std::chrono::duration_cast<std::chrono::seconds>(d).count();
+  if (s <= 0) return "now";
+  char buf[48];
+  if (s < 60) {
+    std::snprintf(buf, sizeof buf, "in %lld s", static_cast<long long>(s));
+  } else if (s < 3600) {
+    std::snprintf(buf, sizeof buf, "in %lld min", static_cast<long long>(s / 60));
+  } else if (s < 86400) {
+    std::snprintf(buf, sizeof buf, "in %lld h %02lld min", static_cast<long long>(s / 3600),
+                  static_cast<long long>((s % 3600) / 60));
+  } else {
+    std::snprintf(buf, sizeof buf, "in %lld d %lld h", static_cast<long long>(s / 86400),
+                  static_cast<long long>((s % 86400) / 3600));
+  }
+  return buf;
+}
+
+boost::json::value to_json(const BlockedBy& b, std::optional<TimePoint> now) {
   if (b.reason == BlockReason::none) return nullptr;
   boost::json::object o;
   o["reason"] = to_string(b.reason);
+  if (now && b.at) {
+    o["in_s"] = std::max<std::int64_t>(
+        0, std::chrono::duration_cast<std::chrono::seconds>(*b.at - *now).count());
+  }
+  if (!b.contact.empty()) o["contact"] = b.contact;
+  if (b.retry_after) o["retry_after"] = to_string(*b.retry_after);
+  if (b.reason == BlockReason::paused_by_errors || b.reason == BlockReason::account_blocked) {
+    o["message"] = b.message;
+  }
   switch (b.reason) {
     case BlockReason::no_free_slot:
       o["used"] = b.used;
@@ -102,12 +136,17 @@ boost::json::value to_json(const BlockedBy& b) {
     case BlockReason::not_running:
     case BlockReason::credit_exhausted:
     case BlockReason::account_blocked:
+    case BlockReason::paused_by_errors:
       break;
   }
   return o;
 }
 
-std::string to_text(const BlockedBy& b) {
+std::string to_text(const BlockedBy& b, std::optional<TimePoint> now) {
+  // "2026-…Z (in 7 s)": the instant, and how far off it is when `now` is known.
+  const auto when = [&](TimePoint at, const std::string& shown) {
+    return now ? shown + " (" + format_in(at - *now) + ")" : shown;
+  };
   switch (b.reason) {
     case BlockReason::none:
       return {};
@@ -116,35 +155,51 @@ std::string to_text(const BlockedBy& b) {
     case BlockReason::no_free_slot:
       return "no free slot (" + std::to_string(b.used) + "/" + std::to_string(b.limit) + " in use)";
     case BlockReason::rate_limited:
-      return b.at ? "rate limited until " + format_iso8601(*b.at) : "rate limited";
+      return b.at ? "rate limited until " + when(*b.at, format_iso8601(*b.at)) : "rate limited";
     case BlockReason::outside_calling_window: {
-      if (!b.at) return "outside calling window; it never opens";
-      std::string s = "outside calling window; opens ";
+      std::string s = "outside calling window";
+      if (!b.contact.empty()) s += " of " + b.contact + " (" + b.timezone + ")";
+      if (!b.at) return s + "; it never opens";
+      s += "; opens ";
       if (b.at_local.empty()) {
-        s += format_iso8601(*b.at);
+        s += when(*b.at, format_iso8601(*b.at));
+      } else if (b.contact.empty()) {
+        s += when(*b.at, b.at_local + " (" + b.timezone + ")");
       } else {
-        s += b.at_local + " (" + b.timezone + ")";
+        s += when(*b.at, b.at_local);
       }
       return s;
     }
-    case BlockReason::no_due_contacts:
-      return b.at ? "no due contacts; next due " + format_iso8601(*b.at) : "no due contacts";
+    case BlockReason::no_due_contacts: {
+      if (!b.at) return "no due contacts";
+      std::string s = "no due contacts; next due " + when(*b.at, format_iso8601(*b.at));
+      if (!b.contact.empty()) {
+        s += ": " + b.contact;
+        if (b.retry_after) s += ", retry after " + std::string(to_string(*b.retry_after));
+      }
+      return s;
+    }
     case BlockReason::credit_exhausted:
       return "credit exhausted";
     case BlockReason::provider_unavailable:
-      return b.at ? "no usable provider until " + format_iso8601(*b.at) : "no usable provider";
+      return b.at ? "no usable provider until " + when(*b.at, format_iso8601(*b.at))
+                  : "no usable provider";
     case BlockReason::account_blocked:
-      return "account blocked by the API (see status)";
+      return b.message.empty() ? "account blocked by the API (see status)"
+                               : "account blocked by the API: " + b.message;
     case BlockReason::number_in_call_elsewhere:
       return b.at ? "due numbers are in a call of another campaign; next try " +
-                        format_iso8601(*b.at)
+                        when(*b.at, format_iso8601(*b.at))
                   : "due numbers are in a call of another campaign";
     case BlockReason::unknown_timezone:
       return "unknown time zone \"" + b.timezone +
              "\" (not in this machine's tzdata): nobody in it is called";
     case BlockReason::api_unreachable:
-      return b.at ? "the API cannot be reached; next try " + format_iso8601(*b.at)
+      return b.at ? "the API cannot be reached; next try " + when(*b.at, format_iso8601(*b.at))
                   : "the API cannot be reached";
+    case BlockReason::paused_by_errors:
+      return b.message.empty() ? "paused after consecutive failed starts"
+                               : "paused after consecutive failed starts; last error: " + b.message;
   }
   return {};
 }

@@ -26,6 +26,7 @@ enum class BlockReason {
   number_in_call_elsewhere,  ///< due contacts wait: their numbers are in a call of another campaign
   unknown_timezone,          ///< a zone tzdata cannot resolve closes the window (fail closed)
   api_unreachable,           ///< starts could not reach the API; probed again at `at`
+  paused_by_errors,          ///< paused by the circuit breaker: `message` is the last error
 };
 
 }  // namespace dialer::scheduler
@@ -36,7 +37,7 @@ struct EnumNames<scheduler::BlockReason> {
   static constexpr auto names = std::to_array<std::string_view>(
       {"", "not_running", "no_free_slot", "rate_limited", "outside_calling_window",
        "no_due_contacts", "credit_exhausted", "provider_unavailable", "account_blocked",
-       "number_in_call_elsewhere", "unknown_timezone", "api_unreachable"});
+       "number_in_call_elsewhere", "unknown_timezone", "api_unreachable", "paused_by_errors"});
 };
 }  // namespace dialer
 
@@ -48,9 +49,17 @@ struct BlockedBy {
   int used = 0;                 ///< no_free_slot
   int limit = 0;                ///< no_free_slot
   std::optional<TimePoint> at;  ///< next token / window opening / next due / provider back
-  std::string timezone;         ///< outside_calling_window: the campaign's zone name;
+  std::string timezone;         ///< outside_calling_window: the zone whose window is closed
+                                ///< (the contact's, else the campaign's);
                                 ///< unknown_timezone: the zone tzdata does not know
   std::string at_local;         ///< outside_calling_window: `at` in that zone, with its offset
+  /// outside_calling_window / no_due_contacts: the phone of the contact that is next (its
+  /// window, its retry), when known.
+  std::string contact;
+  /// no_due_contacts: the next contact waits for its retry after this outcome.
+  std::optional<Outcome> retry_after;
+  /// paused_by_errors: the last error; account_blocked: the API's message.
+  std::string message;
 
   /// A value with `r` and no details.
   static BlockedBy of(BlockReason r) {
@@ -62,10 +71,25 @@ struct BlockedBy {
   static BlockedBy not_running() { return of(BlockReason::not_running); }
   static BlockedBy no_free_slot(int used, int limit);
   static BlockedBy rate_limited(TimePoint next_token);
-  /// `opens_at` from CallingWindow::next_opening (nullopt: the window never opens).
+  /// `opens_at` from CallingWindow::next_opening (nullopt: the window never opens); `zone` the
+  /// zone whose window is closed (the contact's strictest, else the campaign's); `contact` the
+  /// phone of the contact waiting for it ("" = not one contact).
   static BlockedBy outside_calling_window(std::optional<TimePoint> opens_at,
-                                          const date::time_zone* campaign_zone);
-  static BlockedBy no_due_contacts(std::optional<TimePoint> next_due);
+                                          const date::time_zone* zone, std::string contact = {});
+  /// `contact`: the phone of the contact due next; `retry_after`: it waits for a retry after
+  /// that outcome.
+  static BlockedBy no_due_contacts(std::optional<TimePoint> next_due, std::string contact = {},
+                                   std::optional<Outcome> retry_after = std::nullopt);
+  static BlockedBy paused_by_errors(std::string last_error) {
+    BlockedBy b = of(BlockReason::paused_by_errors);
+    b.message = std::move(last_error);
+    return b;
+  }
+  static BlockedBy account_blocked(std::string api_message) {
+    BlockedBy b = of(BlockReason::account_blocked);
+    b.message = std::move(api_message);
+    return b;
+  }
   static BlockedBy credit_exhausted() { return of(BlockReason::credit_exhausted); }
   static BlockedBy provider_unavailable(std::optional<TimePoint> back_at = std::nullopt);
   /// `retry_at`: when the waiting contacts are looked at again.
@@ -84,11 +108,17 @@ struct BlockedBy {
 
 /// null while dialling; otherwise {"reason": …} plus the reason's fields:
 /// no_free_slot {used, limit}; rate_limited {next_token_at}; outside_calling_window {opens_at,
-/// opens_at_local, timezone}; no_due_contacts {next_due_at}; provider_unavailable {until}.
-/// Times are ISO-8601 UTC (opens_at_local: local with offset); unknown times are null.
-boost::json::value to_json(const BlockedBy& b);
+/// opens_at_local, timezone, contact?}; no_due_contacts {next_due_at, contact?, retry_after?};
+/// provider_unavailable {until}; paused_by_errors / account_blocked {message}.
+/// Times are ISO-8601 UTC (opens_at_local: local with offset); unknown times are null. With
+/// `now`, a known time also comes as `in_s` (seconds from now, never negative).
+boost::json::value to_json(const BlockedBy& b, std::optional<TimePoint> now = std::nullopt);
 
 /// One line for logs and dialerctl, e.g. "no free slot (5/5 in use)"; empty while dialling.
-std::string to_text(const BlockedBy& b);
+/// With `now`, times are followed by "(in 7 s)".
+std::string to_text(const BlockedBy& b, std::optional<TimePoint> now = std::nullopt);
+
+/// "in 7 s", "in 12 min", "in 3 h 05 min", "in 2 d 4 h"; "now" for zero or less.
+std::string format_in(Millis d);
 
 }  // namespace dialer::scheduler

@@ -219,7 +219,19 @@ CampaignRt& Scheduler::Impl::add_campaign(store::CampaignRow row) {
   } else {
     spdlog::warn("campaign {}: {}", c.name(), z.error().what());
   }
+  if (c.row.state == CampaignState::paused && c.row.pause_reason == PauseReason::errors) {
+    if (auto e = kv_.get(pause_error_key(id)); e && *e) c.pause_error = **e;
+  }
+  c.blocked_by = stopped_reason(c);
   return c;
+}
+
+BlockedBy Scheduler::Impl::stopped_reason(const CampaignRt& c) const {
+  if (c.row.state == CampaignState::credit_exhausted) return BlockedBy::credit_exhausted();
+  if (c.row.state == CampaignState::paused && c.row.pause_reason == PauseReason::errors) {
+    return BlockedBy::paused_by_errors(c.pause_error);
+  }
+  return BlockedBy::not_running();
 }
 
 void Scheduler::Impl::audit(std::string_view actor, std::string_view action, std::string subject,
@@ -268,10 +280,15 @@ Result<void> Scheduler::Impl::campaign_event(CampaignRt& c, CampaignEvent event,
   if (*to == CampaignState::running) {
     c.failure_streak = 0;
     c.last_errors.clear();
+    if (!c.pause_error.empty()) {
+      c.pause_error.clear();
+      if (auto r = kv_.erase(pause_error_key(c.id())); !r) {
+        spdlog::error("campaign {}: {}", c.name(), r.error().what());
+      }
+    }
     c.blocked_by = BlockedBy::none();
   } else {
-    c.blocked_by = *to == CampaignState::credit_exhausted ? BlockedBy::credit_exhausted()
-                                                          : BlockedBy::not_running();
+    c.blocked_by = stopped_reason(c);
   }
   update_gauges();
   request_dispatch();
@@ -679,13 +696,8 @@ Result<CampaignView> Scheduler::Impl::campaign_view(std::string_view campaign) {
   if (!attempts) return attempts.error();
   v.attempts = *attempts;
   v.in_flight = c->in_flight;
-  if (c->row.state == CampaignState::running) {
-    v.blocked_by = c->blocked_by;
-  } else if (c->row.state == CampaignState::credit_exhausted) {
-    v.blocked_by = BlockedBy::credit_exhausted();
-  } else {
-    v.blocked_by = BlockedBy::not_running();
-  }
+  v.blocked_by = c->row.state == CampaignState::running ? c->blocked_by : stopped_reason(*c);
+  v.now = now();
   return v;
 }
 
@@ -746,8 +758,8 @@ boost::json::object to_json(const CampaignView& v) {
   o["name"] = row.spec.name;
   o["state"] = to_string(row.state);
   o["pause_reason"] = to_string(row.pause_reason);
-  o["blocked_by"] = to_json(v.blocked_by);
-  o["blocked_by_text"] = to_text(v.blocked_by);
+  o["blocked_by"] = to_json(v.blocked_by, v.now);
+  o["blocked_by_text"] = to_text(v.blocked_by, v.now);
   boost::json::object contacts;
   for (const auto& [state, n] : v.contacts) contacts[to_string(state)] = n;
   o["contacts"] = std::move(contacts);

@@ -155,6 +155,7 @@ struct CampaignView {
   std::int64_t attempts = 0;
   int in_flight = 0;
   BlockedBy blocked_by;
+  TimePoint now{};  ///< when it was taken (blocked_by's "in 7 s")
 };
 
 /// Counters for tests, benchmarks and logs (metrics carry the same figures).

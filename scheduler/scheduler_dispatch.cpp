@@ -476,12 +476,11 @@ void Scheduler::Impl::compute_blocked_by(TimePoint t, BlockReason pass_stop, Tim
     c.plan_due = false;
     current = &c;
     if (c.row.state != CampaignState::running) {
-      c.blocked_by = c.row.state == CampaignState::credit_exhausted ? BlockedBy::credit_exhausted()
-                                                                    : BlockedBy::not_running();
+      c.blocked_by = stopped_reason(c);
       continue;
     }
     if (pass_stop == BlockReason::account_blocked) {
-      c.blocked_by = BlockedBy::of(BlockReason::account_blocked);
+      c.blocked_by = BlockedBy::account_blocked(account_message_);
       continue;
     }
     if (pass_stop == BlockReason::credit_exhausted) {
@@ -523,7 +522,7 @@ void Scheduler::Impl::compute_blocked_by(TimePoint t, BlockReason pass_stop, Tim
         c.blocked_by = BlockedBy::none();
         continue;
       }
-      auto next = contacts_.next_due_time(c.id());
+      auto next = contacts_.next_due_contact(c.id());
       if (!next) {
         spdlog::error("campaign {}: {}", c.name(), next.error().what());
         continue;
@@ -536,21 +535,39 @@ void Scheduler::Impl::compute_blocked_by(TimePoint t, BlockReason pass_stop, Tim
         maybe_drained(c);
         continue;
       }
-      const TimePoint due = **next;
+      const TimePoint due = (*next)->next_attempt_at;
       due_at(std::max(due, t));
       // A due contact that could not be taken (a failed write) is looked at again shortly,
       // not in a tight loop.
       wake = std::min(wake, std::max(due, t + 1s));
-      if (c.deferred_to_window && due == *c.deferred_to_window) {
-        c.blocked_by = BlockedBy::outside_calling_window(due, c.zone);
-      } else if (c.deferred_unknown_zone && due == *c.deferred_unknown_zone) {
+      if (c.deferred_unknown_zone && due == *c.deferred_unknown_zone) {
         c.blocked_by = BlockedBy::unknown_timezone(c.unknown_zone);
       } else if (c.deferred_busy && due == *c.deferred_busy) {
         c.blocked_by = BlockedBy::number_in_call_elsewhere(due);
       } else {
-        c.blocked_by = BlockedBy::no_due_contacts(due);
+        c.blocked_by = own_wait(c, **next, t).value_or(BlockedBy::no_due_contacts(due));
       }
       continue;
+    }
+    if (c.due.empty() &&
+        (pass_stop == BlockReason::no_free_slot || pass_stop == BlockReason::rate_limited)) {
+      // Not looked at in this pass: an account-wide reason is its own only if a contact of its
+      // is due now and in its window (STATE-MACHINES.md "blocked_by").
+      auto next = contacts_.next_due_contact(c.id());
+      if (!next) {
+        spdlog::error("campaign {}: {}", c.name(), next.error().what());
+      } else if (!*next) {
+        c.blocked_by = BlockedBy::no_due_contacts(std::nullopt);
+        continue;
+      } else if (auto own = own_wait(c, **next, t)) {
+        const TimePoint due = own->reason == BlockReason::outside_calling_window && own->at
+                                  ? *own->at
+                                  : std::max((*next)->next_attempt_at, t);
+        due_at(due);
+        wake = std::min(wake, std::max(due, t + 1s));
+        c.blocked_by = std::move(*own);
+        continue;
+      }
     }
     due_at(t);  // it still had due contacts when the pass stopped
     if (pass_stop == BlockReason::no_free_slot) {
@@ -566,6 +583,42 @@ void Scheduler::Impl::compute_blocked_by(TimePoint t, BlockReason pass_stop, Tim
     }
     c.blocked_by = BlockedBy::none();
   }
+}
+
+std::optional<BlockedBy> Scheduler::Impl::own_wait(CampaignRt& c, const store::ContactRow& next,
+                                                   TimePoint t) {
+  const WindowLookup lookup = window_for(c, next.zones);
+  if (!lookup.unknown_zone.empty()) return BlockedBy::unknown_timezone(lookup.unknown_zone);
+  const CallingWindow& w = *lookup.window;
+  // The zone that keeps the window closed: where the opening falls on the window's start.
+  const auto binding = [&](std::optional<TimePoint> opens) -> Zone {
+    const auto zs = w.zones();
+    if (zs.empty()) return c.zone;
+    if (opens) {
+      for (Zone z : zs) {
+        const auto local = z->to_local(*opens);
+        const auto tod = local - std::chrono::floor<date::days>(local);
+        if (std::chrono::duration_cast<std::chrono::minutes>(tod) == c.spec().window.start) {
+          return z;
+        }
+      }
+    }
+    return zs.front();
+  };
+  if (next.next_attempt_at <= t) {
+    if (w.allowed(t)) return std::nullopt;
+    const auto opens = w.next_opening(t);
+    return BlockedBy::outside_calling_window(opens, binding(opens), next.phone);
+  }
+  const TimePoint due = next.next_attempt_at;
+  // Deferred to its window's opening: closed just before, open from then on.
+  if (w.allowed(due) && !w.allowed(due - 1ms)) {
+    return BlockedBy::outside_calling_window(due, binding(due), next.phone);
+  }
+  if (next.attempts > 0 && next.last_outcome) {
+    return BlockedBy::no_due_contacts(due, next.phone, next.last_outcome);
+  }
+  return BlockedBy::no_due_contacts(due, next.phone);
 }
 
 void Scheduler::Impl::arm_wake(TimePoint at) {

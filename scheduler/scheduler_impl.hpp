@@ -59,6 +59,8 @@ struct CampaignRt {
   int in_flight = 0;    ///< attempts holding a slot
   int failure_streak = 0;
   std::deque<std::string> last_errors;  ///< the newest few failed-start messages
+  /// The error that paused it (pause_reason errors), kept across restarts (kv store).
+  std::string pause_error;
   BlockedBy blocked_by = BlockedBy::not_running();
   /// CallingWindow per stored contact zone list ("" = the campaign zone).
   std::unordered_map<std::string, WindowLookup> windows;
@@ -213,6 +215,13 @@ class Scheduler::Impl {
   /// Hands a committed claim's request to the platform.
   void send_start(StartRequest req);
   void compute_blocked_by(TimePoint now, BlockReason pass_stop, TimePoint& wake);
+  /// Why a campaign that is not running does not dial (not_running, credit_exhausted, or
+  /// paused_by_errors with the error that paused it).
+  [[nodiscard]] BlockedBy stopped_reason(const CampaignRt& c) const;
+  /// The campaign's own reason to wait, from the contact due first: its window is closed
+  /// (naming the contact and the zone that keeps it closed), its zone is unknown, or it is not
+  /// due yet (its retry delay). nullopt when that contact is due now and in its window.
+  std::optional<BlockedBy> own_wait(CampaignRt& c, const store::ContactRow& next, TimePoint t);
   void arm_wake(TimePoint at);
   [[nodiscard]] SlotAccount slot_account() const;
   /// /calls/* tokens left now, net of claims whose requests are not sent yet.
@@ -483,6 +492,11 @@ class Scheduler::Impl {
   HourCounter polled_outcomes_;  ///< status-get outcomes_by_poll_last_hour
   std::optional<std::chrono::steady_clock::time_point> handoff_from_;
 };
+
+/// The kv key holding the error that paused a campaign (pause_reason errors).
+inline std::string pause_error_key(std::int64_t campaign_id) {
+  return "campaign." + std::to_string(campaign_id) + ".pause_error";
+}
 
 /// UUIDs compare without regard to letter case (the API may echo them in either).
 inline bool same_uuid(std::string_view a, std::string_view b) noexcept {

@@ -79,6 +79,11 @@ void Scheduler::Impl::note_failure(CampaignRt& c, std::string message) {
     note += c.last_errors[i];
   }
   spdlog::error("campaign {}: circuit breaker: {}", c.name(), note);
+  // campaign-get's blocked_by carries the last error, across restarts too.
+  c.pause_error = c.last_errors.back();
+  if (auto r = kv_.set(pause_error_key(c.id()), c.pause_error); !r) {
+    spdlog::error("campaign {}: {}", c.name(), r.error().what());
+  }
   if (auto r = campaign_event(c, CampaignEvent::error_burst, PauseReason::errors, Scheduler::kActor,
                               note);
       !r) {

@@ -129,6 +129,17 @@ Result<std::vector<ContactRow>> ContactRepo::next_due(std::int64_t campaign_id, 
   return read_all(*st);
 }
 
+Result<std::optional<ContactRow>> ContactRepo::next_due_contact(std::int64_t campaign_id) {
+  static const std::string sql = "SELECT " + contact_columns() +
+                                 " FROM contacts INDEXED BY contacts_due"
+                                 " WHERE campaign_id = ? AND state = 'queued'"
+                                 " ORDER BY next_attempt_at, id LIMIT 1";
+  auto st = db_.prepare(sql);
+  if (!st) return st.error();
+  st->bind(1, campaign_id);
+  return read_one(*st);
+}
+
 Result<std::optional<TimePoint>> ContactRepo::next_due_time(std::int64_t campaign_id) {
   auto st = db_.prepare(
       "SELECT next_attempt_at FROM contacts INDEXED BY contacts_due"

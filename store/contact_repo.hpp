@@ -98,6 +98,8 @@ class ContactRepo {
   Result<std::vector<ContactRow>> next_due(std::int64_t campaign_id, TimePoint now, int limit);
   /// Earliest next_attempt_at among queued contacts (due or not); nullopt when none is queued.
   Result<std::optional<TimePoint>> next_due_time(std::int64_t campaign_id);
+  /// The queued contact due first (ties by id), due or not; nullopt when none is queued.
+  Result<std::optional<ContactRow>> next_due_contact(std::int64_t campaign_id);
 
   /// queued -> dialing, only if still queued and its number has no open attempt (reserved,
   /// started, ambiguous) in any campaign (STATE-MACHINES.md "One call per person at a time").

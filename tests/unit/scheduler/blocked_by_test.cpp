@@ -77,11 +77,66 @@ TEST(BlockedBy, PlainReasons) {
             "no usable provider until 2026-03-10T06:31:15.250Z");
 }
 
+// Times come with how far off they are when `now` is known: "(in 7 s)" and in_s.
+TEST(BlockedBy, RelativeTimes) {
+  const auto b = BlockedBy::rate_limited(kT);
+  EXPECT_EQ(to_text(b, kT - std::chrono::seconds(7)),
+            "rate limited until 2026-03-10T06:31:15.250Z (in 7 s)");
+  EXPECT_EQ(to_json(b, kT - std::chrono::seconds(7)).at("in_s").as_int64(), 7);
+  EXPECT_EQ(to_json(b, kT + std::chrono::seconds(7)).at("in_s").as_int64(), 0);
+  EXPECT_EQ(format_in(std::chrono::seconds(0)), "now");
+  EXPECT_EQ(format_in(std::chrono::seconds(59)), "in 59 s");
+  EXPECT_EQ(format_in(std::chrono::minutes(12)), "in 12 min");
+  EXPECT_EQ(format_in(std::chrono::minutes(185)), "in 3 h 05 min");
+  EXPECT_EQ(format_in(std::chrono::hours(52)), "in 2 d 4 h");
+}
+
+// A window closed by a contact's zone names the contact and that zone, the opening in it.
+TEST(BlockedBy, OutsideCallingWindowOfAContact) {
+  auto zone = locate_zone("Pacific/Honolulu");
+  ASSERT_TRUE(zone);
+  auto b = BlockedBy::outside_calling_window(*parse_iso8601("2026-03-09T19:00:00Z"), *zone,
+                                             "+18085550100");
+  EXPECT_EQ(to_json(b), json(R"({"reason":"outside_calling_window",
+                                 "opens_at":"2026-03-09T19:00:00.000Z",
+                                 "opens_at_local":"2026-03-09T09:00:00-10:00",
+                                 "timezone":"Pacific/Honolulu","contact":"+18085550100"})"));
+  EXPECT_EQ(to_text(b),
+            "outside calling window of +18085550100 (Pacific/Honolulu); opens "
+            "2026-03-09T09:00:00-10:00");
+}
+
+// no_due_contacts names the next contact and the outcome it waits to retry after.
+TEST(BlockedBy, NoDueContactsWithItsContact) {
+  auto b = BlockedBy::no_due_contacts(kT, "+919876543210", Outcome::no_answer);
+  EXPECT_EQ(to_json(b), json(R"({"reason":"no_due_contacts",
+                                 "next_due_at":"2026-03-10T06:31:15.250Z",
+                                 "contact":"+919876543210","retry_after":"no_answer"})"));
+  EXPECT_EQ(to_text(b),
+            "no due contacts; next due 2026-03-10T06:31:15.250Z: +919876543210, "
+            "retry after no_answer");
+}
+
+// A pause for errors carries the last error; an account block the API's message.
+TEST(BlockedBy, MessagesOfPausesAndBlocks) {
+  auto p = BlockedBy::paused_by_errors("HTTP 500: upstream timeout");
+  EXPECT_EQ(to_json(p),
+            json(R"({"reason":"paused_by_errors","message":"HTTP 500: upstream timeout"})"));
+  EXPECT_EQ(to_text(p),
+            "paused after consecutive failed starts; last error: HTTP 500: "
+            "upstream timeout");
+  auto a = BlockedBy::account_blocked("Account suspended");
+  EXPECT_EQ(to_json(a), json(R"({"reason":"account_blocked","message":"Account suspended"})"));
+  EXPECT_EQ(to_text(a), "account blocked by the API: Account suspended");
+  EXPECT_EQ(to_text(BlockedBy::account_blocked("")), "account blocked by the API (see status)");
+}
+
 // Every reason name matches the spelling of STATE-MACHINES.md.
 TEST(BlockedBy, ReasonNames) {
   EXPECT_EQ(to_string(BlockReason::outside_calling_window), "outside_calling_window");
   EXPECT_EQ(to_string(BlockReason::provider_unavailable), "provider_unavailable");
   EXPECT_EQ(from_string<BlockReason>("no_free_slot"), BlockReason::no_free_slot);
+  EXPECT_EQ(to_string(BlockReason::paused_by_errors), "paused_by_errors");
 }
 
 }  // namespace
