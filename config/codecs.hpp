@@ -128,6 +128,7 @@ constexpr KeyDef<Root> make_key(KeyInfo info, Acc) {
       },
       [](const Root& r) -> boost::json::value { return Codec::to_json(Acc{}(r)); },
       [](const Root& a, const Root& b) { return Acc{}(a) == Acc{}(b); },
+      [](const Root& from, Root& to) { Acc{}(to) = Acc{}(from); },
   };
 }
 

@@ -337,6 +337,23 @@ boost::json::object redacted_json(const Config& config) {
   return detail::to_json_tree(config_keys(), config);
 }
 
+Config in_force_after_reload(const Config& running, Config file,
+                             std::span<const std::string> keep) {
+  for (const auto& k : config_keys()) {
+    if (std::find(keep.begin(), keep.end(), k.info.path) != keep.end()) k.copy(running, file);
+  }
+  return file;
+}
+
+std::vector<PendingKey> pending_keys(const Config& in_force, const Config& file) {
+  std::vector<PendingKey> out;
+  for (const auto& k : config_keys()) {
+    if (k.equal(in_force, file)) continue;
+    out.push_back({std::string(k.info.path), k.to_json(in_force), k.to_json(file)});
+  }
+  return out;
+}
+
 ReloadDiff reload_diff(const Config& old_config, const Config& new_config) {
   ReloadDiff diff;
   for (const auto& k : config_keys()) {

@@ -15,6 +15,7 @@
 #include "core/time.hpp"
 
 #include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -22,6 +23,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -208,6 +210,20 @@ struct ReloadDiff {
   bool operator==(const ReloadDiff&) const = default;
 };
 ReloadDiff reload_diff(const Config& old_config, const Config& new_config);
+
+/// The config in force after a reload: `file` with the keys in `keep` (those only a restart
+/// applies) still as `running` has them.
+Config in_force_after_reload(const Config& running, Config file, std::span<const std::string> keep);
+
+/// One key whose value in the file differs from the value in force (a reload that needs a
+/// restart): both as config-get shows them.
+struct PendingKey {
+  std::string key;
+  boost::json::value in_force;
+  boost::json::value in_file;
+};
+/// Every key whose value differs between the config in force and the file last read.
+std::vector<PendingKey> pending_keys(const Config& in_force, const Config& file);
 
 }  // namespace dialer::config
 

@@ -79,6 +79,8 @@ struct KeyDef {
   boost::json::value (*to_json)(const Root&) = nullptr;
   /// Whether the member differs between two roots.
   bool (*equal)(const Root&, const Root&) = nullptr;
+  /// Copies the member from one root to another.
+  void (*copy)(const Root& from, Root& to) = nullptr;
 };
 
 /// Every config key (CONTRACT.md "Config file" plus the documented extensions).

@@ -922,9 +922,18 @@ Response AdminHandlers::Impl::status_get(Request& r) {
 Response AdminHandlers::Impl::config_get(Request& r) {
   if (auto u = unknown_argument(r.arguments, {})) return Response::error(*u);
   json::object o = config::redacted_json(d_.control.config());
-  return Response::success(
-      "config from " + d_.control.config_path(),
-      json::object{{"path", d_.control.config_path()}, {"config", std::move(o)}});
+  json::array pending;
+  std::string keys;
+  for (auto& p : config::pending_keys(d_.control.config(), d_.control.file_config())) {
+    keys += (keys.empty() ? "" : ", ") + p.key;
+    pending.push_back(json::object{
+        {"key", p.key}, {"in_force", std::move(p.in_force)}, {"in_file", std::move(p.in_file)}});
+  }
+  std::string text = "config in force, from " + d_.control.config_path();
+  if (!keys.empty()) text += "; the file's " + keys + " wait(s) for a restart";
+  return Response::success(std::move(text), json::object{{"path", d_.control.config_path()},
+                                                         {"config", std::move(o)},
+                                                         {"pending_restart", std::move(pending)}});
 }
 
 Response AdminHandlers::Impl::config_reload(Request& r) {

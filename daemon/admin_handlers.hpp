@@ -43,6 +43,9 @@ class DaemonControl {
   virtual ~DaemonControl() = default;
   /// The config in force.
   [[nodiscard]] virtual const config::Config& config() const = 0;
+  /// The config as the file read last says (differs from config() in keys that wait for a
+  /// restart).
+  [[nodiscard]] virtual const config::Config& file_config() const = 0;
   /// The config file the daemon reads (and re-reads on reload).
   [[nodiscard]] virtual std::string config_path() const = 0;
   /// The webhook listener's bound address, "host:port" (the real port when 0 was asked for).

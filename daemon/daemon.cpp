@@ -318,7 +318,8 @@ class Daemon::Impl {
        std::unique_ptr<Notifier> notifier)
       : self_(self),
         config_path_(std::move(config_path)),
-        config_(std::make_unique<config::Config>(std::move(config))),
+        config_(std::make_unique<config::Config>(config)),
+        file_config_(std::make_unique<config::Config>(std::move(config))),
         env_(std::move(env)),
         notifier_(std::move(notifier)) {}
 
@@ -328,7 +329,9 @@ class Daemon::Impl {
 
   Daemon& self_;
   std::string config_path_;
-  std::unique_ptr<config::Config> config_;
+  std::unique_ptr<config::Config> config_;  ///< in force
+  /// As the file read last says: differs from config_ in keys waiting for a restart.
+  std::unique_ptr<config::Config> file_config_;
   config::GetEnv env_;
   std::unique_ptr<Notifier> notifier_;
   SystemClock clock_;
@@ -701,7 +704,11 @@ config::Checked<config::ReloadDiff> Daemon::Impl::reload() {
   }
   config::ReloadDiff diff = config::reload_diff(*config_, *fresh);
   diff.needs_restart = keys_needing_restart(diff);
-  auto next = std::make_unique<config::Config>(std::move(*fresh));
+  // What only a restart applies stays as it is in force (config-get shows both); a file put
+  // back to what runs is then no change at all.
+  file_config_ = std::make_unique<config::Config>(*fresh);
+  auto next = std::make_unique<config::Config>(
+      config::in_force_after_reload(*config_, std::move(*fresh), diff.needs_restart));
   setup_logging(next->logging);
   if (client_) client_->apply_reload(client_options(*next));
   // A 401 stopped dialling; a new key is the operator's answer to it.
@@ -778,6 +785,10 @@ int Daemon::run() {
 
 const config::Config& Daemon::config() const {
   return *impl_->config_;
+}
+
+const config::Config& Daemon::file_config() const {
+  return *impl_->file_config_;
 }
 
 std::string Daemon::config_path() const {

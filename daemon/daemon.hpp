@@ -62,6 +62,7 @@ class Daemon final : public DaemonControl {
   // DaemonControl
   [[nodiscard]] const config::Config& config() const override;
   [[nodiscard]] std::string config_path() const override;
+  [[nodiscard]] const config::Config& file_config() const override;
   [[nodiscard]] std::string webhook_listen() const override;
   [[nodiscard]] std::string metrics_listen() const override;
   [[nodiscard]] api::WebhookSnapshot webhook_stats() const override;

@@ -268,6 +268,47 @@ TEST(DaemonLifecycle, SighupAppliesValidFileAndKeepsOldOnInvalid) {
   EXPECT_EQ(d.process().wait(kStartTimeout), 0) << d.log();
 }
 
+// config-get shows the config in force: after a reload that needs a restart (a new
+// webhook.listen) the old address, still bound, with the file's value beside it under
+// pending_restart; putting the file back is no change at all — no false "restart needed".
+TEST(DaemonLifecycle, ConfigGetShowsTheConfigInForce) {
+  TempDir dir;
+  const auto base = test_config(dir, kNoApi);
+  const auto config = dir.write("dialerd.yaml", base);
+  Daemon d(dir, config);
+  ASSERT_TRUE(d.ready());
+  const std::string bound(args_of(d.call("status-get")).at("webhook_listen").as_string());
+  const std::string moved = "127.0.0.1:" + std::to_string(reserve_loopback_port());
+  std::string text = base;
+  text.replace(text.find("listen: 127.0.0.1:0"), 19, "listen: " + moved);
+  text.replace(text.find("reconcile_after: 10s"), 20, "reconcile_after: 20s");
+  dir.write("dialerd.yaml", text);
+  auto reload = d.call("config-reload");
+  ASSERT_EQ(result_of(reload), 0) << text_of(reload);
+  EXPECT_EQ(json::serialize(args_of(reload).at("needs_restart")), R"(["webhook.listen"])");
+
+  auto got = d.call("config-get");
+  const auto& in_force = args_of(got).at("config").as_object();
+  EXPECT_EQ(in_force.at("webhook").at("listen").as_string(), "127.0.0.1:0");
+  EXPECT_EQ(in_force.at("scheduler").at("reconcile_after").as_string(), "20s");  // live
+  const auto& pending = args_of(got).at("pending_restart").as_array();
+  ASSERT_EQ(pending.size(), 1u) << json::serialize(pending);
+  EXPECT_EQ(pending[0].at("key").as_string(), "webhook.listen");
+  EXPECT_EQ(pending[0].at("in_force").as_string(), "127.0.0.1:0");
+  EXPECT_EQ(pending[0].at("in_file").as_string(), moved);
+  EXPECT_THAT(text_of(got), HasSubstr("webhook.listen wait(s) for a restart"));
+  EXPECT_EQ(args_of(d.call("status-get")).at("webhook_listen").as_string(), bound);
+
+  dir.write("dialerd.yaml", base);
+  auto back = d.call("config-reload");
+  ASSERT_EQ(result_of(back), 0) << text_of(back);
+  EXPECT_EQ(json::serialize(args_of(back).at("needs_restart")), "[]");
+  EXPECT_EQ(json::serialize(args_of(back).at("changed")), R"(["scheduler.reconcile_after"])");
+  EXPECT_TRUE(args_of(d.call("config-get")).at("pending_restart").as_array().empty());
+  d.process().signal(SIGTERM);
+  EXPECT_EQ(d.process().wait(kStartTimeout), 0) << d.log();
+}
+
 // Under journald (JOURNAL_STREAM naming stderr's device and inode) every line starts with its
 // syslog priority — <6> for info, <3> for an error — so `journalctl -p err` finds errors; the
 // journal stamps the time. JOURNAL_STREAM naming another stream (stderr redirected) changes

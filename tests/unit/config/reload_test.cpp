@@ -62,3 +62,30 @@ TEST(ReloadDiff, RestartKeys) {
 
 }  // namespace
 }  // namespace dialer::config
+
+namespace dialer::config {
+namespace {
+
+// After a reload, the keys only a restart applies stay as they run; every other key is the
+// file's. pending_keys lists exactly the kept ones, with both values as config-get shows them.
+TEST(InForce, RestartKeysStayUntilARestart) {
+  Config running = loaded();
+  Config file = loaded();
+  file.webhook.listen = HostPort{"127.0.0.1", 9999};
+  file.scheduler.reconcile_after = 20min;
+  const std::vector<std::string> keep = {"webhook.listen"};
+  const Config in_force = in_force_after_reload(running, file, keep);
+  EXPECT_EQ(in_force.webhook.listen, running.webhook.listen);
+  EXPECT_EQ(in_force.scheduler.reconcile_after, 20min);
+  const auto pending = pending_keys(in_force, file);
+  ASSERT_EQ(pending.size(), 1u);
+  EXPECT_EQ(pending[0].key, "webhook.listen");
+  EXPECT_EQ(pending[0].in_force, "127.0.0.1:8080");
+  EXPECT_EQ(pending[0].in_file, "127.0.0.1:9999");
+  // The file put back: nothing to reload, nothing pending.
+  EXPECT_EQ(reload_diff(in_force, running).needs_restart, std::vector<std::string>{});
+  EXPECT_TRUE(pending_keys(in_force, in_force).empty());
+}
+
+}  // namespace
+}  // namespace dialer::config
