@@ -1,5 +1,7 @@
 #include "core/hour_counter.hpp"
 
+#include <algorithm>
+
 namespace dialer {
 namespace {
 
@@ -18,11 +20,12 @@ void HourCounter::add(TimePoint t, std::uint64_t n) noexcept {
   b.count += n;
 }
 
-std::uint64_t HourCounter::last_hour(TimePoint now) const noexcept {
+std::uint64_t HourCounter::last(TimePoint now, int minutes) const noexcept {
   const std::int64_t m = minute_of(now);
+  const std::int64_t span = std::clamp(minutes, 1, 60);
   std::uint64_t total = 0;
   for (const Bucket& b : buckets_) {
-    if (b.minute >= 0 && b.minute <= m && b.minute > m - 60) total += b.count;
+    if (b.minute >= 0 && b.minute <= m && b.minute > m - span) total += b.count;
   }
   return total;
 }

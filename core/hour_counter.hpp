@@ -15,7 +15,9 @@ class HourCounter {
   /// Counts `n` events at `t`. Times before the newest bucket's hour are dropped.
   void add(TimePoint t, std::uint64_t n = 1) noexcept;
   /// Events counted in the minute of `now` and the 59 minutes before it.
-  [[nodiscard]] std::uint64_t last_hour(TimePoint now) const noexcept;
+  [[nodiscard]] std::uint64_t last_hour(TimePoint now) const noexcept { return last(now, 60); }
+  /// Events counted in the minute of `now` and the `minutes` − 1 before it (1 to 60).
+  [[nodiscard]] std::uint64_t last(TimePoint now, int minutes) const noexcept;
 
  private:
   struct Bucket {

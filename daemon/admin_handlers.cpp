@@ -299,6 +299,43 @@ json::object outcome_counts(const std::map<Outcome, std::int64_t>& counts) {
   return o;
 }
 
+/// The pace figures campaign-get, campaign-stats and campaign-list share (watch shows them):
+/// due_now (capped), starts in the last 5 min and hour, contacts finished in the last hour,
+/// eta_s at that pace, the answer rate of the outcomes so far, the last error.
+void add_pace(json::object& o, const scheduler::CampaignView& v) {
+  std::int64_t total = 0;
+  std::int64_t finished = 0;
+  for (const auto& [state, n] : v.contacts) {
+    total += n;
+    if (is_terminal(state)) finished += n;
+  }
+  o["contacts_total"] = total;
+  o["contacts_finished"] = finished;
+  o["due_now"] = v.due_now;
+  o["due_now_capped"] = v.due_now >= scheduler::kDueNowCap;
+  o["starts_last_5m"] = v.starts_last_5m;
+  o["starts_last_hour"] = v.starts_last_hour;
+  o["finished_last_hour"] = v.finished_last_hour;
+  if (v.eta) {
+    o["eta_s"] = std::chrono::duration_cast<std::chrono::seconds>(*v.eta).count();
+  } else {
+    o["eta_s"] = nullptr;
+  }
+  // Answered: a person picked up (a conversation, or a hang-up before speaking).
+  std::int64_t outcomes = 0;
+  std::int64_t answered = 0;
+  for (const auto& [outcome, n] : v.outcomes) {
+    outcomes += n;
+    if (outcome == Outcome::completed || outcome == Outcome::user_hangup_no_speech) answered += n;
+  }
+  if (outcomes > 0) {
+    o["answer_rate"] = static_cast<double>(answered) / static_cast<double>(outcomes);
+  } else {
+    o["answer_rate"] = nullptr;
+  }
+  o["last_error"] = v.last_error;
+}
+
 /// The figures of campaign-stats (campaign-get adds every field of the campaign).
 json::object stats_json(const scheduler::CampaignView& v) {
   const auto& row = v.campaign;
@@ -310,16 +347,9 @@ json::object stats_json(const scheduler::CampaignView& v) {
   o["blocked_by"] = scheduler::to_json(v.blocked_by, v.now);
   o["blocked_by_text"] = scheduler::to_text(v.blocked_by, v.now);
   json::object contacts;
-  std::int64_t total = 0;
-  std::int64_t finished = 0;
-  for (const auto& [state, n] : v.contacts) {
-    contacts[to_string(state)] = n;
-    total += n;
-    if (is_terminal(state)) finished += n;
-  }
+  for (const auto& [state, n] : v.contacts) contacts[to_string(state)] = n;
   o["contacts"] = std::move(contacts);
-  o["contacts_total"] = total;
-  o["contacts_finished"] = finished;
+  add_pace(o, v);
   o["outcomes"] = outcome_counts(v.outcomes);
   o["attempts"] = v.attempts;
   o["in_flight"] = v.in_flight;
@@ -1030,6 +1060,7 @@ Response AdminHandlers::Impl::campaign_list(Request& r) {
     o["max_concurrency"] = row.spec.max_concurrency;
     o["credits_used"] = row.credits_used;
     o["contacts"] = counts_nonzero(v->contacts);
+    add_pace(o, *v);
     o["outcomes"] = outcome_counts(v->outcomes);
     o["created_at"] = format_iso8601(row.created_at);
     list.push_back(std::move(o));

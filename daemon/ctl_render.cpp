@@ -542,29 +542,133 @@ std::string render_status(const json::object& status) {
   return out;
 }
 
+std::string fit_words(std::string_view line, std::size_t width) {
+  if (width_of(line) <= width) return std::string(line);
+  if (width <= 1) return cut(line, width);
+  std::string head = cut(line, width - 1);  // room for the ellipsis
+  const auto space = head.find_last_of(' ');
+  if (space != std::string::npos && space > 0) head.erase(space);
+  while (!head.empty() && (head.back() == ' ' || head.back() == ',' || head.back() == ';')) {
+    head.pop_back();
+  }
+  return head + "…";
+}
+
+namespace {
+
+/// "1h05m", "3d04h" from seconds; "-" for null.
+std::string eta_text(const json::object& c) {
+  const auto* eta = c.if_contains("eta_s");
+  if (eta == nullptr || !eta->is_number()) return "-";
+  const auto s = static_cast<long long>(eta->to_number<double>());
+  char buf[32];
+  if (s < 3600) {
+    std::snprintf(buf, sizeof buf, "%lldm", std::max(1LL, (s + 59) / 60));
+  } else if (s < 86400) {
+    std::snprintf(buf, sizeof buf, "%lldh%02lldm", s / 3600, (s % 3600) / 60);
+  } else {
+    std::snprintf(buf, sizeof buf, "%lldd%02lldh", s / 86400, (s % 86400) / 3600);
+  }
+  return buf;
+}
+
+/// One campaign's row: the columns of kWatchColumns, in order.
+std::vector<std::string> watch_row(const json::object& c) {
+  const double total = number_of(c, "contacts_total");
+  const double finished = number_of(c, "contacts_finished");
+  std::string done = format_number(finished) + "/" + format_number(total);
+  if (total > 0) done += " " + format_number(std::floor(100 * finished / total)) + "%";
+  const double queued = number_of(object_of(c, "contacts"), "queued");
+  const double due = number_of(c, "due_now");
+  std::string due_text = format_number(due);
+  if (const auto* capped = c.if_contains("due_now_capped");
+      capped && capped->is_bool() && capped->get_bool()) {
+    due_text += "+";
+  }
+  due_text += "/" + format_number(std::max(0.0, queued - due));
+  std::string answered = "-";
+  if (const auto* rate = c.if_contains("answer_rate"); rate && rate->is_number()) {
+    answered = format_number(std::round(100 * rate->to_number<double>())) + "%";
+  }
+  return {cell_of(c, "name"),
+          cell_of(c, "state"),
+          done,
+          cell_of(c, "in_flight") + "/" + cell_of(c, "max_concurrency"),
+          due_text,
+          eta_text(c),
+          cell_of(c, "starts_last_hour"),
+          cell_of(c, "starts_last_5m"),
+          answered,
+          cell_of(c, "credits_used")};
+}
+
+// Columns of the campaign table, most important first: the narrower the terminal, the more are
+// left out from the end.
+const std::vector<std::string> kWatchColumns = {"CAMPAIGN", "STATE", "DONE", "CALLS", "DUE/LATER",
+                                                "ETA",      "1H",    "5M",   "ANS",   "CREDITS"};
+
+}  // namespace
+
 std::string render_watch(const json::object& status, const json::object& campaigns, int width) {
+  const auto w = static_cast<std::size_t>(std::max(width, 1));
   std::vector<std::string> lines = status_header_lines(status);
   lines.emplace_back();
 
-  const auto* list = campaigns.if_contains("campaigns");
-  if (list == nullptr || !list->is_array() || list->get_array().empty()) {
-    lines.emplace_back("no campaigns");
-  } else {
-    Table t{{"NAME", "STATE", "BLOCKED BY", "IN FLIGHT", "CREDITS", "OUTCOMES"}, {}, {}};
+  std::vector<const json::object*> shown;
+  std::vector<std::string> drafts;
+  if (const auto* list = campaigns.if_contains("campaigns"); list && list->is_array()) {
     for (const auto& item : list->get_array()) {
       if (!item.is_object()) continue;
       const auto& c = item.get_object();
-      t.rows.push_back({cell_of(c, "name"), cell_of(c, "state"), cell_of(c, "blocked_by"),
-                        cell_of(c, "in_flight") + "/" + cell_of(c, "max_concurrency"),
-                        cell_of(c, "credits_used"), counts_text(object_of(c, "outcomes"))});
+      if (cell_of(c, "state") == "draft") {
+        drafts.push_back(cell_of(c, "name"));
+      } else {
+        shown.push_back(&c);
+      }
     }
-    std::istringstream in(t.render());
-    for (std::string line; std::getline(in, line);) lines.push_back(line);
+  }
+  if (shown.empty() && drafts.empty()) lines.emplace_back("no campaigns");
+  if (!shown.empty()) {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto* c : shown) rows.push_back(watch_row(*c));
+    // Leave out columns from the least important until the table fits.
+    std::size_t columns = kWatchColumns.size();
+    std::vector<std::string> table;
+    for (;; --columns) {
+      Table t{{kWatchColumns.begin(), kWatchColumns.begin() + static_cast<long>(columns)}, {}, {0}};
+      for (const auto& r : rows)
+        t.rows.emplace_back(r.begin(), r.begin() + static_cast<long>(columns));
+      table.clear();
+      std::istringstream in(t.render());
+      std::size_t widest = 0;
+      for (std::string line; std::getline(in, line);) {
+        widest = std::max(widest, width_of(line));
+        table.push_back(line);
+      }
+      if (widest <= w || columns <= 2) break;
+    }
+    lines.push_back(table.front());
+    for (std::size_t i = 0; i < shown.size(); ++i) {
+      lines.push_back(table[i + 1]);
+      const auto& c = *shown[i];
+      const std::string why = cell_of(c, "blocked_by");
+      if (why != "-" && !why.empty() && cell_of(c, "state") != "completed") {
+        lines.push_back("  waiting: " + why);
+      }
+      const std::string error = cell_of(c, "last_error");
+      if (error != "-" && !error.empty() && why.find(error) == std::string::npos) {
+        lines.push_back("  last error: " + error);
+      }
+    }
+  }
+  if (!drafts.empty()) {
+    std::string line = "drafts (" + std::to_string(drafts.size()) + "): ";
+    for (std::size_t i = 0; i < drafts.size(); ++i) line += (i > 0 ? ", " : "") + drafts[i];
+    lines.push_back(line);
   }
 
   std::string out;
-  const auto w = static_cast<std::size_t>(std::max(width, 1));
-  for (const auto& line : lines) out += cut(line, w) + "\n";
+  for (const auto& line : lines) out += fit_words(line, w) + "\n";
   return out;
 }
 

@@ -54,7 +54,13 @@ std::string render_webhooks_line(const boost::json::object& status);
 /// `dialerctl status`: the header `watch` shows, then ambiguous attempts, pid, config and jobs.
 std::string render_status(const boost::json::object& status);
 
-/// The `watch` screen from status-get and campaign-list arguments, each line cut to `width`.
+/// `line` in `width` columns: whole words, then "…" when something was left out.
+std::string fit_words(std::string_view line, std::size_t width);
+
+/// The `watch` screen from status-get and campaign-list arguments, fitted to `width` columns:
+/// the status header, one table row per campaign (progress, due now/later, calls in flight,
+/// ETA, starts last hour and 5 min, answer rate, credits — columns left out from the end when
+/// narrow) with its reason to wait and last error below it, drafts folded into one line.
 std::string render_watch(const boost::json::object& status, const boost::json::object& campaigns,
                          int width);
 

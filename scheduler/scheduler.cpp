@@ -697,7 +697,26 @@ Result<CampaignView> Scheduler::Impl::campaign_view(std::string_view campaign) {
   v.attempts = *attempts;
   v.in_flight = c->in_flight;
   v.blocked_by = c->row.state == CampaignState::running ? c->blocked_by : stopped_reason(*c);
-  v.now = now();
+  const TimePoint t = now();
+  v.now = t;
+  auto due = contacts_.count_due(c->id(), t, kDueNowCap);
+  if (!due) return due.error();
+  v.due_now = *due;
+  v.starts_last_5m = c->starts.last(t, 5);
+  v.starts_last_hour = c->starts.last_hour(t);
+  v.finished_last_hour = c->finished.last_hour(t);
+  std::int64_t remaining = 0;
+  for (const auto& [state, n] : v.contacts) {
+    if (!is_terminal(state)) remaining += n;
+  }
+  if (remaining > 0 && v.finished_last_hour > 0 && c->row.started_at) {
+    const Millis span = std::clamp<Millis>(t - *c->row.started_at, std::chrono::minutes{5},
+                                           std::chrono::minutes{60});
+    v.eta = Millis{static_cast<Millis::rep>(static_cast<double>(span.count()) *
+                                            static_cast<double>(remaining) /
+                                            static_cast<double>(v.finished_last_hour))};
+  }
+  v.last_error = !c->last_errors.empty() ? c->last_errors.back() : c->pause_error;
   return v;
 }
 

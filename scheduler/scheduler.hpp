@@ -156,7 +156,19 @@ struct CampaignView {
   int in_flight = 0;
   BlockedBy blocked_by;
   TimePoint now{};  ///< when it was taken (blocked_by's "in 7 s")
+  /// Queued contacts due now, counted up to kDueNowCap (a bounded index scan).
+  std::int64_t due_now = 0;
+  std::uint64_t starts_last_5m = 0;
+  std::uint64_t starts_last_hour = 0;
+  std::uint64_t finished_last_hour = 0;  ///< contacts a call's outcome made terminal
+  /// Remaining (non-terminal) contacts at the pace of the last hour (or since the start, if
+  /// later, and at least 5 min); nullopt without a pace.
+  std::optional<Millis> eta;
+  std::string last_error;  ///< the newest failed-start message (or the one that paused it)
 };
+
+/// CampaignView::due_now counts at most this many.
+inline constexpr std::int64_t kDueNowCap = 100'000;
 
 /// Counters for tests, benchmarks and logs (metrics carry the same figures).
 struct SchedulerStats {

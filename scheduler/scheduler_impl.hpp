@@ -81,6 +81,9 @@ struct CampaignRt {
   bool budget_hit = false;            ///< examined its per-pass budget of contacts
   int examined = 0;
 
+  HourCounter starts;    ///< calls started (watch: last 5 min, last hour)
+  HourCounter finished;  ///< contacts a call's outcome made terminal (watch: pace, ETA)
+
   // Its metric series (campaign label), looked up once.
   prometheus::Gauge* m_in_flight = nullptr;
   prometheus::Counter* m_credits = nullptr;

@@ -107,6 +107,7 @@ void Scheduler::Impl::on_start_result(std::int64_t attempt_id, StartResult r) {
     switch (r.kind) {
       case StartKind::started: {
         ++stats_.started;
+        c.starts.add(t);
         auto tx = store::Transaction::begin(db_);
         bool ok = static_cast<bool>(tx);
         if (ok) {
@@ -319,6 +320,7 @@ Result<void> Scheduler::Impl::close_contact(CampaignRt& c, const store::ContactR
     return {};
   }
   contact_event(contact.id, from, ev);
+  if (u.state != ContactState::queued) c.finished.add(t);
   // The campaign was stopped while this call was in flight: no retry.
   if (d.action == RetryAction::retry) skip_if_stopped(c, contact.id, u, t);
   if (d.add_to_dnc) {

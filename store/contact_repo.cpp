@@ -129,6 +129,14 @@ Result<std::vector<ContactRow>> ContactRepo::next_due(std::int64_t campaign_id, 
   return read_all(*st);
 }
 
+Result<std::int64_t> ContactRepo::count_due(std::int64_t campaign_id, TimePoint now,
+                                            std::int64_t cap) {
+  return db_.query_int64(
+      "SELECT count(*) FROM (SELECT 1 FROM contacts INDEXED BY contacts_due"
+      " WHERE campaign_id = ? AND state = 'queued' AND next_attempt_at <= ? LIMIT ?)",
+      campaign_id, now, cap);
+}
+
 Result<std::optional<ContactRow>> ContactRepo::next_due_contact(std::int64_t campaign_id) {
   static const std::string sql = "SELECT " + contact_columns() +
                                  " FROM contacts INDEXED BY contacts_due"

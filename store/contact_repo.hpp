@@ -98,6 +98,8 @@ class ContactRepo {
   Result<std::vector<ContactRow>> next_due(std::int64_t campaign_id, TimePoint now, int limit);
   /// Earliest next_attempt_at among queued contacts (due or not); nullopt when none is queued.
   Result<std::optional<TimePoint>> next_due_time(std::int64_t campaign_id);
+  /// Queued contacts due at `now`, counted up to `cap` (an index range scan of at most `cap`).
+  Result<std::int64_t> count_due(std::int64_t campaign_id, TimePoint now, std::int64_t cap);
   /// The queued contact due first (ties by id), due or not; nullopt when none is queued.
   Result<std::optional<ContactRow>> next_due_contact(std::int64_t campaign_id);
 

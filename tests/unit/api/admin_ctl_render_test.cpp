@@ -131,40 +131,65 @@ TEST(CtlRender, ProgressLine) {
             "importing 3.0 KiB  7 rows");
 }
 
-// The watch screen from a fixed status and campaign list.
+// The watch screen from a fixed status and campaign list: the header, one row per campaign
+// with its reason to wait and last error below it, drafts folded into one line; at 80 columns
+// every column fits, narrower ones leave out the least important columns, and no line is
+// longer than the terminal or cut inside a word.
 TEST(CtlRender, WatchScreen) {
   const auto status = obj(R"({"version": "0.1.0", "uptime_s": 3725,
       "webhook_listen": "127.0.0.1:8080", "slots": {"used": 4, "limit": 10, "source": "api"},
       "rate": {"calls_per_minute": 10, "used_last_minute": 6},
       "credits": {"balance": 123.45, "state": "ok", "age_s": 180},
-      "campaigns": {"running": 2, "paused": 1}})");
-  const auto campaigns = obj(R"({"campaigns": [
-      {"name": "spring", "state": "running", "blocked_by": null, "in_flight": 3,
-       "max_concurrency": 5, "credits_used": 12.5, "outcomes": {"completed": 10, "no_answer": 3}},
-      {"name": "autumn", "state": "running", "blocked_by": "window", "in_flight": 1,
-       "max_concurrency": 2, "credits_used": 0, "outcomes": {}},
-      {"name": "winter", "state": "paused", "blocked_by": "paused", "in_flight": 0,
-       "max_concurrency": 5, "credits_used": 1, "outcomes": {"busy": 1}}]})");
-  EXPECT_EQ(render_watch(status, campaigns, 120),
+      "webhooks": {"last_stored_age_s": 12, "stored_last_hour": 40, "refused_last_hour": 0},
+      "outcomes_by_poll_last_hour": 0,
+      "campaigns": {"running": 2, "paused": 1, "draft": 2}})");
+  const auto campaigns = obj(R"J({"campaigns": [
+      {"name": "spring", "state": "running", "blocked_by": "no free slot (5/5 in use)",
+       "in_flight": 3, "max_concurrency": 5, "credits_used": 12.5,
+       "contacts": {"queued": 88, "in_call": 3, "done": 109}, "contacts_total": 200,
+       "contacts_finished": 109, "due_now": 12, "starts_last_5m": 4, "starts_last_hour": 48,
+       "eta_s": 7800, "answer_rate": 0.614, "last_error": "HTTP 503 from the API",
+       "outcomes": {"completed": 10, "no_answer": 3}},
+      {"name": "autumn", "state": "running", "in_flight": 0, "max_concurrency": 2,
+       "blocked_by": "outside calling window of +18085550100 (Pacific/Honolulu); opens 2026-03-09T09:00:00-10:00 (in 8 h 59 min)",
+       "credits_used": 0, "contacts": {"queued": 5}, "contacts_total": 5,
+       "contacts_finished": 0, "due_now": 0, "starts_last_5m": 0, "starts_last_hour": 0,
+       "eta_s": null, "answer_rate": null, "last_error": ""},
+      {"name": "winter", "state": "paused", "in_flight": 0, "max_concurrency": 5,
+       "blocked_by": "paused after consecutive failed starts; last error: HTTP 500",
+       "credits_used": 1, "contacts": {"queued": 9, "done": 1}, "contacts_total": 10,
+       "contacts_finished": 1, "due_now": 9, "starts_last_5m": 0, "starts_last_hour": 2,
+       "eta_s": null, "answer_rate": 1, "last_error": "HTTP 500"},
+      {"name": "d1", "state": "draft"}, {"name": "d2", "state": "draft"}]})J");
+  const std::string screen = render_watch(status, campaigns, 80);
+  EXPECT_EQ(screen,
             "dialerd 0.1.0   up 1h02m   webhook 127.0.0.1:8080\n"
             "slots 4/10 (api)   rate 6/10 per min   credits 123.45 (ok, read 3m00s ago)\n"
-            "webhooks none stored yet, last hour 0 stored\n"
-            "campaigns  running 2, paused 1\n"
+            "webhooks last stored 0m12s ago, last hour 40 stored\n"
+            "campaigns  running 2, paused 1, draft 2\n"
             "\n"
-            "NAME    STATE    BLOCKED BY  IN FLIGHT  CREDITS  OUTCOMES\n"
-            "spring  running  -                 3/5     12.5  completed 10, no_answer 3\n"
-            "autumn  running  window            1/2        0  -\n"
-            "winter  paused   paused            0/5        1  busy 1\n");
-  // Lines are cut to the terminal width; unknown credit balance and no campaigns are shown.
-  const auto narrow = render_watch(obj(R"({"credits": {"balance": null, "state": "unknown"}})"),
-                                   obj(R"({"campaigns": []})"), 30);
-  EXPECT_EQ(narrow,
-            "dialerd -   up 0m00s   webhook\n"
-            "slots -/- (-)   rate -/- per m\n"
-            "webhooks none stored yet, last\n"
-            "campaigns  -\n"
-            "\n"
-            "no campaigns\n");
+            "CAMPAIGN  STATE    DONE         CALLS  DUE/LATER  ETA    1H  5M  ANS   CREDITS\n"
+            "spring    running  109/200 54%    3/5      12/76  2h10m  48   4  61%      12.5\n"
+            "  waiting: no free slot (5/5 in use)\n"
+            "  last error: HTTP 503 from the API\n"
+            "autumn    running  0/5 0%         0/2        0/5  -       0   0  -           0\n"
+            "  waiting: outside calling window of +18085550100 (Pacific/Honolulu); opens…\n"
+            "winter    paused   1/10 10%       0/5        9/0  -       2   0  100%        1\n"
+            "  waiting: paused after consecutive failed starts; last error: HTTP 500\n"
+            "drafts (2): d1, d2\n")
+      << screen;
+  const std::string narrow = render_watch(status, campaigns, 40);
+  std::istringstream in(narrow);
+  for (std::string line; std::getline(in, line);) {
+    const auto columns =
+        std::count_if(line.begin(), line.end(), [](char ch) { return (ch & 0xC0) != 0x80; });
+    EXPECT_LE(columns, 40) << line;
+  }
+  EXPECT_NE(narrow.find("CAMPAIGN  STATE    DONE         CALLS\n"), std::string::npos) << narrow;
+  EXPECT_NE(narrow.find("  waiting: outside calling window of…\n"), std::string::npos) << narrow;
+  // No campaigns at all.
+  EXPECT_NE(render_watch(obj(R"({})"), obj(R"({"campaigns": []})"), 80).find("no campaigns\n"),
+            std::string::npos);
 }
 
 // The webhooks line says when an event was last stored, and shouts refusals (with the reason)

@@ -17,6 +17,8 @@ TEST(HourCounter, CountsTheLastSixtyMinutes) {
   c.add(kT0 + 30s, 2);
   c.add(kT0 + 10min);
   EXPECT_EQ(c.last_hour(kT0 + 10min), 4u);
+  EXPECT_EQ(c.last(kT0 + 10min, 5), 1u);  // 10:06 to 10:10
+  EXPECT_EQ(c.last(kT0 + 4min, 5), 3u);
   EXPECT_EQ(c.last_hour(kT0 + 59min + 59s), 4u);
   EXPECT_EQ(c.last_hour(kT0 + 60min), 1u);  // the first minute has left the hour
   EXPECT_EQ(c.last_hour(kT0 + 70min), 0u);
