@@ -1211,7 +1211,11 @@ Result<std::vector<std::string>> AdminHandlers::Impl::normalize_numbers(const js
     auto phone = normalizer->normalize(n.get_string());
     if (!phone) {
       problems += (problems.empty() ? "" : "; ") + std::string("'") + std::string(n.get_string()) +
-                  "': " + std::string(store::to_string(phone.error()));
+                  "': " +
+                  (phone.error() == store::PhoneReject::needs_region
+                       ? std::string("a national number: give its region with --default-region "
+                                     "(argument default_region), e.g. IN")
+                       : std::string(store::to_string(phone.error())));
       continue;
     }
     if (std::find(out.begin(), out.end(), phone->e164) == out.end()) out.push_back(phone->e164);

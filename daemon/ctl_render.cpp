@@ -396,6 +396,9 @@ std::string render_import_report(const json::object& report, std::size_t max_err
     }
     out += indent(t.render(), 2);
   }
+  if (const auto* hint = report.if_contains("hint"); hint && hint->is_string()) {
+    out += "\nhint: " + std::string(hint->get_string()) + "\n";
+  }
   if (const auto* reject = report.if_contains("reject_file");
       reject != nullptr && reject->is_string() && !reject->get_string().empty()) {
     out += "\nrejected rows written to " + std::string(reject->get_string()) + "\n";

@@ -365,6 +365,12 @@ std::uint64_t CsvReader::bytes_total() const noexcept {
 // ---------------------------------------------------------------------------------------------
 // Report
 
+std::string needs_region_hint(std::uint64_t rows) {
+  return std::to_string(rows) + (rows == 1 ? " row holds" : " rows hold") +
+         " a national number (no + and country code): give the region to read them in with "
+         "--default-region (argument default_region), e.g. --default-region IN";
+}
+
 boost::json::object to_json(const ImportReport& report) {
   boost::json::array errors;
   errors.reserve(report.errors.size());
@@ -372,14 +378,16 @@ boost::json::object to_json(const ImportReport& report) {
     errors.push_back(boost::json::object{
         {"line", e.line}, {"column", e.column}, {"value", e.value}, {"reason", e.reason}});
   }
-  return boost::json::object{{"rows", report.rows},
-                             {"imported", report.imported},
-                             {"duplicates", report.duplicates},
-                             {"invalid", report.invalid},
-                             {"unverified", report.unverified},
-                             {"dnc", report.dnc},
-                             {"errors", std::move(errors)},
-                             {"elapsed_ms", report.elapsed_ms}};
+  boost::json::object o{{"rows", report.rows},
+                        {"imported", report.imported},
+                        {"duplicates", report.duplicates},
+                        {"invalid", report.invalid},
+                        {"unverified", report.unverified},
+                        {"dnc", report.dnc},
+                        {"errors", std::move(errors)},
+                        {"elapsed_ms", report.elapsed_ms}};
+  if (report.needs_region > 0) o["hint"] = needs_region_hint(report.needs_region);
+  return o;
 }
 
 std::string normalize_header(std::string_view name) {
@@ -633,12 +641,14 @@ class RejectFile {
                    "cannot open the reject file: " + std::string{std::strerror(errno)}};
     }
     auto out = std::unique_ptr<RejectFile>(new RejectFile(path, tmpl, f, delimiter));
-    bool has_reason = std::any_of(headers.begin(), headers.end(), [](const std::string& h) {
-      return normalize_header(h) == "reason";
-    });
+    const auto taken = [&](std::string_view name) {
+      return std::any_of(headers.begin(), headers.end(),
+                         [&](const std::string& h) { return normalize_header(h) == name; });
+    };
     std::vector<std::string_view> fields(headers.begin(), headers.end());
     out->count_ = headers.size();
-    out->write(fields, has_reason ? "reject_reason" : "reason");
+    out->write_row(fields, taken("line") ? "reject_line" : "line",
+                   taken("reason") ? "reject_reason" : "reason");
     return out;
   }
 
@@ -649,12 +659,21 @@ class RejectFile {
   RejectFile(const RejectFile&) = delete;
   RejectFile& operator=(const RejectFile&) = delete;
 
-  /// The original fields (padded or cut to the header's count), then the reason.
-  void write(std::span<const std::string_view> fields, std::string_view reason) {
+  /// The original fields (padded or cut to the header's count), then the row's line in the
+  /// source file and the reason.
+  void write(std::span<const std::string_view> fields, std::uint64_t line,
+             std::string_view reason) {
+    write_row(fields, std::to_string(line), reason);
+  }
+
+  void write_row(std::span<const std::string_view> fields, std::string_view line,
+                 std::string_view reason) {
     for (std::size_t i = 0; i < count_; ++i) {
       write_field(i < fields.size() ? fields[i] : std::string_view{});
       std::fputc(delimiter_, file_);
     }
+    write_field(line);
+    std::fputc(delimiter_, file_);
     write_field(reason);
     std::fputs("\r\n", file_);
   }
@@ -1005,12 +1024,13 @@ Result<ImportReport> ContactImporter::run(Database& db, std::int64_t campaign_id
         const std::uint64_t line = batch.rows[r].line;
         if (p.kind == Prepared::Kind::rejected) {
           ++report.invalid;
+          if (p.reason == "needs_region") ++report.needs_region;
           if (report.errors.size() < ImportReport::kMaxReportedErrors) {
             report.errors.push_back(
                 {line, p.bad_column == kNone ? std::string{} : cols->headers[p.bad_column],
                  clip_utf8(p.bad_value), std::string{p.reason}});
           }
-          if (rejects) rejects->write(batch.row_fields(r), p.reason);
+          if (rejects) rejects->write(batch.row_fields(r), line, p.reason);
           continue;
         }
         // Swapped, not copied: the strings' buffers circulate between batches and chunk.

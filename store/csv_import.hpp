@@ -150,6 +150,8 @@ struct ImportReport {
   std::uint64_t invalid = 0;
   std::uint64_t unverified = 0;
   std::uint64_t dnc = 0;
+  /// Rows rejected as needs_region (national numbers, no default region): the report's `hint`.
+  std::uint64_t needs_region = 0;
   std::vector<ImportRowError> errors;  ///< the first kMaxReportedErrors, in file order
   std::int64_t elapsed_ms = 0;
   /// The import's row in `imports` (ImportRepo::get); not part of the CONTRACT report.
@@ -162,8 +164,11 @@ struct ImportReport {
 };
 
 /// `{"rows", "imported", "duplicates", "invalid", "unverified", "dnc", "errors": [{"line",
-/// "column", "value", "reason"}], "elapsed_ms"}` — exactly the CONTRACT fields (no import_id).
+/// "column", "value", "reason"}], "elapsed_ms"}` — the CONTRACT fields (no import_id) — and
+/// `hint` when rows need a region (national numbers imported without --default-region).
 boost::json::object to_json(const ImportReport& report);
+/// The hint for `rows` rows rejected as needs_region.
+std::string needs_region_hint(std::uint64_t rows);
 
 /// `name` lower-cased with spaces and dashes as `_`, trimmed (how headers are compared).
 std::string normalize_header(std::string_view name);

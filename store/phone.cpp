@@ -14,8 +14,8 @@ using Util = pn::PhoneNumberUtil;
 namespace {
 
 constexpr std::string_view kRejectNames[] = {
-    "empty",     "lossy_scientific", "not_a_number",   "invalid_country_code",
-    "too_short", "too_long",         "invalid_length", "local_only",
+    "empty",    "lossy_scientific", "not_a_number", "invalid_country_code", "too_short",
+    "too_long", "invalid_length",   "local_only",   "needs_region",
 };
 
 bool is_space(char c) noexcept {
@@ -145,6 +145,10 @@ PhoneResult PhoneNormalizer::normalize(std::string_view raw) const {
     case Util::NO_PARSING_ERROR:
       break;
     case Util::INVALID_COUNTRY_CODE_ERROR:
+      // Without a default region a number that has no + (or 00) cannot name its country.
+      if (region_ == "ZZ" && !text->starts_with('+') && !text->starts_with("00")) {
+        return PhoneReject::needs_region;
+      }
       return PhoneReject::invalid_country_code;
     case Util::NOT_A_NUMBER:
       return PhoneReject::not_a_number;

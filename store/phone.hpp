@@ -29,6 +29,7 @@ enum class PhoneReject {
   too_long,              ///< longer than any number of its country
   invalid_length,        ///< a length its country never uses
   local_only,            ///< only diallable locally (no area code): not callable as E.164
+  needs_region,          ///< a national number and no default region to read it in
 };
 
 /// "empty", "lossy_scientific", … (the report spelling).

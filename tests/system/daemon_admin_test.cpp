@@ -175,6 +175,14 @@ TEST_F(DaemonAdmin, EveryCommandRoundTripsWithItsResultCode) {
   EXPECT_EQ(args_of(skipped).at("contacts").at(0).at("reason").as_string(), "dnc");
   EXPECT_EQ(result_of(call("dnc-add", {{"numbers", json::array{"hello"}}})), 1);
   EXPECT_EQ(result_of(call("dnc-add", {{"numbers", "+919876500002"}})), 1);
+  // A national number without a region says what is missing, and how to give it.
+  auto national = ctl({"dnc", "add", "98765 00003"});
+  EXPECT_EQ(national.exit_code, 1);
+  EXPECT_THAT(national.err, HasSubstr("'98765 00003': a national number: give its region with "
+                                      "--default-region"))
+      << national.err;
+  EXPECT_EQ(ctl({"dnc", "add", "98765 00003", "--default-region", "IN"}).exit_code, 0);
+  EXPECT_EQ(result_of(call("dnc-remove", {{"numbers", json::array{"+919876500003"}}})), 0);
   auto dnc_list = call("dnc-list");
   EXPECT_EQ(result_of(dnc_list), 0);
   EXPECT_EQ(args_of(dnc_list).at("total").as_int64(), 1);

@@ -198,17 +198,21 @@ TEST_F(CsvImport, MessyFileAsDocumented) {
   EXPECT_EQ(us_zones().rfind("America/New_York,", 0), 0u);
   EXPECT_NE(us_zones().find("America/Los_Angeles"), std::string::npos);
 
-  // The reject file holds the bad rows, original columns plus the reason, CRLF like the input.
+  // The reject file holds the bad rows, original columns plus the row's line in the file (the
+  // report's) and the reason, CRLF like the input.
   std::ifstream in{o.reject_file, std::ios::binary};
   std::string rejects{std::istreambuf_iterator<char>{in}, {}};
   EXPECT_EQ(rejects,
-            "Phone Number,name,timezone,plan,due_amount,reason\r\n"
-            "9.19876E+11,Excel Lossy,,gold,10,lossy_scientific\r\n"
-            "12345,Too Short,,gold,1,too_short\r\n"
-            "+999 1234567,Unknown Country,,gold,1,invalid_country_code\r\n"
-            "abc-not-a-number,Garbage,,gold,1,not_a_number\r\n"
-            ",Empty Phone,,gold,1,empty\r\n"
-            "+919876543216,Bad Zone,Mars/Olympus,gold,1,invalid_timezone\r\n");
+            "Phone Number,name,timezone,plan,due_amount,line,reason\r\n"
+            "9.19876E+11,Excel Lossy,,gold,10,9,lossy_scientific\r\n"
+            "12345,Too Short,,gold,1,14,too_short\r\n"
+            "+999 1234567,Unknown Country,,gold,1,15,invalid_country_code\r\n"
+            "abc-not-a-number,Garbage,,gold,1,16,not_a_number\r\n"
+            ",Empty Phone,,gold,1,17,empty\r\n"
+            "+919876543216,Bad Zone,Mars/Olympus,gold,1,18,invalid_timezone\r\n");
+  std::vector<std::uint64_t> lines;
+  for (const auto& e : r->errors) lines.push_back(e.line);
+  EXPECT_EQ(lines, (std::vector<std::uint64_t>{9, 14, 15, 16, 17, 18}));
   EXPECT_EQ(stray_files(), std::vector<std::string>{"rejects.csv"});
 }
 
@@ -645,12 +649,33 @@ TEST_F(CsvImport, RejectFileCanBeReimported) {
   ASSERT_TRUE(import_text("phone;name;plan\n12345;\"A; B\";gold\n9876543210;C;x\n", o));
   std::ifstream in{o.reject_file, std::ios::binary};
   std::string rejects{std::istreambuf_iterator<char>{in}, {}};
-  EXPECT_EQ(rejects, "phone;name;plan;reason\r\n12345;\"A; B\";gold;too_short\r\n");
-  // Fixed by the user: the reason column is a variable on the way back in.
-  std::string fixed = "phone;name;plan;reason\r\n9876543219;\"A; B\";gold;too_short\r\n";
+  EXPECT_EQ(rejects, "phone;name;plan;line;reason\r\n12345;\"A; B\";gold;2;too_short\r\n");
+  // Fixed by the user: the line and reason columns are variables on the way back in.
+  std::string fixed = "phone;name;plan;line;reason\r\n9876543219;\"A; B\";gold;2;too_short\r\n";
   auto r = import_text(fixed, options());
   ASSERT_TRUE(r) << r.error().what();
   EXPECT_EQ(r->imported, 1u);
+}
+
+// National numbers imported without a default region are rejected as needs_region, and the
+// report says what to do (the flag and an example), once, not per row.
+TEST_F(CsvImport, NationalNumbersWithoutARegionSayARegionIsNeeded) {
+  auto r = import_text("phone\n98765 43210\n+919876543211\n09876543212\n", options(""));
+  ASSERT_TRUE(r) << r.error().what();
+  EXPECT_EQ(r->imported, 1u);
+  EXPECT_EQ(r->invalid, 2u);
+  EXPECT_EQ(r->needs_region, 2u);
+  ASSERT_EQ(r->errors.size(), 2u);
+  EXPECT_EQ(r->errors[0].reason, "needs_region");
+  EXPECT_EQ(r->errors[0].line, 2u);
+  const auto j = to_json(*r);
+  ASSERT_TRUE(j.contains("hint"));
+  EXPECT_EQ(j.at("hint").as_string(),
+            "2 rows hold a national number (no + and country code): give the region to read "
+            "them in with --default-region (argument default_region), e.g. --default-region IN");
+  auto with_region = import_text("phone\n98765 43213\n", options("IN"));
+  ASSERT_TRUE(with_region);
+  EXPECT_FALSE(to_json(*with_region).contains("hint"));
 }
 
 }  // namespace

@@ -92,12 +92,18 @@ TEST(PhoneNormalizer, RejectsWithReason) {
   EXPECT_EQ(reason("+91 98765 43210 98765 43210 12"), "too_long");
 }
 
-// Without a default region only international forms are accepted.
+// Without a default region only international forms are accepted; a national number is
+// rejected as needing a region (not as a bad country code), an unknown code stays that.
 TEST(PhoneNormalizer, NoDefaultRegionNeedsInternationalForm) {
   PhoneNormalizer n{""};
   EXPECT_EQ(n.default_region(), "ZZ");
   EXPECT_EQ(n.normalize("+91 98765 43210")->e164, "+919876543210");
-  EXPECT_EQ(n.normalize("9876543210").error(), PhoneReject::invalid_country_code);
+  EXPECT_EQ(n.normalize("9876543210").error(), PhoneReject::needs_region);
+  EXPECT_EQ(n.normalize("098765 43210").error(), PhoneReject::needs_region);
+  EXPECT_EQ(n.normalize("+999 1234567").error(), PhoneReject::invalid_country_code);
+  EXPECT_EQ(to_string(PhoneReject::needs_region), "needs_region");
+  PhoneNormalizer in{"IN"};
+  EXPECT_EQ(in.normalize("+999 1234567").error(), PhoneReject::invalid_country_code);
 }
 
 // A possible number that no numbering plan assigns is imported but marked not valid.
