@@ -58,13 +58,13 @@ using admin::ResultCode;
 
 namespace {
 
-constexpr std::array<std::string_view, 26> kCommands{
-    "version-get",     "status-get",      "config-get",      "config-reload",   "shutdown",
-    "campaign-create", "campaign-update", "campaign-list",   "campaign-get",    "campaign-start",
-    "campaign-pause",  "campaign-resume", "campaign-stop",   "campaign-stats",  "campaign-export",
-    "contacts-import", "contacts-list",   "calls-list",      "dnc-add",         "dnc-remove",
-    "dnc-list",        "dnc-import",      "attempt-resolve", "account-unblock", "log-level-set",
-    "list-commands"};
+constexpr std::array<std::string_view, 27> kCommands{
+    "version-get",     "status-get",      "config-get",    "config-reload",   "shutdown",
+    "campaign-create", "campaign-update", "campaign-list", "campaign-get",    "campaign-start",
+    "campaign-pause",  "campaign-resume", "campaign-stop", "campaign-delete", "campaign-stats",
+    "campaign-export", "contacts-import", "contacts-list", "calls-list",      "dnc-add",
+    "dnc-remove",      "dnc-list",        "dnc-import",    "attempt-resolve", "account-unblock",
+    "log-level-set",   "list-commands"};
 
 /// Rows a list command returns at most per request.
 constexpr std::int64_t kMaxListLimit = 10'000;
@@ -789,6 +789,15 @@ class AdminHandlers::Impl {
   Response campaign_stop(Request& r) {
     return lifecycle(r, &scheduler::Scheduler::stop, "stopped");
   }
+  Response campaign_delete(Request& r) {
+    if (auto u = unknown_argument(r.arguments, {"campaign"})) return Response::error(*u);
+    auto name = req_string(r.arguments, "campaign");
+    if (!name) return bad(name.error());
+    if (auto res = d_.scheduler.remove(*name, actor(r)); !res) {
+      return from_scheduler_error(res.error(), *name, false);
+    }
+    return Response::success("campaign " + *name + " deleted", json::object{});
+  }
   Response contacts_list(Request& r);
   Response calls_list(Request& r);
   Response dnc_add(Request& r);
@@ -828,7 +837,7 @@ Result<void> AdminHandlers::Impl::register_all() {
   using admin::Effect;
   const auto ro = Effect::read_only;
   const auto rw = Effect::changes_state;
-  const std::array<Result<void>, 25> results{
+  const std::array<Result<void>, 26> results{
       add("version-get", "the daemon's version and store schema", ro, &Impl::version_get),
       add("status-get", "slots, rate, credits, campaigns by state, uptime", ro, &Impl::status_get),
       add("config-get", "the config in force, secrets redacted", ro, &Impl::config_get),
@@ -846,6 +855,8 @@ Result<void> AdminHandlers::Impl::register_all() {
       add("campaign-resume", "resume a paused or credit-exhausted campaign", rw,
           &Impl::campaign_resume),
       add("campaign-stop", "cancel: queued contacts are skipped", rw, &Impl::campaign_stop),
+      add("campaign-delete", "delete a draft campaign and its contacts", rw,
+          &Impl::campaign_delete),
       add("campaign-stats", "counts by contact state and outcome", ro, &Impl::campaign_stats),
       add_async("campaign-export", "results as CSV to a passed descriptor or `output` path", rw,
                 &Impl::campaign_export),

@@ -264,6 +264,7 @@ ParseOutcome parse_command_line(const std::vector<std::string>& args) {
   by_campaign(campaign, "pause", "pause dialling (calls in flight finish)", "campaign-pause");
   by_campaign(campaign, "resume", "resume a paused campaign", "campaign-resume");
   by_campaign(campaign, "stop", "stop for good", "campaign-stop");
+  by_campaign(campaign, "delete", "delete a draft and its contacts", "campaign-delete");
   by_campaign(campaign, "stats", "counts by contact state and outcome", "campaign-stats");
 
   // import NAME FILE

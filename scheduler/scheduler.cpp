@@ -533,6 +533,46 @@ Result<void> Scheduler::Impl::stop(std::string_view campaign, std::string_view a
   return {};
 }
 
+Result<void> Scheduler::Impl::remove(std::string_view campaign, std::string_view actor) {
+  CampaignRt* c = find_campaign(campaign);
+  if (c == nullptr) return Error{errc::not_found, "no campaign " + std::string(campaign)};
+  const std::string name = c->name();
+  if (c->row.state != CampaignState::draft) {
+    return Error{errc::conflict,
+                 "campaign " + name + " is " + std::string(to_string(c->row.state)) +
+                     ": only a draft can be deleted (campaign-stop ends the others)"};
+  }
+  store::ImportRepo imports(db_);
+  auto running = imports.list_in_state(store::ImportState::running);
+  if (!running) return running.error();
+  for (const auto& i : *running) {
+    if (i.campaign_id == c->id()) {
+      return Error{errc::conflict, "campaign " + name +
+                                       ": an import into it is under way (import " +
+                                       std::to_string(i.id) + ")"};
+    }
+  }
+  auto counts = contacts_.counts_by_state(c->id());
+  if (!counts) return counts.error();
+  std::int64_t contacts = 0;
+  for (const auto& [state, n] : *counts) contacts += n;
+  auto tx = store::Transaction::begin(db_);
+  if (!tx) return tx.error();
+  auto gone = campaigns_repo_.remove_draft(c->id());
+  if (!gone) return gone.error();
+  if (!*gone) return Error{errc::conflict, "campaign " + name + " is no longer a draft"};
+  audit(actor, "delete", "campaign:" + name,
+        boost::json::serialize(boost::json::object{{"id", c->id()}, {"contacts", contacts}}));
+  if (auto r = tx->commit(); !r) return r.error();
+  if (auto r = kv_.erase(pause_error_key(c->id())); !r) {
+    spdlog::warn("campaign {}: {}", name, r.error().what());
+  }
+  campaigns_.erase(c->id());
+  spdlog::info("campaign {} deleted by {} with its {} contact(s)", name, actor, contacts);
+  update_gauges();
+  return {};
+}
+
 Result<void> Scheduler::Impl::contacts_added(std::string_view campaign) {
   CampaignRt* c = find_campaign(campaign);
   if (c == nullptr) return Error{errc::not_found, "no campaign " + std::string(campaign)};
@@ -832,6 +872,9 @@ Result<void> Scheduler::resume(std::string_view campaign, std::string_view actor
 }
 Result<void> Scheduler::stop(std::string_view campaign, std::string_view actor) {
   return impl_->stop(campaign, actor);
+}
+Result<void> Scheduler::remove(std::string_view campaign, std::string_view actor) {
+  return impl_->remove(campaign, actor);
 }
 Result<void> Scheduler::contacts_added(std::string_view campaign) {
   return impl_->contacts_added(campaign);

@@ -241,6 +241,9 @@ class Scheduler {
   /// → cancelled: queued contacts become skipped (reason "stopped"); calls in flight are still
   /// tracked to their outcome.
   Result<void> stop(std::string_view campaign, std::string_view actor = kActor);
+  /// Deletes a draft campaign with its contacts (audited); conflict for any other state, or
+  /// while an import into it is under way.
+  Result<void> remove(std::string_view campaign, std::string_view actor = kActor);
   /// Contacts were imported into the campaign: wake the dispatcher.
   Result<void> contacts_added(std::string_view campaign);
 

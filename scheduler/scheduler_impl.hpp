@@ -20,6 +20,7 @@
 #include "store/campaign_repo.hpp"
 #include "store/contact_repo.hpp"
 #include "store/dnc_repo.hpp"
+#include "store/import_repo.hpp"
 #include "store/inbox_repo.hpp"
 #include "store/kv_repo.hpp"
 
@@ -158,6 +159,7 @@ class Scheduler::Impl {
   Result<void> pause(std::string_view campaign, std::string_view actor);
   Result<void> resume(std::string_view campaign, std::string_view actor);
   Result<void> stop(std::string_view campaign, std::string_view actor);
+  Result<void> remove(std::string_view campaign, std::string_view actor);
   Result<void> contacts_added(std::string_view campaign);
   void inbox_updated();
   void on_session_completed(std::int64_t inbox_id, const SessionOutcome& outcome);

@@ -165,6 +165,12 @@ Result<std::vector<CampaignRow>> CampaignRepo::list_in_state(CampaignState state
   return read_all(*st);
 }
 
+Result<bool> CampaignRepo::remove_draft(std::int64_t id) {
+  auto n = db_.execute("DELETE FROM campaigns WHERE id = ? AND state = 'draft'", id);
+  if (!n) return n.error();
+  return *n == 1;
+}
+
 Result<void> CampaignRepo::update_spec(std::int64_t id, const CampaignSpec& s, TimePoint now) {
   auto n = db_.execute(
       "UPDATE campaigns SET name = ?, agent_id = ?, providers = ?, provider_strategy = ?,"

@@ -43,6 +43,9 @@ class CampaignRepo {
   Result<std::vector<CampaignRow>> list_in_state(CampaignState state);
   /// Replaces the fields; errc::not_found, or errc::duplicate when renamed onto a taken name.
   Result<void> update_spec(std::int64_t id, const CampaignSpec& spec, TimePoint now);
+  /// Deletes a campaign that is still a draft, its contacts and imports with it (ON DELETE
+  /// CASCADE); false when it is no draft (nothing deleted).
+  Result<bool> remove_draft(std::int64_t id);
   /// Writes state and pause reason (whether the move is allowed is the scheduler's table).
   /// Sets started_at the first time it becomes running, completed_at when it becomes completed
   /// or cancelled. errc::not_found for an unknown id.

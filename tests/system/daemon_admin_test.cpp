@@ -166,6 +166,14 @@ TEST_F(DaemonAdmin, EveryCommandRoundTripsWithItsResultCode) {
             0);
   EXPECT_EQ(result_of(call("campaign-update", {{"campaign", "spring"}, {"weight", -3}})), 1);
 
+  // campaign delete: a draft goes (audited), anything else is a conflict, unknown is 3.
+  ASSERT_EQ(result_of(call("campaign-create", {{"name", "scratch"}, {"agent_id", kAgent}})), 0);
+  EXPECT_EQ(ctl({"campaign", "delete", "no-such"}).exit_code, 3);
+  auto deleted = ctl({"campaign", "delete", "scratch"});
+  EXPECT_EQ(deleted.exit_code, 0) << deleted.err;
+  EXPECT_THAT(deleted.out, HasSubstr("campaign scratch deleted"));
+  EXPECT_EQ(result_of(call("campaign-get", {{"campaign", "scratch"}})), 3);
+
   // DNC: add skips the queued contact with that number; garbage is an error; list, remove.
   auto dnc = ctl({"dnc", "add", "+919876500002"});
   EXPECT_EQ(dnc.exit_code, 0) << dnc.err;
@@ -199,6 +207,7 @@ TEST_F(DaemonAdmin, EveryCommandRoundTripsWithItsResultCode) {
   auto started = ctl({"campaign", "start", "spring"});
   ASSERT_EQ(started.exit_code, 0) << started.err << daemon_->log();
   EXPECT_EQ(result_of(call("campaign-start", {{"campaign", "spring"}})), 4);
+  EXPECT_EQ(ctl({"campaign", "delete", "spring"}).exit_code, 4);  // running: stop it instead
   json::object in_flight;
   ASSERT_TRUE(eventually(
       [&] {
