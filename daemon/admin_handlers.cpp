@@ -418,7 +418,8 @@ Result<json::object> expand_compact_fields(const json::object& arguments) {
   json::object out = arguments;
   if (auto* w = out.if_contains("window"); w != nullptr && w->is_string()) {
     auto compact = config::parse_window_compact(w->get_string());
-    if (!compact) return Error{errc::invalid_argument, "window: " + compact.error().message};
+    if (!compact)
+      return Error{errc::invalid_argument, "argument 'window': " + compact.error().message};
     *w = compact->to_json();
   }
   if (auto* r = out.if_contains("retry"); r != nullptr && r->is_object()) {
@@ -429,10 +430,21 @@ Result<json::object> expand_compact_fields(const json::object& arguments) {
       auto parsed = config::parse_retry_compact(text);
       if (!parsed)
         return Error{errc::invalid_argument,
-                     "retry." + std::string(rule.key()) + ": " + parsed.error().message};
+                     "argument 'retry." + std::string(rule.key()) + "': " + parsed.error().message};
       rule.value() = json::object{{"delay", format_duration(parsed->second.delay)},
                                   {"max", parsed->second.max}};
     }
+  }
+  return out;
+}
+
+/// Problems in an admin request's campaign fields: "argument 'window.start': …" per line. A
+/// position inside JSON that dialerctl (or a script) built means nothing to whoever reads it.
+std::string request_diagnostics(const config::Diagnostics& diagnostics) {
+  std::string out;
+  for (const auto& d : diagnostics) {
+    if (!out.empty()) out += "\n";
+    out += d.key.empty() ? d.message : "argument '" + d.key + "': " + d.message;
   }
   return out;
 }
@@ -463,14 +475,14 @@ Result<CampaignSpec> campaign_spec_from_arguments(const json::object& arguments,
   if (!rest.empty()) {
     auto from_args = config::parse_campaign_text(
         json::serialize(rest), spec, config::CampaignParseOptions::for_update("request"));
-    if (!from_args) {
-      return Error{errc::invalid_argument, config::format_diagnostics(from_args.error())};
-    }
+    if (!from_args) return Error{errc::invalid_argument, request_diagnostics(from_args.error())};
     spec = std::move(*from_args);
   }
   if (create) {
-    if (spec.name.empty()) return Error{errc::invalid_argument, "name: required"};
-    if (spec.agent_id.empty()) return Error{errc::invalid_argument, "agent_id: required"};
+    if (spec.name.empty()) return Error{errc::invalid_argument, "argument 'name': required"};
+    if (spec.agent_id.empty()) {
+      return Error{errc::invalid_argument, "argument 'agent_id': required"};
+    }
   }
   return spec;
 }

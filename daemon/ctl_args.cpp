@@ -154,6 +154,45 @@ struct CampaignFlags {
 
 }  // namespace
 
+std::string name_flags(std::string text) {
+  static const std::vector<std::pair<std::string_view, std::string_view>> kFlags = {
+      {"name", "NAME"},
+      {"agent_id", "--agent"},
+      {"providers", "--provider"},
+      {"provider_strategy", "--provider-strategy"},
+      {"max_concurrency", "--max-concurrency"},
+      {"timezone", "--timezone"},
+      {"window", "--window"},
+      {"max_attempts", "--max-attempts"},
+      {"retry", "--retry"},
+      {"priority", "--priority"},
+      {"weight", "--weight"},
+      {"budget_credits", "--budget"},
+      {"description", "--description"},
+  };
+  const std::string_view open = "argument '";
+  std::string out;
+  std::size_t at = 0;
+  for (;;) {
+    const auto start = text.find(open, at);
+    const auto close = start == std::string::npos ? start : text.find('\'', start + open.size());
+    if (close == std::string::npos) break;
+    const std::string key = text.substr(start + open.size(), close - start - open.size());
+    const std::string top = key.substr(0, key.find_first_of(".["));
+    const auto flag =
+        std::find_if(kFlags.begin(), kFlags.end(), [&](const auto& f) { return f.first == top; });
+    out += text.substr(at, start - at);
+    if (flag == kFlags.end()) {
+      out += text.substr(start, close + 1 - start);
+    } else {
+      out += std::string(flag->second);
+      if (key != top) out += " (" + key + ")";
+    }
+    at = close + 1;
+  }
+  return out + text.substr(at);
+}
+
 ParseOutcome parse_command_line(const std::vector<std::string>& args) {
   CLI::App app{"Control a running dialerd through its admin socket.", "dialerctl"};
   app.require_subcommand(1);

@@ -67,4 +67,9 @@ struct ParseOutcome {
 /// outputs are made absolute (the daemon reports them; the cwd is dialerctl's).
 ParseOutcome parse_command_line(const std::vector<std::string>& args);
 
+/// An error of campaign-create / campaign-update in terms of the flags that set the fields:
+/// "argument 'window.start': …" becomes "--window (window.start): …", "argument 'name'"
+/// becomes "NAME". Other text is left as it is.
+std::string name_flags(std::string text);
+
 }  // namespace dialer::daemon::ctl

@@ -193,7 +193,12 @@ int run(const Invocation& inv, Console& console) {
     }
   }
 
-  if (code != 0 && !r.text.empty()) console.err << r.text << "\n";
+  if (code != 0 && !r.text.empty()) {
+    // Flags, not JSON members, are what the user typed.
+    const bool from_flags = inv.action != Action::raw &&
+                            (inv.command == "campaign-create" || inv.command == "campaign-update");
+    console.err << (from_flags ? name_flags(r.text) : r.text) << "\n";
+  }
   if (inv.action == Action::raw) {
     // raw: the response exactly as the daemon sent it, as JSON.
     console.out << pretty_json(admin::to_json(r));

@@ -356,3 +356,27 @@ TEST(CtlArgs, UsageErrors) {
 
 }  // namespace
 }  // namespace dialer::daemon::ctl
+
+namespace dialer::daemon::ctl {
+namespace {
+
+// Errors about campaign fields name the flag that set them, not a member of the JSON dialerctl
+// built (nor a position inside it); text about anything else is left alone.
+TEST(CtlArgs, CampaignFieldErrorsNameTheFlag) {
+  EXPECT_EQ(name_flags("argument 'window.start': invalid time \"25:00\""),
+            "--window (window.start): invalid time \"25:00\"");
+  EXPECT_EQ(name_flags("argument 'max_concurrency': must be 1 to 1000\n"
+                       "argument 'timezone': unknown time zone \"Mars/Olympus\""),
+            "--max-concurrency: must be 1 to 1000\n"
+            "--timezone: unknown time zone \"Mars/Olympus\"");
+  EXPECT_EQ(name_flags("argument 'name': required"), "NAME: required");
+  EXPECT_EQ(name_flags("argument 'retry.busy': invalid duration"),
+            "--retry (retry.busy): invalid duration");
+  EXPECT_EQ(name_flags("argument 'spec_yaml' must be a string"),
+            "argument 'spec_yaml' must be a string");
+  EXPECT_EQ(name_flags("campaign.yaml:3:5: window.start: invalid"),
+            "campaign.yaml:3:5: window.start: invalid");
+}
+
+}  // namespace
+}  // namespace dialer::daemon::ctl
