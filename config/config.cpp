@@ -233,25 +233,39 @@ std::string format_number(double v) {
   return ec == std::errc{} ? std::string(buf, p) : std::to_string(v);
 }
 
-/// Rules that tie two keys together, reported at the key the document set.
+/// "resume_credit_balance (1)" or, for a value the document did not write, "… (1, the
+/// default)".
+std::string quoted(const ParseContext& ctx, std::string_view key, std::string_view name,
+                   const std::string& value) {
+  return std::string(name) + " (" + value + (ctx.where_set(key) ? "" : ", the default") + ")";
+}
+
+/// Rules that tie two keys together, reported at the key the document set. A rule is not
+/// checked when either key's own value was refused: the other side would then be compared with
+/// a value nobody wrote.
 void cross_checks(const Config& cfg, ParseContext& ctx) {
   const auto& v = cfg.vocobase;
-  if (v.resume_credit_balance < v.min_credit_balance) {
-    bool resume_set = ctx.where_set("vocobase.resume_credit_balance").has_value();
-    std::string key = resume_set ? "vocobase.resume_credit_balance" : "vocobase.min_credit_balance";
-    ctx.error(mark_or(ctx, key, "vocobase"), key,
-              "resume_credit_balance (" + format_number(v.resume_credit_balance) +
-                  ") must be at least min_credit_balance (" + format_number(v.min_credit_balance) +
-                  ")");
+  constexpr std::string_view kResume = "vocobase.resume_credit_balance";
+  constexpr std::string_view kMin = "vocobase.min_credit_balance";
+  if (v.resume_credit_balance < v.min_credit_balance && !ctx.has_error_at(kResume) &&
+      !ctx.has_error_at(kMin)) {
+    std::string key(ctx.where_set(kResume) ? kResume : kMin);
+    ctx.error(
+        mark_or(ctx, key, "vocobase"), key,
+        quoted(ctx, kResume, "resume_credit_balance", format_number(v.resume_credit_balance)) +
+            " must be at least " +
+            quoted(ctx, kMin, "min_credit_balance", format_number(v.min_credit_balance)));
   }
   const auto& s = cfg.scheduler;
-  if (s.stale_call_timeout <= s.reconcile_after) {
-    bool stale_set = ctx.where_set("scheduler.stale_call_timeout").has_value();
-    std::string key = stale_set ? "scheduler.stale_call_timeout" : "scheduler.reconcile_after";
+  constexpr std::string_view kStale = "scheduler.stale_call_timeout";
+  constexpr std::string_view kReconcile = "scheduler.reconcile_after";
+  if (s.stale_call_timeout <= s.reconcile_after && !ctx.has_error_at(kStale) &&
+      !ctx.has_error_at(kReconcile)) {
+    std::string key(ctx.where_set(kStale) ? kStale : kReconcile);
     ctx.error(mark_or(ctx, key, "scheduler"), key,
-              "stale_call_timeout (" + format_duration(s.stale_call_timeout) +
-                  ") must be longer than reconcile_after (" + format_duration(s.reconcile_after) +
-                  ")");
+              quoted(ctx, kStale, "stale_call_timeout", format_duration(s.stale_call_timeout)) +
+                  " must be longer than " +
+                  quoted(ctx, kReconcile, "reconcile_after", format_duration(s.reconcile_after)));
   }
   detail::check_window(cfg.defaults.window, "defaults.window", mark_or(ctx, "defaults", "defaults"),
                        ctx);

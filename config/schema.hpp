@@ -11,6 +11,7 @@
 #include <boost/json/value.hpp>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <span>
@@ -40,6 +41,11 @@ class ParseContext {
   [[nodiscard]] std::optional<YAML::Mark> where_set(std::string_view path) const;
 
   [[nodiscard]] bool has_errors() const noexcept { return !diagnostics_.empty(); }
+  /// Whether a problem was recorded at `key` itself (its value was refused).
+  [[nodiscard]] bool has_error_at(std::string_view key) const {
+    return std::any_of(diagnostics_.begin(), diagnostics_.end(),
+                       [&](const Diagnostic& d) { return d.key == key; });
+  }
   [[nodiscard]] std::size_t error_count() const noexcept { return diagnostics_.size(); }
   [[nodiscard]] const std::string& file() const noexcept { return file_; }
   /// From here on, problems are consequences of the document as a whole (a key missing, two

@@ -431,7 +431,18 @@ TEST(ConfigLoad, CrossFieldChecks) {
   auto stale = load(std::string(kMinimalConfig) + "scheduler:\n  stale_call_timeout: 5m\n");
   EXPECT_EQ(single_error(stale),
             "test.yaml:6:23: scheduler.stale_call_timeout: stale_call_timeout (5m) must be longer "
-            "than reconcile_after (10m)");
+            "than reconcile_after (10m, the default)");
+  // The user's own value was refused: no rule compares the other side with a default they
+  // never wrote; only the refused value is reported.
+  auto refused = load(
+      "vocobase:\n  api_key: k\n  min_credit_balance: lots\n  resume_credit_balance: 0.1\n"
+      "webhook:\n  secrets: [s]\n");
+  EXPECT_THAT(single_error(refused), StartsWith("test.yaml:3:23: vocobase.min_credit_balance: "));
+  auto refused_reconcile = load(std::string(kMinimalConfig) +
+                                "scheduler:\n  reconcile_after: 2 hours\n"
+                                "  stale_call_timeout: 5m\n");
+  EXPECT_THAT(single_error(refused_reconcile),
+              StartsWith("test.yaml:6:20: scheduler.reconcile_after: invalid duration"));
   auto window = load(std::string(kMinimalConfig) +
                      "defaults:\n  window:\n    start: \"18:00\"\n    end: \"09:00\"\n");
   EXPECT_EQ(single_error(window),
