@@ -8,6 +8,7 @@
 #include "api/webhook/server.hpp"
 #include "core/version.hpp"
 #include "daemon/dialerd_args.hpp"
+#include "daemon/log_fields.hpp"
 #include "daemon/metrics.hpp"
 #include "daemon/vocobase_platform.hpp"
 #include "scheduler/executor.hpp"
@@ -114,8 +115,9 @@ constexpr Millis kWorkerBusyTimeout{10000};
 
 namespace {
 
-/// One JSON object per line: {"time", "level", "message"}. The message is escaped by
-/// Boost.JSON (spdlog's patterns cannot escape a payload).
+/// One JSON object per line: {"time", "level", "message"} and the subjects the message names
+/// (campaign, attempt, contact, call_id, session_id: daemon/log_fields.hpp). The message is
+/// escaped by Boost.JSON (spdlog's patterns cannot escape a payload).
 class JsonFormatter final : public spdlog::formatter {
  public:
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
@@ -124,7 +126,14 @@ class JsonFormatter final : public spdlog::formatter {
     o["time"] = format_iso8601(TimePoint{ms.time_since_epoch()});
     const auto level = spdlog::level::to_string_view(msg.level);
     o["level"] = std::string_view(level.data(), level.size());
-    o["message"] = std::string_view(msg.payload.data(), msg.payload.size());
+    const std::string_view text(msg.payload.data(), msg.payload.size());
+    o["message"] = text;
+    const LogFields f = log_fields(text);
+    if (f.campaign) o["campaign"] = *f.campaign;
+    if (f.contact) o["contact"] = *f.contact;
+    if (f.attempt) o["attempt"] = *f.attempt;
+    if (f.call_id) o["call_id"] = *f.call_id;
+    if (f.session_id) o["session_id"] = *f.session_id;
     const std::string line = json::serialize(o);
     dest.append(line.data(), line.data() + line.size());
     dest.push_back('\n');
@@ -756,9 +765,7 @@ void Daemon::Impl::request_shutdown(std::string reason) {
 void Daemon::Impl::finish() {
   if (finished_) return;
   finished_ = true;
-  const auto s = scheduler_ ? scheduler_->status() : scheduler::SchedulerStatus{};
-  spdlog::info("scheduler stopped: {} attempt(s) holding a slot, {} start(s) unanswered",
-               s.slots.in_flight, s.starts_outstanding);
+  // The scheduler has said how it stopped (every start settled, or which were left).
   if (webhook_) webhook_->stop();
   if (metrics_server_) metrics_server_->stop();
   if (client_) client_->shutdown();

@@ -378,7 +378,40 @@ void Scheduler::Impl::maybe_drained(CampaignRt& c) {
   if (auto r = campaign_event(c, CampaignEvent::drained, PauseReason::none, Scheduler::kActor);
       !r) {
     spdlog::error("campaign {}: {}", c.name(), r.error().what());
+    return;
   }
+  log_completion(c);
+}
+
+void Scheduler::Impl::log_completion(const CampaignRt& c) {
+  // One line an operator can read the campaign's end from, without a query.
+  std::string contacts;
+  std::int64_t total = 0;
+  if (auto counts = contacts_.counts_by_state(c.id())) {
+    for (const auto& [state, n] : *counts) {
+      if (n == 0) continue;
+      total += n;
+      contacts +=
+          (contacts.empty() ? "" : ", ") + std::string(to_string(state)) + " " + std::to_string(n);
+    }
+  }
+  std::string outcomes;
+  if (auto counts = attempts_.outcome_counts(c.id())) {
+    for (const auto& [outcome, n] : *counts) {
+      outcomes += (outcomes.empty() ? "" : ", ") + std::string(to_string(outcome)) + " " +
+                  std::to_string(n);
+    }
+  }
+  const auto attempts = attempts_.count(c.id());
+  char credits[32];
+  std::snprintf(credits, sizeof credits, "%.2f", c.row.credits_used);
+  std::string took;
+  if (c.row.started_at)
+    took = " in " + format_duration(std::chrono::duration_cast<std::chrono::seconds>(
+                        now() - *c.row.started_at));
+  spdlog::info("campaign {} completed{}: {} contacts ({}), {} attempts ({}), {} credits", c.name(),
+               took, total, contacts.empty() ? "none" : contacts, attempts ? *attempts : 0,
+               outcomes.empty() ? "no outcome" : outcomes, credits);
 }
 
 void Scheduler::Impl::maybe_budget(CampaignRt& c) {
@@ -415,6 +448,29 @@ Result<std::int64_t> Scheduler::Impl::create(const CampaignSpec& spec, std::stri
   return *id;
 }
 
+std::string describe_changes(const boost::json::object& before, const boost::json::object& after) {
+  // Each value as compact JSON, long ones shortened: a log line, not a dump.
+  const auto shown = [](const boost::json::value* v) {
+    if (v == nullptr) return std::string("(none)");
+    std::string s = boost::json::serialize(*v);
+    if (s.size() > 80) s = s.substr(0, 77) + "...";
+    return s;
+  };
+  std::string out;
+  for (const auto& [key, value] : after) {
+    const auto* old = before.if_contains(key);
+    if (old != nullptr && *old == value) continue;
+    if (!out.empty()) out += ", ";
+    out += std::string(key) + " " + shown(old) + " -> " + shown(&value);
+  }
+  for (const auto& [key, value] : before) {
+    if (after.contains(key)) continue;
+    if (!out.empty()) out += ", ";
+    out += std::string(key) + " " + shown(&value) + " -> (none)";
+  }
+  return out.empty() ? "nothing changed" : out;
+}
+
 Result<void> Scheduler::Impl::update(std::string_view campaign, const CampaignSpec& spec,
                                      std::string_view actor) {
   CampaignRt* c = find_campaign(campaign);
@@ -426,6 +482,7 @@ Result<void> Scheduler::Impl::update(std::string_view campaign, const CampaignSp
   }
   if (auto v = validate_spec(spec, zones_); !v) return v.error();
   const TimePoint t = now();
+  const CampaignSpec before = c->row.spec;
   auto tx = store::Transaction::begin(db_);
   if (!tx) return tx.error();
   if (auto r = campaigns_repo_.update_spec(c->id(), spec, t); !r) return r.error();
@@ -436,8 +493,10 @@ Result<void> Scheduler::Impl::update(std::string_view campaign, const CampaignSp
   c->row.updated_at = t;
   c->windows.clear();
   c->deferred_to_window.reset();
+  const std::string changes =
+      describe_changes(campaign_spec_to_json(before), campaign_spec_to_json(spec));
   c->zone = zones_.locate(spec.timezone).value();
-  spdlog::info("campaign {}: updated", spec.name);
+  spdlog::info("campaign {}: updated by {}: {}", spec.name, actor, changes);
   request_dispatch();
   return {};
 }

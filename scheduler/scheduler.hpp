@@ -193,6 +193,10 @@ struct SchedulerStats {
   int max_in_flight = 0;  ///< highest number of our attempts holding a slot at once
 };
 
+/// "max_concurrency 5 -> 2, window {…} -> {…}" between two campaign field objects (long values
+/// shortened), or "nothing changed": the `campaign … updated` log line.
+std::string describe_changes(const boost::json::object& before, const boost::json::object& after);
+
 /// status-get `arguments` fields: slots, rate, credits, campaigns, account_block.
 boost::json::object to_json(const SchedulerStatus& s);
 /// campaign-get `arguments`: id, name, state, pause_reason, blocked_by, contacts, outcomes,

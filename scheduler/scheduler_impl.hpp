@@ -203,6 +203,8 @@ class Scheduler::Impl {
   void credits_low_all(std::string_view why);
   void credits_restored();
   void maybe_drained(CampaignRt& c);
+  /// The one summary line of a campaign that completed.
+  void log_completion(const CampaignRt& c);
   void maybe_budget(CampaignRt& c);
   /// Re-arms the concurrency/config polls at their intervals.
   void arm_poll_timers();

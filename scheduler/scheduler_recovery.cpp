@@ -926,7 +926,10 @@ void Scheduler::Impl::finish_shutdown() {
           "reserved and are reconciled after restart",
           outstanding_starts_.size());
     } else {
-      spdlog::info("scheduler: stopped; every start request settled");
+      spdlog::info(
+          "scheduler: stopped; every start request settled; {} call(s) in flight are "
+          "followed again after the restart",
+          in_flight_);
     }
     // Platform answers arriving from now on are dropped.
     *alive_ = false;

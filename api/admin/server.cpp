@@ -282,14 +282,20 @@ asio::awaitable<void> run_session(std::shared_ptr<Server::State> st, stream_prot
       Request request{std::move(in.body->command), std::move(in.body->arguments), peer,
                       std::move(in.fds)};
       response = co_await st->registry.dispatch(std::move(request));
+      // A refusal says why in the log too (its first line, shortened), not only to the caller.
+      std::string why;
+      const int code = to_int(response.result);
+      if (code != 0 && code != 3 && !response.text.empty()) {
+        why = ": " + response.text.substr(0, std::min(response.text.find('\n'), std::size_t{200}));
+      }
       if (audited) {
         st->record_audit(
             AuditEvent{peer, command, std::move(audit_args), response.result, response.text});
-        spdlog::info("admin: {} by uid {} pid {}: result {}", command, peer.uid, peer.pid,
-                     to_int(response.result));
+        spdlog::info("admin: {} by uid {} pid {}: result {}{}", command, peer.uid, peer.pid, code,
+                     why);
       } else {
-        spdlog::debug("admin: {} by uid {} pid {}: result {}", command, peer.uid, peer.pid,
-                      to_int(response.result));
+        spdlog::debug("admin: {} by uid {} pid {}: result {}{}", command, peer.uid, peer.pid, code,
+                      why);
       }
     }
   }

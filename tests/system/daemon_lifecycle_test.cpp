@@ -268,6 +268,45 @@ TEST(DaemonLifecycle, SighupAppliesValidFileAndKeepsOldOnInvalid) {
   EXPECT_EQ(d.process().wait(kStartTimeout), 0) << d.log();
 }
 
+// logging.format json: every line is an object, the subjects a message names are fields of
+// their own (campaign, contact, attempt, call_id), and a refused admin command says why.
+TEST(DaemonLifecycle, JsonLogLinesCarryTheirSubjectsAndRefusalsTheirReason) {
+  TempDir dir;
+  const auto config = dir.write(
+      "dialerd.yaml", test_config(dir, kNoApi, "127.0.0.1:0", "logging:\n  format: json\n"));
+  Daemon d(dir, config);
+  ASSERT_TRUE(d.ready());
+  ASSERT_EQ(
+      result_of(d.call("campaign-create", {{"name", "jsonlog"},
+                                           {"agent_id", "3fa85f64-5717-4562-b3fc-2c963f66afa6"}})),
+      0);
+  const auto list = dir.write("list.csv", "phone\n+919876560001\n");
+  ASSERT_EQ(result_of(d.call("contacts-import", {{"campaign", "jsonlog"}, {"path", list}})), 0);
+  EXPECT_EQ(result_of(d.call("campaign-start", {{"campaign", "jsonlog"}})), 4);
+  d.process().signal(SIGTERM);
+  ASSERT_EQ(d.process().wait(kStartTimeout), 0) << d.log();
+
+  bool refusal = false;
+  bool with_campaign = false;
+  std::istringstream lines(d.log());
+  for (std::string line; std::getline(lines, line);) {
+    boost::system::error_code ec;
+    const auto v = json::parse(line, ec);
+    ASSERT_FALSE(ec) << "not JSON: " << line;
+    const auto& o = v.as_object();
+    const std::string message(o.at("message").as_string());
+    if (message.find("admin: campaign-start by uid") != std::string::npos) {
+      refusal = true;
+      EXPECT_THAT(message, HasSubstr(": result 4: campaign jsonlog cannot start: "));
+    }
+    if (const auto* c = o.if_contains("campaign"); c && c->as_string() == "jsonlog") {
+      with_campaign = true;
+    }
+  }
+  EXPECT_TRUE(refusal) << d.log();
+  EXPECT_TRUE(with_campaign) << d.log();
+}
+
 // config-get shows the config in force: after a reload that needs a restart (a new
 // webhook.listen) the old address, still bound, with the file's value beside it under
 // pending_restart; putting the file back is no change at all — no false "restart needed".
