@@ -139,10 +139,11 @@ std::string format_uptime(double seconds) {
   return buf;
 }
 
-/// "completed 10, no_answer 3" from a count map.
+/// "completed 10, no_answer 3" from a count map (zero counts left out).
 std::string counts_text(const json::object& counts) {
   std::string out;
   for (const auto& m : counts) {
+    if (m.value().is_number() && m.value().to_number<double>() == 0) continue;
     if (!out.empty()) out += ", ";
     out += std::string(m.key()) + " " + format_cell(m.value());
   }
@@ -575,6 +576,35 @@ std::string eta_text(const json::object& c) {
   return buf;
 }
 
+/// Credits with two decimals at most ("36.83", "12.5", "0").
+std::string credits_text(const json::object& c) {
+  const auto* v = c.if_contains("credits_used");
+  if (v == nullptr || !v->is_number()) return "-";
+  return format_number(std::round(v->to_number<double>() * 100) / 100);
+}
+
+/// `text` in lines of `width` columns after `indent` (two more on continuation lines), whole
+/// words, at most `max_lines`; the last line ends in "…" when something was left out.
+std::vector<std::string> wrap_words(const std::string& text, std::size_t width,
+                                    const std::string& first_indent, std::size_t max_lines) {
+  std::vector<std::string> out;
+  std::string rest = text;
+  while (!rest.empty() && out.size() < max_lines) {
+    const std::string indent = out.empty() ? first_indent : first_indent + "  ";
+    const std::size_t room = width > width_of(indent) + 8 ? width - width_of(indent) : 8;
+    if (width_of(rest) <= room || out.size() + 1 == max_lines) {
+      out.push_back(indent + fit_words(rest, room));
+      break;
+    }
+    std::string head = cut(rest, room + 1);
+    auto space = head.find_last_of(' ');
+    if (space == std::string::npos || space == 0) space = cut(rest, room).size();
+    out.push_back(indent + rest.substr(0, space));
+    rest = rest.substr(std::min(rest.size(), space + 1));
+  }
+  return out;
+}
+
 /// One campaign's row: the columns of kWatchColumns, in order.
 std::vector<std::string> watch_row(const json::object& c) {
   const double total = number_of(c, "contacts_total");
@@ -602,7 +632,7 @@ std::vector<std::string> watch_row(const json::object& c) {
           cell_of(c, "starts_last_hour"),
           cell_of(c, "starts_last_5m"),
           answered,
-          cell_of(c, "credits_used")};
+          credits_text(c)};
 }
 
 // Columns of the campaign table, most important first: the narrower the terminal, the more are
@@ -655,12 +685,15 @@ std::string render_watch(const json::object& status, const json::object& campaig
       lines.push_back(table[i + 1]);
       const auto& c = *shown[i];
       const std::string why = cell_of(c, "blocked_by");
+      // Two lines at most each, wrapped at words: the time a window opens is at the end.
       if (why != "-" && !why.empty() && cell_of(c, "state") != "completed") {
-        lines.push_back("  waiting: " + why);
+        for (auto& l : wrap_words("waiting: " + why, w, "  ", 2)) lines.push_back(std::move(l));
       }
       const std::string error = cell_of(c, "last_error");
       if (error != "-" && !error.empty() && why.find(error) == std::string::npos) {
-        lines.push_back("  last error: " + error);
+        for (auto& l : wrap_words("last error: " + error, w, "  ", 2)) {
+          lines.push_back(std::move(l));
+        }
       }
     }
   }

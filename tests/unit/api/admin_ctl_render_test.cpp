@@ -173,7 +173,8 @@ TEST(CtlRender, WatchScreen) {
             "  waiting: no free slot (5/5 in use)\n"
             "  last error: HTTP 503 from the API\n"
             "autumn    running  0/5 0%         0/2        0/5  -       0   0  -           0\n"
-            "  waiting: outside calling window of +18085550100 (Pacific/Honolulu); opens…\n"
+            "  waiting: outside calling window of +18085550100 (Pacific/Honolulu); opens\n"
+            "    2026-03-09T09:00:00-10:00 (in 8 h 59 min)\n"
             "winter    paused   1/10 10%       0/5        9/0  -       2   0  100%        1\n"
             "  waiting: paused after consecutive failed starts; last error: HTTP 500\n"
             "drafts (2): d1, d2\n")
@@ -186,7 +187,10 @@ TEST(CtlRender, WatchScreen) {
     EXPECT_LE(columns, 40) << line;
   }
   EXPECT_NE(narrow.find("CAMPAIGN  STATE    DONE         CALLS\n"), std::string::npos) << narrow;
-  EXPECT_NE(narrow.find("  waiting: outside calling window of…\n"), std::string::npos) << narrow;
+  EXPECT_NE(
+      narrow.find("  waiting: outside calling window of\n    +18085550100 (Pacific/Honolulu)…\n"),
+      std::string::npos)
+      << narrow;
   // No campaigns at all.
   EXPECT_NE(render_watch(obj(R"({})"), obj(R"({"campaigns": []})"), 80).find("no campaigns\n"),
             std::string::npos);
