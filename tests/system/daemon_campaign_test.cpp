@@ -50,9 +50,7 @@ TEST(DaemonCampaign, RunsToCompletedWithWebhookOutcomes) {
       << d.log();
   ASSERT_EQ(result_of(d.call("contacts-import", {{"campaign", "run"}, {"path", list}})), 0);
   // The start needs GET /config's providers: wait until the credit poll has answered.
-  ASSERT_TRUE(eventually(
-      [&] { return !args_of(d.call("status-get")).at("credits").at("polled_at").is_null(); },
-      kStartTimeout));
+  ASSERT_TRUE(d.config_polled());
   ASSERT_EQ(result_of(d.call("campaign-start", {{"campaign", "run"}})), 0) << d.log();
 
   json::object stats;
@@ -104,9 +102,7 @@ TEST(DaemonCampaign, AnAmbiguousStartIsResolvedByHand) {
   TempDir dir;
   const int webhook_port = reserve_loopback_port();
   const std::string listen = "127.0.0.1:" + std::to_string(webhook_port);
-  Sim sim(dir, {"--api-key", "rg_test_secret_key", "--time-scale", "300", "--outcomes",
-                "completed=1", "--calls-per-minute", "120", "--webhook",
-                "http://" + listen + "/webhooks/vocobase=whsec_test_secret"});
+  Sim sim(dir, quick_sim_flags(listen));
   const auto config = dir.write(
       "dialerd.yaml", test_config(dir, sim.base_url(), listen, "", "  calls_per_minute: 120\n"));
   Daemon d(dir, config);
@@ -114,9 +110,7 @@ TEST(DaemonCampaign, AnAmbiguousStartIsResolvedByHand) {
   const auto list = dir.write("list.csv", "phone\n+919876560001\n");
   ASSERT_EQ(result_of(d.call("campaign-create", {{"name", "stuck"}, {"agent_id", kAgent}})), 0);
   ASSERT_EQ(result_of(d.call("contacts-import", {{"campaign", "stuck"}, {"path", list}})), 0);
-  ASSERT_TRUE(eventually(
-      [&] { return !args_of(d.call("status-get")).at("credits").at("polled_at").is_null(); },
-      kStartTimeout));
+  ASSERT_TRUE(d.config_polled());
   sim_control(dir, sim, "/_sim/faults", R"({"reset": 1, "list_no_total": 1})");
   ASSERT_EQ(result_of(d.call("campaign-start", {{"campaign", "stuck"}})), 0) << d.log();
   ASSERT_TRUE(eventually(
@@ -166,9 +160,7 @@ TEST(DaemonCampaign, AWrongWebhookSecretIsVisible) {
   TempDir dir;
   const int webhook_port = reserve_loopback_port();
   const std::string listen = "127.0.0.1:" + std::to_string(webhook_port);
-  Sim sim(dir, {"--api-key", "rg_test_secret_key", "--time-scale", "300", "--outcomes",
-                "completed=1", "--calls-per-minute", "120", "--webhook",
-                "http://" + listen + "/webhooks/vocobase=whsec_not_the_daemons"});
+  Sim sim(dir, quick_sim_flags(listen, "whsec_not_the_daemons"));
   const auto config = dir.write(
       "dialerd.yaml", test_config(dir, sim.base_url(), listen, "", "  calls_per_minute: 120\n"));
   Daemon d(dir, config);
@@ -176,9 +168,7 @@ TEST(DaemonCampaign, AWrongWebhookSecretIsVisible) {
   const auto list = dir.write("list.csv", "phone\n+919876560001\n+919876560002\n");
   ASSERT_EQ(result_of(d.call("campaign-create", {{"name", "deaf"}, {"agent_id", kAgent}})), 0);
   ASSERT_EQ(result_of(d.call("contacts-import", {{"campaign", "deaf"}, {"path", list}})), 0);
-  ASSERT_TRUE(eventually(
-      [&] { return !args_of(d.call("status-get")).at("credits").at("polled_at").is_null(); },
-      kStartTimeout));
+  ASSERT_TRUE(d.config_polled());
   ASSERT_EQ(result_of(d.call("campaign-start", {{"campaign", "deaf"}})), 0) << d.log();
   ASSERT_TRUE(eventually(
       [&] {
@@ -225,9 +215,7 @@ TEST(DaemonCampaign, SigtermSettlesStartsInFlightAndExitsZero) {
               0);
     const auto list = dir.write("list.csv", "phone\n+919876570001\n+919876570002\n+919876570003\n");
     ASSERT_EQ(result_of(d.call("contacts-import", {{"campaign", "slow"}, {"path", list}})), 0);
-    ASSERT_TRUE(eventually(
-        [&] { return !args_of(d.call("status-get")).at("credits").at("polled_at").is_null(); },
-        kStartTimeout));
+    ASSERT_TRUE(d.config_polled());
     ASSERT_EQ(result_of(d.call("campaign-start", {{"campaign", "slow"}})), 0) << d.log();
     ASSERT_TRUE(eventually(
         [&] { return args_of(d.call("status-get")).at("starts_outstanding").as_int64() > 0; },

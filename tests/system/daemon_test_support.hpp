@@ -122,6 +122,17 @@ inline std::string test_config(const TempDir& dir, const std::string& base_url,
          extra;
 }
 
+/// vocobase-sim flags for a quick campaign: 300× time, every call completed, 120 /calls/* a
+/// minute, webhooks to `listen` signed with `secret`.
+inline std::vector<std::string> quick_sim_flags(const std::string& listen,
+                                                const std::string& secret = "whsec_test_secret") {
+  return {"--api-key",          "rg_test_secret_key",
+          "--time-scale",       "300",
+          "--outcomes",         "completed=1",
+          "--calls-per-minute", "120",
+          "--webhook",          "http://" + listen + "/webhooks/vocobase=" + secret};
+}
+
 /// A dialerd with its notify socket, started on `config` (a file in `dir`).
 class Daemon {
  public:
@@ -151,6 +162,15 @@ class Daemon {
     return admin(socket(), command, arguments);
   }
   NotifySocket& notify() { return notify_; }
+  /// Waits until GET /config has answered (a campaign can start only then).
+  ::testing::AssertionResult config_polled() {
+    if (eventually(
+            [&] { return !args_of(call("status-get")).at("credits").at("polled_at").is_null(); },
+            kStartTimeout)) {
+      return ::testing::AssertionSuccess();
+    }
+    return ::testing::AssertionFailure() << "GET /config never answered:\n" << process_->err();
+  }
   Process& process() { return *process_; }
   [[nodiscard]] std::string log() const { return process_->err(); }
 

@@ -119,9 +119,7 @@ TEST(WatchPty, ShowsARealTimeReportThatFitsTheTerminal) {
   TempDir dir;
   const int webhook_port = reserve_loopback_port();
   const std::string listen = "127.0.0.1:" + std::to_string(webhook_port);
-  Sim sim(dir, {"--api-key", "rg_test_secret_key", "--time-scale", "300", "--outcomes",
-                "completed=1", "--calls-per-minute", "120", "--webhook",
-                "http://" + listen + "/webhooks/vocobase=whsec_test_secret"});
+  Sim sim(dir, quick_sim_flags(listen));
   const auto config = dir.write(
       "dialerd.yaml", test_config(dir, sim.base_url(), listen, "", "  calls_per_minute: 120\n"));
   Daemon d(dir, config);
@@ -130,9 +128,7 @@ TEST(WatchPty, ShowsARealTimeReportThatFitsTheTerminal) {
   ASSERT_EQ(result_of(d.call("campaign-create", {{"name", "live"}, {"agent_id", kAgent}})), 0);
   ASSERT_EQ(result_of(d.call("contacts-import", {{"campaign", "live"}, {"path", list}})), 0);
   ASSERT_EQ(result_of(d.call("campaign-create", {{"name", "later-one"}, {"agent_id", kAgent}})), 0);
-  ASSERT_TRUE(eventually(
-      [&] { return !args_of(d.call("status-get")).at("credits").at("polled_at").is_null(); },
-      kStartTimeout));
+  ASSERT_TRUE(d.config_polled());
   ASSERT_EQ(result_of(d.call("campaign-start", {{"campaign", "live"}})), 0) << d.log();
   ASSERT_TRUE(eventually(
       [&] {
