@@ -95,6 +95,13 @@ constexpr auto kCampaignKeys = std::to_array<KeyDef<CampaignSpec>>({
   field<detail::StringCodec>("description", kNone, 1000,
       "Free text.",
       [](auto& s) -> auto& { return s.description; }),
+  field<detail::OptionalTimeCodec>("start_at", kNone, kNone,
+      "A draft starts itself then (ISO 8601 with an offset); null = started by hand.",
+      [](auto& s) -> auto& { return s.start_at; }),
+  field<detail::OptionalTimeCodec>("end_at", kNone, kNone,
+      "No call is placed from then on: queued contacts are skipped (campaign_ended) and the "
+      "campaign completes; null = no end.",
+      [](auto& s) -> auto& { return s.end_at; }),
 });
 // clang-format on
 
@@ -124,6 +131,13 @@ Checked<CampaignSpec> parse_campaign(const YAML::Node& node, const CampaignSpec&
     }
   }
   detail::check_window(spec.window, "window", node.Mark(), ctx);
+  if (spec.start_at && spec.end_at && *spec.end_at <= *spec.start_at &&
+      !ctx.has_error_at("start_at") && !ctx.has_error_at("end_at")) {
+    const std::string key = ctx.where_set("end_at") ? "end_at" : "start_at";
+    ctx.error(ctx.where_set(key).value_or(node.Mark()), key,
+              "end_at (" + format_iso8601(*spec.end_at) + ") must be after start_at (" +
+                  format_iso8601(*spec.start_at) + ")");
+  }
   if (ctx.has_errors()) return Checked<CampaignSpec>(boost::system::in_place_error, ctx.take());
   return spec;
 }

@@ -464,6 +464,25 @@ boost::json::value HostPortCodec::to_json(const HostPort& v) {
   return boost::json::string(v.to_string());
 }
 
+void OptionalTimeCodec::parse(const KeyInfo&, const YAML::Node& node, const Field& field,
+                              std::optional<TimePoint>& out, ParseContext& ctx) {
+  if (node.IsNull()) {
+    out.reset();
+    return;
+  }
+  if (!expect_scalar(node, field, ctx, "an ISO 8601 time")) return;
+  const auto t = parse_iso8601(node.Scalar());
+  if (!t) {
+    return ctx.error(field, "invalid time " + quote_value(node.Scalar()) +
+                                " (expected ISO 8601 with an offset, e.g. "
+                                "2026-12-07T09:00:00+05:30, or null)");
+  }
+  out = *t;
+}
+boost::json::value OptionalTimeCodec::to_json(const std::optional<TimePoint>& v) {
+  return v ? boost::json::value(format_iso8601(*v)) : boost::json::value(nullptr);
+}
+
 void OptionalHostPortCodec::parse(const KeyInfo&, const YAML::Node& node, const Field& field,
                                   std::optional<HostPort>& out, ParseContext& ctx) {
   if (!expect_scalar(node, field, ctx, "host:port or \"\"")) return;

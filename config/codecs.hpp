@@ -72,6 +72,8 @@ DIALER_CODEC(SecretCodec, Secret, "secret string");
 DIALER_CODEC(SecretListCodec, std::vector<Secret>, "list of secrets");
 DIALER_CODEC(CampaignNameCodec, std::string, "campaign name");
 DIALER_CODEC(UuidCodec, std::string, "uuid");
+/// ISO 8601 with an offset ("2026-12-07T09:00:00+05:30"), or null for none.
+DIALER_CODEC(OptionalTimeCodec, std::optional<TimePoint>, "ISO 8601 time or null");
 
 #undef DIALER_CODEC
 

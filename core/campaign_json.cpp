@@ -339,6 +339,9 @@ json::object campaign_spec_to_json(const CampaignSpec& spec) {
   }
   o["auto_resume"] = spec.auto_resume;
   o["description"] = spec.description;
+  o["start_at"] =
+      spec.start_at ? json::value(format_iso8601(*spec.start_at)) : json::value(nullptr);
+  o["end_at"] = spec.end_at ? json::value(format_iso8601(*spec.end_at)) : json::value(nullptr);
   return o;
 }
 
@@ -410,6 +413,21 @@ Result<CampaignSpec> campaign_spec_from_json(const json::value& v, const Campaig
         auto n = get_number(val, key);
         if (!n) return n.error();
         s.budget_credits = *n;
+      }
+    } else if (key == "start_at" || key == "end_at") {
+      auto& out = key == "start_at" ? s.start_at : s.end_at;
+      if (val.is_null()) {
+        out.reset();
+      } else {
+        auto text = get_string(val, key);
+        if (!text) return text.error();
+        const auto t = parse_iso8601(*text);
+        if (!t) {
+          return field_error(key,
+                             "expected ISO 8601 with an offset, e.g. "
+                             "2026-12-07T09:00:00+05:30");
+        }
+        out = *t;
       }
     } else if (key == "auto_resume") {
       r = set_bool(s.auto_resume, val, key);

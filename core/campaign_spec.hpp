@@ -58,6 +58,11 @@ struct CampaignSpec {
   std::optional<double> budget_credits;
   bool auto_resume = true;
   std::string description;
+  /// A draft starts itself at this instant (audited as the scheduler).
+  std::optional<TimePoint> start_at;
+  /// From this instant no call is placed: queued contacts are skipped (campaign_ended) and the
+  /// campaign completes; calls in flight are followed to their outcome.
+  std::optional<TimePoint> end_at;
 
   bool operator==(const CampaignSpec&) const = default;
 };

@@ -73,6 +73,8 @@ struct CampaignFlags {
   int weight = 0;
   double budget = 0;
   std::string description;
+  std::string start_at;
+  std::string end_at;
   std::vector<CLI::Option*> options;  // to know which were given
 
   void add_to(CLI::App& cmd) {
@@ -102,6 +104,11 @@ struct CampaignFlags {
         cmd.add_option("--budget", budget, "stop after spending this many credits")
             ->check(kNonNegative),
         cmd.add_option("--description", description, "free text"),
+        cmd.add_option("--start-at", start_at,
+                       "a draft starts itself then, ISO 8601 with offset (\"\" = by hand)"),
+        cmd.add_option("--end-at", end_at,
+                       "no call after this, ISO 8601 with offset; queued contacts are skipped "
+                       "(\"\" = no end)"),
     };
   }
 
@@ -148,6 +155,9 @@ struct CampaignFlags {
     if (given(9)) o["weight"] = weight;
     if (given(10)) o["budget_credits"] = budget;
     if (given(11)) o["description"] = description;
+    // "" clears the time (campaign update).
+    if (given(12)) o["start_at"] = start_at.empty() ? json::value(nullptr) : json::value(start_at);
+    if (given(13)) o["end_at"] = end_at.empty() ? json::value(nullptr) : json::value(end_at);
     return std::nullopt;
   }
 };
@@ -169,6 +179,8 @@ std::string name_flags(std::string text) {
       {"weight", "--weight"},
       {"budget_credits", "--budget"},
       {"description", "--description"},
+      {"start_at", "--start-at"},
+      {"end_at", "--end-at"},
   };
   const std::string_view open = "argument '";
   std::string out;

@@ -44,6 +44,9 @@ Result<void> validate_spec(const CampaignSpec& spec, ZoneCache& zones) {
   if (spec.weight < 1) return Error{errc::invalid_argument, "weight must be ≥ 1"};
   if (spec.max_attempts < 1) return Error{errc::invalid_argument, "max_attempts must be ≥ 1"};
   if (auto z = zones.locate(spec.timezone); !z) return z.error();
+  if (spec.start_at && spec.end_at && *spec.end_at <= *spec.start_at) {
+    return Error{errc::invalid_argument, "end_at must be after start_at"};
+  }
   return {};
 }
 
@@ -73,7 +76,7 @@ Scheduler::Impl::Impl(SchedulerDeps deps, SchedulerOptions options)
 Scheduler::Impl::~Impl() {
   *alive_ = false;
   for (TimerId t : {wake_timer_, deadline_timer_, concurrency_timer_, config_timer_,
-                    shutdown_timer_, probe_timer_}) {
+                    shutdown_timer_, probe_timer_, schedule_timer_}) {
     if (t != 0) ex_.cancel(t);
   }
 }
@@ -445,6 +448,7 @@ Result<std::int64_t> Scheduler::Impl::create(const CampaignSpec& spec, std::stri
   add_campaign(std::move(**row));
   spdlog::info("campaign {}: created (id {})", spec.name, *id);
   update_gauges();
+  request_dispatch();  // a start_at of its own arms the schedule timer
   return *id;
 }
 

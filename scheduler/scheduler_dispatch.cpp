@@ -4,7 +4,9 @@
 
 #include "scheduler/scheduler_impl.hpp"
 
+#include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -162,6 +164,7 @@ void Scheduler::Impl::dispatch_pass() {
   std::vector<CampaignRt*> running;
   for (auto& [id, c] : campaigns_) {
     if (c.row.state != CampaignState::running) continue;
+    if (c.spec().end_at && *c.spec().end_at <= t) continue;  // ended: its timer completes it
     c.due.clear();
     c.no_contact = false;
     c.budget_hit = false;
@@ -464,8 +467,102 @@ void Scheduler::Impl::send_start(StartRequest req) {
                        }));
 }
 
+void Scheduler::Impl::arm_schedule(TimePoint t) {
+  std::optional<TimePoint> next;
+  const auto consider = [&](TimePoint at) { next = next ? std::min(*next, at) : at; };
+  for (auto& [id, c] : campaigns_) {
+    if (c.row.state == CampaignState::draft && c.spec().start_at) {
+      consider(c.start_retry_at ? std::max(*c.start_retry_at, *c.spec().start_at)
+                                : *c.spec().start_at);
+    } else if (c.row.state != CampaignState::draft && !dialer::is_terminal(c.row.state) &&
+               c.spec().end_at) {
+      consider(*c.spec().end_at);
+    }
+  }
+  if (next == schedule_at_ && (schedule_timer_ != 0 || !next)) return;
+  if (schedule_timer_ != 0) ex_.cancel(schedule_timer_);
+  schedule_timer_ = 0;
+  schedule_at_ = next;
+  if (!next || stopping_) return;
+  schedule_timer_ = ex_.schedule_at(std::max(*next, t), guard([this] {
+                                      schedule_timer_ = 0;
+                                      schedule_at_.reset();
+                                      run_schedule();
+                                    }));
+}
+
+void Scheduler::Impl::run_schedule() {
+  const TimePoint t = now();
+  std::vector<std::string> to_start;
+  std::vector<std::int64_t> to_end;
+  for (auto& [id, c] : campaigns_) {
+    if (c.row.state == CampaignState::draft && c.spec().start_at && *c.spec().start_at <= t &&
+        (!c.start_retry_at || *c.start_retry_at <= t)) {
+      to_start.push_back(c.name());
+    } else if (c.row.state != CampaignState::draft && !dialer::is_terminal(c.row.state) &&
+               c.spec().end_at && *c.spec().end_at <= t) {
+      to_end.push_back(id);
+    }
+  }
+  for (const auto& name : to_start) {
+    CampaignRt* c = find_campaign(name);
+    if (c == nullptr) continue;
+    if (c->spec().end_at && *c->spec().end_at <= t) continue;  // its time is over already
+    if (auto r = start(name, Scheduler::kActor); !r) {
+      // Tried again every minute while it stays a draft with start_at (contacts may come).
+      c->start_retry_at = t + kScheduledStartRetry;
+      spdlog::warn("campaign {}: scheduled start refused: {}; tried again in {}", name,
+                   r.error().what(), format_duration(kScheduledStartRetry));
+    } else {
+      c->start_retry_at.reset();
+      spdlog::info("campaign {}: started at its start_at", name);
+    }
+  }
+  for (std::int64_t id : to_end) {
+    if (CampaignRt* c = campaign_by_id(id)) end_campaign(*c);
+  }
+  arm_schedule(t);
+}
+
+void Scheduler::Impl::end_campaign(CampaignRt& c) {
+  const TimePoint t = now();
+  auto tx = store::Transaction::begin(db_);
+  if (!tx) {
+    spdlog::error("campaign {}: end: {}", c.name(), tx.error().what());
+    return;
+  }
+  auto skipped = contacts_.skip_queued(c.id(), "campaign_ended", t);
+  if (!skipped) {
+    spdlog::error("campaign {}: end: {}", c.name(), skipped.error().what());
+    return;
+  }
+  if (*skipped > 0) {
+    audit(Scheduler::kActor, "transition", "campaign:" + c.name(),
+          boost::json::serialize(boost::json::object{{"contacts", *skipped},
+                                                     {"from", "queued"},
+                                                     {"event", "campaign_ended"},
+                                                     {"to", "skipped"}}));
+  }
+  if (auto r = campaign_event(c, CampaignEvent::ended, PauseReason::none, Scheduler::kActor,
+                              "end_at " + format_iso8601(*c.spec().end_at));
+      !r) {
+    spdlog::error("campaign {}: {}", c.name(), r.error().what());
+    return;
+  }
+  if (auto r = tx->commit(); !r) {
+    spdlog::error("campaign {}: end: {}", c.name(), r.error().what());
+    return;
+  }
+  spdlog::info(
+      "campaign {}: ended at its end_at: {} queued contacts skipped; {} calls in flight "
+      "still followed",
+      c.name(), *skipped, c.in_flight);
+  log_completion(c);
+}
+
 void Scheduler::Impl::compute_blocked_by(TimePoint t, BlockReason pass_stop, TimePoint& wake) {
   plan_due_from_.reset();
+  arm_schedule(t);
   const TimePoint horizon = t + platform_.token_span(RateBucket::calls);
   CampaignRt* current = nullptr;
   const auto due_at = [&](TimePoint at) {

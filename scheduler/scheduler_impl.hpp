@@ -62,6 +62,8 @@ struct CampaignRt {
   std::deque<std::string> last_errors;  ///< the newest few failed-start messages
   /// The error that paused it (pause_reason errors), kept across restarts (kv store).
   std::string pause_error;
+  /// A scheduled start that was refused is tried again then.
+  std::optional<TimePoint> start_retry_at;
   BlockedBy blocked_by = BlockedBy::not_running();
   /// CallingWindow per stored contact zone list ("" = the campaign zone).
   std::unordered_map<std::string, WindowLookup> windows;
@@ -222,6 +224,14 @@ class Scheduler::Impl {
   /// Hands a committed claim's request to the platform.
   void send_start(StartRequest req);
   void compute_blocked_by(TimePoint now, BlockReason pass_stop, TimePoint& wake);
+  /// Keeps one timer on the next start_at of a draft or end_at of a campaign not yet ended.
+  void arm_schedule(TimePoint now);
+  /// The timer's work: drafts whose start_at came start (as the scheduler), campaigns whose
+  /// end_at came end.
+  void run_schedule();
+  /// end_at: queued contacts skipped (campaign_ended), the campaign completed; calls in flight
+  /// are still followed to their outcome.
+  void end_campaign(CampaignRt& c);
   /// Why a campaign that is not running does not dial (not_running, credit_exhausted, or
   /// paused_by_errors with the error that paused it).
   [[nodiscard]] BlockedBy stopped_reason(const CampaignRt& c) const;
@@ -409,6 +419,8 @@ class Scheduler::Impl {
   // Timers.
   bool dispatch_posted_ = false;
   TimerId wake_timer_ = 0;
+  TimerId schedule_timer_ = 0;            ///< arm_schedule()
+  std::optional<TimePoint> schedule_at_;  ///< when schedule_timer_ fires
   TimePoint wake_at_{};
   TimerId deadline_timer_ = 0;
   TimePoint deadline_at_{};
@@ -499,6 +511,9 @@ class Scheduler::Impl {
   HourCounter polled_outcomes_;  ///< status-get outcomes_by_poll_last_hour
   std::optional<std::chrono::steady_clock::time_point> handoff_from_;
 };
+
+/// A refused scheduled start (start_at) is tried again after this.
+inline constexpr Millis kScheduledStartRetry = std::chrono::minutes{1};
 
 /// The kv key holding the error that paused a campaign (pause_reason errors).
 inline std::string pause_error_key(std::int64_t campaign_id) {

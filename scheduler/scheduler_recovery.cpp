@@ -899,7 +899,8 @@ void Scheduler::Impl::shutdown(TimePoint deadline, std::function<void()> done) {
     stopping_ = true;
     spdlog::info("scheduler: shutting down; {} start requests outstanding",
                  outstanding_starts_.size());
-    for (TimerId* timer : {&wake_timer_, &deadline_timer_, &concurrency_timer_, &config_timer_}) {
+    for (TimerId* timer :
+         {&wake_timer_, &deadline_timer_, &concurrency_timer_, &config_timer_, &schedule_timer_}) {
       if (*timer != 0) ex_.cancel(*timer);
       *timer = 0;
     }

@@ -27,6 +27,7 @@ enum class CampaignEvent {
   error_burst,       ///< circuit breaker: N consecutive failed starts
   stop,              ///< operator stop
   drained,           ///< every contact terminal and nothing in flight
+  ended,             ///< its end_at passed: queued contacts skipped, calls in flight followed
 };
 
 /// Events of the contact machine (STATE-MACHINES.md "Contact" plus reconciliation).
@@ -72,7 +73,7 @@ template <>
 struct EnumNames<scheduler::CampaignEvent> {
   static constexpr auto names = std::to_array<std::string_view>(
       {"start", "pause", "resume", "credits_low", "credits_restored", "budget_reached",
-       "error_burst", "stop", "drained"});
+       "error_burst", "stop", "drained", "ended"});
 };
 template <>
 struct EnumNames<scheduler::ContactEvent> {
@@ -160,7 +161,7 @@ using AS = AttemptState;
 using AE = AttemptEvent;
 
 /// STATE-MACHINES.md "Campaign", row for row.
-inline constexpr std::array<Transition<CS, CE>, 12> campaign{{
+inline constexpr std::array<Transition<CS, CE>, 15> campaign{{
     {CS::draft, CE::start, CS::running},
     {CS::running, CE::pause, CS::paused},
     {CS::paused, CE::resume, CS::running},
@@ -173,6 +174,10 @@ inline constexpr std::array<Transition<CS, CE>, 12> campaign{{
     {CS::paused, CE::stop, CS::cancelled},
     {CS::credit_exhausted, CE::stop, CS::cancelled},
     {CS::running, CE::drained, CS::completed},
+    // end_at (issue 14): no call from then on; calls in flight are still followed.
+    {CS::running, CE::ended, CS::completed},
+    {CS::paused, CE::ended, CS::completed},
+    {CS::credit_exhausted, CE::ended, CS::completed},
 }};
 
 /// STATE-MACHINES.md "Contact", plus the two reconciliation results of an ambiguous start, and

@@ -150,7 +150,13 @@ CREATE TABLE kv (                             -- small daemon state: last known 
 ) WITHOUT ROWID;
 )sql";
 
-constexpr std::array<std::string_view, 1> kSteps{kV1};
+// Scheduled start and end of a campaign (issue 14): unix ms, NULL = none.
+constexpr std::string_view kV2 = R"sql(
+ALTER TABLE campaigns ADD COLUMN start_at INTEGER;
+ALTER TABLE campaigns ADD COLUMN end_at INTEGER;
+)sql";
+
+constexpr std::array<std::string_view, 2> kSteps{kV1, kV2};
 
 }  // namespace
 

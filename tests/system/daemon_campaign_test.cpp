@@ -1,6 +1,7 @@
 // System tests that dial: a campaign run to `completed` against vocobase-sim with signed webhooks
 // delivered to the daemon, and SIGTERM while start requests are on the wire.
 
+#include "core/time.hpp"
 #include "daemon_test_support.hpp"
 
 #include <gmock/gmock.h>
@@ -196,6 +197,44 @@ TEST(DaemonCampaign, AWrongWebhookSecretIsVisible) {
   EXPECT_NE(first, std::string::npos) << log;
   EXPECT_EQ(log.find(warning, first + 1), std::string::npos) << "warned twice:\n" << log;
   EXPECT_EQ(log.find("whsec_"), std::string::npos);
+}
+
+// A campaign created with --start-at a few seconds ahead starts itself (audited as the
+// scheduler) and completes; a malformed --start-at is named as the flag.
+TEST(DaemonCampaign, ACampaignStartsAtItsStartAt) {
+  if (!Sim::exists()) GTEST_SKIP() << "vocobase-sim is not built";
+  TempDir dir;
+  const std::string listen = "127.0.0.1:" + std::to_string(reserve_loopback_port());
+  Sim sim(dir, quick_sim_flags(listen));
+  const auto config = dir.write(
+      "dialerd.yaml", test_config(dir, sim.base_url(), listen, "", "  calls_per_minute: 120\n"));
+  Daemon d(dir, config);
+  ASSERT_TRUE(d.ready());
+  ASSERT_TRUE(d.config_polled());
+  const auto ctl = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {kDialerctl, "--socket", d.socket().string()});
+    return run(dir, args);
+  };
+  auto bad = ctl({"campaign", "create", "timed", "--agent", kAgent, "--start-at", "tomorrow"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_THAT(bad.err, HasSubstr("--start-at: invalid time \"tomorrow\" (expected ISO 8601 with "
+                                 "an offset"));
+  const auto start_at =
+      format_iso8601(std::chrono::time_point_cast<Millis>(std::chrono::system_clock::now()) + 3s);
+  auto created = ctl({"campaign", "create", "timed", "--agent", kAgent, "--start-at", start_at});
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  const auto list = dir.write("list.csv", "phone\n+919876560001\n");
+  ASSERT_EQ(result_of(d.call("contacts-import", {{"campaign", "timed"}, {"path", list}})), 0);
+  EXPECT_EQ(args_of(d.call("campaign-get", {{"campaign", "timed"}})).at("start_at").as_string(),
+            start_at);
+  ASSERT_TRUE(eventually(
+      [&] {
+        const auto s = args_of(d.call("campaign-stats", {{"campaign", "timed"}}));
+        return s.at("state").as_string() == "completed";
+      },
+      60s))
+      << d.log();
+  EXPECT_THAT(d.log(), HasSubstr("campaign timed: started at its start_at"));
 }
 
 // SIGTERM while POST /calls/start requests are on the wire (the simulator answers slowly): the

@@ -202,7 +202,7 @@ TEST(DaemonLifecycle, StoreThatCannotBeOpenedOrIsNewerExitsFour) {
   auto newer = run(dir, {kDialerd, "--config", config});
   EXPECT_EQ(newer.exit_code, 4) << newer.err;
   EXPECT_THAT(newer.err, HasSubstr("99"));
-  EXPECT_THAT(newer.err, HasSubstr("supports up to 1"));
+  EXPECT_THAT(newer.err, HasSubstr("supports up to 2"));
 }
 
 // An invalid config in daemon mode: exit 3 with file:line:col, nothing started.

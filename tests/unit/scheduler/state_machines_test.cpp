@@ -57,6 +57,10 @@ TEST(CampaignMachine, AllowsExactlyTheDocumentedTransitions) {
                                  {CS::paused, CE::stop, CS::cancelled},
                                  {CS::credit_exhausted, CE::stop, CS::cancelled},
                                  {CS::running, CE::drained, CS::completed},
+                                 // end_at (issue 14)
+                                 {CS::running, CE::ended, CS::completed},
+                                 {CS::paused, CE::ended, CS::completed},
+                                 {CS::credit_exhausted, CE::ended, CS::completed},
                              });
 }
 

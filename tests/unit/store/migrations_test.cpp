@@ -1,5 +1,6 @@
 #include "store/migrations.hpp"
 
+#include "store/campaign_repo.hpp"
 #include "store/schema.hpp"
 #include "tests/unit/store/store_fixture.hpp"
 
@@ -134,6 +135,34 @@ TEST(Migrations, ResumesFromIntermediateVersion) {
   EXPECT_EQ(second->from, 1);
   EXPECT_EQ(second->to, 2);
   ASSERT_TRUE(db->exec("INSERT INTO a (x, y) VALUES (1, 2)"));
+}
+
+// A store written by the first schema migrates to the current one keeping its campaigns;
+// start_at / end_at (version 2) are null for them.
+TEST(Migrations, AVersionOneStoreKeepsItsCampaigns) {
+  TempDir dir;
+  const std::string path = (dir.path() / "v1.db").string();
+  {
+    auto db = Database::open(path, no_migrate());
+    ASSERT_TRUE(db);
+    ASSERT_TRUE(migrate(*db, schema_steps().first(1)));
+    ASSERT_TRUE(db->exec(
+        "INSERT INTO campaigns (name, agent_id, providers, provider_strategy, max_concurrency,"
+        " priority, weight, timezone, \"window\", max_attempts, retry, dnc_on_blocked,"
+        " auto_resume, description, created_at, updated_at) VALUES ('old', "
+        "'3fa85f64-5717-4562-b3fc-2c963f66afa6', '[\"twilio\"]', 'failover', 5, 0, 1, "
+        "'Asia/Kolkata', '{}', 5, '{}', 1, 1, '', 0, 0)"));
+  }
+  auto db = Database::open(path, OpenOptions{});
+  ASSERT_TRUE(db) << db.error().what();
+  EXPECT_EQ(*db->user_version(), current_schema_version());
+  CampaignRepo repo(*db);
+  auto rows = repo.list();
+  ASSERT_TRUE(rows) << rows.error().what();
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0].spec.name, "old");
+  EXPECT_FALSE((*rows)[0].spec.start_at);
+  EXPECT_FALSE((*rows)[0].spec.end_at);
 }
 
 }  // namespace
