@@ -6,7 +6,16 @@ foreach(bin dialerd dialerctl vocobase-sim)
     install(TARGETS ${bin} RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
   endif()
 endforeach()
-install(FILES systemd/dialerd.service DESTINATION lib/systemd/system)
+# The unit names the binary where it is installed: generated at install time, when the prefix
+# is known (cmake --install --prefix …, and /usr for the .deb), not at configure time.
+install(CODE "
+  set(DIALERD_BINDIR \"\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_BINDIR}\")
+  set(DIALERD_DOCDIR \"\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_DATAROOTDIR}/doc/dialerd\")
+  configure_file(\"${PROJECT_SOURCE_DIR}/systemd/dialerd.service.in\"
+                 \"${PROJECT_BINARY_DIR}/install-unit/dialerd.service\" @ONLY)
+  file(INSTALL \"${PROJECT_BINARY_DIR}/install-unit/dialerd.service\"
+       DESTINATION \"\${CMAKE_INSTALL_PREFIX}/lib/systemd/system\")
+")
 install(FILES systemd/dialerd.sysusers.conf DESTINATION lib/sysusers.d RENAME dialerd.conf)
 install(FILES systemd/dialerd.tmpfiles.conf DESTINATION lib/tmpfiles.d RENAME dialerd.conf)
 if(EXISTS ${PROJECT_SOURCE_DIR}/systemd/dialerd.example.yaml)
