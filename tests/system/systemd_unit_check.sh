@@ -8,6 +8,8 @@ command -v systemd-analyze >/dev/null || { echo "systemd-analyze missing"; exit 
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 sed "s|@DIALERD_BINDIR@|$bin_dir|g; s|@DIALERD_DOCDIR@|/usr/share/doc/dialerd|g" \
   "$src/systemd/dialerd.service.in" >"$tmp/dialerd.service"
+# PrivateUsers= would map operators' uids to 65534 for SO_PEERCRED (allowed_uids, the audit log).
+if grep -q '^PrivateUsers=' "$tmp/dialerd.service"; then echo "PrivateUsers= is set"; exit 1; fi
 out=$(systemd-analyze verify "$tmp/dialerd.service" 2>&1 || true)
 if [ -n "$out" ]; then echo "verify is not clean:"; echo "$out"; exit 1; fi
 score=$(systemd-analyze security --offline=yes "$tmp/dialerd.service" 2>&1 | sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')
