@@ -149,6 +149,9 @@ void Scheduler::Impl::init_metrics(prometheus::Registry& registry) {
       gauge("dialer_ambiguous_overdue_attempts",
             "Attempts ambiguous longer than stale_call_timeout (settle with attempt-resolve)");
   m.balance = gauge("dialer_credit_balance", "Last known credit balance");
+  m.paused_by_errors =
+      gauge("dialer_campaigns_paused_by_errors",
+            "Campaigns the circuit breaker paused (consecutive failed starts; see blocked_by)");
   auto& campaigns = prometheus::BuildGauge()
                         .Name("dialer_campaigns")
                         .Help("Campaigns by state")
@@ -184,11 +187,25 @@ void Scheduler::Impl::update_gauges() {
   std::array<int, EnumNames<CampaignState>::names.size()> counts{};
   for (const auto& [id, c] : campaigns_) ++counts[static_cast<std::size_t>(c.row.state)];
   for (std::size_t i = 0; i < counts.size(); ++i) metrics_->campaigns[i]->Set(counts[i]);
+  int by_errors = 0;
+  for (const auto& [id, c] : campaigns_) {
+    if (c.row.state == CampaignState::paused && c.row.pause_reason == PauseReason::errors) {
+      ++by_errors;
+    }
+  }
+  metrics_->paused_by_errors->Set(by_errors);
   metrics_->account_blocked[0]->Set(account_block_ == AccountBlock::auth ? 1 : 0);
   metrics_->account_blocked[1]->Set(account_block_ == AccountBlock::account ? 1 : 0);
   for (auto& [id, c] : campaigns_) {
     if (c.m_in_flight == nullptr) {
+      // Every series of the campaign exists from the start at 0, so rate() and alerts see the
+      // first outcome and the first credit.
       c.m_in_flight = &metrics_->campaign_in_flight->Add({{"campaign", c.name()}});
+      c.m_credits = &metrics_->campaign_credits->Add({{"campaign", c.name()}});
+      for (auto o : all_values<Outcome>()) {
+        c.m_outcomes[static_cast<std::size_t>(o)] = &metrics_->campaign_outcomes->Add(
+            {{"campaign", c.name()}, {"outcome", std::string(to_string(o))}});
+      }
     }
     c.m_in_flight->Set(c.in_flight);
   }

@@ -491,6 +491,7 @@ class Scheduler::Impl {
     prometheus::Counter* voided = nullptr;
     prometheus::Counter* polled = nullptr;
     prometheus::Counter* credits_spent = nullptr;
+    prometheus::Gauge* paused_by_errors = nullptr;
     std::array<prometheus::Gauge*, 2> account_blocked{};  ///< reason auth, account
     prometheus::Family<prometheus::Counter>* campaign_outcomes = nullptr;
     prometheus::Family<prometheus::Counter>* campaign_credits = nullptr;

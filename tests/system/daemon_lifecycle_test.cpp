@@ -107,6 +107,12 @@ TEST(DaemonLifecycle, MetricsAreServedOnTheirOwnListener) {
   EXPECT_THAT(text, ::testing::ContainsRegex("process_open_fds [1-9]"));
   EXPECT_THAT(text, HasSubstr("process_cpu_seconds_total"));
   EXPECT_THAT(text, HasSubstr("process_start_time_seconds"));
+  // Every metric contrib/ (Grafana dashboard, Prometheus rules) names is one dialerd serves.
+  const auto scrape = dir.write("scrape.txt", text);
+  auto contrib =
+      run(dir, {std::string(DIALER_SOURCE_DIR) + "/tests/system/contrib_metrics_check.sh",
+                DIALER_SOURCE_DIR, scrape});
+  EXPECT_EQ(contrib.exit_code, 0) << contrib.out << contrib.err;
   d.process().signal(SIGTERM);
   EXPECT_EQ(d.process().wait(kStartTimeout), 0) << d.log();
 
