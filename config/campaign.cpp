@@ -95,6 +95,10 @@ constexpr auto kCampaignKeys = std::to_array<KeyDef<CampaignSpec>>({
   field<detail::StringCodec>("description", kNone, 1000,
       "Free text.",
       [](auto& s) -> auto& { return s.description; }),
+  field<detail::StringCodec>("callback.field", kNone, 64,
+      "Extraction key holding a time the callee asked to be called back at (ISO 8601, or local "
+      "\"YYYY-MM-DD HH:MM\" in the contact's zone); \"\" = off.",
+      [](auto& s) -> auto& { return s.callback_field; }),
   field<detail::OptionalTimeCodec>("start_at", kNone, kNone,
       "A draft starts itself then (ISO 8601 with an offset); null = started by hand.",
       [](auto& s) -> auto& { return s.start_at; }),

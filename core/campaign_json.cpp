@@ -342,6 +342,9 @@ json::object campaign_spec_to_json(const CampaignSpec& spec) {
   o["start_at"] =
       spec.start_at ? json::value(format_iso8601(*spec.start_at)) : json::value(nullptr);
   o["end_at"] = spec.end_at ? json::value(format_iso8601(*spec.end_at)) : json::value(nullptr);
+  o["callback"] = spec.callback_field.empty()
+                      ? json::value(nullptr)
+                      : json::value(json::object{{"field", spec.callback_field}});
   return o;
 }
 
@@ -428,6 +431,20 @@ Result<CampaignSpec> campaign_spec_from_json(const json::value& v, const Campaig
                              "2026-12-07T09:00:00+05:30");
         }
         out = *t;
+      }
+    } else if (key == "callback") {
+      if (val.is_null()) {
+        s.callback_field.clear();
+      } else {
+        auto cb = get_object(val, key);
+        if (!cb) return cb.error();
+        for (const auto& [k, fv] : **cb) {
+          if (k != "field")
+            return field_error(std::string(key) + "." + std::string(k), "unknown field");
+        }
+        const auto* f = (*cb)->if_contains("field");
+        if (f == nullptr) return field_error(key, "needs 'field' (the extraction key)");
+        r = set_string(s.callback_field, *f, "callback.field");
       }
     } else if (key == "auto_resume") {
       r = set_bool(s.auto_resume, val, key);

@@ -63,6 +63,9 @@ struct CampaignSpec {
   /// From this instant no call is placed: queued contacts are skipped (campaign_ended) and the
   /// campaign completes; calls in flight are followed to their outcome.
   std::optional<TimePoint> end_at;
+  /// `callback: {field: K}`: a finished call whose extraction values hold K with a time queues
+  /// the contact for that time ("" = off).
+  std::string callback_field;
 
   bool operator==(const CampaignSpec&) const = default;
 };

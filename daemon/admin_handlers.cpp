@@ -596,7 +596,8 @@ Result<ExportSummary> write_export(store::Database& db, std::int64_t campaign_id
   ExportSummary summary;
   summary.columns = {"phone",        "name",         "state",           "reason",
                      "attempts",     "last_outcome", "answered_by",     "duration_seconds",
-                     "credits_used", "last_call_id", "last_session_id", "updated_at"};
+                     "credits_used", "last_call_id", "last_session_id", "updated_at",
+                     "callback_at"};
   for (const auto& k : extraction_keys.keys()) summary.columns.push_back("x_" + k);
   for (const auto& k : variable_keys.keys()) summary.columns.push_back(k);
   if (with_transcript) summary.columns.emplace_back("transcript");
@@ -622,18 +623,17 @@ Result<ExportSummary> write_export(store::Database& db, std::int64_t campaign_id
     const ParsedCall parsed = parse_call_result(call);
     const json::object vars = parse_variables(c.variables_json);
     std::vector<std::string> cells{
-        c.phone,
-        defuse_formula(c.name),
-        std::string(to_string(c.state)),
-        c.reason,
+        c.phone, defuse_formula(c.name), std::string(to_string(c.state)), c.reason,
         std::to_string(c.attempts),
         c.last_outcome ? std::string(to_string(*c.last_outcome)) : std::string(),
         call && call->answered_by ? std::string(to_string(*call->answered_by)) : std::string(),
-        call ? number_cell(call->duration_seconds) : std::string(),
-        number_cell(row.credits_used),
+        call ? number_cell(call->duration_seconds) : std::string(), number_cell(row.credits_used),
         call && call->call_id ? *call->call_id : std::string(),
-        call && call->session_id ? *call->session_id : std::string(),
-        format_iso8601(c.updated_at)};
+        call && call->session_id ? *call->session_id : std::string(), format_iso8601(c.updated_at),
+        // A callback the callee asked for (campaign field `callback`), while it is pending.
+        c.state == ContactState::queued && c.reason == "callback"
+            ? format_iso8601(c.next_attempt_at)
+            : std::string()};
     for (const auto& k : extraction_keys.keys()) {
       const auto* v = parsed.extraction.if_contains(k);
       cells.push_back(v != nullptr ? defuse_formula(cell_of(*v)) : std::string());

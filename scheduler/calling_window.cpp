@@ -1,6 +1,7 @@
 #include "scheduler/calling_window.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <exception>
 
 namespace dialer::scheduler {
@@ -69,6 +70,32 @@ Result<std::vector<Zone>> ZoneCache::locate_all(std::span<const std::string> nam
     if (std::find(out.begin(), out.end(), *z) == out.end()) out.push_back(*z);
   }
   return out;
+}
+
+std::optional<TimePoint> parse_callback_time(std::string_view text, Zone zone) {
+  if (auto t = parse_iso8601(text)) return t;
+  // "YYYY-MM-DD HH:MM" (or with a T), local to the contact.
+  if (zone == nullptr || text.size() != 16 || (text[10] != ' ' && text[10] != 'T') ||
+      text[4] != '-' || text[7] != '-' || text[13] != ':') {
+    return std::nullopt;
+  }
+  int y = 0;
+  unsigned mo = 0;
+  unsigned d = 0;
+  int h = 0;
+  int mi = 0;
+  const auto num = [&](std::size_t at, std::size_t len, auto& out) {
+    auto [p, ec] = std::from_chars(text.data() + at, text.data() + at + len, out);
+    return ec == std::errc{} && p == text.data() + at + len;
+  };
+  if (!num(0, 4, y) || !num(5, 2, mo) || !num(8, 2, d) || !num(11, 2, h) || !num(14, 2, mi)) {
+    return std::nullopt;
+  }
+  const date::year_month_day ymd{date::year{y}, date::month{mo}, date::day{d}};
+  if (!ymd.ok() || h > 23 || mi > 59) return std::nullopt;
+  const auto local = date::local_days{ymd} + std::chrono::hours{h} + std::chrono::minutes{mi};
+  const auto sys = zone->to_sys(local, date::choose::earliest);
+  return std::chrono::time_point_cast<Millis>(sys);
 }
 
 std::string format_local(TimePoint t, Zone zone) {

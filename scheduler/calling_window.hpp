@@ -46,6 +46,11 @@ class ZoneCache {
 /// "2026-03-09T09:00:00+05:30": `t` (to the second) as local time in `zone`, with its offset.
 std::string format_local(TimePoint t, Zone zone);
 
+/// A time as a callee's request gives it: ISO 8601 with an offset, or local "YYYY-MM-DD HH:MM"
+/// read in `zone` (a local time that a DST change skips or repeats takes its earliest reading).
+/// nullopt for anything else.
+std::optional<TimePoint> parse_callback_time(std::string_view text, Zone zone);
+
 /// A weekly window applied in one or more zones.
 ///
 /// Starting a call is allowed at instant t when, in every zone, the local date is an enabled

@@ -205,6 +205,13 @@ class Scheduler::Impl {
   void credits_low_all(std::string_view why);
   void credits_restored();
   void maybe_drained(CampaignRt& c);
+  /// The callback time a finished call's extraction values ask for (campaign field
+  /// `callback`), moved into the contact's calling window; nullopt (with a logged reason when
+  /// a value was there) when none, unreadable, past, more than 30 days ahead, or the contact's
+  /// attempts are used up.
+  std::optional<TimePoint> requested_callback(CampaignRt& c, const store::ContactRow& contact,
+                                              Outcome outcome, std::string_view session_json,
+                                              TimePoint now);
   /// The one summary line of a campaign that completed.
   void log_completion(const CampaignRt& c);
   void maybe_budget(CampaignRt& c);
@@ -291,8 +298,10 @@ class Scheduler::Impl {
   /// transaction. Returns whether the number went on the DNC list.
   /// The contact's next state after `outcome` (retry policy, DNC for blocked), from `from`:
   /// in_call for an outcome in time, queued for a late one after `lost`.
+  /// `session_json`: the outcome's session data (its extraction values may ask for a callback).
   Result<void> close_contact(CampaignRt& c, const store::ContactRow& contact, Outcome outcome,
-                             TimePoint now, ContactState from = ContactState::in_call);
+                             TimePoint now, ContactState from = ContactState::in_call,
+                             std::string_view session_json = {});
   void on_lost(std::int64_t attempt_id);
   void drain_inbox();
 
@@ -512,6 +521,9 @@ class Scheduler::Impl {
   HourCounter polled_outcomes_;  ///< status-get outcomes_by_poll_last_hour
   std::optional<std::chrono::steady_clock::time_point> handoff_from_;
 };
+
+/// A requested callback further ahead than this is ignored.
+inline constexpr Millis kMaxCallbackAhead = std::chrono::hours{24 * 30};
 
 /// A refused scheduled start (start_at) is tried again after this.
 inline constexpr Millis kScheduledStartRetry = std::chrono::minutes{1};

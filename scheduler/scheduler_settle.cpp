@@ -4,6 +4,8 @@
 #include "scheduler/scheduler_impl.hpp"
 #include "store/scheduler_queries.hpp"
 
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -281,17 +283,67 @@ void Scheduler::Impl::on_start_result(std::int64_t attempt_id, StartResult r) {
   request_dispatch();
 }
 
+std::optional<TimePoint> Scheduler::Impl::requested_callback(CampaignRt& c,
+                                                             const store::ContactRow& contact,
+                                                             Outcome outcome,
+                                                             std::string_view session_json,
+                                                             TimePoint t) {
+  const std::string& key = c.spec().callback_field;
+  if (key.empty() || session_json.empty() || outcome == Outcome::blocked) return std::nullopt;
+  boost::system::error_code ec;
+  const auto doc = boost::json::parse(session_json, ec);
+  if (ec || !doc.is_object()) return std::nullopt;
+  const auto* x = doc.get_object().if_contains("extraction");
+  const auto* values =
+      x != nullptr && x->is_object() ? x->get_object().if_contains("values") : nullptr;
+  const auto* v =
+      values != nullptr && values->is_object() ? values->get_object().if_contains(key) : nullptr;
+  if (v == nullptr || v->is_null()) return std::nullopt;
+  const auto ignored = [&](const std::string& why) -> std::optional<TimePoint> {
+    spdlog::info("campaign {}: contact {}: callback {} ignored: {}", c.name(), contact.id,
+                 v->is_string() ? std::string(v->get_string()) : boost::json::serialize(*v), why);
+    return std::nullopt;
+  };
+  if (!v->is_string()) return ignored("not a time");
+  const std::string_view text = v->get_string();
+  // The contact's own zone (its first), else the campaign's, reads a local time.
+  const std::string zones = contact.zones.empty() ? c.spec().timezone : contact.zones;
+  const auto zone = zones_.locate(zones.substr(0, zones.find(',')));
+  auto at = parse_callback_time(text, zone ? *zone : c.zone);
+  if (!at) return ignored("expected ISO 8601 or local YYYY-MM-DD HH:MM");
+  if (*at <= t) return ignored("in the past");
+  if (*at > t + kMaxCallbackAhead) return ignored("more than 30 days ahead");
+  if (contact.attempts >= c.spec().max_attempts) return ignored("max_attempts used up");
+  // Outside the calling window: the window's next opening.
+  const auto lookup = window_for(c, contact.zones);
+  if (!lookup.window) return ignored("the contact's zone is unknown");
+  if (!lookup.window->allowed(*at)) {
+    const auto opens = lookup.window->next_opening(*at);
+    if (!opens) return ignored("the calling window never opens");
+    at = *opens;
+  }
+  return at;
+}
+
 Result<void> Scheduler::Impl::close_contact(CampaignRt& c, const store::ContactRow& contact,
-                                            Outcome outcome, TimePoint t, ContactState from) {
+                                            Outcome outcome, TimePoint t, ContactState from,
+                                            std::string_view session_json) {
   auto counts = attempts_.count_by_outcome(contact.id);
   if (!counts) return counts.error();
   // An unknown zone has no window here: dispatch will not call the contact while it stays
   // unknown, whatever next_attempt_at says.
   const auto window = window_for(c, contact.zones).window;
-  const auto d = decide_retry(outcome, *counts, contact.attempts, RetrySettings::of(c.spec()),
-                              window.get(), rng_, t);
-  store::ContactUpdate u{ContactState::queued, "", contact.attempts, contact.next_attempt_at,
-                         outcome};
+  auto d = decide_retry(outcome, *counts, contact.attempts, RetrySettings::of(c.spec()),
+                        window.get(), rng_, t);
+  // A callback the callee asked for: queued for that time whatever the outcome's retry rule
+  // says; it counts toward max_attempts (checked), not toward that rule.
+  const auto callback = requested_callback(c, contact, outcome, session_json, t);
+  if (callback) {
+    d.action = RetryAction::retry;
+    d.next_attempt_at = *callback;
+  }
+  store::ContactUpdate u{ContactState::queued, callback ? "callback" : "", contact.attempts,
+                         contact.next_attempt_at, outcome};
   ContactEvent ev = ContactEvent::outcome_retry;
   switch (d.action) {
     case RetryAction::done:
@@ -538,7 +590,9 @@ bool Scheduler::Impl::apply_outcome(std::int64_t inbox_id, const SessionOutcome&
     auto fin = attempts_.finish(a->id, finished_call(o, *outcome, t));
     if (!fin) return fail(fin.error());
     attempt_event(a->id, AttemptState::started, AttemptEvent::outcome);
-    if (auto r = close_contact(c, a->contact, *outcome, t); !r) return fail(r.error());
+    if (auto r = close_contact(c, a->contact, *outcome, t, ContactState::in_call, o.raw_json); !r) {
+      return fail(r.error());
+    }
     if (credits > 0) {
       if (auto r = campaigns_repo_.add_credits_used(c.id(), credits); !r) return fail(r.error());
     }

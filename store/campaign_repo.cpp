@@ -15,7 +15,7 @@ constexpr std::string_view kSelect =
     "SELECT id, name, agent_id, providers, provider_strategy, max_concurrency, priority, weight,"
     " timezone, \"window\", max_attempts, retry, dnc_on_blocked, budget_credits, auto_resume,"
     " description, state, pause_reason, credits_used, created_at, updated_at, started_at,"
-    " completed_at, start_at, end_at FROM campaigns ";
+    " completed_at, start_at, end_at, callback_field FROM campaigns ";
 
 Error corrupt(std::int64_t id, std::string_view column, std::string_view why) {
   return Error{errc::db_error, "campaign " + std::to_string(id) + ": stored " +
@@ -83,6 +83,7 @@ Result<CampaignRow> read_row(const Statement& st) {
   r.completed_at = st.column_optional_time(i++);
   r.spec.start_at = st.column_optional_time(i++);
   r.spec.end_at = st.column_optional_time(i++);
+  r.spec.callback_field = st.column_text(i++);
   return r;
 }
 
@@ -116,13 +117,13 @@ Result<std::int64_t> CampaignRepo::create(const CampaignSpec& s, TimePoint now) 
   auto n = db_.execute(
       "INSERT INTO campaigns (name, agent_id, providers, provider_strategy, max_concurrency,"
       " priority, weight, timezone, \"window\", max_attempts, retry, dnc_on_blocked,"
-      " budget_credits, auto_resume, description, start_at, end_at, created_at, updated_at)"
-      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      " budget_credits, auto_resume, description, start_at, end_at, callback_field, created_at,"
+      " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       s.name, s.agent_id, json::serialize(providers_to_json(s.providers)), s.provider_strategy,
       s.max_concurrency, s.priority, s.weight, s.timezone,
       json::serialize(window_to_json(s.window)), s.max_attempts,
       json::serialize(retry_to_json(s.retry)), s.dnc_on_blocked, s.budget_credits, s.auto_resume,
-      s.description, s.start_at, s.end_at, now, now);
+      s.description, s.start_at, s.end_at, s.callback_field, now, now);
   if (!n) {
     if (n.error().code == make_error_code(errc::duplicate)) return duplicate_name(s.name);
     return n.error();
@@ -178,12 +179,13 @@ Result<void> CampaignRepo::update_spec(std::int64_t id, const CampaignSpec& s, T
       "UPDATE campaigns SET name = ?, agent_id = ?, providers = ?, provider_strategy = ?,"
       " max_concurrency = ?, priority = ?, weight = ?, timezone = ?, \"window\" = ?,"
       " max_attempts = ?, retry = ?, dnc_on_blocked = ?, budget_credits = ?, auto_resume = ?,"
-      " description = ?, start_at = ?, end_at = ?, updated_at = ? WHERE id = ?",
+      " description = ?, start_at = ?, end_at = ?, callback_field = ?, updated_at = ?"
+      " WHERE id = ?",
       s.name, s.agent_id, json::serialize(providers_to_json(s.providers)), s.provider_strategy,
       s.max_concurrency, s.priority, s.weight, s.timezone,
       json::serialize(window_to_json(s.window)), s.max_attempts,
       json::serialize(retry_to_json(s.retry)), s.dnc_on_blocked, s.budget_credits, s.auto_resume,
-      s.description, s.start_at, s.end_at, now, id);
+      s.description, s.start_at, s.end_at, s.callback_field, now, id);
   if (!n) {
     if (n.error().code == make_error_code(errc::duplicate)) return duplicate_name(s.name);
     return n.error();

@@ -154,6 +154,8 @@ CREATE TABLE kv (                             -- small daemon state: last known 
 constexpr std::string_view kV2 = R"sql(
 ALTER TABLE campaigns ADD COLUMN start_at INTEGER;
 ALTER TABLE campaigns ADD COLUMN end_at INTEGER;
+-- The extraction key of requested callbacks (issue 14); '' = none.
+ALTER TABLE campaigns ADD COLUMN callback_field TEXT NOT NULL DEFAULT '';
 )sql";
 
 constexpr std::array<std::string_view, 2> kSteps{kV1, kV2};

@@ -250,7 +250,8 @@ TEST(DaemonExport, ColumnsAndRowsFromTheStore) {
   const auto header = csv.substr(0, csv.find("\r\n"));
   EXPECT_EQ(header,
             "phone,name,state,reason,attempts,last_outcome,answered_by,duration_seconds,"
-            "credits_used,last_call_id,last_session_id,updated_at,x_interested,x_score,city,tier,"
+            "credits_used,last_call_id,last_session_id,updated_at,callback_at,x_interested,x_score,"
+            "city,tier,"
             "plan,transcript");
   EXPECT_THAT(csv, HasSubstr("+919800000001,\"Ravi, Jr.\",queued,,0,,human,30.5,1,call-1,sess-1,"));
   EXPECT_THAT(csv, HasSubstr(",true,0.75,Pune,1,,"));

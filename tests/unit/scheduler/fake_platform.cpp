@@ -135,6 +135,12 @@ void FakePlatform::finish(std::string_view call_id, const CallScript& how) {
       how.status == CallStatus::completed ? AnsweredBy::human : AnsweredBy::not_answered;
   o.duration_seconds = std::chrono::duration<double>(how.duration).count();
   o.credits_used = how.credits;
+  if (!how.extraction.empty()) {
+    boost::json::object data;
+    data["extraction"] = boost::json::object{{"status", "completed"},
+                                             {"values", boost::json::parse(how.extraction)}};
+    o.raw_json = boost::json::serialize(data);  // to_body keeps the extraction
+  }
   o.raw_json = to_body(o);
   c->outcome = o;
   if (credit_balance) *credit_balance -= how.credits;
@@ -346,6 +352,10 @@ std::string to_body(const SessionOutcome& o) {
   if (o.answered_by) j["answered_by"] = to_string(*o.answered_by);
   if (o.duration_seconds) j["duration_seconds"] = *o.duration_seconds;
   if (o.credits_used) j["credits_used"] = *o.credits_used;
+  boost::system::error_code ec;
+  if (const auto prior = boost::json::parse(o.raw_json, ec); !ec && prior.is_object()) {
+    if (const auto* x = prior.get_object().if_contains("extraction")) j["extraction"] = *x;
+  }
   return boost::json::serialize(j);
 }
 

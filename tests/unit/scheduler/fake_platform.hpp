@@ -42,6 +42,8 @@ struct CallScript {
   double credits = 1.0;
   bool webhook = true;  ///< deliver session.completed (false: only polling finds the outcome)
   bool never_ends = false;
+  /// Extraction values of the session, as a JSON object text ("" = none).
+  std::string extraction{};
 };
 
 /// A call as the server knows it.
