@@ -105,6 +105,7 @@ CallPlan draw_call_plan(std::uint64_t seed, std::uint64_t call_seq, const Outcom
   if (scripted) {
     plan.outcome = scripted->outcome;
     plan.scripted = true;
+    plan.extraction = scripted->extraction;
   } else {
     plan.outcome = pick(u_outcome, weights);
   }
@@ -206,6 +207,7 @@ json::object make_extraction(const CallPlan& plan, bool finished) {
   json::object values;
   if (!finished) return {{"status", "pending"}, {"values", json::object{}}};
   if (!connects(plan.outcome)) return {{"status", "skipped"}, {"values", json::object{}}};
+  if (plan.extraction) return {{"status", "completed"}, {"values", *plan.extraction}};
   DetRng rng(plan.detail_seed, RngStream::outcome, 2);
   switch (plan.outcome) {
     case Disposition::completed: {

@@ -30,6 +30,8 @@ struct CallPlan {
   /// Seed of the transcript and extraction details.
   std::uint64_t detail_seed = 0;
   bool scripted = false;
+  /// Scripted extraction values (ScriptEntry::extraction).
+  std::optional<boost::json::object> extraction{};
 
   bool operator==(const CallPlan&) const = default;
 };

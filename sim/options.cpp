@@ -200,15 +200,20 @@ Result<Script> script_from_json(const boost::json::value& v) {
       } else if (const auto* o = item.if_object()) {
         const auto* outcome = o->if_contains("outcome");
         const auto* dur = o->if_contains("duration");
+        const auto* extraction = o->if_contains("extraction");
         if (!outcome || !outcome->is_string()) return invalid("script: entry needs 'outcome'");
         if (dur && !dur->is_string()) return invalid("script: 'duration' must be a string");
+        if (extraction && !extraction->is_object()) {
+          return invalid("script: 'extraction' must be an object of values");
+        }
         for (const auto& f : *o) {
-          if (f.key() != "outcome" && f.key() != "duration") {
+          if (f.key() != "outcome" && f.key() != "duration" && f.key() != "extraction") {
             return invalid("script: unknown key '" + std::string(f.key()) + "'");
           }
         }
         e = script_entry(outcome->get_string(),
                          dur ? std::optional<std::string_view>(dur->get_string()) : std::nullopt);
+        if (e && extraction) e->extraction = extraction->get_object();
       } else {
         return invalid("script: an entry is an outcome name or {outcome, duration}");
       }

@@ -7,6 +7,7 @@
 #include "core/time.hpp"
 #include "sim/faults.hpp"
 
+#include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
 #include <array>
@@ -42,6 +43,9 @@ Result<OutcomeWeights> parse_outcome_weights(std::string_view text);
 struct ScriptEntry {
   Disposition outcome = Disposition::completed;
   std::optional<Millis> duration;
+  /// The session's extraction values for this call (connected outcomes), instead of made-up
+  /// ones: e.g. {"callback_at": "2026-12-07 17:00"}.
+  std::optional<boost::json::object> extraction{};
   bool operator==(const ScriptEntry&) const = default;
 };
 /// E.164 number → outcomes consumed one per call to that number, in order; when a number's

@@ -237,6 +237,53 @@ TEST(DaemonCampaign, ACampaignStartsAtItsStartAt) {
   EXPECT_THAT(d.log(), HasSubstr("campaign timed: started at its start_at"));
 }
 
+// The callee asks to be called back (vocobase-sim scripts the extraction values): the contact is
+// queued for that time with reason callback (callback_at in the export), called again then, and
+// the campaign completes with two calls to that number.
+TEST(DaemonCampaign, ARequestedCallbackIsPlacedEndToEnd) {
+  if (!Sim::exists()) GTEST_SKIP() << "vocobase-sim is not built";
+  TempDir dir;
+  const std::string listen = "127.0.0.1:" + std::to_string(reserve_loopback_port());
+  Sim sim(dir, quick_sim_flags(listen));
+  const auto config = dir.write(
+      "dialerd.yaml", test_config(dir, sim.base_url(), listen, "", "  calls_per_minute: 120\n"));
+  Daemon d(dir, config);
+  ASSERT_TRUE(d.ready());
+  ASSERT_TRUE(d.config_polled());
+  const auto at =
+      format_iso8601(std::chrono::time_point_cast<Millis>(std::chrono::system_clock::now()) + 10s);
+  sim_control(dir, sim, "/_sim/script",
+              R"({"+919876560001": [{"outcome": "completed", "extraction": {"callback_at": ")" +
+                  at + R"("}}, "completed"]})");
+  ASSERT_EQ(result_of(d.call(
+                "campaign-create",
+                {{"name", "cb"}, {"agent_id", kAgent}, {"callback", {{"field", "callback_at"}}}})),
+            0);
+  const auto list = dir.write("list.csv", "phone\n+919876560001\n");
+  ASSERT_EQ(result_of(d.call("contacts-import", {{"campaign", "cb"}, {"path", list}})), 0);
+  ASSERT_EQ(result_of(d.call("campaign-start", {{"campaign", "cb"}})), 0) << d.log();
+  json::object waiting;
+  ASSERT_TRUE(eventually(
+      [&] {
+        waiting = args_of(d.call("contacts-list", {{"campaign", "cb"}, {"state", "queued"}}));
+        return waiting.contains("contacts") && !waiting.at("contacts").as_array().empty() &&
+               waiting.at("contacts").at(0).at("reason").as_string() == "callback";
+      },
+      30s))
+      << json::serialize(waiting) << d.log();
+  auto exported = d.call("campaign-export", {{"campaign", "cb"}, {"output", dir.file("cb.csv")}});
+  ASSERT_EQ(result_of(exported), 0) << text_of(exported);
+  EXPECT_THAT(read_file(dir.file("cb.csv")), HasSubstr("," + at));
+  ASSERT_TRUE(eventually(
+      [&] {
+        const auto s = args_of(d.call("campaign-stats", {{"campaign", "cb"}}));
+        return s.at("state").as_string() == "completed";
+      },
+      60s))
+      << d.log();
+  EXPECT_EQ(sim_stats(dir, sim).at("calls_started").as_int64(), 2);
+}
+
 // SIGTERM while POST /calls/start requests are on the wire (the simulator answers slowly): the
 // daemon waits for their answers, records them, exits 0; after a restart no attempt is left
 // reserved or ambiguous and the started calls are still tracked.
