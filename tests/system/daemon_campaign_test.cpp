@@ -100,13 +100,10 @@ void sim_control(const TempDir& dir, const Sim& sim, const std::string& path,
 // 4 when it is no longer ambiguous; the contact is then dialled again and completes.
 TEST(DaemonCampaign, AnAmbiguousStartIsResolvedByHand) {
   if (!Sim::exists()) GTEST_SKIP() << "vocobase-sim is not built";
-  TempDir dir;
-  const int webhook_port = reserve_loopback_port();
-  const std::string listen = "127.0.0.1:" + std::to_string(webhook_port);
-  Sim sim(dir, quick_sim_flags(listen));
-  const auto config = dir.write(
-      "dialerd.yaml", test_config(dir, sim.base_url(), listen, "", "  calls_per_minute: 120\n"));
-  Daemon d(dir, config);
+  QuickStack stack;
+  auto& dir = stack.dir;
+  auto& sim = stack.sim;
+  auto& d = stack.daemon;
   ASSERT_TRUE(d.ready());
   const auto list = dir.write("list.csv", "phone\n+919876560001\n");
   ASSERT_EQ(result_of(d.call("campaign-create", {{"name", "stuck"}, {"agent_id", kAgent}})), 0);
@@ -158,13 +155,9 @@ TEST(DaemonCampaign, AnAmbiguousStartIsResolvedByHand) {
 // and why — the warning once, not once per delivery.
 TEST(DaemonCampaign, AWrongWebhookSecretIsVisible) {
   if (!Sim::exists()) GTEST_SKIP() << "vocobase-sim is not built";
-  TempDir dir;
-  const int webhook_port = reserve_loopback_port();
-  const std::string listen = "127.0.0.1:" + std::to_string(webhook_port);
-  Sim sim(dir, quick_sim_flags(listen, "whsec_not_the_daemons"));
-  const auto config = dir.write(
-      "dialerd.yaml", test_config(dir, sim.base_url(), listen, "", "  calls_per_minute: 120\n"));
-  Daemon d(dir, config);
+  QuickStack stack("whsec_not_the_daemons");
+  auto& dir = stack.dir;
+  auto& d = stack.daemon;
   ASSERT_TRUE(d.ready());
   const auto list = dir.write("list.csv", "phone\n+919876560001\n+919876560002\n");
   ASSERT_EQ(result_of(d.call("campaign-create", {{"name", "deaf"}, {"agent_id", kAgent}})), 0);
@@ -203,12 +196,9 @@ TEST(DaemonCampaign, AWrongWebhookSecretIsVisible) {
 // scheduler) and completes; a malformed --start-at is named as the flag.
 TEST(DaemonCampaign, ACampaignStartsAtItsStartAt) {
   if (!Sim::exists()) GTEST_SKIP() << "vocobase-sim is not built";
-  TempDir dir;
-  const std::string listen = "127.0.0.1:" + std::to_string(reserve_loopback_port());
-  Sim sim(dir, quick_sim_flags(listen));
-  const auto config = dir.write(
-      "dialerd.yaml", test_config(dir, sim.base_url(), listen, "", "  calls_per_minute: 120\n"));
-  Daemon d(dir, config);
+  QuickStack stack;
+  auto& dir = stack.dir;
+  auto& d = stack.daemon;
   ASSERT_TRUE(d.ready());
   ASSERT_TRUE(d.config_polled());
   const auto ctl = [&](std::vector<std::string> args) {
@@ -242,12 +232,10 @@ TEST(DaemonCampaign, ACampaignStartsAtItsStartAt) {
 // the campaign completes with two calls to that number.
 TEST(DaemonCampaign, ARequestedCallbackIsPlacedEndToEnd) {
   if (!Sim::exists()) GTEST_SKIP() << "vocobase-sim is not built";
-  TempDir dir;
-  const std::string listen = "127.0.0.1:" + std::to_string(reserve_loopback_port());
-  Sim sim(dir, quick_sim_flags(listen));
-  const auto config = dir.write(
-      "dialerd.yaml", test_config(dir, sim.base_url(), listen, "", "  calls_per_minute: 120\n"));
-  Daemon d(dir, config);
+  QuickStack stack;
+  auto& dir = stack.dir;
+  auto& sim = stack.sim;
+  auto& d = stack.daemon;
   ASSERT_TRUE(d.ready());
   ASSERT_TRUE(d.config_polled());
   const auto at =

@@ -181,4 +181,19 @@ class Daemon {
   static inline int instances_ = 0;
 };
 
+/// vocobase-sim (quick_sim_flags) and a dialerd whose webhooks it signs with `secret`, at 120
+/// /calls/* a minute: what a test that dials starts from. Check daemon.ready() and
+/// daemon.config_polled() before use.
+struct QuickStack {
+  explicit QuickStack(const std::string& secret = "whsec_test_secret")
+      : listen("127.0.0.1:" + std::to_string(reserve_loopback_port())),
+        sim(dir, quick_sim_flags(listen, secret)),
+        daemon(dir, dir.write("dialerd.yaml", test_config(dir, sim.base_url(), listen, "",
+                                                          "  calls_per_minute: 120\n"))) {}
+  TempDir dir;
+  std::string listen;
+  Sim sim;
+  Daemon daemon;
+};
+
 }  // namespace dialer::systest

@@ -116,13 +116,9 @@ std::size_t columns_of(const std::string& line) {
 // one line; no line is wider than 80 columns; q ends it with exit 0 and the terminal restored.
 TEST(WatchPty, ShowsARealTimeReportThatFitsTheTerminal) {
   if (!Sim::exists()) GTEST_SKIP() << "vocobase-sim is not built";
-  TempDir dir;
-  const int webhook_port = reserve_loopback_port();
-  const std::string listen = "127.0.0.1:" + std::to_string(webhook_port);
-  Sim sim(dir, quick_sim_flags(listen));
-  const auto config = dir.write(
-      "dialerd.yaml", test_config(dir, sim.base_url(), listen, "", "  calls_per_minute: 120\n"));
-  Daemon d(dir, config);
+  QuickStack stack;
+  auto& dir = stack.dir;
+  auto& d = stack.daemon;
   ASSERT_TRUE(d.ready());
   const auto list = dir.write("list.csv", "phone\n+919876560001\n+919876560002\n");
   ASSERT_EQ(result_of(d.call("campaign-create", {{"name", "live"}, {"agent_id", kAgent}})), 0);
