@@ -595,22 +595,31 @@ Result<void> Scheduler::Impl::stop(std::string_view campaign, std::string_view a
   if (auto to = transition(c->row.state, CampaignEvent::stop); !to) {
     return Error{errc::conflict, to.error().what() + " (campaign " + c->name() + ")"};
   }
-  auto tx = store::Transaction::begin(db_);
-  if (!tx) return tx.error();
-  auto skipped = contacts_.skip_queued(c->id(), "stopped", now());
+  auto skipped = close_campaign(*c, CampaignEvent::stop, "stopped", "campaign_stopped", actor);
   if (!skipped) return skipped.error();
-  if (*skipped > 0) {
-    audit(Scheduler::kActor, "transition", "campaign:" + c->name(),
-          boost::json::serialize(boost::json::object{{"contacts", *skipped},
-                                                     {"from", "queued"},
-                                                     {"event", "campaign_stopped"},
-                                                     {"to", "skipped"}}));
-  }
-  if (auto r = campaign_event(*c, CampaignEvent::stop, PauseReason::none, actor); !r) return r;
-  if (auto r = tx->commit(); !r) return r.error();
   spdlog::info("campaign {}: {} queued contacts skipped; {} calls in flight still tracked",
                c->name(), *skipped, c->in_flight);
   return {};
+}
+
+Result<std::int64_t> Scheduler::Impl::close_campaign(CampaignRt& c, CampaignEvent event,
+                                                     std::string_view reason,
+                                                     std::string_view contact_event,
+                                                     std::string_view actor, std::string note) {
+  auto tx = store::Transaction::begin(db_);
+  if (!tx) return tx.error();
+  auto skipped = contacts_.skip_queued(c.id(), reason, now());
+  if (!skipped) return skipped.error();
+  if (*skipped > 0) {
+    audit(Scheduler::kActor, "transition", "campaign:" + c.name(),
+          boost::json::serialize(boost::json::object{{"contacts", *skipped},
+                                                     {"from", "queued"},
+                                                     {"event", contact_event},
+                                                     {"to", "skipped"}}));
+  }
+  if (auto r = campaign_event(c, event, PauseReason::none, actor, note); !r) return r.error();
+  if (auto r = tx->commit(); !r) return r.error();
+  return *skipped;
 }
 
 Result<void> Scheduler::Impl::remove(std::string_view campaign, std::string_view actor) {

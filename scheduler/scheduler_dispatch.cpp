@@ -525,32 +525,10 @@ void Scheduler::Impl::run_schedule() {
 }
 
 void Scheduler::Impl::end_campaign(CampaignRt& c) {
-  const TimePoint t = now();
-  auto tx = store::Transaction::begin(db_);
-  if (!tx) {
-    spdlog::error("campaign {}: end: {}", c.name(), tx.error().what());
-    return;
-  }
-  auto skipped = contacts_.skip_queued(c.id(), "campaign_ended", t);
+  auto skipped = close_campaign(c, CampaignEvent::ended, "campaign_ended", "campaign_ended",
+                                Scheduler::kActor, "end_at " + format_iso8601(*c.spec().end_at));
   if (!skipped) {
     spdlog::error("campaign {}: end: {}", c.name(), skipped.error().what());
-    return;
-  }
-  if (*skipped > 0) {
-    audit(Scheduler::kActor, "transition", "campaign:" + c.name(),
-          boost::json::serialize(boost::json::object{{"contacts", *skipped},
-                                                     {"from", "queued"},
-                                                     {"event", "campaign_ended"},
-                                                     {"to", "skipped"}}));
-  }
-  if (auto r = campaign_event(c, CampaignEvent::ended, PauseReason::none, Scheduler::kActor,
-                              "end_at " + format_iso8601(*c.spec().end_at));
-      !r) {
-    spdlog::error("campaign {}: {}", c.name(), r.error().what());
-    return;
-  }
-  if (auto r = tx->commit(); !r) {
-    spdlog::error("campaign {}: end: {}", c.name(), r.error().what());
     return;
   }
   spdlog::info(

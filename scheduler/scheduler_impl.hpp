@@ -239,6 +239,11 @@ class Scheduler::Impl {
   /// end_at: queued contacts skipped (campaign_ended), the campaign completed; calls in flight
   /// are still followed to their outcome.
   void end_campaign(CampaignRt& c);
+  /// stop and end_at alike, in one transaction: queued contacts skipped with `reason` (audited
+  /// as `contact_event`), then the campaign's `event`. The number of contacts skipped.
+  Result<std::int64_t> close_campaign(CampaignRt& c, CampaignEvent event, std::string_view reason,
+                                      std::string_view contact_event, std::string_view actor,
+                                      std::string note = {});
   /// Why a campaign that is not running does not dial (not_running, credit_exhausted, or
   /// paused_by_errors with the error that paused it).
   [[nodiscard]] BlockedBy stopped_reason(const CampaignRt& c) const;
