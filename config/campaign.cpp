@@ -45,7 +45,8 @@ constexpr auto kCampaignKeys = std::to_array<KeyDef<CampaignSpec>>({
       "Vocobase agent uuid. Required to create.",
       [](auto& s) -> auto& { return s.agent_id; }),
   field<detail::ProvidersCodec>("providers", kNone, kNone,
-      "Ordered list of mcube, twilio, exotel, plivo, vobiz, sip (default defaults.providers).",
+      "Ordered list of mcube, twilio, exotel, plivo, vobiz, sip, voicelink (default "
+      "defaults.providers).",
       [](auto& s) -> auto& { return s.providers; }),
   field<detail::EnumCodec<ProviderStrategy>>("provider_strategy", kNone, kNone,
       "failover or round_robin (default defaults.provider_strategy).",

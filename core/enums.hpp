@@ -14,41 +14,74 @@ enum class CampaignState { draft, running, paused, credit_exhausted, completed, 
 enum class ContactState { queued, dialing, in_call, done, exhausted, skipped };
 enum class AttemptState { reserved, started, ambiguous, finished, rejected, void_, lost };
 /// Vocobase call status (GET /calls, webhook call.status).
-enum class CallStatus { pending, ringing, in_progress, completed, failed, no_answer, busy, canceled };
+enum class CallStatus {
+  pending,
+  ringing,
+  in_progress,
+  completed,
+  failed,
+  no_answer,
+  busy,
+  canceled
+};
 /// Vocobase call disposition (final outcome, may be absent).
 enum class Disposition {
-  completed, voicemail, user_hangup_no_speech, no_answer, busy, canceled, blocked, failed
+  completed,
+  voicemail,
+  user_hangup_no_speech,
+  no_answer,
+  busy,
+  canceled,
+  blocked,
+  failed
 };
 /// What the retry policy branches on: disposition when present, else status, plus local `lost`.
 enum class Outcome {
-  completed, voicemail, user_hangup_no_speech, no_answer, busy, failed, canceled, blocked, lost
+  completed,
+  voicemail,
+  user_hangup_no_speech,
+  no_answer,
+  busy,
+  failed,
+  canceled,
+  blocked,
+  lost
 };
 enum class AnsweredBy { human, machine, unknown, not_answered };
-enum class Provider { mcube, twilio, exotel, plivo, vobiz, sip };
+enum class Provider { mcube, twilio, exotel, plivo, vobiz, sip, voicelink };
 enum class ProviderStrategy { failover, round_robin };
 enum class PauseReason { none, manual, budget, errors };
 /// libphonenumber's number types, stored per contact.
 enum class NumberType {
-  fixed_line, mobile, fixed_line_or_mobile, toll_free, premium_rate, shared_cost, voip,
-  personal_number, pager, uan, voicemail, unknown
+  fixed_line,
+  mobile,
+  fixed_line_or_mobile,
+  toll_free,
+  premium_rate,
+  shared_cost,
+  voip,
+  personal_number,
+  pager,
+  uan,
+  voicemail,
+  unknown
 };
 
 /// Names of an enum's values, in declaration order. Specialised below for each enum.
 template <class E>
 struct EnumNames;
 
-#define DIALER_ENUM_NAMES(E, ...)                                  \
-  template <>                                                      \
-  struct EnumNames<E> {                                            \
-    static constexpr auto names = std::to_array<std::string_view>( \
-        {__VA_ARGS__});                                            \
+#define DIALER_ENUM_NAMES(E, ...)                                                 \
+  template <>                                                                     \
+  struct EnumNames<E> {                                                           \
+    static constexpr auto names = std::to_array<std::string_view>({__VA_ARGS__}); \
   }
 
 DIALER_ENUM_NAMES(CampaignState, "draft", "running", "paused", "credit_exhausted", "completed",
                   "cancelled");
 DIALER_ENUM_NAMES(ContactState, "queued", "dialing", "in_call", "done", "exhausted", "skipped");
-DIALER_ENUM_NAMES(AttemptState, "reserved", "started", "ambiguous", "finished", "rejected",
-                  "void", "lost");
+DIALER_ENUM_NAMES(AttemptState, "reserved", "started", "ambiguous", "finished", "rejected", "void",
+                  "lost");
 DIALER_ENUM_NAMES(CallStatus, "pending", "ringing", "in_progress", "completed", "failed",
                   "no_answer", "busy", "canceled");
 DIALER_ENUM_NAMES(Disposition, "completed", "voicemail", "user_hangup_no_speech", "no_answer",
@@ -56,7 +89,7 @@ DIALER_ENUM_NAMES(Disposition, "completed", "voicemail", "user_hangup_no_speech"
 DIALER_ENUM_NAMES(Outcome, "completed", "voicemail", "user_hangup_no_speech", "no_answer", "busy",
                   "failed", "canceled", "blocked", "lost");
 DIALER_ENUM_NAMES(AnsweredBy, "human", "machine", "unknown", "not_answered");
-DIALER_ENUM_NAMES(Provider, "mcube", "twilio", "exotel", "plivo", "vobiz", "sip");
+DIALER_ENUM_NAMES(Provider, "mcube", "twilio", "exotel", "plivo", "vobiz", "sip", "voicelink");
 DIALER_ENUM_NAMES(ProviderStrategy, "failover", "round_robin");
 DIALER_ENUM_NAMES(PauseReason, "", "manual", "budget", "errors");
 DIALER_ENUM_NAMES(NumberType, "fixed_line", "mobile", "fixed_line_or_mobile", "toll_free",
@@ -90,7 +123,8 @@ constexpr auto all_values() noexcept {
 
 /// Outcome of a finished call: the disposition when present, else the status (STATE-MACHINES.md).
 /// A non-terminal status without disposition has no outcome yet.
-std::optional<Outcome> outcome_of(std::optional<Disposition> disposition, CallStatus status) noexcept;
+std::optional<Outcome> outcome_of(std::optional<Disposition> disposition,
+                                  CallStatus status) noexcept;
 
 constexpr bool is_terminal(CallStatus s) noexcept {
   return s != CallStatus::pending && s != CallStatus::ringing && s != CallStatus::in_progress;

@@ -67,7 +67,7 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
       ->type_name("N");
   app.add_option("--credits", credits, "starting credit balance [1000]")->type_name("X");
   app.add_option("--providers", providers,
-                 "allowed and configured providers, e.g. twilio,plivo [all six]")
+                 "allowed and configured providers, e.g. twilio,plivo [all]")
       ->type_name("LIST");
   app.add_option("--webhook", webhooks,
                  "URL=SECRET of a session.completed endpoint (repeatable, up to 5)")

@@ -71,6 +71,15 @@ json::value json_number(double v) {
   return json::value(v);
 }
 
+namespace {
+
+json::array default_readiness() {
+  return json::array{
+      json::object{{"key", "918047100004"}, {"state", "READY"}, {"action_items", json::array{}}}};
+}
+
+}  // namespace
+
 Engine::Engine(SimOptions options, const SimClock& clock, Timeline& timeline)
     : options_(std::move(options)),
       clock_(clock),
@@ -82,9 +91,15 @@ Engine::Engine(SimOptions options, const SimClock& clock, Timeline& timeline)
       faults_(options_.faults),
       script_(options_.script),
       calls_window_(options_.calls_per_minute, kRateWindow),
-      general_window_(options_.general_per_minute, kRateWindow) {}
+      general_window_(options_.general_per_minute, kRateWindow),
+      voicelink_readiness_(default_readiness()) {}
 
 void Engine::reset() {
+  voicelink_connections_ = 1;
+  voicelink_readiness_ = default_readiness();
+  voicelink_warnings_ = {};
+  legacy_ = {};
+  voicelink_syncs_ = voicelink_imports_ = 0;
   concurrency_limit_ = options_.concurrency_limit;
   balance_base_ = options_.credits;
   billed_since_base_ = 0;
@@ -175,10 +190,76 @@ bool Engine::agent_known(std::string_view agent_id) const {
   return false;
 }
 
+std::variant<json::object, ApiError> Engine::get_agent(std::string_view agent_id) {
+  if (!is_uuid(agent_id) || !agent_known(agent_id)) {
+    return refuse(Refusal::not_found, 404, "NOT_FOUND", "Agent not found");
+  }
+  return json::object{{"id", agent_id},
+                      {"name", "Agent " + std::string(agent_id.substr(0, 8))},
+                      {"status", "active"}};
+}
+
+std::variant<json::object, ApiError> Engine::voicelink_sync(std::string_view body) {
+  boost::system::error_code ec;
+  json::value v = json::parse(body, ec);
+  if (ec || !v.is_object()) {
+    return refuse(Refusal::validation, 400, "VALIDATION_ERROR",
+                  "Request body must be a JSON object");
+  }
+  if (!contains(configured_, Provider::voicelink)) {
+    return refuse(Refusal::validation, 400, "VALIDATION_ERROR",
+                  "No VoiceLink connection is configured for this account");
+  }
+  const auto& o = v.get_object();
+  if (voicelink_connections_ > 1 && !o.contains("connection_id")) {
+    return refuse(Refusal::validation, 400, "VALIDATION_ERROR",
+                  "connection_id is required when the account has more than one VoiceLink "
+                  "connection");
+  }
+  ++voicelink_syncs_;
+  const auto* imp = o.if_contains("import_dids");
+  if (imp == nullptr || !imp->is_bool() || imp->get_bool()) ++voicelink_imports_;
+  bool suppressed = false;
+  for (const auto& w : voicelink_warnings_) {
+    const auto code = w.is_string() ? std::string_view(w.get_string()) : std::string_view();
+    if (code == "FETCH_FAILED" || code == "TRUNCATED") suppressed = true;
+  }
+  return json::object{{"readiness", suppressed ? json::array{} : voicelink_readiness_},
+                      {"drift", json::array{}},
+                      {"warnings", voicelink_warnings_}};
+}
+
+Result<void> Engine::set_voicelink(const json::object& o) {
+  for (const auto& [key, value] : o) {
+    if (key == "connections") {
+      if (!value.is_int64() || value.get_int64() < 0 || value.get_int64() > 100) {
+        return Error{errc::invalid_argument, "connections must be 0..100"};
+      }
+      voicelink_connections_ = static_cast<int>(value.get_int64());
+    } else if (key == "readiness") {
+      if (!value.is_array()) return Error{errc::invalid_argument, "readiness must be a list"};
+      for (const auto& row : value.get_array()) {
+        if (!row.is_object() || !row.get_object().contains("key") ||
+            !row.get_object().contains("state")) {
+          return Error{errc::invalid_argument, "each readiness row needs key and state"};
+        }
+      }
+      voicelink_readiness_ = value.get_array();
+    } else if (key == "warnings") {
+      if (!value.is_array()) return Error{errc::invalid_argument, "warnings must be a list"};
+      voicelink_warnings_ = value.get_array();
+    } else {
+      return Error{errc::invalid_argument,
+                   "unknown key '" + std::string(key) + "' (connections, readiness, warnings)"};
+    }
+  }
+  return {};
+}
+
 std::string Engine::from_number_of(Provider p) const {
-  static constexpr std::array<const char*, 6> kFrom = {"+918047100001", "+14155550101",
-                                                       "+918047100002", "+14155550102",
-                                                       "+918047100003", "+14155550103"};
+  static constexpr std::array<const char*, 7> kFrom = {
+      "+918047100001", "+14155550101", "+918047100002", "+14155550102",
+      "+918047100003", "+14155550103", "+918047100004"};
   return kFrom[static_cast<std::size_t>(p)];
 }
 
@@ -647,6 +728,8 @@ json::object Engine::stats_json(const WebhookStats& w) const {
 
   json::object out;
   out["calls_started"] = calls_started_;
+  out["voicelink_syncs"] = voicelink_syncs_;
+  out["voicelink_imports"] = voicelink_imports_;
   out["foreign"] = json::object{{"target", foreign_target_},
                                 {"active", foreign_active_.size()},
                                 {"started", foreign_started_},

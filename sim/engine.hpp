@@ -154,6 +154,19 @@ class Engine {
   void set_faults(const FaultRates& f) { faults_ = f; }
   /// Replaces the scripts of the numbers given (others keep theirs).
   void merge_script(const Script& s);
+
+  // --- account set-up (VOCOBASE-API.md "Account set-up endpoints") ---
+  /// GET /agents/{id}: `data` of a known agent, or 404.
+  std::variant<boost::json::object, ApiError> get_agent(std::string_view agent_id);
+  /// POST /voicelink/sync. Readiness rows come from POST /_sim/voicelink; without
+  /// `import_dids: false` the sync imports (counted in stats as `voicelink_imports`, which a
+  /// read-only caller must keep at 0).
+  std::variant<boost::json::object, ApiError> voicelink_sync(std::string_view body);
+  /// POST /_sim/voicelink {connections: N, readiness: [...], warnings: [...]}.
+  Result<void> set_voicelink(const boost::json::object& o);
+  /// GET /api/telephony/connections (legacy BYOP), set by POST /_sim/legacy {connections: [...]}.
+  [[nodiscard]] boost::json::array legacy_connections() const { return legacy_; }
+  void set_legacy_connections(boost::json::array list) { legacy_ = std::move(list); }
   /// Back to the startup settings: calls, stats, windows, credits, limits, faults, scripts and
   /// the outcome sequence all start over. Call ids keep counting, so they never repeat.
   void reset();
@@ -227,6 +240,14 @@ class Engine {
   std::uint64_t requests_general_ = 0;
   std::array<std::uint64_t, 8> outcomes_{};
   std::array<std::uint64_t, kFaultCount> faults_applied_{};
+
+  // account set-up state
+  int voicelink_connections_ = 1;
+  boost::json::array voicelink_readiness_;
+  boost::json::array voicelink_warnings_;
+  boost::json::array legacy_;
+  std::uint64_t voicelink_syncs_ = 0;
+  std::uint64_t voicelink_imports_ = 0;
 
   // foreign calls (POST /_sim/foreign)
   std::uint64_t foreign_target_ = 0;

@@ -114,7 +114,7 @@ struct SimOptions {
   /// trace, debug, info, warn, error, critical, off.
   std::string log_level = "info";
 
-  /// The six providers in declaration order.
+  /// The providers in declaration order.
   static std::vector<Provider> all_providers();
 };
 

@@ -35,6 +35,11 @@ Reply from(std::variant<json::value, ApiError>&& v) {
   return ok(std::move(std::get<json::value>(v)));
 }
 
+Reply from_object(std::variant<json::object, ApiError> r) {
+  if (auto* e = std::get_if<ApiError>(&r)) return error_reply(*e);
+  return ok(std::move(std::get<json::object>(r)));
+}
+
 Reply control_error(unsigned status, std::string message) {
   return json_reply(status, json::object{{"error", std::move(message)}});
 }
@@ -108,7 +113,9 @@ Reply Router::handle(const RequestView& req) {
     if (!req.loopback) return control_error(403, "/_sim/ is reachable from loopback only");
     return control(req, path);
   }
-  if (path.rfind("/api/v2/", 0) == 0) return api(req, path, query);
+  if (path.rfind("/api/v2/", 0) == 0 || path == "/api/telephony/connections") {
+    return api(req, path, query);
+  }
   return error_reply(ApiError{404, "NOT_FOUND", "Not found"});
 }
 
@@ -123,6 +130,10 @@ Reply Router::api(const RequestView& req, std::string_view path, std::string_vie
   }
   if (f.error_5xx) return server_error(f.error_status);
 
+  if (path == "/api/telephony/connections") {
+    if (req.method != verb::get) return error_reply(ApiError{404, "NOT_FOUND", "Route not found"});
+    return ok(json::object{{"connections", engine_.legacy_connections()}});
+  }
   auto rest = path.substr(std::string_view("/api/v2").size());
   auto tail_after = [&](std::string_view prefix) -> std::optional<std::string_view> {
     if (rest.rfind(prefix, 0) != 0) return std::nullopt;
@@ -134,7 +145,17 @@ Reply Router::api(const RequestView& req, std::string_view path, std::string_vie
   Reply reply;
   bool created = false;
   if (req.method == verb::get && rest == "/config") {
-    reply = ok(engine_.config_data());
+    auto data = engine_.config_data();
+    auto hooks = webhooks_.endpoints_json();
+    data["webhook"] = hooks.empty() ? json::value(nullptr) : hooks.front();
+    data["webhooks"] = std::move(hooks);
+    reply = ok(std::move(data));
+  } else if (rest == "/config/webhooks" || rest.rfind("/config/webhooks/", 0) == 0) {
+    reply = config_webhooks(req, rest);
+  } else if (auto aid = tail_after("/agents/"); req.method == verb::get && aid) {
+    reply = from_object(engine_.get_agent(*aid));
+  } else if (req.method == verb::post && rest == "/voicelink/sync") {
+    reply = from_object(engine_.voicelink_sync(req.body));
   } else if (req.method == verb::get && rest == "/calls/concurrency") {
     reply = ok(engine_.concurrency_data());
   } else if (req.method == verb::post && rest == "/calls/start") {
@@ -170,6 +191,58 @@ Reply Router::api(const RequestView& req, std::string_view path, std::string_vie
     reply.slow = true;
   }
   return reply;
+}
+
+Reply Router::config_webhooks(const RequestView& req, std::string_view rest) {
+  auto failed = [](const Error& e) {
+    if (e.code == make_error_code(errc::not_found)) {
+      return error_reply(ApiError{404, "NOT_FOUND", e.message});
+    }
+    return error_reply(ApiError{400, "VALIDATION_ERROR", e.message});
+  };
+  auto body_object = [&]() -> std::optional<json::object> {
+    boost::system::error_code ec;
+    auto v = json::parse(req.body, ec);
+    if (ec || !v.is_object()) return std::nullopt;
+    return v.get_object();
+  };
+  if (rest == "/config/webhooks") {
+    if (req.method == verb::get) return ok(webhooks_.endpoints_json());
+    if (req.method != verb::post) return error_reply(ApiError{404, "NOT_FOUND", "Route not found"});
+    auto b = body_object();
+    const json::value* url = b ? b->if_contains("url") : nullptr;
+    if (!url || !url->is_string() || url->get_string().empty()) {
+      return error_reply(ApiError{400, "VALIDATION_ERROR", "url is required"});
+    }
+    std::string label;
+    if (const auto* l = b->if_contains("label"); l && l->is_string()) label = l->get_string();
+    auto created = webhooks_.add_endpoint(std::move(label), std::string(url->get_string()));
+    if (!created) return failed(created.error());
+    return ok(std::move(*created));
+  }
+  auto tail = rest.substr(std::string_view("/config/webhooks/").size());
+  constexpr std::string_view rotate = "/rotate-secret";
+  if (req.method == verb::post && tail.size() > rotate.size() && tail.ends_with(rotate)) {
+    auto rotated = webhooks_.rotate_secret(tail.substr(0, tail.size() - rotate.size()));
+    if (!rotated) return failed(rotated.error());
+    return ok(std::move(*rotated));
+  }
+  if (tail.empty() || tail.find('/') != std::string_view::npos) {
+    return error_reply(ApiError{404, "NOT_FOUND", "Route not found"});
+  }
+  if (req.method == verb::delete_) {
+    if (auto r = webhooks_.remove_endpoint(tail); !r) return failed(r.error());
+    return ok(json::object{{"id", tail}, {"deleted", true}});
+  }
+  if (req.method == verb::patch) {
+    auto b = body_object();
+    if (!b)
+      return error_reply(ApiError{400, "VALIDATION_ERROR", "Request body must be a JSON object"});
+    auto updated = webhooks_.update_endpoint(tail, *b);
+    if (!updated) return failed(updated.error());
+    return ok(std::move(*updated));
+  }
+  return error_reply(ApiError{404, "NOT_FOUND", "Route not found"});
 }
 
 Reply Router::control(const RequestView& req, std::string_view path) {
@@ -246,6 +319,16 @@ Reply Router::control(const RequestView& req, std::string_view path) {
       return control_error(400, r.error().message);
     }
     return json_reply(200, engine_.config_data());
+  }
+  if (path == "/_sim/voicelink") {
+    if (auto r = engine_.set_voicelink(*obj); !r) return control_error(400, r.error().message);
+    return json_reply(200, json::object{{"ok", true}});
+  }
+  if (path == "/_sim/legacy") {
+    const auto* c = obj->if_contains("connections");
+    if (!c || !c->is_array()) return control_error(400, "expected {\"connections\": [...]}");
+    engine_.set_legacy_connections(c->get_array());
+    return json_reply(200, json::object{{"connections", c->get_array().size()}});
   }
   if (path == "/_sim/faults") {
     auto rates = engine_.faults();

@@ -53,6 +53,8 @@ class Router {
  private:
   Reply api(const RequestView& req, std::string_view path, std::string_view query);
   Reply control(const RequestView& req, std::string_view path);
+  /// /config/webhooks routes: list, create, rotate-secret, update (PATCH), delete.
+  Reply config_webhooks(const RequestView& req, std::string_view rest);
 
   Engine& engine_;
   WebhookDispatcher& webhooks_;

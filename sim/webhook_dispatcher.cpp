@@ -12,6 +12,9 @@
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
 
+#include <algorithm>
+#include <random>
+
 namespace dialer::sim {
 
 namespace asio = boost::asio;
@@ -28,8 +31,16 @@ constexpr std::size_t kResponseBodyLimit = 64 * 1024;
 }  // namespace
 
 struct WebhookDispatcher::Endpoint {
+  std::string id;
+  std::string label;
   std::string url;
   std::string secret;
+  bool enabled = true;
+  bool removed = false;
+  std::string created_at;
+  std::string updated_at;
+  std::optional<std::string> last_delivery_at;
+  std::optional<std::string> last_delivery_status;
   std::string host;
   std::string port;
   std::string host_header;
@@ -50,31 +61,147 @@ WebhookDispatcher::WebhookDispatcher(asio::any_io_executor ex, Timeline& timelin
 
 WebhookDispatcher::~WebhookDispatcher() = default;
 
+Result<std::unique_ptr<WebhookDispatcher::Endpoint>> WebhookDispatcher::make_endpoint(
+    const WebhookTarget& t) {
+  auto url = boost::urls::parse_uri(t.url);
+  if (!url || url->scheme() != "http" || url->host().empty()) {
+    return Error{errc::invalid_argument, "webhook URL must be http://HOST[:PORT]/PATH: " + t.url};
+  }
+  auto ep = std::make_unique<Endpoint>();
+  ep->id = "wh_" + std::to_string(next_endpoint_++);
+  ep->url = t.url;
+  ep->secret = t.secret;
+  ep->host = std::string(url->host_address());
+  ep->port = url->has_port() ? std::string(url->port()) : "80";
+  ep->host_header = std::string(url->encoded_host_and_port());
+  ep->target = std::string(url->encoded_path());
+  if (ep->target.empty()) ep->target = "/";
+  if (url->has_query()) ep->target.append("?").append(url->encoded_query());
+  boost::system::error_code ec;
+  tcp::resolver resolver(ex_);
+  ep->resolved = resolver.resolve(ep->host, ep->port, ec);
+  if (ec) {
+    return Error{errc::io_error, "cannot resolve webhook host " + ep->host + ": " + ec.message()};
+  }
+  ep->created_at = ep->updated_at = format_iso8601(clock_.wall());
+  return ep;
+}
+
 Result<void> WebhookDispatcher::prepare() {
   endpoints_.clear();
+  next_endpoint_ = 1;
   for (const auto& t : settings_.endpoints) {
-    auto url = boost::urls::parse_uri(t.url);
-    if (!url || url->scheme() != "http" || url->host().empty()) {
-      return Error{errc::invalid_argument, "webhook URL must be http://HOST[:PORT]/PATH: " + t.url};
-    }
-    auto ep = std::make_unique<Endpoint>();
-    ep->url = t.url;
-    ep->secret = t.secret;
-    ep->host = std::string(url->host_address());
-    ep->port = url->has_port() ? std::string(url->port()) : "80";
-    ep->host_header = std::string(url->encoded_host_and_port());
-    ep->target = std::string(url->encoded_path());
-    if (ep->target.empty()) ep->target = "/";
-    if (url->has_query()) ep->target.append("?").append(url->encoded_query());
-    boost::system::error_code ec;
-    tcp::resolver resolver(ex_);
-    ep->resolved = resolver.resolve(ep->host, ep->port, ec);
-    if (ec) {
-      return Error{errc::io_error, "cannot resolve webhook host " + ep->host + ": " + ec.message()};
-    }
-    endpoints_.push_back(std::move(ep));
+    auto ep = make_endpoint(t);
+    if (!ep) return ep.error();
+    (*ep)->label = "webhook-" + std::to_string(endpoints_.size() + 1);
+    endpoints_.push_back(std::move(*ep));
   }
   held_.assign(endpoints_.size(), std::nullopt);
+  return {};
+}
+
+std::size_t WebhookDispatcher::endpoint_count() const {
+  return static_cast<std::size_t>(std::count_if(endpoints_.begin(), endpoints_.end(),
+                                                [](const auto& e) { return !e->removed; }));
+}
+
+std::string WebhookDispatcher::new_secret() {
+  std::random_device rd;
+  DetRng rng(settings_.seed ^ (static_cast<std::uint64_t>(rd()) << 32 | rd()), RngStream::webhook,
+             0x5ec0000 + secrets_minted_++);
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string s = "whsec_";
+  for (int i = 0; i < 40; ++i) s += hex[static_cast<int>(rng.uniform() * 16) & 15];
+  return s;
+}
+
+WebhookDispatcher::Endpoint* WebhookDispatcher::find_endpoint(std::string_view id) {
+  for (auto& e : endpoints_) {
+    if (!e->removed && e->id == id) return e.get();
+  }
+  return nullptr;
+}
+
+json::object WebhookDispatcher::endpoint_json(const Endpoint& ep) const {
+  auto opt = [](const std::optional<std::string>& v) {
+    return v ? json::value(*v) : json::value(nullptr);
+  };
+  return {{"id", ep.id},
+          {"label", ep.label},
+          {"url", ep.url},
+          {"enabled", ep.enabled},
+          {"last_delivery_at", opt(ep.last_delivery_at)},
+          {"last_delivery_status", opt(ep.last_delivery_status)},
+          {"created_at", ep.created_at},
+          {"updated_at", ep.updated_at}};
+}
+
+json::array WebhookDispatcher::endpoints_json() const {
+  json::array out;
+  for (const auto& e : endpoints_) {
+    if (!e->removed) out.push_back(endpoint_json(*e));
+  }
+  return out;
+}
+
+Result<json::object> WebhookDispatcher::add_endpoint(std::string label, std::string url) {
+  if (endpoint_count() >= kMaxEndpoints) {
+    return Error{errc::conflict, "At most 5 webhook endpoints are allowed"};
+  }
+  auto ep = make_endpoint(WebhookTarget{std::move(url), new_secret()});
+  if (!ep) return ep.error();
+  (*ep)->label = label.empty() ? (*ep)->id : std::move(label);
+  auto out = endpoint_json(**ep);
+  out["secret"] = (*ep)->secret;
+  endpoints_.push_back(std::move(*ep));
+  held_.resize(endpoints_.size());
+  logger().info("webhook endpoint {} added for {}", endpoints_.back()->id, endpoints_.back()->url);
+  return out;
+}
+
+Result<json::object> WebhookDispatcher::rotate_secret(std::string_view id) {
+  auto* ep = find_endpoint(id);
+  if (ep == nullptr) return Error{errc::not_found, "Webhook endpoint not found"};
+  ep->secret = new_secret();
+  ep->updated_at = format_iso8601(clock_.wall());
+  auto out = endpoint_json(*ep);
+  out["secret"] = ep->secret;
+  logger().info("webhook endpoint {}: secret rotated", ep->id);
+  return out;
+}
+
+Result<json::object> WebhookDispatcher::update_endpoint(std::string_view id,
+                                                        const json::object& patch) {
+  auto* ep = find_endpoint(id);
+  if (ep == nullptr) return Error{errc::not_found, "Webhook endpoint not found"};
+  if (const auto* e = patch.if_contains("enabled")) {
+    if (!e->is_bool()) return Error{errc::invalid_argument, "enabled must be a boolean"};
+    ep->enabled = e->get_bool();
+  }
+  if (const auto* l = patch.if_contains("label"); l && l->is_string()) {
+    ep->label = std::string(l->get_string());
+  }
+  if (const auto* u = patch.if_contains("url"); u && u->is_string()) {
+    auto fresh = make_endpoint(WebhookTarget{std::string(u->get_string()), ep->secret});
+    if (!fresh) return fresh.error();
+    ep->url = (*fresh)->url;
+    ep->host = (*fresh)->host;
+    ep->port = (*fresh)->port;
+    ep->host_header = (*fresh)->host_header;
+    ep->target = (*fresh)->target;
+    ep->resolved = (*fresh)->resolved;
+    --next_endpoint_;  // the probe endpoint's id is not used
+  }
+  ep->updated_at = format_iso8601(clock_.wall());
+  return endpoint_json(*ep);
+}
+
+Result<void> WebhookDispatcher::remove_endpoint(std::string_view id) {
+  auto* ep = find_endpoint(id);
+  if (ep == nullptr) return Error{errc::not_found, "Webhook endpoint not found"};
+  ep->removed = true;
+  for (auto& s : ep->idle) s->close();
+  ep->idle.clear();
   return {};
 }
 
@@ -92,6 +219,7 @@ std::uint64_t WebhookDispatcher::add_delivery(std::size_t endpoint,
   d.id = next_id_++;
   d.endpoint = endpoint;
   d.body = std::move(body);
+  d.secret = endpoints_[endpoint]->secret;
   d.session_id = session_id;
   d.call_id = call_id;
   d.duplicate = duplicate;
@@ -107,6 +235,7 @@ void WebhookDispatcher::submit(std::uint64_t call_seq, SimMillis ended_at,
   if (stopping_ || endpoints_.empty()) return;
   auto body = std::make_shared<const std::string>(std::move(event_body));
   for (std::size_t i = 0; i < endpoints_.size(); ++i) {
+    if (endpoints_[i]->removed || !endpoints_[i]->enabled) continue;
     DetRng rng(settings_.seed, RngStream::webhook, call_seq * 8 + i);
     double u_drop = rng.uniform(), u_dup = rng.uniform(), u_delay = rng.uniform();
     double u_reorder = rng.uniform();
@@ -205,7 +334,7 @@ void WebhookDispatcher::start_attempt(Delivery& d) {
   }
   std::uint64_t log_id = log_base_ + log_.size() - 1;
   ++in_flight_;
-  asio::co_spawn(ex_, run_attempt(d.id, d.endpoint, d.body, gen_, log_id),
+  asio::co_spawn(ex_, run_attempt(d.id, d.endpoint, d.body, d.secret, gen_, log_id),
                  [](const std::exception_ptr& failure) {
                    if (!failure) return;
                    try {
@@ -218,10 +347,11 @@ void WebhookDispatcher::start_attempt(Delivery& d) {
 
 asio::awaitable<void> WebhookDispatcher::run_attempt(std::uint64_t id, std::size_t endpoint,
                                                      std::shared_ptr<const std::string> body,
-                                                     std::uint64_t gen, std::uint64_t log_id) {
+                                                     std::string secret, std::uint64_t gen,
+                                                     std::uint64_t log_id) {
   AttemptResult r;
   try {
-    r = co_await post(endpoint, *body);
+    r = co_await post(endpoint, *body, secret);
   } catch (const std::exception& e) {
     r = AttemptResult{false, 0, std::string("error: ") + e.what()};
   }
@@ -254,6 +384,8 @@ void WebhookDispatcher::on_attempt_done(std::uint64_t id, std::uint64_t gen, std
   auto& d = it->second;
   auto endpoint = d.endpoint;
   bool first = d.attempts == 1;
+  endpoints_[endpoint]->last_delivery_at = format_iso8601(clock_.wall());
+  endpoints_[endpoint]->last_delivery_status = r.ok ? "success" : "failed";
   if (r.ok) {
     ++stats_.delivered;
     deliveries_.erase(it);
@@ -301,8 +433,8 @@ std::string describe(const boost::system::error_code& ec) {
 
 }  // namespace
 
-asio::awaitable<WebhookDispatcher::AttemptResult> WebhookDispatcher::post(std::size_t index,
-                                                                          const std::string& body) {
+asio::awaitable<WebhookDispatcher::AttemptResult> WebhookDispatcher::post(
+    std::size_t index, const std::string& body, const std::string& secret) {
   auto& ep = *endpoints_[index];
   auto deadline = std::chrono::steady_clock::now() + real_timeout();
   std::unique_ptr<beast::tcp_stream> stream;
@@ -331,7 +463,7 @@ asio::awaitable<WebhookDispatcher::AttemptResult> WebhookDispatcher::post(std::s
     req.set(http::field::user_agent, "Vocobase-Webhooks/2 (vocobase-sim)");
     req.set(http::field::content_type, "application/json");
     req.set("X-Webhook-Timestamp", timestamp);
-    req.set("X-Webhook-Signature", "sha256=" + webhook_signature(ep.secret, timestamp, body));
+    req.set("X-Webhook-Signature", "sha256=" + webhook_signature(secret, timestamp, body));
     req.keep_alive(true);
     req.body() = body;
     req.prepare_payload();

@@ -69,7 +69,25 @@ class WebhookDispatcher {
   [[nodiscard]] WebhookStats stats() const;
   /// The most recent attempts (up to 10,000), oldest first.
   [[nodiscard]] boost::json::array attempt_log() const;
-  [[nodiscard]] std::size_t endpoint_count() const { return settings_.endpoints.size(); }
+  [[nodiscard]] std::size_t endpoint_count() const;
+
+  // The /config/webhooks routes (VOCOBASE-API.md "Account set-up endpoints"). Endpoints from
+  // the options are wh_1, wh_2, …; a removed endpoint keeps its index (log entries name it).
+  /// Most endpoints at once, as the service allows.
+  static constexpr std::size_t kMaxEndpoints = 5;
+  /// Every endpoint, secrets left out: {id, label, url, enabled, last_delivery_at,
+  /// last_delivery_status, created_at, updated_at}.
+  [[nodiscard]] boost::json::array endpoints_json() const;
+  /// POST /config/webhooks: the new endpoint with its `secret` (shown once), or why not (400
+  /// text: bad URL, more than five).
+  Result<boost::json::object> add_endpoint(std::string label, std::string url);
+  /// POST /config/webhooks/{id}/rotate-secret: the endpoint with its new `secret`. Deliveries
+  /// already created keep the previous secret, retries included (as the docs warn).
+  Result<boost::json::object> rotate_secret(std::string_view id);
+  /// PATCH: `enabled`, `label`, `url` (bools/strings); errc::not_found for an unknown id.
+  Result<boost::json::object> update_endpoint(std::string_view id,
+                                              const boost::json::object& patch);
+  Result<void> remove_endpoint(std::string_view id);
 
  private:
   struct Endpoint;
@@ -77,6 +95,7 @@ class WebhookDispatcher {
     std::uint64_t id = 0;
     std::size_t endpoint = 0;
     std::shared_ptr<const std::string> body;
+    std::string secret;  ///< the endpoint's secret when the delivery was created
     std::string session_id;
     std::string call_id;
     int attempts = 0;
@@ -116,8 +135,14 @@ class WebhookDispatcher {
   void release_held(std::size_t endpoint);
   boost::asio::awaitable<void> run_attempt(std::uint64_t id, std::size_t endpoint,
                                            std::shared_ptr<const std::string> body,
-                                           std::uint64_t gen, std::uint64_t log_id);
-  boost::asio::awaitable<AttemptResult> post(std::size_t endpoint, const std::string& body);
+                                           std::string secret, std::uint64_t gen,
+                                           std::uint64_t log_id);
+  boost::asio::awaitable<AttemptResult> post(std::size_t endpoint, const std::string& body,
+                                             const std::string& secret);
+  Result<std::unique_ptr<Endpoint>> make_endpoint(const WebhookTarget& t);
+  Endpoint* find_endpoint(std::string_view id);
+  boost::json::object endpoint_json(const Endpoint& ep) const;
+  std::string new_secret();
   [[nodiscard]] std::chrono::steady_clock::duration real_timeout() const;
   LogEntry* log_entry(std::uint64_t log_id);
 
@@ -132,6 +157,8 @@ class WebhookDispatcher {
   std::deque<std::uint64_t> ready_;
   std::vector<std::optional<std::uint64_t>> held_;
   std::uint64_t next_id_ = 1;
+  std::uint64_t next_endpoint_ = 1;
+  std::uint64_t secrets_minted_ = 0;
   std::size_t in_flight_ = 0;
   std::uint64_t gen_ = 0;
   bool stopping_ = false;

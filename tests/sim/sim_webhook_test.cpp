@@ -339,3 +339,109 @@ TEST(SimWebhooks, ReorderFault) {
 
 }  // namespace
 }  // namespace dialer::sim::test
+
+namespace dialer::sim::test {
+namespace {
+
+// /config/webhooks: create shows the secret once, the list never; a delivery is signed with
+// the endpoint's secret; after rotate-secret new deliveries use the new one, and GET /config
+// lists the endpoint with its last delivery.
+TEST(SimWebhooks, EndpointsAreCreatedListedRotatedAndDeleted) {
+  WebhookReceiver a;
+  auto sim = start_sim(manual_time({}));
+  ASSERT_TRUE(sim);
+  TestClient c(sim->port());
+  auto created = c.post("/api/v2/config/webhooks",
+                        json::serialize(json::object{{"label", "dialer"}, {"url", a.url()}}));
+  ASSERT_EQ(created.status, 200) << created;
+  const std::string id = s(created.data(), "/id");
+  const std::string first = s(created.data(), "/secret");
+  EXPECT_EQ(first.rfind("whsec_", 0), 0u);
+  auto listed = c.get("/api/v2/config/webhooks");
+  ASSERT_EQ(listed.status, 200);
+  EXPECT_EQ(listed.body.find(first), std::string::npos);
+  EXPECT_EQ(s(listed.data(), "/0/id"), id);
+  EXPECT_TRUE(listed.data().at_pointer("/0/last_delivery_status").is_null());
+
+  ASSERT_EQ(c.start("+919800000001").status, 200);
+  advance(c, "1d");
+  ASSERT_TRUE(a.wait_for(1));
+  auto arr = a.arrivals().at(0);
+  EXPECT_EQ(arr.signature.substr(7), hmac_hex(first, arr.timestamp + "." + arr.body));
+  // The receiver sees the request before the sim has read the answer.
+  EXPECT_TRUE(wait_until([&] {
+    return s(c.get("/api/v2/config").data(), "/webhooks/0/last_delivery_status") == "success";
+  }));
+
+  auto rotated = c.post("/api/v2/config/webhooks/" + id + "/rotate-secret", "{}");
+  ASSERT_EQ(rotated.status, 200) << rotated;
+  const std::string second = s(rotated.data(), "/secret");
+  EXPECT_NE(second, first);
+  ASSERT_EQ(c.start("+919800000002").status, 200);
+  advance(c, "1d");
+  ASSERT_TRUE(a.wait_for(2));
+  arr = a.arrivals().at(1);
+  EXPECT_EQ(arr.signature.substr(7), hmac_hex(second, arr.timestamp + "." + arr.body));
+
+  EXPECT_EQ(
+      c.request(http::verb::delete_, "/api/v2/config/webhooks/" + id, "", std::nullopt).status,
+      200);
+  EXPECT_EQ(c.post("/api/v2/config/webhooks/" + id + "/rotate-secret", "{}").status, 404);
+  EXPECT_TRUE(c.get("/api/v2/config/webhooks").data().as_array().empty());
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(c.post("/api/v2/config/webhooks",
+                     json::serialize(json::object{{"url", a.url("/n" + std::to_string(i))}}))
+                  .status,
+              200);
+  }
+  EXPECT_EQ(
+      c.post("/api/v2/config/webhooks", json::serialize(json::object{{"url", a.url()}})).status,
+      400);
+}
+
+// GET /agents/{id}, POST /voicelink/sync (read-only only with import_dids: false) and the legacy
+// connection list outside /api/v2.
+TEST(SimApi, AgentsVoicelinkAndLegacyConnections) {
+  auto o = base_options();
+  o.agents = {kAgent};
+  auto sim = start_sim(o);
+  ASSERT_TRUE(sim);
+  TestClient c(sim->port());
+  EXPECT_EQ(c.get(std::string("/api/v2/agents/") + kAgent).status, 200);
+  auto missing = c.get("/api/v2/agents/00000000-0000-0000-0000-000000000000");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(missing.error_code(), "NOT_FOUND");
+
+  auto sync = c.post("/api/v2/voicelink/sync", R"({"import_dids": false})");
+  ASSERT_EQ(sync.status, 200) << sync;
+  EXPECT_EQ(s(sync.data(), "/readiness/0/state"), "READY");
+  c.control(
+      "/_sim/voicelink",
+      json::object{{"readiness",
+                    json::array{json::object{
+                        {"key", "918047100009"},
+                        {"state", "NO_BOT"},
+                        {"action_items", json::array{json::object{{"code", "ATTACH_BOT"},
+                                                                  {"label", "Attach a bot"}}}}}}}});
+  sync = c.post("/api/v2/voicelink/sync", R"({"import_dids": false})");
+  EXPECT_EQ(s(sync.data(), "/readiness/0/action_items/0/label"), "Attach a bot");
+  EXPECT_EQ(u(c.stats(), "/voicelink_imports"), 0u);
+  (void)c.post("/api/v2/voicelink/sync", "{}");  // import_dids left out: imports
+  EXPECT_EQ(u(c.stats(), "/voicelink_imports"), 1u);
+  c.control("/_sim/voicelink",
+            json::object{{"connections", 2}, {"warnings", json::array{"TRUNCATED"}}});
+  EXPECT_EQ(c.post("/api/v2/voicelink/sync", R"({"import_dids": false})").status, 400);
+  sync = c.post("/api/v2/voicelink/sync", R"({"import_dids": false, "connection_id": "vl_1"})");
+  EXPECT_TRUE(sync.data().at("readiness").as_array().empty());
+
+  c.control("/_sim/legacy",
+            json::object{{"connections",
+                          json::array{json::object{{"id", "conn_1"}, {"provider", "twilio"}}}}});
+  auto legacy = c.get("/api/telephony/connections");
+  ASSERT_EQ(legacy.status, 200) << legacy;
+  EXPECT_EQ(s(legacy.data(), "/connections/0/id"), "conn_1");
+  EXPECT_EQ(c.get("/api/telephony/connections", "").status, 401);
+}
+
+}  // namespace
+}  // namespace dialer::sim::test

@@ -125,7 +125,7 @@ TEST(Campaign, ErrorsArePositionedAndAllReported) {
           StartsWith("campaign.yaml:2:11: agent_id: invalid uuid \"not-a-uuid\""),
           "campaign.yaml:4:12: window.start: invalid time \"9am\" (expected HH:MM, 00:00 to 24:00)",
           "campaign.yaml:5:21: providers[1]: invalid value \"skype\" (expected mcube, twilio, "
-          "exotel, plivo, vobiz or sip)",
+          "exotel, plivo, vobiz, sip or voicelink)",
           "campaign.yaml:5:28: providers[2]: provider twilio is listed twice",
           "campaign.yaml:6:18: max_concurrency: must be between 1 and 10000, got 0",
           "campaign.yaml:7:9: weight: must be between 1 and 1000, got 0",
