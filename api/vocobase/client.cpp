@@ -16,6 +16,8 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/url/parse.hpp>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -50,9 +52,9 @@ using SteadyClock = std::chrono::steady_clock;
 namespace {
 
 constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
-constexpr std::array kEndpoints{Endpoint::config,      Endpoint::concurrency,
-                                Endpoint::calls_start, Endpoint::calls_list,
-                                Endpoint::calls_get,   Endpoint::sessions_get};
+constexpr std::array kEndpoints{
+    Endpoint::config,    Endpoint::concurrency,  Endpoint::calls_start,  Endpoint::calls_list,
+    Endpoint::calls_get, Endpoint::sessions_get, Endpoint::account_setup};
 constexpr std::array kVerdicts{Verdict::ok, Verdict::rejected, Verdict::ambiguous,
                                Verdict::not_sent};
 
@@ -105,6 +107,12 @@ std::string encode_segment(std::string_view s) {
   return out;
 }
 
+/// "/api/v2" → "/api"; "/v2" → "".
+std::string parent_path(const std::string& path) {
+  auto slash = path.rfind('/');
+  return slash == std::string::npos ? std::string() : path.substr(0, slash);
+}
+
 bool is_ip_literal(const std::string& host) {
   beast::error_code ec;
   asio::ip::make_address(host, ec);
@@ -144,6 +152,8 @@ std::string_view to_string(Endpoint e) noexcept {
       return "calls_get";
     case Endpoint::sessions_get:
       return "sessions_get";
+    case Endpoint::account_setup:
+      return "account_setup";
   }
   return "unknown";
 }
@@ -403,13 +413,17 @@ class VocobaseClient::Impl {
     if (!token) co_return token.error();
     const auto deadline = SteadyClock::now() + opts_.request_timeout;
 
-    http::request<http::string_body> req{verb, base_path_ + target, 11};
+    // A target that begins with '^' lies beside the versioned base path, not under it
+    // (GET /api/telephony/connections next to /api/v2).
+    const std::string path =
+        target.starts_with('^') ? parent_path(base_path_) + target.substr(1) : base_path_ + target;
+    http::request<http::string_body> req{verb, path, 11};
     req.set(http::field::host, host_header_);
     req.set(http::field::user_agent, user_agent_);
     req.set(http::field::accept, "application/json");
     req.set(http::field::authorization, "Bearer " + opts_.api_key);
     req.keep_alive(true);
-    if (verb == http::verb::post) {
+    if (verb == http::verb::post || verb == http::verb::patch) {
       req.set(http::field::content_type, "application/json");
       req.body() = std::move(body);
     }
@@ -721,6 +735,51 @@ asio::awaitable<ApiResult<SessionData>> VocobaseClient::get_session(std::string 
   co_return co_await impl_->call<SessionData>(Endpoint::sessions_get, http::verb::get,
                                               "/sessions/" + encode_segment(session_id), {}, p,
                                               [](std::string_view b) { return parse_session(b); });
+}
+
+asio::awaitable<ApiResult<std::vector<WebhookEndpointInfo>>> VocobaseClient::list_webhooks() {
+  co_return co_await impl_->call<std::vector<WebhookEndpointInfo>>(
+      Endpoint::account_setup, http::verb::get, "/config/webhooks", {}, Priority::poll,
+      [](std::string_view b) { return parse_webhook_list(b); });
+}
+
+asio::awaitable<ApiResult<WebhookSecretGrant>> VocobaseClient::create_webhook(std::string label,
+                                                                              std::string url) {
+  std::string body = boost::json::serialize(boost::json::object{{"label", label}, {"url", url}});
+  co_return co_await impl_->call<WebhookSecretGrant>(
+      Endpoint::account_setup, http::verb::post, "/config/webhooks", std::move(body),
+      Priority::poll, [](std::string_view b) { return parse_webhook_grant(b); });
+}
+
+asio::awaitable<ApiResult<WebhookSecretGrant>> VocobaseClient::rotate_webhook_secret(
+    std::string id) {
+  if (id.empty()) co_return ApiError(Reason::validation, "empty webhook endpoint id");
+  co_return co_await impl_->call<WebhookSecretGrant>(
+      Endpoint::account_setup, http::verb::post,
+      "/config/webhooks/" + encode_segment(id) + "/rotate-secret", "{}", Priority::poll,
+      [](std::string_view b) { return parse_webhook_grant(b); });
+}
+
+asio::awaitable<ApiResult<std::string>> VocobaseClient::get_agent(std::string agent_id) {
+  if (agent_id.empty()) co_return ApiError(Reason::validation, "empty agent id");
+  co_return co_await impl_->call<std::string>(
+      Endpoint::account_setup, http::verb::get, "/agents/" + encode_segment(agent_id), {},
+      Priority::poll, [](std::string_view b) { return parse_agent(b); });
+}
+
+asio::awaitable<ApiResult<VoicelinkReadiness>> VocobaseClient::voicelink_readiness(
+    std::optional<std::string> connection_id) {
+  boost::json::object body{{"import_dids", false}};
+  if (connection_id) body["connection_id"] = *connection_id;
+  co_return co_await impl_->call<VoicelinkReadiness>(
+      Endpoint::account_setup, http::verb::post, "/voicelink/sync", boost::json::serialize(body),
+      Priority::poll, [](std::string_view b) { return parse_voicelink_readiness(b); });
+}
+
+asio::awaitable<ApiResult<std::vector<LegacyConnection>>> VocobaseClient::legacy_connections() {
+  co_return co_await impl_->call<std::vector<LegacyConnection>>(
+      Endpoint::account_setup, http::verb::get, "^/telephony/connections", {}, Priority::poll,
+      [](std::string_view b) { return parse_legacy_connections(b); });
 }
 
 const RateBudget& VocobaseClient::budget() const noexcept {

@@ -9,6 +9,7 @@
 /// executor given at construction (a strand or a single-threaded io_context). Destroy the client
 /// only after all its requests have completed (or after the io_context stopped).
 
+#include "api/vocobase/account_setup.hpp"
 #include "api/vocobase/classification.hpp"
 #include "api/vocobase/models.hpp"
 #include "api/vocobase/rate_budget.hpp"
@@ -20,7 +21,9 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace prometheus {
 class Registry;
@@ -59,7 +62,15 @@ struct ClientOptions {
 };
 
 /// Endpoints, as used in metric labels and logs.
-enum class Endpoint { config, concurrency, calls_start, calls_list, calls_get, sessions_get };
+enum class Endpoint {
+  config,
+  concurrency,
+  calls_start,
+  calls_list,
+  calls_get,
+  sessions_get,
+  account_setup  ///< webhooks, agents, VoiceLink, legacy connections (account-check)
+};
 std::string_view to_string(Endpoint e) noexcept;
 
 class VocobaseClient {
@@ -88,6 +99,23 @@ class VocobaseClient {
   /// GET /sessions/{id} (general bucket) — the polling fallback; same data as the webhook.
   boost::asio::awaitable<ApiResult<SessionData>> get_session(std::string session_id,
                                                              Priority p = Priority::poll);
+
+  // Account set-up (general bucket, poll priority): account-check and webhook register|rotate.
+  /// GET /config/webhooks.
+  boost::asio::awaitable<ApiResult<std::vector<WebhookEndpointInfo>>> list_webhooks();
+  /// POST /config/webhooks {label, url}: the new endpoint and its secret (shown once).
+  boost::asio::awaitable<ApiResult<WebhookSecretGrant>> create_webhook(std::string label,
+                                                                       std::string url);
+  /// POST /config/webhooks/{id}/rotate-secret: the new secret (shown once).
+  boost::asio::awaitable<ApiResult<WebhookSecretGrant>> rotate_webhook_secret(std::string id);
+  /// GET /agents/{id}: the agent's name; a 404 (reason not_found) when it does not exist.
+  boost::asio::awaitable<ApiResult<std::string>> get_agent(std::string agent_id);
+  /// POST /voicelink/sync with `import_dids: false` — always: left out it defaults to true and
+  /// imports. Read-only readiness per DID.
+  boost::asio::awaitable<ApiResult<VoicelinkReadiness>> voicelink_readiness(
+      std::optional<std::string> connection_id = std::nullopt);
+  /// GET /api/telephony/connections (legacy BYOP, outside /api/v2: beside the base path).
+  boost::asio::awaitable<ApiResult<std::vector<LegacyConnection>>> legacy_connections();
 
   /// The rate budget, for the scheduler's queries: available(bucket), next_token_at(bucket),
   /// used_last_window(bucket), frozen_until(bucket), waiting(bucket).

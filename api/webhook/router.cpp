@@ -141,10 +141,11 @@ Routed WebhookRouter::route(const http::request<http::string_body>& req) const {
   // The delivery itself: authenticate first, parse only what verified.
   const auto sig = req.find("X-Webhook-Signature");
   const auto ts = req.find("X-Webhook-Timestamp");
+  std::size_t secret_index = 0;
   const SignatureCheck check = verify_webhook(
       settings_.secrets, sig == req.end() ? std::string_view{} : std::string_view(sig->value()),
       ts == req.end() ? std::string_view{} : std::string_view(ts->value()), req.body(),
-      clock_.now(), settings_.tolerance);
+      clock_.now(), settings_.tolerance, secret_index);
   if (check != SignatureCheck::ok) {
     Routed r = make(WebhookResult::unauthorized);
     r.signature = check;
@@ -156,6 +157,7 @@ Routed WebhookRouter::route(const http::request<http::string_body>& req) const {
     return make(WebhookResult::ignored);
   }
   Routed r = make(WebhookResult::stored);
+  r.secret_index = secret_index;
   store::InboxEvent ev;
   ev.session_id = parsed->data.session_id;
   if (parsed->data.call) ev.call_id = parsed->data.call->call_id;

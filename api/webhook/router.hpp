@@ -68,6 +68,8 @@ struct Routed {
   std::optional<SessionEvent> parsed;
   /// Why a delivery failed verification (401), for the debug log.
   SignatureCheck signature = SignatureCheck::ok;
+  /// For a verified delivery: which of the configured secrets signed it.
+  std::size_t secret_index = 0;
   /// A HEAD request: answer with the GET's headers (Content-Length included) and no body.
   bool head_only = false;
 };

@@ -271,6 +271,7 @@ class WebhookServer::Impl : public std::enable_shared_from_this<Impl> {
         routed.result = co_await submit(std::move(*routed.event), std::move(*routed.parsed));
         routed.answer = WebhookRouter::answer_for(routed.result);
         if (routed.result == WebhookResult::stored) {
+          if (secret_used_) secret_used_(routed.secret_index);
           const TimePoint t = clock_.now();
           stats_.stored(t);
           last_stored_gauge_->Set(static_cast<double>(to_unix_ms(t)) / 1000.0);
@@ -527,6 +528,7 @@ class WebhookServer::Impl : public std::enable_shared_from_this<Impl> {
   std::vector<store::InboxEvent> batch_events_;
   std::vector<Pending> batch_meta_;
   std::vector<std::function<void()>> scrape_hooks_;
+  std::function<void(std::size_t)> secret_used_;
   WebhookStats stats_;
   std::array<prometheus::Counter*, kResults.size()> requests_{};
   prometheus::Gauge* connections_gauge_ = nullptr;
@@ -580,6 +582,9 @@ WebhookSnapshot WebhookServer::stats() const {
 }
 void WebhookServer::refresh_metrics() {
   impl_->refresh_metrics();
+}
+void WebhookServer::on_secret_used(std::function<void(std::size_t)> hook) {
+  impl_->secret_used_ = std::move(hook);
 }
 void WebhookServer::on_scrape(std::function<void()> hook) {
   impl_->scrape_hooks_.push_back(std::move(hook));

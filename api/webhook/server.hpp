@@ -72,6 +72,9 @@ class WebhookServer {
   void set_ready(bool ready);
   /// Replaces the webhook secrets (config reload).
   void set_secrets(std::vector<std::string> secrets);
+  /// Called on the listener's executor with the index (in the last set_secrets list) of the
+  /// secret that signed each stored delivery: secret rotation watches for the new one.
+  void on_secret_used(std::function<void(std::size_t)> hook);
   /// The registry /metrics serves.
   [[nodiscard]] std::shared_ptr<prometheus::Registry> registry() const;
   /// Deliveries stored and refused (status-get `webhooks`).

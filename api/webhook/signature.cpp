@@ -98,6 +98,14 @@ std::string sign_webhook(std::string_view secret, std::string_view timestamp,
 SignatureCheck verify_webhook(std::span<const std::string> secrets,
                               std::string_view signature_header, std::string_view timestamp_header,
                               std::string_view body, TimePoint now, Millis tolerance) {
+  std::size_t ignored = 0;
+  return verify_webhook(secrets, signature_header, timestamp_header, body, now, tolerance, ignored);
+}
+
+SignatureCheck verify_webhook(std::span<const std::string> secrets,
+                              std::string_view signature_header, std::string_view timestamp_header,
+                              std::string_view body, TimePoint now, Millis tolerance,
+                              std::size_t& matched_index) {
   signature_header = trim(signature_header);
   timestamp_header = trim(timestamp_header);
   if (signature_header.empty()) return SignatureCheck::missing_signature;
@@ -126,9 +134,12 @@ SignatureCheck verify_webhook(std::span<const std::string> secrets,
   // Every secret is computed and compared, matched or not, so timing says nothing about which
   // secret (if any) matched.
   bool matched = false;
-  for (const std::string& secret : secrets) {
-    const auto mac = hmac(secret, timestamp_header, body);
-    if (mac && CRYPTO_memcmp(mac->data(), given.data(), given.size()) == 0) matched = true;
+  for (std::size_t i = 0; i < secrets.size(); ++i) {
+    const auto mac = hmac(secrets[i], timestamp_header, body);
+    if (mac && CRYPTO_memcmp(mac->data(), given.data(), given.size()) == 0 && !matched) {
+      matched = true;
+      matched_index = i;
+    }
   }
   return matched ? SignatureCheck::ok : SignatureCheck::mismatch;
 }

@@ -34,5 +34,11 @@ std::string sign_webhook(std::string_view secret, std::string_view timestamp,
 SignatureCheck verify_webhook(std::span<const std::string> secrets,
                               std::string_view signature_header, std::string_view timestamp_header,
                               std::string_view body, TimePoint now, Millis tolerance);
+/// The same, and on `ok` the index in `secrets` of the (first) secret that matched: rotation
+/// retires the old secret once the new one verified a delivery.
+SignatureCheck verify_webhook(std::span<const std::string> secrets,
+                              std::string_view signature_header, std::string_view timestamp_header,
+                              std::string_view body, TimePoint now, Millis tolerance,
+                              std::size_t& matched_index);
 
 }  // namespace dialer::api
