@@ -1,5 +1,7 @@
 #include "config/codecs.hpp"
 
+#include <boost/url/parse.hpp>
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -438,6 +440,23 @@ void UrlCodec::parse(const KeyInfo& info, const YAML::Node& node, const Field& f
   out = std::move(*r);
 }
 boost::json::value UrlCodec::to_json(const std::string& v) {
+  return boost::json::string(v);
+}
+
+void OptionalHttpUrlCodec::parse(const KeyInfo& info, const YAML::Node& node, const Field& field,
+                                 std::string& out, ParseContext& ctx) {
+  auto s = parse_string(info, node, field, ctx, "an http(s) URL or \"\"");
+  if (!s) return;
+  if (!s->empty()) {
+    auto u = boost::urls::parse_absolute_uri(*s);
+    if (!u || (u->scheme() != "https" && u->scheme() != "http") || u->host().empty()) {
+      return ctx.error(field, "must be an absolute http:// or https:// URL with a host (or \"\")");
+    }
+    if (u->has_userinfo()) return ctx.error(field, "must not carry user:password@");
+  }
+  out = std::move(*s);
+}
+boost::json::value OptionalHttpUrlCodec::to_json(const std::string& v) {
   return boost::json::string(v);
 }
 

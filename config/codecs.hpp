@@ -56,6 +56,8 @@ DIALER_CODEC(PathCodec, std::string, "path");
 DIALER_CODEC(OptionalDirCodec, std::string, "absolute directory path or \"\"");
 DIALER_CODEC(UrlCodec, std::string, "URL");
 DIALER_CODEC(UrlPathCodec, std::string, "URL path");
+/// An absolute http(s) URL with a host, or "" for none (webhook.public_url).
+DIALER_CODEC(OptionalHttpUrlCodec, std::string, "http(s) URL or \"\"");
 DIALER_CODEC(HostPortCodec, HostPort, "host:port");
 /// A listen address, or "" for off.
 DIALER_CODEC(OptionalHostPortCodec, std::optional<HostPort>, "host:port or \"\"");

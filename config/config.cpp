@@ -222,9 +222,10 @@ void resolve_webhook_secrets(Config& cfg, ParseContext& ctx, const GetEnv& env,
       return;
     }
   }
-  ctx.error(section, "webhook.secrets",
-            "no webhook secret: set webhook.secrets or webhook.secrets_file, or provide the "
-            "systemd credential $CREDENTIALS_DIRECTORY/webhook-secrets");
+  // No secret configured is not an error: `dialerctl webhook register` stores one in the state
+  // directory (the daemon adds it at startup and when registering). Until then every delivery
+  // is refused and outcomes are polled; the daemon says so at startup and `dialerctl check`
+  // shows it.
 }
 
 std::string format_number(double v) {

@@ -69,6 +69,12 @@ struct WebhookConfig {
   std::string secrets_file;
   SecretsSource secrets_source = SecretsSource::none;
   Millis tolerance = std::chrono::minutes{5};  ///< 0 = replay check off
+  /// The URL Vocobase posts to (what `webhook register` registers and `account-check` looks
+  /// for); "" = not set.
+  std::string public_url;
+  /// After `webhook rotate`, the previous secret stays accepted until the first delivery signed
+  /// with the new one arrives, or this long at most.
+  Millis rotation_overlap = std::chrono::hours{24};
   int max_connections = 512;
   Millis idle_timeout = std::chrono::seconds{30};
 

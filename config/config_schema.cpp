@@ -91,6 +91,14 @@ constexpr auto kConfigKeys = std::to_array<KeyDef<Config>>({
   key<detail::DurationCodec>("webhook.tolerance", "5m", 0, ms(24h), kLive,
       "Replay window: X-Webhook-Timestamp must be this close to now; 0 turns the check off.",
       [](auto& c) -> auto& { return c.webhook.tolerance; }),
+  key<detail::OptionalHttpUrlCodec>("webhook.public_url", "\"\"", kNone, 2048, kLive,
+      "The URL Vocobase posts deliveries to (behind your proxy or load balancer): what `dialerctl "
+      "webhook register` registers and `dialerctl check` looks for; \"\" = not set.",
+      [](auto& c) -> auto& { return c.webhook.public_url; }),
+  key<detail::DurationCodec>("webhook.rotation_overlap", "24h", ms(1min), ms(24h * 30), kLive,
+      "After `dialerctl webhook rotate` the previous secret is still accepted until the first "
+      "delivery signed with the new one arrives, or this long at most.",
+      [](auto& c) -> auto& { return c.webhook.rotation_overlap; }),
   key<detail::IntCodec>("webhook.max_connections", "512", 1, 65536, kLive,
       "Most simultaneous HTTP connections; more wait in the listen backlog (extension).",
       [](auto& c) -> auto& { return c.webhook.max_connections; }),
@@ -205,8 +213,8 @@ constexpr auto kConfigKeys = std::to_array<KeyDef<Config>>({
       "Most calls in flight per campaign (extension).",
       [](auto& c) -> auto& { return c.defaults.max_concurrency; }),
   key<detail::ProvidersCodec>("defaults.providers", "[]", kNone, kNone, kLive,
-      "Ordered telephony providers (mcube, twilio, exotel, plivo, vobiz, sip); empty = the "
-      "account's default (extension).",
+      "Ordered telephony providers (mcube, twilio, exotel, plivo, vobiz, sip, voicelink); empty = "
+      "the account's default (extension).",
       [](auto& c) -> auto& { return c.defaults.providers; }),
   key<detail::EnumCodec<ProviderStrategy>>("defaults.provider_strategy", "failover", kNone, kNone, kLive,
       "failover (first available in order) or round_robin (extension).",

@@ -507,13 +507,14 @@ TEST(ConfigLoad, JsonConfig) {
 
 // Checked<Config>::value() on a rejected config throws with every message (startup code path).
 TEST(ConfigLoad, ValueThrowsWithAllMessages) {
-  auto r = load("store: {synchronous: x}\n", {{"DIALERD_API_KEY", "k"}});
+  auto r = load("store: {synchronous: x}\nwebhook: {public_url: \"ftp://x\"}\n",
+                {{"DIALERD_API_KEY", "k"}});
   try {
     (void)r.value();
     FAIL() << "value() did not throw";
   } catch (const std::runtime_error& e) {
     EXPECT_THAT(e.what(), HasSubstr("test.yaml:1:22: store.synchronous"));
-    EXPECT_THAT(e.what(), HasSubstr("webhook.secrets: no webhook secret"));
+    EXPECT_THAT(e.what(), HasSubstr("test.yaml:2:23: webhook.public_url: must be an absolute"));
   }
 }
 
