@@ -789,9 +789,7 @@ class AdminHandlers::Impl {
   Response campaign_list(Request& r);
   Response campaign_get(Request& r);
   Response campaign_stats(Request& r);
-  Response campaign_start(Request& r) {
-    return lifecycle(r, &scheduler::Scheduler::start, "started");
-  }
+  asio::awaitable<Response> campaign_start(Request r);
   Response campaign_pause(Request& r) {
     return lifecycle(r, &scheduler::Scheduler::pause, "paused");
   }
@@ -862,7 +860,9 @@ Result<void> AdminHandlers::Impl::register_all() {
       add("campaign-list", "every campaign with its state and counts", ro, &Impl::campaign_list),
       add("campaign-get", "one campaign: fields, state, blocked_by, counts", ro,
           &Impl::campaign_get),
-      add("campaign-start", "start dialling a draft campaign", rw, &Impl::campaign_start),
+      add_async("campaign-start",
+                "start dialling a draft campaign (its agent and providers are checked first)", rw,
+                &Impl::campaign_start),
       add("campaign-pause", "pause dialling (calls in flight finish)", rw, &Impl::campaign_pause),
       add("campaign-resume", "resume a paused or credit-exhausted campaign", rw,
           &Impl::campaign_resume),
@@ -1136,6 +1136,25 @@ Response AdminHandlers::Impl::lifecycle(Request& r,
   const std::string shown = v ? v->campaign.spec.name : *name;
   json::object o = v ? stats_json(*v) : json::object{};
   return Response::success("campaign " + shown + " " + std::string(done), std::move(o));
+}
+
+asio::awaitable<Response> AdminHandlers::Impl::campaign_start(Request r) {
+  if (auto u = unknown_argument(r.arguments, {"campaign"})) co_return Response::error(*u);
+  if (d_.start_check) {
+    auto found = find_campaign(r.arguments, true);
+    if (auto* resp = std::get_if<Response>(&found)) co_return std::move(*resp);
+    auto& row = std::get<store::CampaignRow>(found);
+    // Only a draft is started by this command; other states get the scheduler's own answer.
+    if (row.state == CampaignState::draft) {
+      const std::string name = row.spec.name;
+      auto refusal = co_await d_.start_check(std::move(row));
+      if (refusal) {
+        spdlog::warn("campaign {} not started: {}", name, refusal->text);
+        co_return std::move(*refusal);
+      }
+    }
+  }
+  co_return lifecycle(r, &scheduler::Scheduler::start, "started");
 }
 
 Response AdminHandlers::Impl::contacts_list(Request& r) {

@@ -17,6 +17,7 @@
 #include "core/errc.hpp"
 #include "core/time.hpp"
 #include "scheduler/scheduler.hpp"
+#include "store/campaign_repo.hpp"
 #include "store/csv_import.hpp"
 #include "store/database.hpp"
 #include "store/zones.hpp"
@@ -63,6 +64,11 @@ class DaemonControl {
   virtual void request_shutdown(std::string reason) = 0;
 };
 
+/// What campaign-start asks before starting a draft (account-check's agent and provider rows):
+/// the refusal to answer (result 4), or nullopt to go ahead.
+using StartCheck =
+    std::function<boost::asio::awaitable<std::optional<admin::Response>>(store::CampaignRow)>;
+
 /// Everything the handlers use; all must outlive the AdminHandlers.
 struct AdminDeps {
   admin::Registry& registry;
@@ -80,6 +86,8 @@ struct AdminDeps {
   boost::asio::any_io_executor worker;
   /// A private directory of the daemon (beside the database) for temporary files.
   std::filesystem::path scratch_dir;
+  /// Run by campaign-start for a draft; empty = start without asking the API.
+  StartCheck start_check{};
 };
 
 /// The commands of CONTRACT.md this file registers (list-commands is the registry's own).

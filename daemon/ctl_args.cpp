@@ -304,8 +304,11 @@ ParseOutcome parse_command_line(const std::vector<std::string>& args) {
     static const auto campaign_states = names_of<CampaignState>();
     auto* state_opt = list->add_option("--state", *state, "only campaigns in this state")
                           ->check(CLI::IsMember(campaign_states));
+    auto names = std::make_shared<bool>(false);
+    list->add_flag("--names", *names, "print only the names, one a line (for scripts)");
     leaves.push_back({list, [=](Invocation& inv) -> std::optional<std::string> {
                         inv.command = "campaign-list";
+                        inv.names_only = *names;
                         if (state_opt->count() > 0) inv.arguments["state"] = *state;
                         return std::nullopt;
                       }});
@@ -474,12 +477,29 @@ ParseOutcome parse_command_line(const std::vector<std::string>& args) {
                       }});
   }
 
-  // account unblock
+  // check, account check|unblock
+  simple(&app, "check",
+         "can this daemon dial? key, account, agents, providers, webhook endpoint, limits, credits",
+         "account-check");
   {
     auto* account = app.add_subcommand("account", "the Vocobase account as dialerd sees it");
     account->require_subcommand(1);
+    simple(account, "check", "the same as `dialerctl check`", "account-check");
     simple(account, "unblock", "dial again after the API refused the key or the account",
            "account-unblock");
+  }
+
+  // webhook register|rotate
+  {
+    auto* webhook = app.add_subcommand(
+        "webhook", "the Vocobase webhook endpoint for webhook.public_url, set up by dialerd");
+    webhook->require_subcommand(1);
+    simple(webhook, "register",
+           "create the endpoint and keep its secret in the state directory (in force at once)",
+           "webhook-register");
+    simple(webhook, "rotate",
+           "new secret; the old one is accepted until a delivery signed with the new one arrives",
+           "webhook-rotate");
   }
 
   // log-level LEVEL

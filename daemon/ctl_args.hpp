@@ -53,6 +53,8 @@ struct Invocation {
   std::vector<PassedFile> files;
   /// `campaign create -f FILE`: read and sent as arguments "spec_yaml" (text) and "spec_file".
   std::optional<std::filesystem::path> spec_file;
+  /// `campaign list --names`: one name a line and nothing else (shell completion, scripts).
+  bool names_only = false;
 };
 
 /// Either an invocation to run, or an exit status with text to print (help, usage errors).

@@ -337,10 +337,52 @@ std::string render_arguments(const json::object& args, const std::vector<std::st
   return out + sections;
 }
 
+namespace {
+std::vector<std::string> wrap_words(const std::string& text, std::size_t width,
+                                    const std::string& first_indent, std::size_t max_lines);
+}  // namespace
+
+std::string render_check(const json::object& args, std::size_t width) {
+  const auto* rows = args.if_contains("rows");
+  if (rows == nullptr || !rows->is_array()) return render_arguments(args);
+  std::size_t name_w = 5;
+  for (const auto& v : rows->get_array()) {
+    if (v.is_object()) name_w = std::max(name_w, width_of(cell_of(v.get_object(), "check")));
+  }
+  name_w = std::min<std::size_t>(name_w, 44);
+  const std::string indent(2 + 4 + 2 + name_w + 2, ' ');
+  std::string out;
+  std::size_t failed = 0;
+  for (const auto& v : rows->get_array()) {
+    if (!v.is_object()) continue;
+    const auto& o = v.get_object();
+    const bool ok = o.contains("ok") && o.at("ok").is_bool() && o.at("ok").get_bool();
+    if (!ok) ++failed;
+    const std::string head = std::string("  ") + (ok ? "ok  " : "FAIL") + "  " +
+                             pad_right(cell_of(o, "check"), name_w) + "  ";
+    auto lines = wrap_words(cell_of(o, "detail"), width, indent, 4);
+    out += head + (lines.empty() ? std::string() : lines.front().substr(indent.size())) + "\n";
+    for (std::size_t i = 1; i < lines.size(); ++i) out += lines[i] + "\n";
+    const auto* f = o.if_contains("fix");
+    const std::string fix = f != nullptr && f->is_string() ? std::string(f->get_string()) : "";
+    if (!fix.empty()) {
+      for (auto& l : wrap_words("fix: " + fix, width, indent, 4)) out += l + "\n";
+    }
+  }
+  const std::size_t n = rows->get_array().size();
+  out += failed == 0
+             ? "\nall " + std::to_string(n) + " checks passed: this daemon can dial\n"
+             : "\n" + std::to_string(failed) + " of " + std::to_string(n) + " checks failed\n";
+  return out;
+}
+
 std::string render_response(std::string_view command, const admin::Response& r) {
   std::string out;
-  if (r.result == admin::ResultCode::success && !r.text.empty()) out += r.text + "\n";
+  if (r.result == admin::ResultCode::success && !r.text.empty() && command != "account-check") {
+    out += r.text + "\n";
+  }
   if (r.arguments.empty()) return out;
+  if (command == "account-check") return out + render_check(r.arguments);
   if (command == "contacts-import" && r.result == admin::ResultCode::success) {
     return out + render_import_report(r.arguments);
   }

@@ -38,6 +38,9 @@ std::string render_arguments(const boost::json::object& args,
 
 /// The human rendering of an answer to `command` (text line, then its arguments).
 std::string render_response(std::string_view command, const admin::Response& r);
+/// account-check's rows: "ok"/"FAIL", the check, its detail and, indented, "fix: …"; a summary
+/// line last. Lines wrap at `width`.
+std::string render_check(const boost::json::object& args, std::size_t width = 100);
 
 /// The contacts-import report: counts, elapsed, the first `max_errors` errors as a table
 /// (line, column, value, reason) and where rejected rows went.

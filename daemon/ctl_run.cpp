@@ -199,12 +199,30 @@ int run(const Invocation& inv, Console& console) {
                             (inv.command == "campaign-create" || inv.command == "campaign-update");
     console.err << (from_flags ? name_flags(r.text) : r.text) << "\n";
   }
+  if (inv.names_only && (code == 0 || code == 3)) {
+    if (const auto* list = r.arguments.if_contains("campaigns"); list && list->is_array()) {
+      for (const auto& c : list->get_array()) {
+        const auto* n = c.is_object() ? c.get_object().if_contains("name") : nullptr;
+        if (n != nullptr && n->is_string())
+          console.out << std::string_view(n->get_string()) << "\n";
+      }
+    }
+    console.out.flush();
+    return code;
+  }
   if (inv.action == Action::raw) {
     // raw: the response exactly as the daemon sent it, as JSON.
     console.out << pretty_json(admin::to_json(r));
   } else if (inv.json) {
     // A result other than 0 or 3: the whole response, so scripts see why (CONTRACT.md).
     console.out << pretty_json(code == 0 || code == 3 ? r.arguments : admin::to_json(r));
+  } else if (inv.command == "account-check" && (code == 0 || code == 4)) {
+    // A failing check is result 4, and its rows are the point. Wrapped to a terminal; one line
+    // per detail when piped (grep, logs).
+    const bool tty = ::isatty(STDOUT_FILENO) == 1;
+    console.out << render_check(
+        r.arguments,
+        tty ? static_cast<std::size_t>(terminal_width(STDOUT_FILENO)) : std::size_t{100'000});
   } else if (code == 0) {
     console.out << render_response(inv.command, r);
   } else if (!r.arguments.empty()) {

@@ -7,6 +7,7 @@
 #include "api/webhook/outcome_sink.hpp"
 #include "api/webhook/server.hpp"
 #include "core/version.hpp"
+#include "daemon/account_commands.hpp"
 #include "daemon/dialerd_args.hpp"
 #include "daemon/log_fields.hpp"
 #include "daemon/metrics.hpp"
@@ -387,6 +388,39 @@ class Daemon::Impl {
   std::unique_ptr<scheduler::AsioExecutor> executor_;
   std::unique_ptr<scheduler::Scheduler> scheduler_;
   std::unique_ptr<AdminHandlers> handlers_;
+  std::unique_ptr<AccountCommands> account_;
+
+  // The webhook endpoint this daemon registered (`dialerctl webhook register|rotate`).
+  class Secrets final : public WebhookSecretsHolder {
+   public:
+    explicit Secrets(Impl& impl) : impl_(impl) {}
+    [[nodiscard]] std::optional<WebhookRegistration> registration() const override {
+      return impl_.registration_;
+    }
+    Result<void> store_registration(WebhookRegistration r) override {
+      if (auto s = save_registration(impl_.registration_file_, r); !s) return s;
+      impl_.registration_ = std::move(r);
+      impl_.apply_secrets();
+      return {};
+    }
+    [[nodiscard]] bool have_secret() const override { return !impl_.secrets_in_force().empty(); }
+    [[nodiscard]] std::filesystem::path registration_file() const override {
+      return impl_.registration_file_;
+    }
+
+   private:
+    Impl& impl_;
+  };
+  Secrets secrets_{*this};
+  std::optional<WebhookRegistration> registration_;
+  std::filesystem::path registration_file_;
+  asio::steady_timer retire_timer_{ioc_};
+  /// Registered secrets (newest first), then the configured ones.
+  [[nodiscard]] std::vector<std::string> secrets_in_force() const;
+  /// Puts secrets_in_force() in force on the listener and arms the retirement timer.
+  void apply_secrets();
+  void on_secret_used(std::size_t index);
+  void load_registered_secrets(const std::filesystem::path& state_dir);
   asio::signal_set signals_{ioc_, SIGTERM, SIGINT, SIGHUP};
   asio::steady_timer watchdog_timer_{ioc_};
   asio::steady_timer status_timer_{ioc_};
@@ -446,11 +480,17 @@ std::optional<Failure> Daemon::Impl::start() {
   }
   admin_ = std::move(*server);
 
-  // Webhook listener.
+  // Webhook listener, with the configured secrets and the one `webhook register` kept.
+  load_registered_secrets(std::filesystem::absolute(cfg.store.path).parent_path());
   api::WebhookServerOptions wopts;
   wopts.listen = cfg.webhook.listen.to_string();
   wopts.webhook.path = cfg.webhook.path;
-  wopts.webhook.secrets = reveal_all(cfg.webhook.secrets);
+  wopts.webhook.secrets = secrets_in_force();
+  if (wopts.webhook.secrets.empty()) {
+    spdlog::warn(
+        "no webhook secret: every delivery is refused and outcomes are polled until "
+        "`dialerctl webhook register` (or webhook.secrets_file) provides one");
+  }
   wopts.webhook.tolerance = cfg.webhook.tolerance;
   wopts.max_connections = static_cast<std::size_t>(cfg.webhook.max_connections);
   wopts.idle_timeout = cfg.webhook.idle_timeout;
@@ -462,6 +502,8 @@ std::optional<Failure> Daemon::Impl::start() {
   }
   webhook_ = std::move(*webhook);
   webhook_address_ = webhook_->local_address();
+  webhook_->on_secret_used([this](std::size_t index) { on_secret_used(index); });
+  apply_secrets();
 
   // Partner API client and the scheduler over it.
   auto client =
@@ -482,10 +524,15 @@ std::optional<Failure> Daemon::Impl::start() {
   worker_open.migrate = false;
   worker_open.busy_timeout = kWorkerBusyTimeout;  // workers may wait for the loop's writes
   const auto db_dir = std::filesystem::absolute(cfg.store.path).parent_path();
-  handlers_ = std::make_unique<AdminHandlers>(AdminDeps{registry_, progress_, *db_, cfg.store.path,
-                                                        worker_open, *scheduler_, self_, *zones_,
-                                                        clock_, workers_.get_executor(), db_dir});
+  account_ = std::make_unique<AccountCommands>(
+      AccountCommandDeps{registry_, *client_, *scheduler_, *db_, self_, secrets_, clock_});
+  handlers_ = std::make_unique<AdminHandlers>(
+      AdminDeps{registry_, progress_, *db_, cfg.store.path, worker_open, *scheduler_, self_,
+                *zones_, clock_, workers_.get_executor(), db_dir, account_->start_check()});
   *handlers_slot = handlers_.get();
+  if (auto r = account_->register_all(); !r) {
+    return Failure{exit_runtime_failure, "admin commands: " + r.error().message};
+  }
   if (auto failure = start_metrics(cfg, worker_open)) return failure;
   if (auto r = handlers_->register_all(); !r) {
     return Failure{exit_runtime_failure, "admin commands: " + r.error().message};
@@ -726,9 +773,9 @@ config::Checked<config::ReloadDiff> Daemon::Impl::reload() {
     spdlog::info("reload: new API key; dialling resumes");
     scheduler_->clear_account_block();
   }
-  if (webhook_) webhook_->set_secrets(reveal_all(next->webhook.secrets));
   if (scheduler_) scheduler_->update_options(scheduler_options(*next));
   config_ = std::move(next);
+  apply_secrets();
   std::string changed;
   for (const auto& k : diff.changed) changed += (changed.empty() ? "" : ", ") + k;
   std::string restart;
@@ -738,6 +785,70 @@ config::Checked<config::ReloadDiff> Daemon::Impl::reload() {
   last_status_ = status_line();
   notifier_->notify("READY=1\nSTATUS=" + last_status_);
   return diff;
+}
+
+std::vector<std::string> Daemon::Impl::secrets_in_force() const {
+  std::vector<std::string> out;
+  if (registration_) out = registration_->accepted();
+  for (auto& s : reveal_all(config_->webhook.secrets)) {
+    if (std::find(out.begin(), out.end(), s) == out.end()) out.push_back(std::move(s));
+  }
+  return out;
+}
+
+void Daemon::Impl::load_registered_secrets(const std::filesystem::path& state_dir) {
+  registration_file_ = registration_path(state_dir);
+  auto loaded = load_registration(registration_file_);
+  if (!loaded) {
+    // Outcomes are still polled without it: report loudly, keep dialling.
+    spdlog::error("webhook endpoint file unusable, its secrets are not in force: {}",
+                  loaded.error().message);
+    return;
+  }
+  registration_ = std::move(*loaded);
+  if (registration_) {
+    if (registration_->expire(clock_.now()))
+      (void)save_registration(registration_file_, *registration_);
+    spdlog::info("webhook endpoint {} ({}) registered by this daemon: {} secret(s) in force",
+                 registration_->endpoint_id, registration_->url, registration_->secrets.size());
+  }
+}
+
+void Daemon::Impl::apply_secrets() {
+  if (!webhook_) return;
+  webhook_->set_secrets(secrets_in_force());
+  retire_timer_.cancel();
+  if (!registration_) return;
+  const auto at = registration_->next_retirement();
+  if (!at) return;
+  const auto wait =
+      std::max<Millis>(Millis{0}, std::chrono::duration_cast<Millis>(*at - clock_.now()));
+  retire_timer_.expires_after(wait + Millis{1});
+  retire_timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec || !registration_) return;
+    if (registration_->expire(clock_.now())) {
+      if (auto s = save_registration(registration_file_, *registration_); !s) {
+        spdlog::error("webhook endpoint file: {}", s.error().message);
+      }
+      spdlog::info("webhook endpoint {}: the previous secret retired (rotation overlap ended)",
+                   registration_->endpoint_id);
+    }
+    apply_secrets();
+  });
+}
+
+void Daemon::Impl::on_secret_used(std::size_t index) {
+  // Index 0 is the newest registered secret; older registered ones follow it.
+  if (!registration_ || index != 0 || registration_->secrets.size() <= 1) return;
+  registration_->newest_used();
+  if (auto s = save_registration(registration_file_, *registration_); !s) {
+    spdlog::error("webhook endpoint file: {}", s.error().message);
+  }
+  spdlog::info(
+      "webhook endpoint {}: a delivery signed with the new secret arrived; the previous "
+      "secret is retired",
+      registration_->endpoint_id);
+  apply_secrets();
 }
 
 void Daemon::Impl::request_shutdown(std::string reason) {
@@ -774,6 +885,7 @@ void Daemon::Impl::finish() {
   watchdog_timer_.cancel();
   status_timer_.cancel();
   housekeeping_timer_.cancel();
+  retire_timer_.cancel();
   ioc_.stop();
 }
 

@@ -982,6 +982,11 @@ void Scheduler::on_session_completed(const SessionOutcome& outcome) {
   }
   impl_->on_session_completed(inbox_id, outcome);
 }
+void Scheduler::account_seen(const AccountInfo& info) {
+  impl_->providers_.set_account(info.providers);
+  impl_->request_dispatch();
+}
+
 void Scheduler::clear_account_block() {
   impl_->clear_account_block();
 }

@@ -265,6 +265,9 @@ class Scheduler {
 
   /// Lifts an auth/account block (e.g. after a config reload with a new key) and dispatches.
   void clear_account_block();
+  /// GET /config was read outside the scheduler's own poll (campaign-start's check): its
+  /// providers replace what the scheduler knew, so a start is judged on the fresh answer.
+  void account_seen(const AccountInfo& info);
 
   /// An operator settles an ambiguous attempt (STATE-MACHINES.md: reported once older than
   /// stale_call_timeout, but any ambiguous attempt whose start is no longer on the wire may be

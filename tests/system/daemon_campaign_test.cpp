@@ -13,14 +13,6 @@ using ::testing::HasSubstr;
 
 constexpr const char* kAgent = "3fa85f64-5717-4562-b3fc-2c963f66afa6";
 
-/// GET /_sim/stats of the simulator (the referee).
-json::object sim_stats(const TempDir& dir, const Sim& sim) {
-  auto r = run(dir, {"/usr/bin/curl", "-s", "http://" + sim.address() + "/_sim/stats"});
-  boost::system::error_code ec;
-  auto v = json::parse(r.out, ec);
-  return !ec && v.is_object() ? v.get_object() : json::object{};
-}
-
 // A campaign runs to `completed`: every call's outcome arrives by signed webhook, the retry rule
 // is applied (busy once, then completed), and the export holds the extraction columns.
 TEST(DaemonCampaign, RunsToCompletedWithWebhookOutcomes) {
@@ -85,13 +77,6 @@ TEST(DaemonCampaign, RunsToCompletedWithWebhookOutcomes) {
 
   d.process().signal(SIGTERM);
   EXPECT_EQ(d.process().wait(kStartTimeout), 0) << d.log();
-}
-
-/// POST to a /_sim/ control endpoint of the simulator.
-void sim_control(const TempDir& dir, const Sim& sim, const std::string& path,
-                 const std::string& body) {
-  auto r = run(dir, {"/usr/bin/curl", "-s", "-f", "-d", body, "http://" + sim.address() + path});
-  ASSERT_EQ(r.exit_code, 0) << path << " " << body << ": " << r.err;
 }
 
 // An ambiguous start no listing can settle (the start is reset, every page of GET /calls comes

@@ -415,10 +415,8 @@ TEST(DaemonLifecycle, ReloadAppliesANewApiKeyWithoutRestart) {
   Daemon d(dir, config);
   ASSERT_TRUE(d.ready());
   const auto refused_auth = [&] {
-    auto r = run(dir, {"/usr/bin/curl", "-s", "http://" + sim.address() + "/_sim/stats"});
-    boost::system::error_code ec;
-    auto v = json::parse(r.out, ec);
-    return ec || !v.is_object() ? 0 : v.at("refused").at("auth").to_number<std::int64_t>();
+    const auto v = sim_stats(dir, sim);
+    return v.empty() ? 0 : v.at("refused").at("auth").to_number<std::int64_t>();
   };
   ASSERT_TRUE(eventually([&] { return refused_auth() > 0; }, kStartTimeout)) << d.log();
   EXPECT_TRUE(args_of(d.call("status-get")).at("credits").at("polled_at").is_null());

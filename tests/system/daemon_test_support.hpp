@@ -79,6 +79,21 @@ class Sim {
   std::string address_;
 };
 
+/// GET /_sim/stats of the simulator (the referee); {} when it does not answer.
+inline json::object sim_stats(const TempDir& dir, const Sim& sim) {
+  auto r = run(dir, {"/usr/bin/curl", "-s", "http://" + sim.address() + "/_sim/stats"});
+  boost::system::error_code ec;
+  auto v = json::parse(r.out, ec);
+  return !ec && v.is_object() ? v.get_object() : json::object{};
+}
+
+/// POST to a /_sim/ control endpoint of the simulator; fails the test unless it answers 2xx.
+inline void sim_control(const TempDir& dir, const Sim& sim, const std::string& path,
+                        const std::string& body) {
+  auto r = run(dir, {"/usr/bin/curl", "-s", "-f", "-d", body, "http://" + sim.address() + path});
+  ASSERT_EQ(r.exit_code, 0) << path << " " << body << ": " << r.err;
+}
+
 /// A config for tests: everything under `dir`, webhook on `webhook_listen`, API at `base_url`;
 /// `extra` is appended (new top-level sections), `vocobase_extra` goes inside `vocobase:`.
 inline std::string test_config(const TempDir& dir, const std::string& base_url,
