@@ -3,8 +3,8 @@
 // SimulatedExecutor, a FakePlatform and a Scheduler over them; webhooks go through the durable
 // inbox exactly as the daemon wires them.
 
-#include "fake_platform.hpp"
 #include "scheduler/scheduler.hpp"
+#include "scheduler/simulated_platform.hpp"
 #include "store/attempt_repo.hpp"
 #include "store/audit_repo.hpp"
 #include "store/campaign_repo.hpp"
@@ -28,6 +28,10 @@
 #include <vector>
 
 namespace dialer::scheduler::testing {
+
+/// The engine tests' name for the simulated Partner API.
+using FakePlatform = SimulatedPlatform;
+using FakeCall = SimulatedCall;
 
 inline constexpr std::string_view kAgent = "0f8fad5b-d9cb-469f-a165-70867728950e";
 inline constexpr std::string_view kAgent2 = "7c9e6679-7425-40de-944b-e07fc1f90ae7";

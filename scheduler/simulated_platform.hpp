@@ -1,5 +1,6 @@
 #pragma once
-// A scripted, in-memory Partner API for engine tests in simulated time: both rate buckets on
+// A scripted, in-memory Partner API in simulated time — for the engine tests, and for
+// campaign-forecast, which runs the real scheduler against it: both rate buckets on
 // the executor's clock (sliding windows, 429 freezes), the concurrency limit with foreign calls,
 // credits, providers, scripted start answers and call endings, latencies, paged GET /calls
 // (newest first) and GET /sessions/{id}. Every answer arrives later through the executor.
@@ -19,7 +20,7 @@
 #include <string_view>
 #include <vector>
 
-namespace dialer::scheduler::testing {
+namespace dialer::scheduler {
 
 using namespace std::chrono_literals;
 
@@ -47,7 +48,7 @@ struct CallScript {
 };
 
 /// A call as the server knows it.
-struct FakeCall {
+struct SimulatedCall {
   std::string call_id;
   std::string session_id;
   std::string agent_id;
@@ -67,10 +68,10 @@ struct StartLog {
   StartKind answered = StartKind::started;
 };
 
-class FakePlatform final : public CallPlatform {
+class SimulatedPlatform final : public CallPlatform {
  public:
-  explicit FakePlatform(Executor& ex, int calls_per_minute = 600, int general_per_minute = 600,
-                        Millis window = 60s);
+  explicit SimulatedPlatform(Executor& ex, int calls_per_minute = 600, int general_per_minute = 600,
+                             Millis window = 60s);
 
   // --- knobs
   int concurrency_limit = 5;
@@ -91,6 +92,11 @@ class FakePlatform final : public CallPlatform {
   Millis poll_latency = 50ms;
   /// Call endings when no per-number script is left; nullopt: calls run until finish().
   std::optional<CallScript> default_call;
+  /// Prefix of the call and session ids it makes ("forecast-": never an id the store holds).
+  std::string id_prefix;
+  /// Draws how a call ends when no per-number script is left (before default_call): the
+  /// forecast's outcome mix.
+  std::function<std::optional<CallScript>(const SimulatedCall&)> draw_call;
   std::map<std::string, std::deque<CallScript>> call_scripts;  ///< per number, in order
   std::deque<StartScript> start_scripts;                       ///< next starts, in order
   std::map<std::string, std::deque<StartScript>> start_scripts_by_number;
@@ -105,10 +111,13 @@ class FakePlatform final : public CallPlatform {
   std::function<void(const SessionOutcome&)> webhook;
 
   // --- server-side state and control
-  std::vector<FakeCall> calls;  ///< in creation order
-  FakeCall* find_call(std::string_view call_id);
+  std::vector<SimulatedCall> calls;  ///< in creation order
+  SimulatedCall* find_call(std::string_view call_id);
   /// The newest call to a number.
-  FakeCall* call_to(std::string_view to_number);
+  SimulatedCall* call_to(std::string_view to_number);
+  /// A call that exists already (in flight when a forecast copied the store): it ends as
+  /// draw_call (or default_call) says, counted from now.
+  void adopt_call(SimulatedCall c);
   /// Ends a call now (status, disposition, credits) and, when asked, sends its webhook.
   void finish(std::string_view call_id, const CallScript& how);
   [[nodiscard]] int active_ours() const;
@@ -117,6 +126,11 @@ class FakePlatform final : public CallPlatform {
   void set_rate_limits(int calls_per_window, int general_per_window) {
     bucket(RateBucket::calls).limit = calls_per_window;
     bucket(RateBucket::general).limit = general_per_window;
+  }
+  /// Requests sent before the simulation began (a forecast starts with the real window's
+  /// sends, not an empty one), oldest first.
+  void prefill(RateBucket b, const std::vector<TimePoint>& sent_at) {
+    for (TimePoint t : sent_at) bucket(b).sends.push_back(t);
   }
   /// A 429 freeze of a bucket for the whole window (as a real 429 would).
   void freeze(RateBucket b);
@@ -179,7 +193,7 @@ class FakePlatform final : public CallPlatform {
   void later(Millis latency, F f) {
     ex_.schedule_at(ex_.clock().now() + latency, std::move(f));
   }
-  SessionOutcome outcome_of(const FakeCall& c) const;
+  SessionOutcome outcome_of(const SimulatedCall& c) const;
   void schedule_end(const std::string& call_id);
 
   Executor& ex_;
@@ -193,4 +207,4 @@ class FakePlatform final : public CallPlatform {
 std::string to_body(const SessionOutcome& o);
 Result<SessionOutcome> parse_body(std::string_view body);
 
-}  // namespace dialer::scheduler::testing
+}  // namespace dialer::scheduler

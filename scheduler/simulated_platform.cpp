@@ -1,4 +1,4 @@
-#include "fake_platform.hpp"
+#include "scheduler/simulated_platform.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -6,28 +6,28 @@
 #include <algorithm>
 #include <cstdio>
 
-namespace dialer::scheduler::testing {
+namespace dialer::scheduler {
 
-FakePlatform::FakePlatform(Executor& ex, int calls_per_minute, int general_per_minute,
-                           Millis window)
+SimulatedPlatform::SimulatedPlatform(Executor& ex, int calls_per_minute, int general_per_minute,
+                                     Millis window)
     : ex_(ex), window_(window) {
   bucket(RateBucket::calls).limit = calls_per_minute;
   bucket(RateBucket::general).limit = general_per_minute;
 }
 
-void FakePlatform::prune(const Bucket& bk) const {
+void SimulatedPlatform::prune(const Bucket& bk) const {
   const TimePoint now = ex_.clock().now();
   while (!bk.sends.empty() && bk.sends.front() <= now - window_) bk.sends.pop_front();
 }
 
-int FakePlatform::tokens(RateBucket b) const {
+int SimulatedPlatform::tokens(RateBucket b) const {
   const auto& bk = bucket(b);
   if (ex_.clock().now() < bk.frozen_until) return 0;
   prune(bk);
   return std::max(0, bk.limit - static_cast<int>(bk.sends.size()));
 }
 
-TimePoint FakePlatform::next_token_at(RateBucket b) const {
+TimePoint SimulatedPlatform::next_token_at(RateBucket b) const {
   const auto& bk = bucket(b);
   const TimePoint now = ex_.clock().now();
   prune(bk);
@@ -38,7 +38,7 @@ TimePoint FakePlatform::next_token_at(RateBucket b) const {
   return std::max(at, bk.frozen_until);
 }
 
-std::vector<TimePoint> FakePlatform::token_returns(RateBucket b) const {
+std::vector<TimePoint> SimulatedPlatform::token_returns(RateBucket b) const {
   const auto& bk = bucket(b);
   prune(bk);
   std::vector<TimePoint> out;
@@ -46,16 +46,16 @@ std::vector<TimePoint> FakePlatform::token_returns(RateBucket b) const {
   return out;
 }
 
-int FakePlatform::used_last_window(RateBucket b) const {
+int SimulatedPlatform::used_last_window(RateBucket b) const {
   prune(bucket(b));
   return static_cast<int>(bucket(b).sends.size());
 }
 
-int FakePlatform::limit(RateBucket b) const {
+int SimulatedPlatform::limit(RateBucket b) const {
   return bucket(b).limit;
 }
 
-bool FakePlatform::spend(RateBucket b) {
+bool SimulatedPlatform::spend(RateBucket b) {
   if (tokens(b) <= 0) {
     ++rate_violations;
     return false;
@@ -64,39 +64,39 @@ bool FakePlatform::spend(RateBucket b) {
   return true;
 }
 
-void FakePlatform::freeze(RateBucket b) {
+void SimulatedPlatform::freeze(RateBucket b) {
   bucket(b).frozen_until = ex_.clock().now() + window_;
 }
 
-FakeCall* FakePlatform::find_call(std::string_view call_id) {
+SimulatedCall* SimulatedPlatform::find_call(std::string_view call_id) {
   for (auto& c : calls) {
     if (c.call_id == call_id) return &c;
   }
   return nullptr;
 }
 
-FakeCall* FakePlatform::call_to(std::string_view to_number) {
+SimulatedCall* SimulatedPlatform::call_to(std::string_view to_number) {
   for (auto it = calls.rbegin(); it != calls.rend(); ++it) {
     if (it->to_number == to_number) return &*it;
   }
   return nullptr;
 }
 
-int FakePlatform::active_ours() const {
+int SimulatedPlatform::active_ours() const {
   return static_cast<int>(std::count_if(
-      calls.begin(), calls.end(), [](const FakeCall& c) { return c.active() && !c.foreign; }));
+      calls.begin(), calls.end(), [](const SimulatedCall& c) { return c.active() && !c.foreign; }));
 }
 
-int FakePlatform::active_foreign() const {
-  return static_cast<int>(std::count_if(calls.begin(), calls.end(),
-                                        [](const FakeCall& c) { return c.active() && c.foreign; }));
+int SimulatedPlatform::active_foreign() const {
+  return static_cast<int>(std::count_if(
+      calls.begin(), calls.end(), [](const SimulatedCall& c) { return c.active() && c.foreign; }));
 }
 
-std::string FakePlatform::add_foreign_call(std::string to_number, std::string agent_id,
-                                           CallStatus status) {
+std::string SimulatedPlatform::add_foreign_call(std::string to_number, std::string agent_id,
+                                                CallStatus status) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%06d", next_id_++);
-  FakeCall c;
+  SimulatedCall c;
   c.call_id = std::string("foreign-call-") + buf;
   c.session_id = std::string("foreign-sess-") + buf;
   c.agent_id = std::move(agent_id);
@@ -108,7 +108,7 @@ std::string FakePlatform::add_foreign_call(std::string to_number, std::string ag
   return c.call_id;
 }
 
-SessionOutcome FakePlatform::outcome_of(const FakeCall& c) const {
+SessionOutcome SimulatedPlatform::outcome_of(const SimulatedCall& c) const {
   if (c.outcome) return *c.outcome;
   SessionOutcome o;
   o.session_id = c.session_id;
@@ -120,8 +120,8 @@ SessionOutcome FakePlatform::outcome_of(const FakeCall& c) const {
   return o;
 }
 
-void FakePlatform::finish(std::string_view call_id, const CallScript& how) {
-  FakeCall* c = find_call(call_id);
+void SimulatedPlatform::finish(std::string_view call_id, const CallScript& how) {
+  SimulatedCall* c = find_call(call_id);
   if (c == nullptr || !c->active()) return;
   c->status = how.status;
   SessionOutcome o;
@@ -149,12 +149,20 @@ void FakePlatform::finish(std::string_view call_id, const CallScript& how) {
   }
 }
 
-void FakePlatform::schedule_end(const std::string& call_id) {
-  FakeCall* c = find_call(call_id);
+void SimulatedPlatform::adopt_call(SimulatedCall c) {
+  const std::string id = c.call_id;
+  calls.push_back(std::move(c));
+  schedule_end(id);
+}
+
+void SimulatedPlatform::schedule_end(const std::string& call_id) {
+  SimulatedCall* c = find_call(call_id);
   std::optional<CallScript> script;
   if (auto it = call_scripts.find(c->to_number); it != call_scripts.end() && !it->second.empty()) {
     script = it->second.front();
     it->second.pop_front();
+  } else if (draw_call) {
+    script = draw_call(*c);
   } else {
     script = default_call;
   }
@@ -162,7 +170,7 @@ void FakePlatform::schedule_end(const std::string& call_id) {
   later(script->duration, [this, call_id, how = *script] { finish(call_id, how); });
 }
 
-void FakePlatform::start_call(StartRequest request, StartCallback done) {
+void SimulatedPlatform::start_call(StartRequest request, StartCallback done) {
   const TimePoint now = ex_.clock().now();
   const bool had_token = spend(RateBucket::calls);
   std::optional<StartScript> script;
@@ -205,9 +213,9 @@ void FakePlatform::start_call(StartRequest request, StartCallback done) {
   if (creates) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%06d", next_id_++);
-    FakeCall c;
-    c.call_id = std::string("call-") + buf;
-    c.session_id = std::string("sess-") + buf;
+    SimulatedCall c;
+    c.call_id = id_prefix + "call-" + buf;
+    c.session_id = id_prefix + "sess-" + buf;
     c.agent_id = request.agent_id;
     c.to_number = request.to_number;
     c.provider = request.provider;
@@ -246,7 +254,7 @@ void FakePlatform::start_call(StartRequest request, StartCallback done) {
         [done = std::move(done), result = std::move(result)] { done(result); });
 }
 
-void FakePlatform::get_concurrency(ConcurrencyCallback done) {
+void SimulatedPlatform::get_concurrency(ConcurrencyCallback done) {
   ++concurrency_requests;
   PlatformResult<ConcurrencyReading> r = ConcurrencyReading{};
   if (unreachable) {
@@ -260,7 +268,7 @@ void FakePlatform::get_concurrency(ConcurrencyCallback done) {
   later(poll_latency, [done = std::move(done), r] { done(r); });
 }
 
-void FakePlatform::get_config(ConfigCallback done) {
+void SimulatedPlatform::get_config(ConfigCallback done) {
   ++config_requests;
   PlatformResult<AccountInfo> r = AccountInfo{};
   if (unreachable) {
@@ -276,7 +284,7 @@ void FakePlatform::get_config(ConfigCallback done) {
   later(poll_latency, [done = std::move(done), r] { done(r); });
 }
 
-void FakePlatform::list_calls(int limit_n, int offset, ListCallback done) {
+void SimulatedPlatform::list_calls(int limit_n, int offset, ListCallback done) {
   ++list_requests;
   list_offsets.push_back(offset);
   PlatformResult<CallListing> r = CallListing{};
@@ -306,7 +314,7 @@ void FakePlatform::list_calls(int limit_n, int offset, ListCallback done) {
   later(poll_latency, [done = std::move(done), r] { done(r); });
 }
 
-void FakePlatform::get_session(std::string session_id, SessionCallback done) {
+void SimulatedPlatform::get_session(std::string session_id, SessionCallback done) {
   ++session_requests;
   PlatformResult<SessionOutcome> r = SessionOutcome{};
   if (!session_failures.empty()) {
@@ -315,7 +323,7 @@ void FakePlatform::get_session(std::string session_id, SessionCallback done) {
   } else if (!spend(RateBucket::general)) {
     r = PlatformError{PlatformError::Kind::rate_limited, "Rate limit exceeded", std::nullopt};
   } else {
-    const FakeCall* found = nullptr;
+    const SimulatedCall* found = nullptr;
     for (const auto& c : calls) {
       if (c.session_id == session_id) found = &c;
     }
@@ -328,12 +336,12 @@ void FakePlatform::get_session(std::string session_id, SessionCallback done) {
   later(poll_latency, [done = std::move(done), r] { done(r); });
 }
 
-void FakePlatform::get_call(std::string call_id, CallCallback done) {
+void SimulatedPlatform::get_call(std::string call_id, CallCallback done) {
   ++call_requests;
   PlatformResult<ListedCall> r = ListedCall{};
   if (!spend(RateBucket::calls)) {
     r = PlatformError{PlatformError::Kind::rate_limited, "Rate limit exceeded", std::nullopt};
-  } else if (const FakeCall* c = find_call(call_id); c == nullptr) {
+  } else if (const SimulatedCall* c = find_call(call_id); c == nullptr) {
     r = PlatformError{PlatformError::Kind::not_found, "Call not found", std::nullopt};
   } else {
     r = ListedCall{c->call_id, c->session_id, c->agent_id, c->to_number, c->status, c->created_at};
@@ -388,4 +396,4 @@ Result<SessionOutcome> parse_body(std::string_view body) {
   return o;
 }
 
-}  // namespace dialer::scheduler::testing
+}  // namespace dialer::scheduler
