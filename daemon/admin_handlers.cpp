@@ -765,6 +765,12 @@ class AdminHandlers::Impl {
 
   static std::string actor(const Request& r) { return "uid:" + std::to_string(r.peer.uid); }
 
+  /// `forecast` {finish_at, made_at}: the last campaign-forecast of this campaign, if any.
+  void add_forecast(json::object& o, const std::string& campaign) const {
+    if (!d_.forecast_of) return;
+    if (auto f = d_.forecast_of(campaign)) o["forecast"] = std::move(*f);
+  }
+
   /// admin.files_dir as in force now (a reload changes it).
   std::string files_dir() const { return d_.control.config().admin.files_dir; }
 
@@ -1084,6 +1090,7 @@ Response AdminHandlers::Impl::campaign_list(Request& r) {
     o["credits_used"] = row.credits_used;
     o["contacts"] = counts_nonzero(v->contacts);
     add_pace(o, *v);
+    add_forecast(o, row.spec.name);
     o["outcomes"] = outcome_counts(v->outcomes);
     o["created_at"] = format_iso8601(row.created_at);
     list.push_back(std::move(o));
@@ -1113,6 +1120,7 @@ Response AdminHandlers::Impl::campaign_stats(Request& r) {
   auto v = d_.scheduler.campaign_view(*name);
   if (!v) return from_scheduler_error(v.error(), *name, true);
   json::object o = stats_json(*v);
+  add_forecast(o, v->campaign.spec.name);
   const auto total = o["contacts_total"].as_int64();
   const auto finished = o["contacts_finished"].as_int64();
   return Response::success("campaign " + v->campaign.spec.name + ": " +

@@ -88,6 +88,9 @@ struct AdminDeps {
   std::filesystem::path scratch_dir;
   /// Run by campaign-start for a draft; empty = start without asking the API.
   StartCheck start_check{};
+  /// The last campaign-forecast of a campaign ({finish_at, made_at}); shown by campaign-list and
+  /// campaign-stats (watch's forecast column). Empty = none kept.
+  std::function<std::optional<boost::json::object>(const std::string&)> forecast_of{};
 };
 
 /// The commands of CONTRACT.md this file registers (list-commands is the registry's own).

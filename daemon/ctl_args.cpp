@@ -320,6 +320,29 @@ ParseOutcome parse_command_line(const std::vector<std::string>& args) {
   by_campaign(campaign, "stop", "stop for good", "campaign-stop");
   by_campaign(campaign, "delete", "delete a draft and its contacts", "campaign-delete");
   by_campaign(campaign, "stats", "counts by contact state and outcome", "campaign-stats");
+  {
+    auto* fc = campaign->add_subcommand(
+        "forecast",
+        "when it finishes and what it costs from here, by day (campaign-forecast): the scheduler "
+        "run in simulated time on a copy of the store");
+    auto name = std::make_shared<std::string>();
+    auto max_seconds = std::make_shared<int>(60);
+    auto horizon = std::make_shared<int>(60);
+    fc->add_option("campaign", *name, "campaign name or id")->required();
+    fc->add_option("--max-seconds", *max_seconds, "stop the simulation after this long (1-600)")
+        ->check(CLI::Range(1, 600));
+    fc->add_option("--horizon-days", *horizon, "simulate at most this many days (1-366)")
+        ->check(CLI::Range(1, 366));
+    leaves.push_back({fc, [=](Invocation& inv) -> std::optional<std::string> {
+                        inv.command = "campaign-forecast";
+                        inv.arguments["campaign"] = *name;
+                        inv.arguments["max_seconds"] = *max_seconds;
+                        inv.arguments["horizon_days"] = *horizon;
+                        // The answer comes after the simulation: wait for it.
+                        inv.timeout = std::max(inv.timeout, Millis{(*max_seconds + 60) * 1000LL});
+                        return std::nullopt;
+                      }});
+  }
 
   // import NAME FILE
   {

@@ -1,5 +1,7 @@
 #include "daemon/ctl_render.hpp"
 
+#include "core/time.hpp"
+
 #include <boost/json/array.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -376,6 +378,45 @@ std::string render_check(const json::object& args, std::size_t width) {
   return out;
 }
 
+std::string render_forecast(const json::object& args) {
+  std::string out;
+  Table days{{"DATE", "CALLS", "CREDITS"}, {}, {}};
+  if (const auto* list = args.if_contains("by_day"); list && list->is_array()) {
+    for (const auto& d : list->get_array()) {
+      if (!d.is_object()) continue;
+      char credits[32];
+      std::snprintf(credits, sizeof credits, "%.2f", number_of(d.get_object(), "credits"));
+      days.rows.push_back(
+          {cell_of(d.get_object(), "date"), cell_of(d.get_object(), "calls"), credits});
+    }
+  }
+  if (!days.rows.empty()) out += days.render();
+  if (const auto* mix = args.if_contains("mix");
+      mix && mix->is_array() && !mix->get_array().empty()) {
+    out += "\noutcome mix:";
+    for (const auto& m : mix->get_array()) {
+      if (!m.is_object()) continue;
+      const auto& o = m.get_object();
+      char part[160];
+      std::snprintf(part, sizeof part, " %s %.0f%% (%.0f s, %.2f cr)",
+                    cell_of(o, "outcome").c_str(), number_of(o, "share") * 100,
+                    number_of(o, "hold_s"), number_of(o, "credits"));
+      out += part;
+    }
+    out += "\n";
+  }
+  if (const auto* a = args.if_contains("assumptions"); a && a->is_array()) {
+    out += "assumptions:\n";
+    for (const auto& line : a->get_array()) {
+      if (line.is_string()) out += "  - " + std::string(line.get_string()) + "\n";
+    }
+  }
+  char tail[128];
+  std::snprintf(tail, sizeof tail, "(simulated %.1f days in %.1f s)\n",
+                number_of(args, "simulated_s") / 86400, number_of(args, "wall_ms") / 1000);
+  return out + tail;
+}
+
 std::string render_response(std::string_view command, const admin::Response& r) {
   std::string out;
   if (r.result == admin::ResultCode::success && !r.text.empty() && command != "account-check") {
@@ -383,6 +424,7 @@ std::string render_response(std::string_view command, const admin::Response& r) 
   }
   if (r.arguments.empty()) return out;
   if (command == "account-check") return out + render_check(r.arguments);
+  if (command == "campaign-forecast") return out + render_forecast(r.arguments);
   if (command == "contacts-import" && r.result == admin::ResultCode::success) {
     return out + render_import_report(r.arguments);
   }
@@ -477,6 +519,16 @@ std::string format_clock(double seconds) {
 }
 
 std::string render_progress_line(const json::object& progress, int width) {
+  if (cell_of(progress, "label").rfind("forecast", 0) == 0) {
+    // A forecast: simulated seconds of the horizon, calls placed so far.
+    const double done_days = number_of(progress, "bytes_done") / 86400;
+    const double total_days = number_of(progress, "bytes_total") / 86400;
+    char text[160];
+    std::snprintf(text, sizeof text, "forecasting: %.1f of at most %.0f days simulated, %s calls",
+                  done_days, total_days,
+                  group_digits(static_cast<std::uint64_t>(number_of(progress, "rows"))).c_str());
+    return cut(text, static_cast<std::size_t>(std::max(width, 0)));
+  }
   const double done = number_of(progress, "bytes_done");
   const double total = number_of(progress, "bytes_total");
   const double rows = number_of(progress, "rows");
@@ -602,11 +654,8 @@ std::string fit_words(std::string_view line, std::size_t width) {
 
 namespace {
 
-/// "1h05m", "3d04h" from seconds; "-" for null.
-std::string eta_text(const json::object& c) {
-  const auto* eta = c.if_contains("eta_s");
-  if (eta == nullptr || !eta->is_number()) return "-";
-  const auto s = static_cast<long long>(eta->to_number<double>());
+/// "12m", "1h05m", "3d04h" from seconds.
+std::string duration_text(long long s) {
   char buf[32];
   if (s < 3600) {
     std::snprintf(buf, sizeof buf, "%lldm", std::max(1LL, (s + 59) / 60));
@@ -616,6 +665,25 @@ std::string eta_text(const json::object& c) {
     std::snprintf(buf, sizeof buf, "%lldd%02lldh", s / 86400, (s % 86400) / 3600);
   }
   return buf;
+}
+
+/// The pace ETA, then "fc 2h05m": time to the finish the last campaign-forecast gave.
+std::string eta_text(const json::object& c) {
+  const auto* eta = c.if_contains("eta_s");
+  std::string out = eta == nullptr || !eta->is_number()
+                        ? std::string("-")
+                        : duration_text(static_cast<long long>(eta->to_number<double>()));
+  const auto* fc = c.if_contains("forecast");
+  const auto* at =
+      fc != nullptr && fc->is_object() ? fc->get_object().if_contains("finish_at") : nullptr;
+  if (at != nullptr && at->is_string()) {
+    if (auto t = parse_iso8601(at->get_string())) {
+      const auto left =
+          std::chrono::duration_cast<std::chrono::seconds>(*t - SystemClock{}.now()).count();
+      if (left > 0) out += " fc " + duration_text(left);
+    }
+  }
+  return out;
 }
 
 /// Credits with two decimals at most ("36.83", "12.5", "0").

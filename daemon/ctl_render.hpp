@@ -41,6 +41,8 @@ std::string render_response(std::string_view command, const admin::Response& r);
 /// account-check's rows: "ok"/"FAIL", the check, its detail and, indented, "fix: …"; a summary
 /// line last. Lines wrap at `width`.
 std::string render_check(const boost::json::object& args, std::size_t width = 100);
+/// campaign-forecast: calls and credits by day, the outcome mix, the assumptions.
+std::string render_forecast(const boost::json::object& args);
 
 /// The contacts-import report: counts, elapsed, the first `max_errors` errors as a table
 /// (line, column, value, reason) and where rejected rows went.

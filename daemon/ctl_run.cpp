@@ -156,7 +156,8 @@ int run(const Invocation& inv, Console& console) {
 
   Invocation sent = inv;
   std::string id;
-  const bool show_progress = inv.action == Action::import && console.progress && !inv.json;
+  const bool show_progress = (inv.action == Action::import || inv.command == "campaign-forecast") &&
+                             console.progress && !inv.json;
   if (show_progress) {
     id = progress_id();
     sent.arguments["progress_id"] = id;

@@ -6,9 +6,11 @@
 #include "api/vocobase/client.hpp"
 #include "api/webhook/outcome_sink.hpp"
 #include "api/webhook/server.hpp"
+#include "core/log_mute.hpp"
 #include "core/version.hpp"
 #include "daemon/account_commands.hpp"
 #include "daemon/dialerd_args.hpp"
+#include "daemon/forecast_command.hpp"
 #include "daemon/log_fields.hpp"
 #include "daemon/metrics.hpp"
 #include "daemon/vocobase_platform.hpp"
@@ -219,11 +221,20 @@ spdlog::level::level_enum to_spdlog(config::LogLevel l) {
 
 }  // namespace
 
+namespace {
+/// stderr, except for threads inside a LogMute (a forecast's simulated scheduler).
+class MutableStderrSink final : public spdlog::sinks::stderr_sink_mt {
+ public:
+  void log(const spdlog::details::log_msg& msg) override {
+    if (!LogMute::active()) spdlog::sinks::stderr_sink_mt::log(msg);
+  }
+};
+}  // namespace
+
 void setup_logging(const config::LoggingConfig& logging) {
   auto logger = spdlog::default_logger();
   if (logger == nullptr || logger->name() != "dialerd") {
-    logger = std::make_shared<spdlog::logger>("dialerd",
-                                              std::make_shared<spdlog::sinks::stderr_sink_mt>());
+    logger = std::make_shared<spdlog::logger>("dialerd", std::make_shared<MutableStderrSink>());
     spdlog::set_default_logger(logger);
   }
   const bool journal = stderr_is_journal();
@@ -389,6 +400,7 @@ class Daemon::Impl {
   std::unique_ptr<scheduler::Scheduler> scheduler_;
   std::unique_ptr<AdminHandlers> handlers_;
   std::unique_ptr<AccountCommands> account_;
+  std::unique_ptr<ForecastCommand> forecast_;
 
   // The webhook endpoint this daemon registered (`dialerctl webhook register|rotate`).
   class Secrets final : public WebhookSecretsHolder {
@@ -524,13 +536,20 @@ std::optional<Failure> Daemon::Impl::start() {
   worker_open.migrate = false;
   worker_open.busy_timeout = kWorkerBusyTimeout;  // workers may wait for the loop's writes
   const auto db_dir = std::filesystem::absolute(cfg.store.path).parent_path();
+  forecast_ = std::make_unique<ForecastCommand>(
+      ForecastDeps{registry_, progress_, *scheduler_, self_, clock_, workers_.get_executor(),
+                   cfg.store.path, db_dir, &parse_session_outcome});
   account_ = std::make_unique<AccountCommands>(
       AccountCommandDeps{registry_, *client_, *scheduler_, *db_, self_, secrets_, clock_});
   handlers_ = std::make_unique<AdminHandlers>(
       AdminDeps{registry_, progress_, *db_, cfg.store.path, worker_open, *scheduler_, self_,
-                *zones_, clock_, workers_.get_executor(), db_dir, account_->start_check()});
+                *zones_, clock_, workers_.get_executor(), db_dir, account_->start_check(),
+                [this](const std::string& campaign) { return forecast_->last_of(campaign); }});
   *handlers_slot = handlers_.get();
   if (auto r = account_->register_all(); !r) {
+    return Failure{exit_runtime_failure, "admin commands: " + r.error().message};
+  }
+  if (auto r = forecast_->register_all(); !r) {
     return Failure{exit_runtime_failure, "admin commands: " + r.error().message};
   }
   if (auto failure = start_metrics(cfg, worker_open)) return failure;
@@ -861,6 +880,7 @@ void Daemon::Impl::request_shutdown(std::string reason) {
                format_duration(config_->scheduler.shutdown_grace));
   notifier_->notify("STOPPING=1\nSTATUS=stopping");
   if (handlers_) handlers_->cancel_jobs();
+  if (forecast_) forecast_->cancel();
   // Stop taking commands; the answer being written (e.g. to `shutdown`) still goes out.
   asio::post(ioc_, [this] {
     if (admin_) admin_->stop();

@@ -172,3 +172,47 @@ TEST(AccountSetup, WebhookRegisterAndRotateWithoutRestartOrLoss) {
 
 }  // namespace
 }  // namespace dialer::systest
+
+namespace dialer::systest {
+namespace {
+
+// `dialerctl campaign forecast` on a draft: the real scheduler on a copy of the store, as if
+// started now — the answer has a finish and days, the campaign stays a draft, and the simulated
+// scheduler's own lines stay out of the daemon's log.
+TEST(AccountSetup, ForecastADraftWithoutTouchingIt) {
+  if (!Sim::exists()) GTEST_SKIP() << "vocobase-sim is not built";
+  QuickStack stack;
+  auto& dir = stack.dir;
+  auto& d = stack.daemon;
+  ASSERT_TRUE(d.ready());
+  ASSERT_TRUE(d.config_polled());
+  const auto list = dir.write("list.csv", "phone\n+919876560001\n+919876560002\n+919876560003\n");
+  ASSERT_EQ(result_of(d.call("campaign-create", {{"name", "plan"}, {"agent_id", kAgent}})), 0);
+  ASSERT_EQ(result_of(d.call("contacts-import", {{"campaign", "plan"}, {"path", list}})), 0);
+
+  auto shown = ctl(dir, d, {"campaign", "forecast", "plan"});
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  EXPECT_THAT(shown.out, HasSubstr("campaign plan finishes "));
+  EXPECT_THAT(shown.out, HasSubstr("DATE"));
+  EXPECT_THAT(shown.out, HasSubstr("- a draft: forecast as if started now"));
+  EXPECT_THAT(shown.out, HasSubstr("fewer than 30 calls"));
+
+  const auto answer = d.call("campaign-forecast", {{"campaign", "plan"}});
+  ASSERT_EQ(result_of(answer), 0) << json::serialize(answer);
+  const auto& args = args_of(answer);
+  EXPECT_TRUE(args.at("finish_at").is_string());
+  EXPECT_GE(args.at("calls").to_number<std::int64_t>(), 3);
+  EXPECT_FALSE(args.at("by_day").as_array().empty());
+  EXPECT_EQ(args_of(d.call("campaign-get", {{"campaign", "plan"}})).at("state"), "draft");
+  EXPECT_EQ(ctl(dir, d, {"campaign", "forecast", "nope"}).exit_code, 3);
+  EXPECT_EQ(result_of(d.call("campaign-forecast", {{"campaign", "plan"}, {"max_seconds", 0}})), 1);
+
+  const std::string log = d.log();
+  EXPECT_THAT(log, HasSubstr("forecast of campaign plan:"));
+  EXPECT_THAT(log, Not(HasSubstr("campaign plan: draft -(start)-> running")));
+  EXPECT_THAT(log, Not(HasSubstr("forecast-call-")));
+  EXPECT_EQ(run(dir, {"/usr/bin/find", dir.path().string(), "-name", "forecast-*"}).out, "");
+}
+
+}  // namespace
+}  // namespace dialer::systest
