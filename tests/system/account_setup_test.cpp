@@ -16,11 +16,6 @@ using ::testing::Not;
 constexpr const char* kAgent = "3fa85f64-5717-4562-b3fc-2c963f66afa6";
 constexpr const char* kGhost = "00000000-1111-2222-3333-444444444444";
 
-RunResult ctl(const TempDir& dir, Daemon& d, std::vector<std::string> args) {
-  args.insert(args.begin(), {kDialerctl, "--socket", d.socket().string()});
-  return run(dir, args);
-}
-
 std::uint64_t calls_started(const TempDir& dir, const Sim& sim) {
   const auto st = sim_stats(dir, sim);
   return st.empty() ? 0 : st.at("calls_started").to_number<std::uint64_t>();
@@ -52,7 +47,7 @@ TEST(AccountSetup, CheckSaysWhyAndAStartThatCannotDialIsRefused) {
     ASSERT_EQ(result_of(d.call("contacts-import", {{"campaign", c}, {"path", list}})), 0);
   }
 
-  auto shown = ctl(dir, d, {"check"});
+  auto shown = d.ctl({"check"});
   EXPECT_EQ(shown.exit_code, 4) << shown.err;
   EXPECT_THAT(shown.out, HasSubstr("ok    api key"));
   EXPECT_THAT(shown.out, HasSubstr("FAIL  provider twilio"));
@@ -132,21 +127,21 @@ TEST(AccountSetup, WebhookRegisterAndRotateWithoutRestartOrLoss) {
   ASSERT_TRUE(d.config_polled());
   EXPECT_THAT(d.log(), HasSubstr("no webhook secret: every delivery is refused"));
 
-  auto reg = ctl(dir, d, {"webhook", "register"});
+  auto reg = d.ctl({"webhook", "register"});
   ASSERT_EQ(reg.exit_code, 0) << reg.err;
   EXPECT_THAT(reg.out, HasSubstr("registered endpoint wh_1 for http://" + listen));
   const std::string file = dir.file("webhook-endpoint.json");
   struct stat st {};
   ASSERT_EQ(::stat(file.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
-  EXPECT_EQ(ctl(dir, d, {"webhook", "register"}).exit_code, 4);  // registered already
+  EXPECT_EQ(d.ctl({"webhook", "register"}).exit_code, 4);  // registered already
 
   run_campaign(dir, d, "first", "+919876560001");
   auto hooks = args_of(d.call("status-get")).at("webhooks").as_object();
   EXPECT_EQ(hooks.at("stored_last_hour").to_number<std::uint64_t>(), 1u) << json::serialize(hooks);
   EXPECT_EQ(hooks.at("refused_last_hour").to_number<std::uint64_t>(), 0u);
 
-  auto rotated = ctl(dir, d, {"webhook", "rotate"});
+  auto rotated = d.ctl({"webhook", "rotate"});
   ASSERT_EQ(rotated.exit_code, 0) << rotated.err;
   EXPECT_THAT(rotated.out, HasSubstr("the previous secret is accepted until the first delivery "
                                      "signed with the new one"));
@@ -161,7 +156,7 @@ TEST(AccountSetup, WebhookRegisterAndRotateWithoutRestartOrLoss) {
   EXPECT_THAT(d.log(), HasSubstr("a delivery signed with the new secret arrived; the previous "
                                  "secret is retired"));
 
-  auto check = ctl(dir, d, {"check"});
+  auto check = d.ctl({"check"});
   EXPECT_THAT(check.out, HasSubstr("ok    webhook endpoint"));
   EXPECT_THAT(check.out, HasSubstr("succeeded"));
   EXPECT_THAT(check.out, Not(HasSubstr("webhook secret")));
@@ -190,7 +185,7 @@ TEST(AccountSetup, ForecastADraftWithoutTouchingIt) {
   ASSERT_EQ(result_of(d.call("campaign-create", {{"name", "plan"}, {"agent_id", kAgent}})), 0);
   ASSERT_EQ(result_of(d.call("contacts-import", {{"campaign", "plan"}, {"path", list}})), 0);
 
-  auto shown = ctl(dir, d, {"campaign", "forecast", "plan"});
+  auto shown = d.ctl({"campaign", "forecast", "plan"});
   ASSERT_EQ(shown.exit_code, 0) << shown.err;
   EXPECT_THAT(shown.out, HasSubstr("campaign plan finishes "));
   EXPECT_THAT(shown.out, HasSubstr("DATE"));
@@ -204,7 +199,7 @@ TEST(AccountSetup, ForecastADraftWithoutTouchingIt) {
   EXPECT_GE(args.at("calls").to_number<std::int64_t>(), 3);
   EXPECT_FALSE(args.at("by_day").as_array().empty());
   EXPECT_EQ(args_of(d.call("campaign-get", {{"campaign", "plan"}})).at("state"), "draft");
-  EXPECT_EQ(ctl(dir, d, {"campaign", "forecast", "nope"}).exit_code, 3);
+  EXPECT_EQ(d.ctl({"campaign", "forecast", "nope"}).exit_code, 3);
   EXPECT_EQ(result_of(d.call("campaign-forecast", {{"campaign", "plan"}, {"max_seconds", 0}})), 1);
 
   const std::string log = d.log();

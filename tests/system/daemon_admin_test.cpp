@@ -40,8 +40,7 @@ class DaemonAdmin : public ::testing::Test {
     return daemon_->call(command, args);
   }
   RunResult ctl(std::vector<std::string> args, int stdin_fd = -1) {
-    args.insert(args.begin(), {kDialerctl, "--socket", daemon_->socket().string()});
-    return run(dir_, std::move(args), stdin_fd);
+    return daemon_->ctl(std::move(args), stdin_fd);
   }
 
   TempDir dir_;

@@ -165,7 +165,7 @@ TEST(DaemonCampaign, AWrongWebhookSecretIsVisible) {
   EXPECT_EQ(hooks.at("last_refusal").at("reason").as_string(), "signature mismatch");
   EXPECT_EQ(status.at("outcomes_by_poll_last_hour").to_number<std::uint64_t>(), 2u);
 
-  auto shown = run(dir, {kDialerctl, "--socket", d.socket().string(), "status"});
+  auto shown = d.ctl({"status"});
   EXPECT_EQ(shown.exit_code, 0) << shown.err;
   EXPECT_THAT(shown.out, HasSubstr("REFUSED (signature mismatch), 2 outcomes polled"));
 
@@ -186,10 +186,7 @@ TEST(DaemonCampaign, ACampaignStartsAtItsStartAt) {
   auto& d = stack.daemon;
   ASSERT_TRUE(d.ready());
   ASSERT_TRUE(d.config_polled());
-  const auto ctl = [&](std::vector<std::string> args) {
-    args.insert(args.begin(), {kDialerctl, "--socket", d.socket().string()});
-    return run(dir, args);
-  };
+  const auto ctl = [&](std::vector<std::string> args) { return d.ctl(std::move(args)); };
   auto bad = ctl({"campaign", "create", "timed", "--agent", kAgent, "--start-at", "tomorrow"});
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_THAT(bad.err, HasSubstr("--start-at: invalid time \"tomorrow\" (expected ISO 8601 with "

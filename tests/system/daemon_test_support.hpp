@@ -176,6 +176,11 @@ class Daemon {
   json::object call(const std::string& command, const json::object& arguments = {}) {
     return admin(socket(), command, arguments);
   }
+  /// Runs `dialerctl --socket <this daemon's> ARGS…`.
+  RunResult ctl(std::vector<std::string> args, int stdin_fd = -1) const {
+    args.insert(args.begin(), {kDialerctl, "--socket", socket().string()});
+    return run(dir_, std::move(args), stdin_fd);
+  }
   NotifySocket& notify() { return notify_; }
   /// Waits until GET /config has answered (a campaign can start only then).
   ::testing::AssertionResult config_polled() {
