@@ -6,6 +6,7 @@
 #include "core/enums.hpp"
 #include "core/version.hpp"
 #include "daemon/admin_files.hpp"
+#include "scheduler/lifecycle.hpp"
 #include "store/attempt_repo.hpp"
 #include "store/audit_repo.hpp"
 #include "store/campaign_repo.hpp"
@@ -1288,10 +1289,10 @@ Response AdminHandlers::Impl::dnc_add(Request& r) {
   store::DncRepo dnc(d_.db);
   auto added = dnc.add(*numbers, reason->value_or("admin"), "admin", now);
   if (!added) return Response::error(added.error().message);
-  store::ContactRepo contacts(d_.db);
+  scheduler::Lifecycle contacts(d_.db, actor(r));
   std::int64_t skipped = 0;
   for (const auto& n : *numbers) {
-    auto s = contacts.skip_queued_by_phone(n, "dnc", now);
+    auto s = contacts.skip_queued_number(n, "dnc", now);
     if (!s) return Response::error(s.error().message);
     skipped += *s;
   }
@@ -1587,7 +1588,7 @@ asio::awaitable<Response> AdminHandlers::Impl::dnc_import(Request r) {
     auto db = store::Database::open(d_.db_path, d_.worker_open_options);
     if (!db) return Result<Outcome>(db.error());
     store::DncRepo dnc(*db);
-    store::ContactRepo contacts(*db);
+    scheduler::Lifecycle contacts(*db, "import");
     // One short transaction per chunk, as contacts-import does: the event loop's writes wait
     // for one chunk at most, never for the whole file. Numbers added stay added if a later
     // chunk fails (adding to the DNC list only ever prevents calls); the answer says how many.
@@ -1599,7 +1600,7 @@ asio::awaitable<Response> AdminHandlers::Impl::dnc_import(Request r) {
       if (!added) return added.error();
       std::int64_t skipped = 0;
       for (const auto& n : numbers) {
-        auto s = contacts.skip_queued_by_phone(n, "dnc", now);
+        auto s = contacts.skip_queued_number(n, "dnc", now);
         if (!s) return s.error();
         skipped += *s;
       }

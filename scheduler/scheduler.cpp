@@ -20,19 +20,6 @@ boost::json::value iso_or_null(const std::optional<TimePoint>& t) {
   return boost::json::value(format_iso8601(*t));
 }
 
-std::string transition_detail(std::string_view from, std::string_view event, std::string_view to) {
-  std::string s;
-  s.reserve(64);
-  s += R"({"from":")";
-  s += from;
-  s += R"(","event":")";
-  s += event;
-  s += R"(","to":")";
-  s += to;
-  s += R"("})";
-  return s;
-}
-
 Result<void> validate_spec(const CampaignSpec& spec, ZoneCache& zones) {
   if (!is_valid_campaign_name(spec.name)) {
     return Error{errc::invalid_argument, "invalid campaign name \"" + spec.name + "\""};
@@ -67,6 +54,7 @@ Scheduler::Impl::Impl(SchedulerDeps deps, SchedulerOptions options)
       inbox_(deps.db),
       dnc_(deps.db),
       audit_(deps.db),
+      lifecycle_(deps.db, std::string(Scheduler::kActor)),
       kv_(deps.db),
       providers_(options_.provider_cooldown),
       rng_(options_.rng_seed != 0 ? options_.rng_seed : std::random_device{}()) {
@@ -313,35 +301,6 @@ Result<void> Scheduler::Impl::campaign_event(CampaignRt& c, CampaignEvent event,
   update_gauges();
   request_dispatch();
   return {};
-}
-
-ContactState Scheduler::Impl::contact_event(std::int64_t contact_id, ContactState from,
-                                            ContactEvent event) {
-  auto to = transition(from, event);
-  if (!to) {
-    // The engine only asks for moves its own table allows; reaching this is a bug, not input.
-    spdlog::error("contact {}: {}", contact_id, to.error().what());
-    return from;
-  }
-  spdlog::debug("contact {}: {} -({})-> {}", contact_id, to_string(from), to_string(event),
-                to_string(*to));
-  audit(Scheduler::kActor, "transition", "contact:" + std::to_string(contact_id),
-        transition_detail(to_string(from), to_string(event), to_string(*to)));
-  return *to;
-}
-
-AttemptState Scheduler::Impl::attempt_event(std::int64_t attempt_id, AttemptState from,
-                                            AttemptEvent event) {
-  auto to = transition(from, event);
-  if (!to) {
-    spdlog::error("attempt {}: {}", attempt_id, to.error().what());
-    return from;
-  }
-  spdlog::debug("attempt {}: {} -({})-> {}", attempt_id, to_string(from), to_string(event),
-                to_string(*to));
-  audit(Scheduler::kActor, "transition", "attempt:" + std::to_string(attempt_id),
-        transition_detail(to_string(from), to_string(event), to_string(*to)));
-  return *to;
 }
 
 void Scheduler::Impl::credits_low_all(std::string_view why) {
@@ -595,7 +554,7 @@ Result<void> Scheduler::Impl::stop(std::string_view campaign, std::string_view a
   if (auto to = transition(c->row.state, CampaignEvent::stop); !to) {
     return Error{errc::conflict, to.error().what() + " (campaign " + c->name() + ")"};
   }
-  auto skipped = close_campaign(*c, CampaignEvent::stop, "stopped", "campaign_stopped", actor);
+  auto skipped = close_campaign(*c, CampaignEvent::stop, "stopped", actor);
   if (!skipped) return skipped.error();
   spdlog::info("campaign {}: {} queued contacts skipped; {} calls in flight still tracked",
                c->name(), *skipped, c->in_flight);
@@ -604,19 +563,11 @@ Result<void> Scheduler::Impl::stop(std::string_view campaign, std::string_view a
 
 Result<std::int64_t> Scheduler::Impl::close_campaign(CampaignRt& c, CampaignEvent event,
                                                      std::string_view reason,
-                                                     std::string_view contact_event,
                                                      std::string_view actor, std::string note) {
   auto tx = store::Transaction::begin(db_);
   if (!tx) return tx.error();
-  auto skipped = contacts_.skip_queued(c.id(), reason, now());
+  auto skipped = lifecycle_.skip_queued(c.id(), c.name(), reason, now());
   if (!skipped) return skipped.error();
-  if (*skipped > 0) {
-    audit(Scheduler::kActor, "transition", "campaign:" + c.name(),
-          boost::json::serialize(boost::json::object{{"contacts", *skipped},
-                                                     {"from", "queued"},
-                                                     {"event", contact_event},
-                                                     {"to", "skipped"}}));
-  }
   if (auto r = campaign_event(c, event, PauseReason::none, actor, note); !r) return r.error();
   if (auto r = tx->commit(); !r) return r.error();
   return *skipped;

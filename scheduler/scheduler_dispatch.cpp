@@ -299,11 +299,9 @@ std::optional<store::ContactRow> Scheduler::Impl::next_contact(CampaignRt& c, Ti
       }
       if (*listed) {
         if (!ensure_tx()) return std::nullopt;
-        const store::ContactUpdate u{ContactState::skipped, "dnc", row.attempts,
-                                     row.next_attempt_at, row.last_outcome};
-        auto w = contacts_.transition(row.id, ContactState::queued, u, t);
+        auto w = lifecycle_.contact(row.id, ContactState::queued, ContactEvent::dnc_added,
+                                    {.reason = "dnc"}, t);
         if (w && *w) {
-          contact_event(row.id, ContactState::queued, ContactEvent::dnc_added);
           spdlog::info("campaign {}: contact {} skipped: number on the DNC list", c.name(), row.id);
         }
         continue;
@@ -363,13 +361,13 @@ bool Scheduler::Impl::claim_and_start(CampaignRt& c, const store::ContactRow& co
       pass_store_error("claim", tx.error());
       return false;
     }
-    auto claimed = contacts_.claim(contact.id, t);
-    if (!claimed) {
-      pass_store_error("claim contact " + std::to_string(contact.id), claimed.error());
+    auto reserved = lifecycle_.reserve(c.id(), contact, provider, c.spec().agent_id, t);
+    if (!reserved) {
+      pass_store_error("claim contact " + std::to_string(contact.id), reserved.error());
       return false;
     }
-    if (*claimed == store::Claim::not_queued) return false;  // stopped, DNC since it was read
-    if (*claimed == store::Claim::number_busy) {
+    if (reserved->claim == store::Claim::not_queued) return false;  // stopped, DNC since read
+    if (reserved->claim == store::Claim::number_busy) {
       // The number is in a call (or an unsettled start) of another campaign: this contact waits,
       // uncounted, and is looked at again shortly (STATE-MACHINES.md "One call per person").
       const TimePoint retry = t + kNumberBusyRetry;
@@ -389,17 +387,7 @@ bool Scheduler::Impl::claim_and_start(CampaignRt& c, const store::ContactRow& co
                     contact.id, contact.phone);
       return false;
     }
-    auto id = attempts_.insert_reserved(c.id(), contact.id, provider, contact.phone,
-                                        c.spec().agent_id, t);
-    if (!id) {
-      pass_store_error("reserve attempt for contact " + std::to_string(contact.id), id.error());
-      return false;
-    }
-    attempt_id = *id;
-    contact_event(contact.id, ContactState::queued, ContactEvent::claimed);
-    audit(Scheduler::kActor, "transition", "attempt:" + std::to_string(attempt_id),
-          R"({"event":"reserve","to":"reserved","contact":)" + std::to_string(contact.id) +
-              R"(,"provider":")" + std::string(to_string(provider)) + "\"}");
+    attempt_id = reserved->attempt_id;
     if (auto r = tx->commit(); !r) {
       pass_store_error("claim contact " + std::to_string(contact.id), r.error());
       return false;
@@ -525,8 +513,8 @@ void Scheduler::Impl::run_schedule() {
 }
 
 void Scheduler::Impl::end_campaign(CampaignRt& c) {
-  auto skipped = close_campaign(c, CampaignEvent::ended, "campaign_ended", "campaign_ended",
-                                Scheduler::kActor, "end_at " + format_iso8601(*c.spec().end_at));
+  auto skipped = close_campaign(c, CampaignEvent::ended, "campaign_ended", Scheduler::kActor,
+                                "end_at " + format_iso8601(*c.spec().end_at));
   if (!skipped) {
     spdlog::error("campaign {}: end: {}", c.name(), skipped.error().what());
     return;

@@ -9,6 +9,7 @@
 #include "scheduler/credits.hpp"
 #include "scheduler/executor.hpp"
 #include "scheduler/fair_share.hpp"
+#include "scheduler/lifecycle.hpp"
 #include "scheduler/providers.hpp"
 #include "scheduler/retry_policy.hpp"
 #include "scheduler/scheduler.hpp"
@@ -198,8 +199,12 @@ class Scheduler::Impl {
                               std::string_view actor, std::string_view note = {});
   /// Checks a contact/attempt event against its table, logs it and appends the audit row
   /// (inside the caller's transaction). Returns the new state.
-  ContactState contact_event(std::int64_t contact_id, ContactState from, ContactEvent event);
-  AttemptState attempt_event(std::int64_t attempt_id, AttemptState from, AttemptEvent event);
+  /// The start of `a` is known — its answer, a reconciliation that found the call, or an
+  /// outcome that beat both: the attempt -> started with the call's ids, its contact -> in_call
+  /// with the attempt counted, in the caller's transaction. False when the store no longer has
+  /// the attempt reserved or ambiguous (nothing written).
+  Result<bool> record_started(OpenAttempt& a, std::string_view call_id, std::string_view session_id,
+                              TimePoint started_at, TimePoint t);
   void audit(std::string_view actor, std::string_view action, std::string subject,
              std::string detail_json, std::string_view result = "ok");
   void credits_low_all(std::string_view why);
@@ -239,11 +244,10 @@ class Scheduler::Impl {
   /// end_at: queued contacts skipped (campaign_ended), the campaign completed; calls in flight
   /// are still followed to their outcome.
   void end_campaign(CampaignRt& c);
-  /// stop and end_at alike, in one transaction: queued contacts skipped with `reason` (audited
-  /// as `contact_event`), then the campaign's `event`. The number of contacts skipped.
+  /// stop and end_at alike, in one transaction: queued contacts skipped with `reason` (the
+  /// contact machine's campaign_stopped), then the campaign's `event`. How many were skipped.
   Result<std::int64_t> close_campaign(CampaignRt& c, CampaignEvent event, std::string_view reason,
-                                      std::string_view contact_event, std::string_view actor,
-                                      std::string note = {});
+                                      std::string_view actor, std::string note = {});
   /// Why a campaign that is not running does not dial (not_running, credit_exhausted, or
   /// paused_by_errors with the error that paused it).
   [[nodiscard]] BlockedBy stopped_reason(const CampaignRt& c) const;
@@ -296,8 +300,7 @@ class Scheduler::Impl {
   void mark_inbox_applied(std::int64_t inbox_id);
   /// A contact just put back to queued in a stopped campaign is skipped (reason "stopped"),
   /// in the caller's transaction. `u` is the update that queued it.
-  void skip_if_stopped(const CampaignRt& c, std::int64_t contact_id, store::ContactUpdate u,
-                       TimePoint t);
+  void skip_if_stopped(const CampaignRt& c, std::int64_t contact_id, TimePoint t);
   void flush_parked();
   /// The contact's next step after an attempt ended with `outcome`, written in the caller's
   /// transaction. Returns whether the number went on the DNC list.
@@ -364,6 +367,7 @@ class Scheduler::Impl {
   store::InboxRepo inbox_;
   store::DncRepo dnc_;
   store::AuditRepo audit_;
+  Lifecycle lifecycle_;
   store::KvRepo kv_;
 
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

@@ -300,20 +300,12 @@ void Scheduler::Impl::settle_found(OpenAttempt& a, const ListedCall& call) {
       spdlog::error("reconcile: {}", tx.error().what());
       return;
     }
-    auto m = attempts_.mark_started(a.id, call.call_id, call.session_id, call.created_at);
+    auto m = record_started(a, call.call_id, call.session_id, call.created_at, t);
     if (!m || !*m) {
       spdlog::error("reconcile: attempt {}: {}", a.id,
                     m ? std::string("not ambiguous in the store") : m.error().what());
       return;
     }
-    attempt_event(a.id, AttemptState::ambiguous, AttemptEvent::reconciled_found);
-    const store::ContactUpdate u{ContactState::in_call, a.contact.reason, a.contact.attempts + 1,
-                                 a.contact.next_attempt_at, a.contact.last_outcome};
-    if (auto w = contacts_.transition(a.contact.id, ContactState::dialing, u, t); !w) {
-      spdlog::error("reconcile: contact {}: {}", a.contact.id, w.error().what());
-      return;
-    }
-    contact_event(a.contact.id, ContactState::dialing, ContactEvent::reconciled_found);
     if (auto r = tx->commit(); !r) {
       spdlog::error("reconcile: {}", r.error().what());
       return;
@@ -342,23 +334,20 @@ void Scheduler::Impl::settle_void(OpenAttempt& a, AttemptEvent event) {
       spdlog::error("reconcile: {}", tx.error().what());
       return;
     }
-    auto m = attempts_.mark_void(a.id, t);
+    auto m = lifecycle_.attempt(a.id, AttemptState::ambiguous, event,
+                                {.counted = false, .ended_at = t}, t);
     if (!m || !*m) {
       spdlog::error("reconcile: attempt {}: {}", a.id,
                     m ? std::string("not ambiguous in the store") : m.error().what());
       return;
     }
-    attempt_event(a.id, AttemptState::ambiguous, event);
-    const store::ContactUpdate u{ContactState::queued, a.contact.reason, a.contact.attempts,
-                                 a.contact.next_attempt_at, a.contact.last_outcome};
-    if (auto w = contacts_.transition(a.contact.id, ContactState::dialing, u, t); !w) {
+    if (auto w = lifecycle_.contact(a.contact.id, ContactState::dialing,
+                                    ContactEvent::reconciled_void, {}, t);
+        !w) {
       spdlog::error("reconcile: contact {}: {}", a.contact.id, w.error().what());
       return;
     }
-    contact_event(a.contact.id, ContactState::dialing, ContactEvent::reconciled_void);
-    if (const CampaignRt* c = campaign_by_id(a.campaign_id)) {
-      skip_if_stopped(*c, a.contact.id, u, t);
-    }
+    if (const CampaignRt* c = campaign_by_id(a.campaign_id)) skip_if_stopped(*c, a.contact.id, t);
     if (auto r = tx->commit(); !r) {
       spdlog::error("reconcile: {}", r.error().what());
       return;
@@ -830,12 +819,14 @@ Result<void> Scheduler::Impl::recover() {
         ++reserved;
         auto tx = store::Transaction::begin(db_);
         if (!tx) return tx.error();
-        if (auto m = attempts_.mark_ambiguous(id, "restart",
-                                              "the daemon restarted before the start was settled");
+        if (auto m =
+                lifecycle_.attempt(id, AttemptState::reserved, AttemptEvent::restart,
+                                   {.error_code = "restart",
+                                    .error = "the daemon restarted before the start was settled"},
+                                   t);
             !m) {
           return m.error();
         }
-        attempt_event(id, AttemptState::reserved, AttemptEvent::restart);
         if (auto r = tx->commit(); !r) return r.error();
         oa.state = AttemptState::ambiguous;
         ambiguous_.insert(id);
@@ -858,14 +849,9 @@ Result<void> Scheduler::Impl::recover() {
   auto orphans = store::orphan_claimed_contacts(db_);
   if (!orphans) return orphans.error();
   for (const auto& o : *orphans) {
-    auto row = contacts_.get(o.id);
-    if (!row) return row.error();
-    if (!*row) continue;
-    const store::ContactUpdate u{ContactState::queued, (*row)->reason, (*row)->attempts,
-                                 (*row)->next_attempt_at, (*row)->last_outcome};
-    if (auto w = contacts_.transition(o.id, o.state, u, t); !w) return w.error();
-    audit(Scheduler::kActor, "repair", "contact:" + std::to_string(o.id),
-          R"({"from":")" + std::string(to_string(o.state)) + R"(","to":"queued"})");
+    auto repaired = lifecycle_.repair(o.id, o.state, t);
+    if (!repaired) return repaired.error();
+    if (!*repaired) continue;
     spdlog::warn("contact {}: {} without an open attempt; repaired to queued", o.id,
                  to_string(o.state));
   }

@@ -93,6 +93,24 @@ void Scheduler::Impl::note_failure(CampaignRt& c, std::string message) {
   }
 }
 
+Result<bool> Scheduler::Impl::record_started(OpenAttempt& a, std::string_view call_id,
+                                             std::string_view session_id, TimePoint started_at,
+                                             TimePoint t) {
+  const bool found = a.state == AttemptState::ambiguous;
+  auto m = lifecycle_.attempt(a.id, a.state,
+                              found ? AttemptEvent::reconciled_found : AttemptEvent::accepted,
+                              {.call_id = std::string(call_id),
+                               .session_id = std::string(session_id),
+                               .started_at = started_at},
+                              t);
+  if (!m || !*m) return m;
+  auto w = lifecycle_.contact(a.contact.id, ContactState::dialing,
+                              found ? ContactEvent::reconciled_found : ContactEvent::start_accepted,
+                              {.attempts = a.contact.attempts + 1}, t);
+  if (!w) return w.error();
+  return true;
+}
+
 void Scheduler::Impl::on_start_result(std::int64_t attempt_id, StartResult r) {
   outstanding_starts_.erase(attempt_id);
   if (metrics_) metrics_->starts[static_cast<std::size_t>(r.kind)]->Increment();
@@ -113,18 +131,11 @@ void Scheduler::Impl::on_start_result(std::int64_t attempt_id, StartResult r) {
         auto tx = store::Transaction::begin(db_);
         bool ok = static_cast<bool>(tx);
         if (ok) {
-          auto m = attempts_.mark_started(attempt_id, r.call_id, r.session_id, t);
+          auto m = record_started(a, r.call_id, r.session_id, t, t);
           if (!m) {
             spdlog::error("attempt {}: store started: {}", attempt_id, m.error().what());
             ok = false;
           } else {
-            attempt_event(attempt_id, AttemptState::reserved, AttemptEvent::accepted);
-            const store::ContactUpdate u{ContactState::in_call, a.contact.reason,
-                                         a.contact.attempts + 1, a.contact.next_attempt_at,
-                                         a.contact.last_outcome};
-            auto w = contacts_.transition(contact_id, ContactState::dialing, u, t);
-            if (!w) spdlog::error("contact {}: {}", contact_id, w.error().what());
-            contact_event(contact_id, ContactState::dialing, ContactEvent::start_accepted);
             if (auto cm = tx->commit(); !cm) {
               spdlog::error("attempt {}: {}", attempt_id, cm.error().what());
               ok = false;
@@ -170,27 +181,27 @@ void Scheduler::Impl::on_start_result(std::int64_t attempt_id, StartResult r) {
         const Provider provider = a.provider;
         {
           auto tx = store::Transaction::begin(db_);
-          auto marked = tx ? attempts_.mark_rejected(attempt_id, code, r.message, number, t)
-                           : Result<bool>(tx.error());
+          auto marked =
+              tx ? lifecycle_.attempt(
+                       attempt_id, AttemptState::reserved, AttemptEvent::refused,
+                       {.counted = number, .ended_at = t, .error_code = code, .error = r.message},
+                       t)
+                 : Result<bool>(tx.error());
           if (!marked) {
             // Nothing of this settlement is committed: the store keeps the attempt reserved and
             // the contact dialing, and recovery treats it as ambiguous (it never double-dials).
             spdlog::error("attempt {}: refusal not stored: {}", attempt_id, marked.error().what());
           } else {
-            attempt_event(attempt_id, AttemptState::reserved, AttemptEvent::refused);
-            store::ContactUpdate u{ContactState::queued, a.contact.reason, a.contact.attempts,
-                                   a.contact.next_attempt_at, a.contact.last_outcome};
+            store::ContactChange u;
             ContactEvent ev = ContactEvent::start_refused;
             if (number) {
-              u.state = ContactState::skipped;
               u.reason = "invalid_number";
-              u.attempts += 1;
+              u.attempts = a.contact.attempts + 1;
               ev = ContactEvent::start_refused_number;
             }
-            auto w = contacts_.transition(contact_id, ContactState::dialing, u, t);
+            auto w = lifecycle_.contact(contact_id, ContactState::dialing, ev, u, t);
             if (!w) spdlog::error("contact {}: {}", contact_id, w.error().what());
-            contact_event(contact_id, ContactState::dialing, ev);
-            if (!number) skip_if_stopped(c, contact_id, u, t);
+            if (!number) skip_if_stopped(c, contact_id, t);
             if (auto cm = tx->commit(); !cm) {
               spdlog::error("attempt {}: {}", attempt_id, cm.error().what());
             }
@@ -253,12 +264,18 @@ void Scheduler::Impl::on_start_result(std::int64_t attempt_id, StartResult r) {
           if (auto m = attempts_.mark_sent(attempt_id, t); !m) {
             spdlog::error("attempt {}: sent_at not stored: {}", attempt_id, m.error().what());
           }
-          if (auto m = attempts_.mark_ambiguous(attempt_id, to_string(r.reason), r.message); !m) {
+          if (auto m = lifecycle_.attempt(
+                  attempt_id, AttemptState::reserved, AttemptEvent::ambiguous,
+                  {.error_code = std::string(to_string(r.reason)), .error = r.message}, t);
+              !m) {
             // The store keeps it reserved: recovery treats it as ambiguous all the same.
             spdlog::error("attempt {}: ambiguity not stored: {}", attempt_id, m.error().what());
           }
-          attempt_event(attempt_id, AttemptState::reserved, AttemptEvent::ambiguous);
-          contact_event(contact_id, ContactState::dialing, ContactEvent::ambiguous_start);
+          if (auto w = lifecycle_.contact(contact_id, ContactState::dialing,
+                                          ContactEvent::ambiguous_start, {}, t);
+              !w) {
+            spdlog::error("contact {}: {}", contact_id, w.error().what());
+          }
           if (auto cm = tx->commit(); !cm) {
             spdlog::error("attempt {}: {}", attempt_id, cm.error().what());
           }
@@ -342,21 +359,20 @@ Result<void> Scheduler::Impl::close_contact(CampaignRt& c, const store::ContactR
     d.action = RetryAction::retry;
     d.next_attempt_at = *callback;
   }
-  store::ContactUpdate u{ContactState::queued, callback ? "callback" : "", contact.attempts,
-                         contact.next_attempt_at, outcome};
+  store::ContactChange u{.reason = callback ? "callback" : "",
+                         .attempts = contact.attempts,
+                         .next_attempt_at = contact.next_attempt_at,
+                         .last_outcome = outcome};
   ContactEvent ev = ContactEvent::outcome_retry;
   switch (d.action) {
     case RetryAction::done:
-      u.state = ContactState::done;
       ev = ContactEvent::outcome_completed;
       break;
     case RetryAction::skipped:
-      u.state = ContactState::skipped;
       u.reason = std::string(d.reason);
       ev = ContactEvent::outcome_blocked;
       break;
     case RetryAction::exhausted:
-      u.state = ContactState::exhausted;
       u.reason = std::string(d.reason);
       ev = ContactEvent::outcome_exhausted;
       break;
@@ -364,42 +380,35 @@ Result<void> Scheduler::Impl::close_contact(CampaignRt& c, const store::ContactR
       u.next_attempt_at = d.next_attempt_at;
       break;
   }
-  auto w = contacts_.transition(contact.id, from, u, t);
+  auto w = lifecycle_.contact(contact.id, from, ev, u, t);
   if (!w) return w.error();
   if (!*w) {
     spdlog::warn("contact {}: not {} when its outcome arrived; left as it is", contact.id,
                  to_string(from));
     return {};
   }
-  contact_event(contact.id, from, ev);
-  if (u.state != ContactState::queued) c.finished.add(t);
+  if (d.action != RetryAction::retry) c.finished.add(t);
   // The campaign was stopped while this call was in flight: no retry.
-  if (d.action == RetryAction::retry) skip_if_stopped(c, contact.id, u, t);
+  if (d.action == RetryAction::retry) skip_if_stopped(c, contact.id, t);
   if (d.add_to_dnc) {
     const std::array<std::string, 1> phones{contact.phone};
     if (auto r = dnc_.add(phones, "blocked", "blocked", t); !r) return r.error();
-    auto skipped = contacts_.skip_queued_by_phone(contact.phone, "dnc", t);
+    auto skipped = lifecycle_.skip_queued_number(contact.phone, "dnc", t);
     if (!skipped) return skipped.error();
     spdlog::info("contact {}: blocked; number added to the DNC list ({} queued contacts skipped)",
                  contact.id, *skipped);
   }
-  spdlog::debug("contact {}: outcome {} → {}{}", contact.id, to_string(outcome), to_string(u.state),
-                d.action == RetryAction::retry ? " at " + format_iso8601(u.next_attempt_at) : "");
+  spdlog::debug("contact {}: outcome {} → {}{}", contact.id, to_string(outcome), to_string(ev),
+                d.action == RetryAction::retry ? " at " + format_iso8601(*u.next_attempt_at) : "");
   return {};
 }
 
-void Scheduler::Impl::skip_if_stopped(const CampaignRt& c, std::int64_t contact_id,
-                                      store::ContactUpdate u, TimePoint t) {
+void Scheduler::Impl::skip_if_stopped(const CampaignRt& c, std::int64_t contact_id, TimePoint t) {
   if (!dialer::is_terminal(c.row.state)) return;
   // Queued again after the campaign was stopped: nothing will dial it any more.
-  u.state = ContactState::skipped;
-  u.reason = "stopped";
-  auto w = contacts_.transition(contact_id, ContactState::queued, u, t);
-  if (!w) {
-    spdlog::error("contact {}: {}", contact_id, w.error().what());
-  } else if (*w) {
-    contact_event(contact_id, ContactState::queued, ContactEvent::campaign_stopped);
-  }
+  auto w = lifecycle_.contact(contact_id, ContactState::queued, ContactEvent::campaign_stopped,
+                              {.reason = "stopped"}, t);
+  if (!w) spdlog::error("contact {}: {}", contact_id, w.error().what());
 }
 
 void Scheduler::Impl::mark_inbox_applied(std::int64_t inbox_id) {
@@ -448,10 +457,12 @@ void Scheduler::Impl::apply_late_outcome(const store::AttemptRow& row, std::int6
   auto fail = [&](const Error& e) {
     spdlog::error("late outcome of attempt {}: {}", row.id, e.what());
   };
-  if (auto fin = attempts_.finish(row.id, finished_call(o, *outcome, t)); !fin) {
+  if (auto fin =
+          lifecycle_.attempt(row.id, AttemptState::lost, AttemptEvent::outcome,
+                             store::AttemptChange::finished(finished_call(o, *outcome, t)), t);
+      !fin) {
     return fail(fin.error());
   }
-  attempt_event(row.id, AttemptState::lost, AttemptEvent::outcome);
   std::string contact_now = "unknown";
   auto contact = contacts_.get(row.contact_id);
   if (!contact) return fail(contact.error());
@@ -464,7 +475,7 @@ void Scheduler::Impl::apply_late_outcome(const store::AttemptRow& row, std::int6
     } else if (*outcome == Outcome::blocked) {
       const std::array<std::string, 1> phones{row.to_number};
       if (auto r = dnc_.add(phones, "blocked", "blocked", t); !r) return fail(r.error());
-      if (auto r = contacts_.skip_queued_by_phone(row.to_number, "dnc", t); !r) {
+      if (auto r = lifecycle_.skip_queued_number(row.to_number, "dnc", t); !r) {
         return fail(r.error());
       }
     }
@@ -571,25 +582,14 @@ bool Scheduler::Impl::apply_outcome(std::int64_t inbox_id, const SessionOutcome&
       return true;
     };
     if (was == AttemptState::ambiguous || was == AttemptState::reserved) {
-      auto m = attempts_.mark_started(a->id, o.call_id, o.session_id, a->reserved_at);
+      auto m = record_started(*a, o.call_id, o.session_id, a->reserved_at, t);
       if (!m) return fail(m.error());
-      attempt_event(
-          a->id, was,
-          was == AttemptState::ambiguous ? AttemptEvent::reconciled_found : AttemptEvent::accepted);
-      const store::ContactUpdate u{ContactState::in_call, a->contact.reason,
-                                   a->contact.attempts + 1, a->contact.next_attempt_at,
-                                   a->contact.last_outcome};
-      auto w = contacts_.transition(a->contact.id, ContactState::dialing, u, t);
-      if (!w) return fail(w.error());
-      contact_event(a->contact.id, ContactState::dialing,
-                    was == AttemptState::ambiguous ? ContactEvent::reconciled_found
-                                                   : ContactEvent::start_accepted);
       a->contact.attempts += 1;
       a->contact.state = ContactState::in_call;
     }
-    auto fin = attempts_.finish(a->id, finished_call(o, *outcome, t));
+    auto fin = lifecycle_.attempt(a->id, AttemptState::started, AttemptEvent::outcome,
+                                  store::AttemptChange::finished(finished_call(o, *outcome, t)), t);
     if (!fin) return fail(fin.error());
-    attempt_event(a->id, AttemptState::started, AttemptEvent::outcome);
     if (auto r = close_contact(c, a->contact, *outcome, t, ContactState::in_call, o.raw_json); !r) {
       return fail(r.error());
     }
@@ -727,12 +727,12 @@ void Scheduler::Impl::on_lost(std::int64_t attempt_id) {
       spdlog::error("attempt {}: {}", attempt_id, tx.error().what());
       return;
     }
-    auto m = attempts_.mark_lost(attempt_id, t);
+    auto m = lifecycle_.attempt(attempt_id, AttemptState::started, AttemptEvent::timed_out,
+                                {.counted = true, .ended_at = t, .outcome = Outcome::lost}, t);
     if (!m) {
       spdlog::error("attempt {}: {}", attempt_id, m.error().what());
       return;
     }
-    attempt_event(attempt_id, AttemptState::started, AttemptEvent::timed_out);
     if (auto r = close_contact(c, a.contact, Outcome::lost, t); !r) {
       spdlog::error("attempt {}: {}", attempt_id, r.error().what());
       return;
@@ -801,12 +801,12 @@ Result<void> Scheduler::Impl::resolve_attempt(std::int64_t attempt_id, Resolutio
   {
     auto tx = store::Transaction::begin(db_);
     if (!tx) return tx.error();
-    auto m = attempts_.mark_lost(attempt_id, t);
+    auto m = lifecycle_.attempt(attempt_id, AttemptState::ambiguous, AttemptEvent::resolved_lost,
+                                {.counted = true, .ended_at = t, .outcome = Outcome::lost}, t);
     if (!m) return m.error();
     if (!*m)
       return Error{errc::conflict, "attempt " + std::to_string(attempt_id) +
                                        " is no longer ambiguous in the store"};
-    attempt_event(attempt_id, AttemptState::ambiguous, AttemptEvent::resolved_lost);
     store::ContactRow contact = a.contact;
     contact.attempts += 1;  // a call may have been made: it counts
     if (auto r = close_contact(c, contact, Outcome::lost, t, ContactState::dialing); !r) {

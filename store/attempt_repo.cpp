@@ -75,11 +75,6 @@ Result<bool> wrote_one(const Result<std::int64_t>& n) {
   return *n == 1;
 }
 
-std::optional<std::string_view> null_if_empty(std::string_view s) {
-  if (s.empty()) return std::nullopt;
-  return s;
-}
-
 }  // namespace
 
 std::string attempt_columns(std::string_view alias) {
@@ -129,74 +124,15 @@ Result<AttemptRow> read_attempt_row(const Statement& st, int first) {
   return r;
 }
 
-Result<std::int64_t> AttemptRepo::insert_reserved(std::int64_t campaign_id, std::int64_t contact_id,
-                                                  Provider provider, std::string_view to_number,
-                                                  std::string_view agent_id,
-                                                  TimePoint reserved_at) {
-  auto n = db_.execute(
-      "INSERT INTO attempts (campaign_id, contact_id, state, provider, to_number, agent_id,"
-      " reserved_at) VALUES (?, ?, 'reserved', ?, ?, ?, ?)",
-      campaign_id, contact_id, provider, to_number, agent_id, reserved_at);
-  if (!n) return n.error();
-  return db_.last_insert_rowid();
-}
-
 Result<bool> AttemptRepo::mark_sent(std::int64_t id, TimePoint sent_at) {
   return wrote_one(db_.execute(
       "UPDATE attempts SET sent_at = ? WHERE id = ? AND state = 'reserved'", sent_at, id));
-}
-
-Result<bool> AttemptRepo::mark_started(std::int64_t id, std::string_view call_id,
-                                       std::string_view session_id, TimePoint started_at) {
-  return wrote_one(db_.execute(
-      "UPDATE attempts SET state = 'started', call_id = ?, session_id = ?, started_at = ?"
-      " WHERE id = ? AND state IN ('reserved', 'ambiguous')",
-      null_if_empty(call_id), null_if_empty(session_id), started_at, id));
-}
-
-Result<bool> AttemptRepo::mark_ambiguous(std::int64_t id, std::string_view error_code,
-                                         std::string_view error) {
-  return wrote_one(
-      db_.execute("UPDATE attempts SET state = 'ambiguous', error_code = ?, error = ?"
-                  " WHERE id = ? AND state = 'reserved'",
-                  error_code, error, id));
-}
-
-Result<bool> AttemptRepo::mark_rejected(std::int64_t id, std::string_view error_code,
-                                        std::string_view error, bool counted, TimePoint now) {
-  return wrote_one(
-      db_.execute("UPDATE attempts SET state = 'rejected', error_code = ?, error = ?, counted = ?,"
-                  " ended_at = ? WHERE id = ? AND state IN ('reserved', 'ambiguous')",
-                  error_code, error, counted, now, id));
-}
-
-Result<bool> AttemptRepo::mark_void(std::int64_t id, TimePoint now) {
-  return wrote_one(
-      db_.execute("UPDATE attempts SET state = 'void', counted = 0, ended_at = ?"
-                  " WHERE id = ? AND state IN ('reserved', 'ambiguous')",
-                  now, id));
-}
-
-Result<bool> AttemptRepo::finish(std::int64_t id, const FinishedCall& c) {
-  return wrote_one(db_.execute(
-      "UPDATE attempts SET state = 'finished', counted = 1, status = ?, disposition = ?,"
-      " outcome = ?, answered_by = ?, duration_seconds = ?, credits_used = ?, result = ?,"
-      " ended_at = ? WHERE id = ? AND state IN ('started', 'lost')",
-      c.status, c.disposition, c.outcome, c.answered_by, c.duration_seconds, c.credits_used,
-      null_if_empty(c.result_json), c.ended_at, id));
 }
 
 Result<bool> AttemptRepo::set_session_id(std::int64_t id, std::string_view session_id) {
   return wrote_one(db_.execute(
       "UPDATE attempts SET session_id = ? WHERE id = ? AND (session_id IS NULL OR session_id = '')",
       session_id, id));
-}
-
-Result<bool> AttemptRepo::mark_lost(std::int64_t id, TimePoint now) {
-  return wrote_one(
-      db_.execute("UPDATE attempts SET state = 'lost', counted = 1, outcome = 'lost', ended_at = ?"
-                  " WHERE id = ? AND state IN ('started', 'ambiguous')",
-                  now, id));
 }
 
 Result<std::optional<AttemptRow>> AttemptRepo::get(std::int64_t id) {

@@ -1,9 +1,9 @@
 #pragma once
 /// Attempts: one row per POST /calls/start (STATE-MACHINES.md "Attempt"). The row is committed
 /// `reserved` before the request is written; that and the outcome being committed before the
-/// webhook is acknowledged are what make "never twice, never lost" hold. Every setter is a
-/// compare-and-set on the states it may leave, returning whether it wrote, so a late or
-/// duplicate signal (webhook after poll, poll after webhook) is a harmless no-op.
+/// webhook is acknowledged are what make "never twice, never lost" hold. The row is created and
+/// its state changed only by scheduler::Lifecycle (store/state_writes.hpp); the setters here
+/// note facts that are not moves (when the request went out, a session id learned later).
 
 #include "core/enums.hpp"
 #include "core/errc.hpp"
@@ -64,34 +64,10 @@ class AttemptRepo {
  public:
   explicit AttemptRepo(Database& db) : db_(db) {}
 
-  /// A new attempt in state `reserved`; returns its id.
-  Result<std::int64_t> insert_reserved(std::int64_t campaign_id, std::int64_t contact_id,
-                                       Provider provider, std::string_view to_number,
-                                       std::string_view agent_id, TimePoint reserved_at);
   /// Notes when the request went out (reserved only).
   Result<bool> mark_sent(std::int64_t id, TimePoint sent_at);
-  /// reserved|ambiguous -> started with the call's ids (200, or found by reconciliation).
-  /// errc::duplicate when another attempt already holds this call or session id.
-  Result<bool> mark_started(std::int64_t id, std::string_view call_id, std::string_view session_id,
-                            TimePoint started_at);
   /// The session id of a call whose start answer carried none (learned from GET /calls/{id}).
   Result<bool> set_session_id(std::int64_t id, std::string_view session_id);
-  /// reserved -> ambiguous: the request may have reached Vocobase (timeout, reset, 5xx, or a
-  /// reserved attempt found at startup).
-  Result<bool> mark_ambiguous(std::int64_t id, std::string_view error_code, std::string_view error);
-  /// reserved|ambiguous -> rejected: a definitive refusal, no call exists. `counted` when the
-  /// refusal is about the number itself.
-  Result<bool> mark_rejected(std::int64_t id, std::string_view error_code, std::string_view error,
-                             bool counted, TimePoint now);
-  /// reserved|ambiguous -> void: proven never to have become a call; does not count.
-  Result<bool> mark_void(std::int64_t id, TimePoint now);
-  /// started|lost -> finished with the outcome; counted. From lost it records a late outcome's
-  /// data (credits, transcript); a second finish is refused (false).
-  Result<bool> finish(std::int64_t id, const FinishedCall& call);
-  /// started -> lost (no outcome by stale_call_timeout), or ambiguous -> lost (an operator
-  /// resolved it so): outcome `lost`, counted.
-  Result<bool> mark_lost(std::int64_t id, TimePoint now);
-
   Result<std::optional<AttemptRow>> get(std::int64_t id);
   Result<std::optional<AttemptRow>> find_by_call_id(std::string_view call_id);
   Result<std::optional<AttemptRow>> find_by_session_id(std::string_view session_id);

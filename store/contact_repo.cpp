@@ -160,23 +160,16 @@ Result<std::optional<TimePoint>> ContactRepo::next_due_time(std::int64_t campaig
   return std::optional<TimePoint>{st->column_time(0)};
 }
 
-Result<Claim> ContactRepo::claim(std::int64_t contact_id, TimePoint now) {
-  // The open attempts are few (bounded by the concurrency limit) and indexed (attempts_open),
-  // so the NOT EXISTS costs a short scan of that partial index.
-  auto n = db_.execute(
-      "UPDATE contacts SET state = 'dialing', updated_at = ? WHERE id = ? AND state = 'queued'"
-      " AND NOT EXISTS (SELECT 1 FROM attempts INDEXED BY attempts_open"
-      " WHERE attempts.state IN ('reserved','started','ambiguous')"
-      " AND attempts.to_number = contacts.phone)",
-      now, contact_id);
-  if (!n) return n.error();
-  if (*n == 1) return Claim::claimed;
-  auto st = db_.prepare("SELECT 1 FROM contacts WHERE id = ? AND state = 'queued'");
+Result<std::optional<ContactState>> ContactRepo::state_of(std::int64_t contact_id) {
+  auto st = db_.prepare("SELECT state FROM contacts WHERE id = ? AND state <> 'staged'");
   if (!st) return st.error();
   st->bind(1, contact_id);
   auto s = st->step();
   if (!s) return s.error();
-  return *s == Step::row ? Claim::number_busy : Claim::not_queued;
+  if (*s == Step::done) return std::optional<ContactState>{};
+  auto state = st->column_enum<ContactState>(0);
+  if (!state) return state.error();
+  return std::optional<ContactState>{*state};
 }
 
 Result<bool> ContactRepo::defer(std::int64_t contact_id, TimePoint next_attempt_at, TimePoint now) {
@@ -185,45 +178,6 @@ Result<bool> ContactRepo::defer(std::int64_t contact_id, TimePoint next_attempt_
       next_attempt_at, now, contact_id);
   if (!n) return n.error();
   return *n == 1;
-}
-
-Result<bool> ContactRepo::transition(std::int64_t contact_id, ContactState from,
-                                     const ContactUpdate& u, TimePoint now) {
-  auto n = db_.execute(
-      "UPDATE contacts SET state = ?, reason = ?, attempts = ?, next_attempt_at = ?,"
-      " last_outcome = ?, updated_at = ? WHERE id = ? AND state = ?",
-      u.state, u.reason, u.attempts, u.next_attempt_at, u.last_outcome, now, contact_id, from);
-  if (!n) return n.error();
-  return *n == 1;
-}
-
-Result<void> ContactRepo::set_state(std::int64_t contact_id, const ContactUpdate& u,
-                                    TimePoint now) {
-  auto n = db_.execute(
-      "UPDATE contacts SET state = ?, reason = ?, attempts = ?, next_attempt_at = ?,"
-      " last_outcome = ?, updated_at = ? WHERE id = ?",
-      u.state, u.reason, u.attempts, u.next_attempt_at, u.last_outcome, now, contact_id);
-  if (!n) return n.error();
-  if (*n == 0) return Error{errc::not_found, "no contact " + std::to_string(contact_id)};
-  return {};
-}
-
-Result<std::int64_t> ContactRepo::skip_queued(std::int64_t campaign_id, std::string_view reason,
-                                              TimePoint now) {
-  return db_.execute(
-      "UPDATE contacts SET state = 'skipped', reason = ?, updated_at = ?"
-      " WHERE campaign_id = ? AND state = 'queued'",
-      reason, now, campaign_id);
-}
-
-Result<std::int64_t> ContactRepo::skip_queued_by_phone(std::string_view phone,
-                                                       std::string_view reason, TimePoint now) {
-  // campaign_id IN (…) lets SQLite seek the UNIQUE (campaign_id, phone) index once per
-  // campaign; there is deliberately no index on phone alone (see store/schema.cpp).
-  return db_.execute(
-      "UPDATE contacts SET state = 'skipped', reason = ?, updated_at = ?"
-      " WHERE campaign_id IN (SELECT id FROM campaigns) AND phone = ? AND state = 'queued'",
-      reason, now, phone);
 }
 
 Result<std::map<ContactState, std::int64_t>> ContactRepo::counts_by_state(

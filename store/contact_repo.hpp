@@ -1,7 +1,6 @@
 #pragma once
-/// Contacts of a campaign and their lifecycle (STATE-MACHINES.md "Contact"). The repository
-/// stores what it is told: whether a transition is allowed is the scheduler's table; the
-/// conditional setters (claim, transition, defer) only make the write race-free.
+/// Contacts of a campaign (STATE-MACHINES.md "Contact"): inserts, reads and due times. Their
+/// state changes only through scheduler::Lifecycle (store/state_writes.hpp).
 ///
 /// Rows an import has staged but not yet made visible (state 'staged', store/import_repo.hpp)
 /// are not contacts yet: no read here returns or counts them.
@@ -57,15 +56,6 @@ struct ContactRow {
   bool operator==(const ContactRow&) const = default;
 };
 
-/// The lifecycle fields a transition writes, all at once.
-struct ContactUpdate {
-  ContactState state = ContactState::queued;
-  std::string reason;
-  int attempts = 0;
-  TimePoint next_attempt_at;
-  std::optional<Outcome> last_outcome;
-};
-
 /// What a claim found.
 enum class Claim {
   claimed,      ///< the contact is now dialing
@@ -103,28 +93,11 @@ class ContactRepo {
   /// The queued contact due first (ties by id), due or not; nullopt when none is queued.
   Result<std::optional<ContactRow>> next_due_contact(std::int64_t campaign_id);
 
-  /// queued -> dialing, only if still queued and its number has no open attempt (reserved,
-  /// started, ambiguous) in any campaign (STATE-MACHINES.md "One call per person at a time").
-  /// The check and the write are one statement, so they hold inside the caller's transaction.
-  Result<Claim> claim(std::int64_t contact_id, TimePoint now);
+  /// The contact's state; nullopt for an unknown id.
+  Result<std::optional<ContactState>> state_of(std::int64_t contact_id);
   /// Moves a queued contact's due time (e.g. to the calling window's next opening). False when
   /// it is no longer queued.
   Result<bool> defer(std::int64_t contact_id, TimePoint next_attempt_at, TimePoint now);
-  /// Writes the update only if the contact is in `from` (compare-and-set). True when written.
-  Result<bool> transition(std::int64_t contact_id, ContactState from, const ContactUpdate& update,
-                          TimePoint now);
-  /// Writes the update whatever the current state; errc::not_found for an unknown id.
-  Result<void> set_state(std::int64_t contact_id, const ContactUpdate& update, TimePoint now);
-
-  /// Every queued contact of the campaign -> skipped with `reason` (campaign stopped).
-  /// Returns how many.
-  Result<std::int64_t> skip_queued(std::int64_t campaign_id, std::string_view reason,
-                                   TimePoint now);
-  /// Queued contacts with this phone, in every campaign -> skipped (number put on DNC).
-  /// Returns how many.
-  Result<std::int64_t> skip_queued_by_phone(std::string_view phone, std::string_view reason,
-                                            TimePoint now);
-
   /// Count per state; every state is present (0 when none).
   Result<std::map<ContactState, std::int64_t>> counts_by_state(std::int64_t campaign_id);
   /// counts_by_state and the due count of every campaign, in two grouped index scans (costs

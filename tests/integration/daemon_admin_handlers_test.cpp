@@ -6,6 +6,7 @@
 #include "store/attempt_repo.hpp"
 #include "store/campaign_repo.hpp"
 #include "store/contact_repo.hpp"
+#include "tests/unit/store/state_moves.hpp"
 
 #include <boost/json.hpp>
 #include <gmock/gmock.h>
@@ -224,7 +225,7 @@ TEST(DaemonExport, ColumnsAndRowsFromTheStore) {
   ASSERT_TRUE(contacts.insert(*cid, b, t0));
   auto ca = contacts.find(*cid, a.phone);
   ASSERT_TRUE(ca && *ca);
-  store::AttemptRepo attempts(*db);
+  store::testing::StateMoves attempts(*db);
   for (int i = 0; i < 2; ++i) {
     auto id = attempts.insert_reserved(*cid, (*ca)->id, Provider::twilio, a.phone, kAgent, t0);
     ASSERT_TRUE(id);

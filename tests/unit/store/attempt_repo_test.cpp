@@ -2,6 +2,7 @@
 
 #include "store/campaign_repo.hpp"
 #include "store/contact_repo.hpp"
+#include "tests/unit/store/state_moves.hpp"
 #include "tests/unit/store/store_fixture.hpp"
 
 #include <gtest/gtest.h>
@@ -32,13 +33,15 @@ class AttemptRepoTest : public StoreTest {
     ASSERT_TRUE(contacts.insert(other_camp_, c, kT0).value());
     other_contact_ = contacts.find(other_camp_, c.phone).value()->id;
     repo_.emplace(db());
+    moves_.emplace(db());
   }
   AttemptRepo& repo() { return *repo_; }
+  testing::StateMoves& moves() { return *moves_; }
 
   std::int64_t reserve(TimePoint at = kT0, std::int64_t campaign = 0, std::int64_t contact = 0) {
     auto id =
-        repo().insert_reserved(campaign != 0 ? campaign : camp_, contact != 0 ? contact : contact_,
-                               Provider::twilio, "+14155550001", kAgent, at);
+        moves().insert_reserved(campaign != 0 ? campaign : camp_, contact != 0 ? contact : contact_,
+                                Provider::twilio, "+14155550001", kAgent, at);
     EXPECT_TRUE(id) << id.error().what();
     return id ? *id : 0;
   }
@@ -62,6 +65,7 @@ class AttemptRepoTest : public StoreTest {
 
   std::int64_t camp_ = 0, other_camp_ = 0, contact_ = 0, other_contact_ = 0;
   std::optional<AttemptRepo> repo_;
+  std::optional<testing::StateMoves> moves_;
 };
 DIALER_STORE_CONFORMANCE(AttemptRepoTest);
 
@@ -87,8 +91,8 @@ TEST_P(AttemptRepoTest, InsertReserved) {
 TEST_P(AttemptRepoTest, StartAndFinish) {
   auto id = reserve();
   EXPECT_TRUE(repo().mark_sent(id, kT0 + 1ms).value());
-  EXPECT_TRUE(repo().mark_started(id, "call-1", "sess-1", kT0 + 1s).value());
-  EXPECT_TRUE(repo().finish(id, outcome(Outcome::no_answer, kT0 + 1min)).value());
+  EXPECT_TRUE(moves().mark_started(id, "call-1", "sess-1", kT0 + 1s).value());
+  EXPECT_TRUE(moves().finish(id, outcome(Outcome::no_answer, kT0 + 1min)).value());
   AttemptRow r = row(id);
   EXPECT_EQ(r.state, AttemptState::finished);
   EXPECT_TRUE(r.counted);
@@ -110,9 +114,9 @@ TEST_P(AttemptRepoTest, StartAndFinish) {
 // A second outcome for the same attempt (webhook after poll) changes nothing.
 TEST_P(AttemptRepoTest, FinishIsOnce) {
   auto id = reserve();
-  ASSERT_TRUE(repo().mark_started(id, "call-1", "sess-1", kT0).value());
-  ASSERT_TRUE(repo().finish(id, outcome(Outcome::no_answer, kT0 + 1min)).value());
-  EXPECT_FALSE(repo().finish(id, outcome(Outcome::busy, kT0 + 2min)).value());
+  ASSERT_TRUE(moves().mark_started(id, "call-1", "sess-1", kT0).value());
+  ASSERT_TRUE(moves().finish(id, outcome(Outcome::no_answer, kT0 + 1min)).value());
+  EXPECT_FALSE(moves().finish(id, outcome(Outcome::busy, kT0 + 2min)).value());
   EXPECT_EQ(row(id).outcome, Outcome::no_answer);
 }
 
@@ -120,13 +124,13 @@ TEST_P(AttemptRepoTest, FinishIsOnce) {
 // finished attempt, no ambiguity after a start.
 TEST_P(AttemptRepoTest, SettersAreCompareAndSet) {
   auto id = reserve();
-  EXPECT_FALSE(repo().finish(id, outcome(Outcome::completed, kT0)).value());
-  EXPECT_FALSE(repo().mark_lost(id, kT0).value());
-  ASSERT_TRUE(repo().mark_started(id, "c", "s", kT0).value());
-  EXPECT_FALSE(repo().mark_ambiguous(id, "timeout", "x").value());
-  EXPECT_FALSE(repo().mark_void(id, kT0).value());
-  EXPECT_FALSE(repo().mark_rejected(id, "400", "x", false, kT0).value());
-  EXPECT_FALSE(repo().mark_started(id, "c2", "s2", kT0).value());
+  EXPECT_FALSE(moves().finish(id, outcome(Outcome::completed, kT0)).value());
+  EXPECT_FALSE(moves().mark_lost(id, kT0).value());
+  ASSERT_TRUE(moves().mark_started(id, "c", "s", kT0).value());
+  EXPECT_FALSE(moves().mark_ambiguous(id, "timeout", "x").value());
+  EXPECT_FALSE(moves().mark_void(id, kT0).value());
+  EXPECT_FALSE(moves().mark_rejected(id, "400", "x", false, kT0).value());
+  EXPECT_FALSE(moves().mark_started(id, "c2", "s2", kT0).value());
   EXPECT_FALSE(repo().mark_sent(id, kT0).value());
   EXPECT_EQ(row(id).state, AttemptState::started);
 }
@@ -134,17 +138,17 @@ TEST_P(AttemptRepoTest, SettersAreCompareAndSet) {
 // Ambiguous attempts settle either way: found (started) or proven absent (void, not counted).
 TEST_P(AttemptRepoTest, AmbiguousThenReconciled) {
   auto found = reserve();
-  ASSERT_TRUE(repo().mark_ambiguous(found, "timeout", "no response in 15s").value());
+  ASSERT_TRUE(moves().mark_ambiguous(found, "timeout", "no response in 15s").value());
   AttemptRow a = row(found);
   EXPECT_EQ(a.state, AttemptState::ambiguous);
   EXPECT_EQ(a.error_code, "timeout");
   EXPECT_EQ(a.error, "no response in 15s");
-  EXPECT_TRUE(repo().mark_started(found, "call-9", "sess-9", kT0 + 5min).value());
+  EXPECT_TRUE(moves().mark_started(found, "call-9", "sess-9", kT0 + 5min).value());
   EXPECT_EQ(row(found).state, AttemptState::started);
 
   auto absent = reserve();
-  ASSERT_TRUE(repo().mark_ambiguous(absent, "reset", "connection reset").value());
-  ASSERT_TRUE(repo().mark_void(absent, kT0 + 5min).value());
+  ASSERT_TRUE(moves().mark_ambiguous(absent, "reset", "connection reset").value());
+  ASSERT_TRUE(moves().mark_void(absent, kT0 + 5min).value());
   AttemptRow v = row(absent);
   EXPECT_EQ(v.state, AttemptState::void_);
   EXPECT_FALSE(v.counted);
@@ -155,8 +159,8 @@ TEST_P(AttemptRepoTest, AmbiguousThenReconciled) {
 TEST_P(AttemptRepoTest, Rejected) {
   auto rate = reserve();
   auto number = reserve();
-  ASSERT_TRUE(repo().mark_rejected(rate, "429", "rate limited", false, kT0).value());
-  ASSERT_TRUE(repo().mark_rejected(number, "400", "invalid to_number", true, kT0).value());
+  ASSERT_TRUE(moves().mark_rejected(rate, "429", "rate limited", false, kT0).value());
+  ASSERT_TRUE(moves().mark_rejected(number, "400", "invalid to_number", true, kT0).value());
   EXPECT_FALSE(row(rate).counted);
   EXPECT_TRUE(row(number).counted);
   EXPECT_EQ(row(number).state, AttemptState::rejected);
@@ -166,13 +170,13 @@ TEST_P(AttemptRepoTest, Rejected) {
 // A stale call is lost (outcome lost, counted); a late outcome still records its data.
 TEST_P(AttemptRepoTest, LostThenLateOutcome) {
   auto id = reserve();
-  ASSERT_TRUE(repo().mark_started(id, "c", "s", kT0).value());
-  ASSERT_TRUE(repo().mark_lost(id, kT0 + 75min).value());
+  ASSERT_TRUE(moves().mark_started(id, "c", "s", kT0).value());
+  ASSERT_TRUE(moves().mark_lost(id, kT0 + 75min).value());
   AttemptRow lost = row(id);
   EXPECT_EQ(lost.state, AttemptState::lost);
   EXPECT_EQ(lost.outcome, Outcome::lost);
   EXPECT_TRUE(lost.counted);
-  EXPECT_TRUE(repo().finish(id, outcome(Outcome::completed, kT0 + 80min)).value());
+  EXPECT_TRUE(moves().finish(id, outcome(Outcome::completed, kT0 + 80min)).value());
   EXPECT_EQ(row(id).outcome, Outcome::completed);
 }
 
@@ -180,8 +184,8 @@ TEST_P(AttemptRepoTest, LostThenLateOutcome) {
 TEST_P(AttemptRepoTest, CallIdIsUnique) {
   auto a = reserve();
   auto b = reserve();
-  ASSERT_TRUE(repo().mark_started(a, "call-1", "sess-1", kT0).value());
-  auto dup = repo().mark_started(b, "call-1", "sess-2", kT0);
+  ASSERT_TRUE(moves().mark_started(a, "call-1", "sess-1", kT0).value());
+  auto dup = moves().mark_started(b, "call-1", "sess-2", kT0);
   ASSERT_FALSE(dup);
   EXPECT_EQ(dup.error().code, make_error_code(errc::duplicate));
 }
@@ -193,10 +197,10 @@ TEST_P(AttemptRepoTest, OpenAttemptsAndInFlight) {
   auto started = reserve();
   auto finished = reserve();
   auto other = reserve(kT0, other_camp_, other_contact_);
-  ASSERT_TRUE(repo().mark_ambiguous(ambiguous, "t", "").value());
-  ASSERT_TRUE(repo().mark_started(started, "c1", "s1", kT0).value());
-  ASSERT_TRUE(repo().mark_started(finished, "c2", "s2", kT0).value());
-  ASSERT_TRUE(repo().finish(finished, outcome(Outcome::busy, kT0)).value());
+  ASSERT_TRUE(moves().mark_ambiguous(ambiguous, "t", "").value());
+  ASSERT_TRUE(moves().mark_started(started, "c1", "s1", kT0).value());
+  ASSERT_TRUE(moves().mark_started(finished, "c2", "s2", kT0).value());
+  ASSERT_TRUE(moves().finish(finished, outcome(Outcome::busy, kT0)).value());
   auto open = repo().open_attempts();
   ASSERT_TRUE(open);
   std::vector<std::int64_t> ids;
@@ -222,11 +226,11 @@ TEST_P(AttemptRepoTest, OutcomeCounts) {
   for (Outcome o : {Outcome::no_answer, Outcome::no_answer, Outcome::busy}) {
     auto id = reserve();
     ASSERT_TRUE(
-        repo().mark_started(id, "c" + std::to_string(id), "s" + std::to_string(id), kT0).value());
-    ASSERT_TRUE(repo().finish(id, outcome(o, kT0)).value());
+        moves().mark_started(id, "c" + std::to_string(id), "s" + std::to_string(id), kT0).value());
+    ASSERT_TRUE(moves().finish(id, outcome(o, kT0)).value());
   }
   auto rejected = reserve();
-  ASSERT_TRUE(repo().mark_rejected(rejected, "429", "", false, kT0).value());
+  ASSERT_TRUE(moves().mark_rejected(rejected, "429", "", false, kT0).value());
   auto by_contact = repo().count_by_outcome(contact_);
   ASSERT_TRUE(by_contact);
   EXPECT_EQ(*by_contact, (std::map<Outcome, int>{{Outcome::no_answer, 2}, {Outcome::busy, 1}}));

@@ -2,6 +2,7 @@
 
 #include "store/attempt_repo.hpp"
 #include "store/campaign_repo.hpp"
+#include "tests/unit/store/state_moves.hpp"
 #include "tests/unit/store/store_fixture.hpp"
 
 #include <gtest/gtest.h>
@@ -29,8 +30,10 @@ class ContactRepoTest : public StoreTest {
     camp_a_ = *a;
     camp_b_ = *b;
     repo_.emplace(db());
+    moves_.emplace(db());
   }
   ContactRepo& repo() { return *repo_; }
+  testing::StateMoves& moves() { return *moves_; }
 
   std::int64_t add(std::int64_t campaign, const std::string& phone) {
     NewContact c;
@@ -50,6 +53,7 @@ class ContactRepoTest : public StoreTest {
   std::int64_t camp_a_ = 0;
   std::int64_t camp_b_ = 0;
   std::optional<ContactRepo> repo_;
+  std::optional<testing::StateMoves> moves_;
 };
 DIALER_STORE_CONFORMANCE(ContactRepoTest);
 
@@ -154,9 +158,9 @@ TEST_P(ContactRepoTest, NextDueOrderAndFilter) {
   auto c3 = add(camp_a_, "+14155550003");
   auto c4 = add(camp_a_, "+14155550004");
   add(camp_b_, "+14155550005");
-  ASSERT_TRUE(repo().defer(c1, kT0 + 10min, kT0).value());   // later than now
-  ASSERT_TRUE(repo().defer(c3, kT0 - 5min, kT0).value());    // due earliest
-  ASSERT_EQ(repo().claim(c4, kT0).value(), Claim::claimed);  // not queued
+  ASSERT_TRUE(repo().defer(c1, kT0 + 10min, kT0).value());    // later than now
+  ASSERT_TRUE(repo().defer(c3, kT0 - 5min, kT0).value());     // due earliest
+  ASSERT_EQ(moves().claim(c4, kT0).value(), Claim::claimed);  // not queued
   auto due = repo().next_due(camp_a_, kT0, 10);
   ASSERT_TRUE(due);
   ASSERT_EQ(due->size(), 2u);
@@ -199,7 +203,7 @@ TEST_P(ContactRepoTest, NextDueTime) {
   ASSERT_TRUE(repo().defer(c1, kT0 + 30min, kT0).value());
   ASSERT_TRUE(repo().defer(c2, kT0 + 20min, kT0).value());
   EXPECT_EQ(repo().next_due_time(camp_a_).value(), kT0 + 20min);
-  ASSERT_EQ(repo().claim(c2, kT0).value(), Claim::claimed);
+  ASSERT_EQ(moves().claim(c2, kT0).value(), Claim::claimed);
   EXPECT_EQ(repo().next_due_time(camp_a_).value(), kT0 + 30min);
 }
 
@@ -207,32 +211,31 @@ TEST_P(ContactRepoTest, NextDueTime) {
 // in any campaign is not claimed elsewhere; the contact stays queued, and is claimed once that
 // attempt has ended.
 TEST_P(ContactRepoTest, ClaimRefusedWhileTheNumberHasAnOpenAttemptElsewhere) {
-  AttemptRepo attempts(db());
   auto a = add(camp_a_, "+14155550001");
   auto b = add(camp_b_, "+14155550001");
-  ASSERT_EQ(repo().claim(a, kT0).value(), Claim::claimed);
-  auto att = attempts.insert_reserved(camp_a_, a, Provider::twilio, "+14155550001",
-                                      "0f8fad5b-d9cb-469f-a165-70867728950e", kT0);
+  ASSERT_EQ(moves().claim(a, kT0).value(), Claim::claimed);
+  auto att = moves().insert_reserved(camp_a_, a, Provider::twilio, "+14155550001",
+                                     "0f8fad5b-d9cb-469f-a165-70867728950e", kT0);
   ASSERT_TRUE(att);
-  EXPECT_EQ(repo().claim(b, kT0 + 1s).value(), Claim::number_busy);
-  ASSERT_TRUE(attempts.mark_ambiguous(*att, "timeout", "timed out").value());
-  EXPECT_EQ(repo().claim(b, kT0 + 2s).value(), Claim::number_busy);
-  ASSERT_TRUE(attempts.mark_started(*att, "call-1", "sess-1", kT0 + 3s).value());
-  EXPECT_EQ(repo().claim(b, kT0 + 3s).value(), Claim::number_busy);
+  EXPECT_EQ(moves().claim(b, kT0 + 1s).value(), Claim::number_busy);
+  ASSERT_TRUE(moves().mark_ambiguous(*att, "timeout", "timed out").value());
+  EXPECT_EQ(moves().claim(b, kT0 + 2s).value(), Claim::number_busy);
+  ASSERT_TRUE(moves().mark_started(*att, "call-1", "sess-1", kT0 + 3s).value());
+  EXPECT_EQ(moves().claim(b, kT0 + 3s).value(), Claim::number_busy);
   EXPECT_EQ(repo().get(b).value()->state, ContactState::queued);
   FinishedCall fc;
   fc.outcome = Outcome::no_answer;
   fc.status = CallStatus::no_answer;
   fc.ended_at = kT0 + 4s;
-  ASSERT_TRUE(attempts.finish(*att, fc).value());
-  EXPECT_EQ(repo().claim(b, kT0 + 5s).value(), Claim::claimed);
+  ASSERT_TRUE(moves().finish(*att, fc).value());
+  EXPECT_EQ(moves().claim(b, kT0 + 5s).value(), Claim::claimed);
 }
 
 // A contact is claimed once: the second claim finds it no longer queued.
 TEST_P(ContactRepoTest, ClaimOnlyOnce) {
   auto id = add(camp_a_, "+14155550001");
-  EXPECT_EQ(repo().claim(id, kT0 + 1s).value(), Claim::claimed);
-  EXPECT_EQ(repo().claim(id, kT0 + 2s).value(), Claim::not_queued);
+  EXPECT_EQ(moves().claim(id, kT0 + 1s).value(), Claim::claimed);
+  EXPECT_EQ(moves().claim(id, kT0 + 2s).value(), Claim::not_queued);
   auto row = repo().get(id);
   ASSERT_TRUE(row && row->has_value());
   EXPECT_EQ((*row)->state, ContactState::dialing);
@@ -240,15 +243,20 @@ TEST_P(ContactRepoTest, ClaimOnlyOnce) {
   EXPECT_FALSE(repo().defer(id, kT0, kT0).value());  // only queued contacts are deferred
 }
 
-// transition writes only from the expected state; set_state writes unconditionally.
-TEST_P(ContactRepoTest, TransitionAndSetState) {
+// A state write happens only from the expected state and keeps the fields the change leaves
+// unset; an unknown contact is not written.
+TEST_P(ContactRepoTest, GuardedStateWrites) {
   auto id = add(camp_a_, "+14155550001");
-  ASSERT_EQ(repo().claim(id, kT0).value(), Claim::claimed);
-  ContactUpdate in_call{ContactState::in_call, "", 0, TimePoint{}, std::nullopt};
-  EXPECT_FALSE(repo().transition(id, ContactState::queued, in_call, kT0).value());
-  EXPECT_TRUE(repo().transition(id, ContactState::dialing, in_call, kT0).value());
-  ContactUpdate retry{ContactState::queued, "", 1, kT0 + 30min, Outcome::no_answer};
-  ASSERT_TRUE(repo().transition(id, ContactState::in_call, retry, kT0 + 1s).value());
+  ASSERT_EQ(moves().claim(id, kT0).value(), Claim::claimed);
+  const ContactChange in_call{};
+  EXPECT_FALSE(
+      moves().transition(id, ContactState::queued, ContactState::in_call, in_call, kT0).value());
+  EXPECT_TRUE(
+      moves().transition(id, ContactState::dialing, ContactState::in_call, in_call, kT0).value());
+  const ContactChange retry{
+      .attempts = 1, .next_attempt_at = kT0 + 30min, .last_outcome = Outcome::no_answer};
+  ASSERT_TRUE(
+      moves().transition(id, ContactState::in_call, ContactState::queued, retry, kT0 + 1s).value());
   auto row = repo().get(id);
   ASSERT_TRUE(row && row->has_value());
   EXPECT_EQ((*row)->state, ContactState::queued);
@@ -256,12 +264,16 @@ TEST_P(ContactRepoTest, TransitionAndSetState) {
   EXPECT_EQ((*row)->next_attempt_at, kT0 + 30min);
   EXPECT_EQ((*row)->last_outcome, Outcome::no_answer);
 
-  ContactUpdate done{ContactState::done, "", 2, kT0, Outcome::completed};
-  ASSERT_TRUE(repo().set_state(id, done, kT0 + 2s));
+  const ContactChange done{.attempts = 2, .last_outcome = Outcome::completed};
+  ASSERT_TRUE(
+      moves().transition(id, ContactState::queued, ContactState::done, done, kT0 + 2s).value());
   EXPECT_EQ(state_of(id), ContactState::done);
-  auto missing = repo().set_state(id + 999, done, kT0);
-  ASSERT_FALSE(missing);
-  EXPECT_EQ(missing.error().code, make_error_code(errc::not_found));
+  EXPECT_EQ(repo().get(id).value()->next_attempt_at, kT0 + 30min);  // unset: kept
+  EXPECT_EQ(repo().get(id).value()->reason, "");
+  auto missing = moves().transition(id + 999, ContactState::done, ContactState::done, done, kT0);
+  ASSERT_TRUE(missing);
+  EXPECT_FALSE(*missing);
+  EXPECT_EQ(repo().state_of(id + 999).value(), std::nullopt);
 }
 
 // Stopping a campaign skips its queued contacts only, leaving others and other campaigns alone.
@@ -269,8 +281,8 @@ TEST_P(ContactRepoTest, SkipQueued) {
   auto q = add(camp_a_, "+14155550001");
   auto d = add(camp_a_, "+14155550002");
   auto other = add(camp_b_, "+14155550003");
-  ASSERT_EQ(repo().claim(d, kT0).value(), Claim::claimed);
-  EXPECT_EQ(repo().skip_queued(camp_a_, "campaign_stopped", kT0).value(), 1);
+  ASSERT_EQ(moves().claim(d, kT0).value(), Claim::claimed);
+  EXPECT_EQ(moves().skip_queued(camp_a_, "campaign_stopped", kT0).value(), 1);
   EXPECT_EQ(state_of(q), ContactState::skipped);
   EXPECT_EQ(state_of(d), ContactState::dialing);
   EXPECT_EQ(state_of(other), ContactState::queued);
@@ -282,10 +294,11 @@ TEST_P(ContactRepoTest, SkipQueuedByPhone) {
   auto a = add(camp_a_, "+14155550001");
   auto b = add(camp_b_, "+14155550001");
   auto keep = add(camp_a_, "+14155550002");
-  ASSERT_EQ(repo().claim(b, kT0).value(), Claim::claimed);
+  ASSERT_EQ(moves().claim(b, kT0).value(), Claim::claimed);
   std::vector<std::string> sql;
-  sql = traced_sql(
-      db(), [&] { EXPECT_EQ(repo().skip_queued_by_phone("+14155550001", "dnc", kT0).value(), 1); });
+  sql = traced_sql(db(), [&] {
+    EXPECT_EQ(moves().skip_queued_by_phone("+14155550001", "dnc", kT0).value(), 1);
+  });
   EXPECT_EQ(state_of(a), ContactState::skipped);
   EXPECT_EQ(state_of(b), ContactState::dialing);
   EXPECT_EQ(state_of(keep), ContactState::queued);
@@ -302,7 +315,7 @@ TEST_P(ContactRepoTest, CountsAndExistence) {
   auto a = add(camp_a_, "+14155550001");
   add(camp_a_, "+14155550002");
   add(camp_b_, "+14155550003");
-  ASSERT_EQ(repo().claim(a, kT0).value(), Claim::claimed);
+  ASSERT_EQ(moves().claim(a, kT0).value(), Claim::claimed);
   auto counts = repo().counts_by_state(camp_a_);
   ASSERT_TRUE(counts);
   EXPECT_EQ(counts->size(), all_values<ContactState>().size());
@@ -312,8 +325,11 @@ TEST_P(ContactRepoTest, CountsAndExistence) {
   EXPECT_TRUE(repo().exists_in_state(camp_a_, ContactState::dialing).value());
   EXPECT_FALSE(repo().exists_in_state(camp_a_, ContactState::done).value());
   EXPECT_TRUE(repo().any_active(camp_a_).value());
-  ASSERT_TRUE(repo().skip_queued(camp_a_, "stop", kT0));
-  ASSERT_TRUE(repo().set_state(a, {ContactState::done, "", 1, kT0, Outcome::completed}, kT0));
+  ASSERT_TRUE(moves().skip_queued(camp_a_, "stop", kT0));
+  ASSERT_TRUE(moves()
+                  .transition(a, ContactState::dialing, ContactState::done,
+                              {.attempts = 1, .last_outcome = Outcome::completed}, kT0)
+                  .value());
   EXPECT_FALSE(repo().any_active(camp_a_).value());
 }
 
@@ -321,8 +337,8 @@ TEST_P(ContactRepoTest, CountsAndExistence) {
 TEST_P(ContactRepoTest, ListAndForEach) {
   std::vector<std::int64_t> ids;
   for (int i = 0; i < 5; ++i) ids.push_back(add(camp_a_, "+1415555000" + std::to_string(i)));
-  ASSERT_EQ(repo().claim(ids[1], kT0).value(), Claim::claimed);
-  ASSERT_EQ(repo().claim(ids[3], kT0).value(), Claim::claimed);
+  ASSERT_EQ(moves().claim(ids[1], kT0).value(), Claim::claimed);
+  ASSERT_EQ(moves().claim(ids[3], kT0).value(), Claim::claimed);
   auto page = repo().list(camp_a_, std::nullopt, 2, 1);
   ASSERT_TRUE(page);
   ASSERT_EQ(page->size(), 2u);

@@ -10,6 +10,7 @@
 #include "store/import_recovery.hpp"
 #include "store/import_repo.hpp"
 #include "store/kv_repo.hpp"
+#include "tests/unit/store/state_moves.hpp"
 #include "tests/unit/store/store_fixture.hpp"
 
 #include <boost/json/parse.hpp>
@@ -149,8 +150,8 @@ TEST_P(ImportRepoTest, StagedRowsAreInvisible) {
   // The campaign without an import is unaffected.
   EXPECT_EQ(contacts().counts_by_state(camp_a_).value().at(ContactState::queued), 1);
   // A stop and a DNC entry touch queued contacts only; the flip applies them instead.
-  EXPECT_EQ(contacts().skip_queued_by_phone(phone_of(1), "dnc", kT0).value(), 0);
-  EXPECT_EQ(contacts().skip_queued(camp_b_, "stopped", kT0).value(), 0);
+  EXPECT_EQ(testing::StateMoves(db()).skip_queued_by_phone(phone_of(1), "dnc", kT0).value(), 0);
+  EXPECT_EQ(testing::StateMoves(db()).skip_queued(camp_b_, "stopped", kT0).value(), 0);
   EXPECT_EQ(staged(), 4);
   // The phone is taken all the same: a second writer of it finds a duplicate.
   NewContact dup;

@@ -4,6 +4,7 @@
 #include "store/contact_repo.hpp"
 #include "store/export_repo.hpp"
 #include "store/kv_repo.hpp"
+#include "tests/unit/store/state_moves.hpp"
 #include "tests/unit/store/store_fixture.hpp"
 
 #include <gtest/gtest.h>
@@ -56,7 +57,7 @@ TEST_P(SmallReposTest, KvGetSetErase) {
 TEST_P(SmallReposTest, ExportRowsJoinLastCall) {
   CampaignRepo campaigns{db()};
   ContactRepo contacts{db()};
-  AttemptRepo attempts{db()};
+  testing::StateMoves attempts{db()};
   auto camp = campaigns.create(sample_spec("spring"), kT0).value();
   for (const char* phone : {"+14155550001", "+14155550002"}) {
     NewContact c;
