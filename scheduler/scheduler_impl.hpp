@@ -289,6 +289,10 @@ class Scheduler::Impl {
 
   // --- settling (scheduler_settle.cpp)
   void on_start_result(std::int64_t attempt_id, StartResult result);
+  void start_accepted(OpenAttempt& a, CampaignRt& c, const StartResult& r, TimePoint t);
+  /// Releases `a`: it must not be used after.
+  void start_refused(OpenAttempt& a, CampaignRt& c, const StartResult& r, TimePoint t);
+  void start_ambiguous(OpenAttempt& a, CampaignRt& c, const StartResult& r, TimePoint t);
   void note_failure(CampaignRt& c, std::string message);
   void release(OpenAttempt& a);
   void track_started(OpenAttempt& a, TimePoint started_at);
@@ -530,6 +534,22 @@ class Scheduler::Impl {
   HourCounter polled_outcomes_;  ///< status-get outcomes_by_poll_last_hour
   std::optional<std::chrono::steady_clock::time_point> handoff_from_;
 };
+
+/// Failed-start messages kept per campaign for the circuit breaker's log line.
+inline constexpr std::size_t kLastErrors = 3;
+/// Most distinct zone lists whose windows one campaign keeps built.
+inline constexpr std::size_t kMaxWindowsPerCampaign = 1024;
+/// A contact whose number is in an open attempt of another campaign is looked at again after
+/// this (the other call usually lasts minutes; a retry costs one indexed write).
+inline constexpr Millis kNumberBusyRetry = std::chrono::seconds{30};
+/// A contact in a zone tzdata does not know is looked at again after this (a tzdata upgrade or a
+/// corrected campaign zone lets it be called).
+inline constexpr Millis kUnknownZoneRetry = std::chrono::hours{1};
+
+/// "started", "rejected/rate: …": a start's answer for log lines.
+std::string describe(const StartResult& r);
+/// What the store keeps of a call's outcome.
+store::FinishedCall finished_call(const SessionOutcome& o, Outcome outcome, TimePoint ended_at);
 
 /// A requested callback further ahead than this is ignored.
 inline constexpr Millis kMaxCallbackAhead = std::chrono::hours{24 * 30};

@@ -1,0 +1,181 @@
+// What the engine shows: status-get and campaign views, and their JSON.
+
+#include "core/campaign_json.hpp"
+#include "scheduler/scheduler_impl.hpp"
+
+#include <boost/json/serialize.hpp>
+#include <prometheus/family.h>
+#include <prometheus/registry.h>
+#include <spdlog/spdlog.h>
+
+#include <random>
+
+namespace dialer::scheduler {
+
+namespace {
+
+boost::json::value iso_or_null(const std::optional<TimePoint>& t) {
+  if (!t) return nullptr;
+  return boost::json::value(format_iso8601(*t));
+}
+
+}  // namespace
+
+SchedulerStatus Scheduler::Impl::status() const {
+  SchedulerStatus s;
+  const auto acc = slot_account();
+  s.slots.used = acc.used();
+  s.slots.limit = acc.limit;
+  s.slots.source = limit_source_;
+  s.slots.in_flight = acc.in_flight;
+  s.slots.foreign = acc.foreign;
+  s.slots.capacity = acc.capacity;
+  s.rate.calls_per_minute = platform_.limit(RateBucket::calls);
+  s.rate.used_last_minute = platform_.used_last_window(RateBucket::calls);
+  s.rate.general_per_minute = platform_.limit(RateBucket::general);
+  s.rate.general_used_last_minute = platform_.used_last_window(RateBucket::general);
+  s.rate.next_token_at = platform_.next_token_at(RateBucket::calls);
+  s.credits.balance = balance_;
+  s.credits.state = credit_state_;
+  s.credits.polled_at = balance_polled_at_;
+  if (balance_polled_at_) s.credits.age = std::max(Millis{0}, now() - *balance_polled_at_);
+  for (auto st : all_values<CampaignState>()) s.campaigns[st] = 0;
+  for (const auto& [id, c] : campaigns_) ++s.campaigns[c.row.state];
+  s.account_block = account_block_;
+  s.api_unreachable = api_unreachable_;
+  if (credit_state_ == CreditState::exhausted && !balance_) s.credits.probe_at = credit_probe_at_;
+  s.account_message = account_message_;
+  s.ambiguous = static_cast<int>(ambiguous_.size());
+  const TimePoint t = now();
+  for (std::int64_t id : ambiguous_) {
+    const OpenAttempt& a = open_.at(id);
+    if (t - a.ambiguous_since < options_.stale_call_timeout) continue;
+    ++s.ambiguous_overdue;
+    const auto c = campaigns_.find(a.campaign_id);
+    s.overdue.push_back(
+        {id, c != campaigns_.end() ? c->second.name() : std::string(), a.ambiguous_since});
+  }
+  std::sort(s.overdue.begin(), s.overdue.end(),
+            [](const auto& x, const auto& y) { return x.since < y.since; });
+  if (s.overdue.size() > kMaxOverdueShown) s.overdue.resize(kMaxOverdueShown);
+  s.starts_outstanding = static_cast<int>(outstanding_starts_.size());
+  s.shutting_down = stopping_;
+  s.outcomes_by_poll_last_hour = polled_outcomes_.last_hour(t);
+  return s;
+}
+
+Result<CampaignView> Scheduler::Impl::campaign_view(std::string_view campaign) {
+  CampaignRt* c = find_campaign(campaign);
+  if (c == nullptr) return Error{errc::not_found, "no campaign " + std::string(campaign)};
+  CampaignView v;
+  v.campaign = c->row;
+  auto contacts = contacts_.counts_by_state(c->id());
+  if (!contacts) return contacts.error();
+  v.contacts = std::move(*contacts);
+  auto outcomes = attempts_.outcome_counts(c->id());
+  if (!outcomes) return outcomes.error();
+  v.outcomes = std::move(*outcomes);
+  auto attempts = attempts_.count(c->id());
+  if (!attempts) return attempts.error();
+  v.attempts = *attempts;
+  v.in_flight = c->in_flight;
+  v.blocked_by = c->row.state == CampaignState::running ? c->blocked_by : stopped_reason(*c);
+  const TimePoint t = now();
+  v.now = t;
+  auto due = contacts_.count_due(c->id(), t, kDueNowCap);
+  if (!due) return due.error();
+  v.due_now = *due;
+  v.starts_last_5m = c->starts.last(t, 5);
+  v.starts_last_hour = c->starts.last_hour(t);
+  v.finished_last_hour = c->finished.last_hour(t);
+  std::int64_t remaining = 0;
+  for (const auto& [state, n] : v.contacts) {
+    if (!is_terminal(state)) remaining += n;
+  }
+  if (remaining > 0 && v.finished_last_hour > 0 && c->row.started_at) {
+    const Millis span = std::clamp<Millis>(t - *c->row.started_at, std::chrono::minutes{5},
+                                           std::chrono::minutes{60});
+    v.eta = Millis{static_cast<Millis::rep>(static_cast<double>(span.count()) *
+                                            static_cast<double>(remaining) /
+                                            static_cast<double>(v.finished_last_hour))};
+  }
+  v.last_error = !c->last_errors.empty() ? c->last_errors.back() : c->pause_error;
+  return v;
+}
+
+boost::json::object to_json(const SchedulerStatus& s) {
+  boost::json::object o;
+  o["slots"] = boost::json::object{{"used", s.slots.used},       {"limit", s.slots.limit},
+                                   {"source", s.slots.source},   {"in_flight", s.slots.in_flight},
+                                   {"foreign", s.slots.foreign}, {"capacity", s.slots.capacity}};
+  o["rate"] = boost::json::object{{"calls_per_minute", s.rate.calls_per_minute},
+                                  {"used_last_minute", s.rate.used_last_minute},
+                                  {"general_per_minute", s.rate.general_per_minute},
+                                  {"general_used_last_minute", s.rate.general_used_last_minute},
+                                  {"next_token_at", format_iso8601(s.rate.next_token_at)}};
+  boost::json::object credits;
+  if (s.credits.balance) {
+    credits["balance"] = *s.credits.balance;
+  } else {
+    credits["balance"] = nullptr;
+  }
+  credits["state"] = to_string(s.credits.state);
+  credits["polled_at"] = iso_or_null(s.credits.polled_at);
+  if (s.credits.age) {
+    credits["age_s"] = std::chrono::duration_cast<std::chrono::seconds>(*s.credits.age).count();
+  } else {
+    credits["age_s"] = nullptr;
+  }
+  if (s.credits.probe_at) credits["next_probe_at"] = format_iso8601(*s.credits.probe_at);
+  o["credits"] = std::move(credits);
+  boost::json::object campaigns;
+  for (const auto& [state, n] : s.campaigns) campaigns[to_string(state)] = n;
+  o["campaigns"] = std::move(campaigns);
+  if (s.account_block == AccountBlock::none) {
+    o["account_block"] = nullptr;
+  } else {
+    o["account_block"] =
+        boost::json::object{{"reason", to_string(s.account_block)}, {"message", s.account_message}};
+  }
+  o["api_unreachable"] = s.api_unreachable;
+  o["ambiguous_attempts"] = s.ambiguous;
+  boost::json::array overdue;
+  for (const auto& a : s.overdue) {
+    overdue.push_back(boost::json::object{{"attempt_id", a.attempt_id},
+                                          {"campaign", a.campaign},
+                                          {"since", format_iso8601(a.since)}});
+  }
+  o["ambiguous_overdue"] =
+      boost::json::object{{"count", s.ambiguous_overdue}, {"oldest", std::move(overdue)}};
+  o["starts_outstanding"] = s.starts_outstanding;
+  o["outcomes_by_poll_last_hour"] = s.outcomes_by_poll_last_hour;
+  o["shutting_down"] = s.shutting_down;
+  return o;
+}
+
+boost::json::object to_json(const CampaignView& v) {
+  const auto& row = v.campaign;
+  boost::json::object o = campaign_spec_to_json(row.spec);
+  o["id"] = row.id;
+  o["name"] = row.spec.name;
+  o["state"] = to_string(row.state);
+  o["pause_reason"] = to_string(row.pause_reason);
+  o["blocked_by"] = to_json(v.blocked_by, v.now);
+  o["blocked_by_text"] = to_text(v.blocked_by, v.now);
+  boost::json::object contacts;
+  for (const auto& [state, n] : v.contacts) contacts[to_string(state)] = n;
+  o["contacts"] = std::move(contacts);
+  boost::json::object outcomes;
+  for (const auto& [outcome, n] : v.outcomes) outcomes[to_string(outcome)] = n;
+  o["outcomes"] = std::move(outcomes);
+  o["attempts"] = v.attempts;
+  o["in_flight"] = v.in_flight;
+  o["credits_used"] = row.credits_used;
+  o["created_at"] = format_iso8601(row.created_at);
+  o["updated_at"] = format_iso8601(row.updated_at);
+  o["started_at"] = iso_or_null(row.started_at);
+  o["completed_at"] = iso_or_null(row.completed_at);
+  return o;
+}
+
+}  // namespace dialer::scheduler
