@@ -312,12 +312,16 @@ std::vector<std::string> reveal_all(const std::vector<config::Secret>& secrets) 
   return out;
 }
 
-/// Webhook events are already durable in the inbox when this is told: the scheduler applies
-/// every unapplied inbox row (coalesced), so nothing is lost if it is busy.
+/// Webhook events are already durable in the inbox when this is told. The receiver's parsed
+/// event goes straight to the scheduler (one parse per webhook); the scheduler finds its inbox
+/// row by session id and marks it applied with the outcome. Rows not applied now (before
+/// recovery, after a store error) are applied by the inbox drain.
 class InboxSink final : public api::OutcomeSink {
  public:
-  void on_session_completed(const api::SessionEvent&) override {
-    if (scheduler_ != nullptr) scheduler_->inbox_updated();
+  void on_session_completed(const api::SessionEvent& event) override {
+    if (scheduler_ != nullptr) {
+      scheduler_->on_session_completed(to_session_outcome(event.data, event.data_json));
+    }
   }
   void attach(scheduler::Scheduler* s) { scheduler_ = s; }
 

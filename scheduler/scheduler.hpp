@@ -252,8 +252,9 @@ class Scheduler {
   Result<void> contacts_added(std::string_view campaign);
 
   /// New rows were stored in the webhook inbox: apply every unapplied one in id order (the
-  /// body goes through SchedulerDeps::parse_session). Coalesced; cheap to call per webhook.
-  /// The simplest wiring of api::OutcomeSink is to call this.
+  /// body goes through SchedulerDeps::parse_session). Coalesced. The daemon hands each
+  /// delivery's parsed outcome to on_session_completed instead (one parse per webhook); the
+  /// drain with its parser is for startup and for rows whose application failed.
   void inbox_updated();
   /// Applies one stored webhook event (its inbox row id) at once, without re-parsing its body.
   /// Unknown calls and duplicates only mark the row applied. Ignored before recover() (which

@@ -487,6 +487,8 @@ class Scheduler::Impl {
 
   // Inbox draining.
   bool inbox_posted_ = false;
+  /// An inbox row's application failed (store error): the next delivery drains the inbox.
+  bool inbox_retry_ = false;
   /// True while recover() applies the inbox: no dispatch before every row is applied.
   bool startup_drain_ = false;
 

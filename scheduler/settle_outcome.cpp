@@ -55,10 +55,12 @@ void Scheduler::Impl::apply_late_outcome(const store::AttemptRow& row, std::int6
   auto tx = store::Transaction::begin(db_);
   if (!tx) {
     spdlog::error("late outcome of attempt {}: {}", row.id, tx.error().what());
+    inbox_retry_ = inbox_id > 0;
     return;
   }
   auto fail = [&](const Error& e) {
     spdlog::error("late outcome of attempt {}: {}", row.id, e.what());
+    inbox_retry_ = inbox_id > 0;
   };
   if (auto fin =
           lifecycle_.attempt(row.id, AttemptState::lost, AttemptEvent::outcome,
@@ -178,10 +180,12 @@ bool Scheduler::Impl::apply_outcome(std::int64_t inbox_id, const SessionOutcome&
     auto tx = store::Transaction::begin(db_);
     if (!tx) {
       spdlog::error("outcome of attempt {}: {}", a->id, tx.error().what());
+      inbox_retry_ = inbox_id > 0;
       return true;
     }
     auto fail = [&](const Error& e) {
       spdlog::error("outcome of attempt {}: {}", a->id, e.what());
+      inbox_retry_ = inbox_id > 0;
       return true;
     };
     if (was == AttemptState::ambiguous || was == AttemptState::reserved) {
@@ -226,6 +230,7 @@ bool Scheduler::Impl::apply_outcome(std::int64_t inbox_id, const SessionOutcome&
     if (auto r = tx->commit(); !r) {
       spdlog::error("outcome of attempt {}: {}", finished.id, r.error().what());
       undo_failed_outcome(finished, credits, claims);
+      inbox_retry_ = inbox_id > 0;
       return true;
     }
     if (was == AttemptState::ambiguous) {
@@ -309,6 +314,10 @@ void Scheduler::Impl::on_session_completed(std::int64_t inbox_id, const SessionO
   if (stopped_) return;
   if (!recovered_) return;  // recover() applies every unapplied inbox row in order
   apply_outcome(inbox_id, outcome, OutcomeSource::webhook);
+  // A row whose application failed (a store error) stays unapplied: the drain, which parses
+  // the stored bodies, tries every such row again — after each delivery until one drain
+  // applies them all, as at startup.
+  if (inbox_retry_) inbox_updated();
 }
 
 void Scheduler::Impl::inbox_updated() {
@@ -322,6 +331,7 @@ void Scheduler::Impl::inbox_updated() {
 
 void Scheduler::Impl::drain_inbox() {
   constexpr std::size_t kPage = 256;
+  inbox_retry_ = false;
   // A cursor, not "the first page of unapplied rows": parked rows (and rows whose application
   // failed) stay unapplied, and a page of them must not hide the rows behind it.
   std::int64_t last = 0;

@@ -387,6 +387,7 @@ Result<SessionEvent> parse_session_event(std::string_view body) {
   auto parsed = parse_session_data(*data);
   if (!parsed) return parsed.error();
   ev.data = std::move(*parsed);
+  ev.data_json = json::serialize(*data);
   return ev;
 }
 

@@ -167,6 +167,7 @@ struct SessionEvent {
   std::string event;      ///< "session.completed"
   std::string timestamp;  ///< the payload's own timestamp, as sent
   SessionData data;
+  std::string data_json;  ///< the `data` object as sent (serialised again; stored with the call)
 };
 
 /// Parses a session `data` object (webhook body's `data`, GET /sessions/{id} envelope `data`).
