@@ -10,7 +10,7 @@
 
 #include "core/time.hpp"
 #include "store/campaign_repo.hpp"
-#include "store/csv_import.hpp"
+#include "store/contact_import.hpp"
 #include "store/database.hpp"
 #include "store/phone.hpp"
 #include "store/zones.hpp"

@@ -155,10 +155,6 @@ Checked<CampaignSpec> parse_campaign_text(std::string_view text, const CampaignS
   return parse_campaign(*root, base, options);
 }
 
-boost::json::object campaign_to_json(const CampaignSpec& spec) {
-  return detail::to_json_tree(campaign_keys(), spec);
-}
-
 Window CompactWindow::apply_to(Window base) const {
   if (days) base.days = *days;
   if (start) base.start = *start;
@@ -240,10 +236,6 @@ Result<std::pair<Outcome, RetryRule>> parse_retry_compact(std::string_view text)
     return invalid("invalid retry count \"" + std::string(max_text) + "\" (expected 0 to 100)");
   }
   return std::pair{*outcome, RetryRule{*delay, max}};
-}
-
-boost::json::object retry_to_json(const RetryPolicy& policy) {
-  return detail::RetryCodec::to_json(policy).as_object();
 }
 
 }  // namespace dialer::config

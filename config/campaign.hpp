@@ -66,10 +66,6 @@ Checked<CampaignSpec> parse_campaign(const YAML::Node& node, const CampaignSpec&
 Checked<CampaignSpec> parse_campaign_text(std::string_view text, const CampaignSpec& base,
                                           const CampaignParseOptions& options = {});
 
-/// Every field, in the shape parse_campaign reads (durations as "30m", window times "09:00",
-/// days as ["mon", …], budget_credits null when unset): campaign-get output, and a round trip.
-boost::json::object campaign_to_json(const CampaignSpec& spec);
-
 /// The window part of a `dialerctl --window` flag: "mon-sat,09:00-21:00", "09:00-18:00",
 /// "mon-fri" or "mon,wed,fri-sun,10:00-20:00". Fields not given stay unset.
 struct CompactWindow {
@@ -90,8 +86,5 @@ Result<CompactWindow> parse_window_compact(std::string_view text);
 /// One `dialerctl --retry` flag: "no_answer=30m/3" (outcome=delay/max). `completed` and `blocked`
 /// are refused: they are never retried.
 Result<std::pair<Outcome, RetryRule>> parse_retry_compact(std::string_view text);
-
-/// {"no_answer": {"delay": "30m", "max": 3}, …}: the `retry` argument of campaign-create.
-boost::json::object retry_to_json(const RetryPolicy& policy);
 
 }  // namespace dialer::config

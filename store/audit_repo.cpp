@@ -17,17 +17,11 @@ Result<std::vector<AuditRow>> AuditRepo::recent(std::int64_t limit) {
       " ORDER BY id DESC LIMIT ?");
   if (!st) return st.error();
   st->bind(1, limit);
-  std::vector<AuditRow> rows;
-  for (;;) {
-    auto s = st->step();
-    if (!s) return s.error();
-    if (*s == Step::done) break;
-    rows.push_back(
-        AuditRow{st->column_int64(0),
-                 AuditEntry{st->column_time(1), st->column_text(2), st->column_text(3),
-                            st->column_text(4), st->column_text(5), st->column_text(6)}});
-  }
-  return rows;
+  return collect_rows(*st, [](const Statement& row) {
+    return AuditRow{row.column_int64(0),
+                    AuditEntry{row.column_time(1), row.column_text(2), row.column_text(3),
+                               row.column_text(4), row.column_text(5), row.column_text(6)}};
+  });
 }
 
 Result<std::int64_t> AuditRepo::prune_before(TimePoint before, std::int64_t limit) {

@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <array>
 
 namespace dialer::store {
 namespace json = boost::json;
@@ -88,16 +89,7 @@ Result<CampaignRow> read_row(const Statement& st) {
 }
 
 Result<std::vector<CampaignRow>> read_all(Statement& st) {
-  std::vector<CampaignRow> rows;
-  for (;;) {
-    auto s = st.step();
-    if (!s) return s.error();
-    if (*s == Step::done) break;
-    auto row = read_row(st);
-    if (!row) return row.error();
-    rows.push_back(std::move(*row));
-  }
-  return rows;
+  return collect_rows(st, read_row);
 }
 
 Result<std::optional<CampaignRow>> read_one(Statement& st) {
@@ -107,6 +99,24 @@ Result<std::optional<CampaignRow>> read_one(Statement& st) {
   return std::optional<CampaignRow>{std::move(rows->front())};
 }
 
+/// The columns a CampaignSpec is stored in, in the order with_spec_values() passes them.
+constexpr std::array<std::string_view, 18> kSpecColumns{
+    "name",     "agent_id",       "providers",      "provider_strategy", "max_concurrency",
+    "priority", "weight",         "timezone",       "\"window\"",        "max_attempts",
+    "retry",    "dnc_on_blocked", "budget_credits", "auto_resume",       "description",
+    "start_at", "end_at",         "callback_field"};
+
+/// Calls `fn` with the values of kSpecColumns for `s` (JSON columns serialized by
+/// campaign_json), as the leading arguments of an INSERT or UPDATE: the one binder of a spec.
+template <class Fn>
+decltype(auto) with_spec_values(const CampaignSpec& s, Fn&& fn) {
+  return fn(s.name, s.agent_id, json::serialize(providers_to_json(s.providers)),
+            s.provider_strategy, s.max_concurrency, s.priority, s.weight, s.timezone,
+            json::serialize(window_to_json(s.window)), s.max_attempts,
+            json::serialize(retry_to_json(s.retry)), s.dnc_on_blocked, s.budget_credits,
+            s.auto_resume, s.description, s.start_at, s.end_at, s.callback_field);
+}
+
 Error duplicate_name(const std::string& name) {
   return Error{errc::duplicate, "a campaign named '" + name + "' already exists"};
 }
@@ -114,16 +124,17 @@ Error duplicate_name(const std::string& name) {
 }  // namespace
 
 Result<std::int64_t> CampaignRepo::create(const CampaignSpec& s, TimePoint now) {
-  auto n = db_.execute(
-      "INSERT INTO campaigns (name, agent_id, providers, provider_strategy, max_concurrency,"
-      " priority, weight, timezone, \"window\", max_attempts, retry, dnc_on_blocked,"
-      " budget_credits, auto_resume, description, start_at, end_at, callback_field, created_at,"
-      " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      s.name, s.agent_id, json::serialize(providers_to_json(s.providers)), s.provider_strategy,
-      s.max_concurrency, s.priority, s.weight, s.timezone,
-      json::serialize(window_to_json(s.window)), s.max_attempts,
-      json::serialize(retry_to_json(s.retry)), s.dnc_on_blocked, s.budget_credits, s.auto_resume,
-      s.description, s.start_at, s.end_at, s.callback_field, now, now);
+  static const std::string sql = [] {
+    std::string columns;
+    std::string values;
+    for (std::string_view c : kSpecColumns) {
+      columns += std::string{c} + ", ";
+      values += "?, ";
+    }
+    return "INSERT INTO campaigns (" + columns + "created_at, updated_at) VALUES (" + values +
+           "?, ?)";
+  }();
+  auto n = with_spec_values(s, [&](const auto&... v) { return db_.execute(sql, v..., now, now); });
   if (!n) {
     if (n.error().code == make_error_code(errc::duplicate)) return duplicate_name(s.name);
     return n.error();
@@ -175,17 +186,12 @@ Result<bool> CampaignRepo::remove_draft(std::int64_t id) {
 }
 
 Result<void> CampaignRepo::update_spec(std::int64_t id, const CampaignSpec& s, TimePoint now) {
-  auto n = db_.execute(
-      "UPDATE campaigns SET name = ?, agent_id = ?, providers = ?, provider_strategy = ?,"
-      " max_concurrency = ?, priority = ?, weight = ?, timezone = ?, \"window\" = ?,"
-      " max_attempts = ?, retry = ?, dnc_on_blocked = ?, budget_credits = ?, auto_resume = ?,"
-      " description = ?, start_at = ?, end_at = ?, callback_field = ?, updated_at = ?"
-      " WHERE id = ?",
-      s.name, s.agent_id, json::serialize(providers_to_json(s.providers)), s.provider_strategy,
-      s.max_concurrency, s.priority, s.weight, s.timezone,
-      json::serialize(window_to_json(s.window)), s.max_attempts,
-      json::serialize(retry_to_json(s.retry)), s.dnc_on_blocked, s.budget_credits, s.auto_resume,
-      s.description, s.start_at, s.end_at, s.callback_field, now, id);
+  static const std::string sql = [] {
+    std::string sets;
+    for (std::string_view c : kSpecColumns) sets += std::string{c} + " = ?, ";
+    return "UPDATE campaigns SET " + sets + "updated_at = ? WHERE id = ?";
+  }();
+  auto n = with_spec_values(s, [&](const auto&... v) { return db_.execute(sql, v..., now, id); });
   if (!n) {
     if (n.error().code == make_error_code(errc::duplicate)) return duplicate_name(s.name);
     return n.error();

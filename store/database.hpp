@@ -14,6 +14,8 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
+#include <vector>
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -154,6 +156,42 @@ class Statement {
   int bind_rc_ = 0;
   int bind_index_ = 0;
 };
+
+namespace detail {
+template <class T>
+struct RowValue {
+  using type = T;
+  static constexpr bool fallible = false;
+};
+template <class T>
+struct RowValue<Result<T>> {
+  using type = T;
+  static constexpr bool fallible = true;
+};
+}  // namespace detail
+
+/// Steps `st` to its end and returns what `read(st)` makes of each row, in order: the
+/// prepare / step / read / push_back loop of every repository query. `read` returns the row's
+/// value, or a Result of it, in which case the first error ends the loop and is returned. A
+/// failed step is returned as it is.
+template <class Read,
+          class Ret = std::remove_cvref_t<std::invoke_result_t<Read&, const Statement&>>>
+Result<std::vector<typename detail::RowValue<Ret>::type>> collect_rows(Statement& st, Read&& read) {
+  std::vector<typename detail::RowValue<Ret>::type> rows;
+  for (;;) {
+    auto s = st.step();
+    if (!s) return s.error();
+    if (*s == Step::done) break;
+    if constexpr (detail::RowValue<Ret>::fallible) {
+      auto row = read(std::as_const(st));
+      if (!row) return row.error();
+      rows.push_back(std::move(*row));
+    } else {
+      rows.push_back(read(std::as_const(st)));
+    }
+  }
+  return rows;
+}
 
 /// One SQLite connection. Movable (statements borrowed from it stay valid), not copyable.
 class Database {

@@ -43,15 +43,9 @@ Result<std::vector<DncEntry>> DncRepo::list(std::int64_t limit, std::int64_t off
       "SELECT phone, reason, source, added_at FROM dnc ORDER BY phone LIMIT ? OFFSET ?");
   if (!st) return st.error();
   st->bind_all(limit, offset);
-  std::vector<DncEntry> out;
-  for (;;) {
-    auto s = st->step();
-    if (!s) return s.error();
-    if (*s == Step::done) break;
-    out.push_back(
-        DncEntry{st->column_text(0), st->column_text(1), st->column_text(2), st->column_time(3)});
-  }
-  return out;
+  return collect_rows(*st, [](const Statement& row) {
+    return DncEntry{row.column_text(0), row.column_text(1), row.column_text(2), row.column_time(3)};
+  });
 }
 
 Result<std::int64_t> DncRepo::count() {

@@ -63,12 +63,9 @@ Result<ImportRecoveryReport> recover_imports(Database& db, TimePoint now, std::i
         "SELECT DISTINCT import_id FROM contacts INDEXED BY contacts_staged"
         " WHERE state = 'staged' AND import_id IS NOT NULL ORDER BY import_id");
     if (!st) return st.error();
-    for (;;) {
-      auto s = st->step();
-      if (!s) return s.error();
-      if (*s == Step::done) break;
-      with_rows.push_back(st->column_int64(0));
-    }
+    auto ids = collect_rows(*st, [](const Statement& row) { return row.column_int64(0); });
+    if (!ids) return ids.error();
+    with_rows = std::move(*ids);
   }
   for (std::int64_t id : with_rows) {
     auto row = repo.get(id);

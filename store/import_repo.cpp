@@ -82,16 +82,7 @@ Result<std::vector<ImportRow>> ImportRepo::list_in_state(ImportState state) {
   auto st = db_.prepare(sql);
   if (!st) return st.error();
   st->bind(1, to_string(state));
-  std::vector<ImportRow> rows;
-  for (;;) {
-    auto s = st->step();
-    if (!s) return s.error();
-    if (*s == Step::done) break;
-    auto row = read_row(*st);
-    if (!row) return row.error();
-    rows.push_back(std::move(*row));
-  }
-  return rows;
+  return collect_rows(*st, read_row);
 }
 
 Result<bool> ImportRepo::stage(std::int64_t campaign_id, std::int64_t import_id,

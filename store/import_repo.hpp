@@ -35,7 +35,7 @@ struct ImportRow {
   ImportState state = ImportState::running;
   TimePoint started_at;
   std::optional<TimePoint> finished_at;
-  /// JSON: the import report (store/csv_import.hpp to_json) once committed, `{"error": "…"}`
+  /// JSON: the import report (store/contact_import.hpp to_json) once committed, `{"error": "…"}`
   /// once failed; nullopt while running.
   std::optional<std::string> report_json;
 

@@ -78,14 +78,7 @@ Result<std::vector<InboxRow>> InboxRepo::unapplied_after(std::int64_t after_id, 
   if (!st) return st.error();
   st->bind(1, after_id);
   st->bind(2, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
-  std::vector<InboxRow> rows;
-  for (;;) {
-    auto s = st->step();
-    if (!s) return s.error();
-    if (*s == Step::done) break;
-    rows.push_back(read_row(*st));
-  }
-  return rows;
+  return collect_rows(*st, read_row);
 }
 
 Result<std::int64_t> InboxRepo::count_unapplied() {

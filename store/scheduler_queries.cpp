@@ -11,16 +11,11 @@ Result<std::vector<OrphanContact>> orphan_claimed_contacts(Database& db) {
       " AND a.state IN ('reserved', 'started', 'ambiguous'))"
       " ORDER BY c.id");
   if (!st) return st.error();
-  std::vector<OrphanContact> out;
-  for (;;) {
-    auto s = st->step();
-    if (!s) return s.error();
-    if (*s == Step::done) break;
-    auto state = st->column_enum<ContactState>(2);
+  return collect_rows(*st, [](const Statement& row) -> Result<OrphanContact> {
+    auto state = row.column_enum<ContactState>(2);
     if (!state) return state.error();
-    out.push_back({st->column_int64(0), st->column_int64(1), *state});
-  }
-  return out;
+    return OrphanContact{row.column_int64(0), row.column_int64(1), *state};
+  });
 }
 
 Result<bool> record_polled_session(Database& db, std::string_view session_id,

@@ -1,6 +1,7 @@
 #include "config/campaign.hpp"
 
 #include "config/config.hpp"
+#include "core/campaign_json.hpp"
 
 #include <boost/json/serialize.hpp>
 #include <gmock/gmock.h>
@@ -236,7 +237,7 @@ TEST(Campaign, JsonArgumentsHavePositions) {
       ::testing::Contains("request:1:1: expected a mapping of campaign fields, got a list"));
 }
 
-// campaign_to_json writes the shape parse_campaign reads: a full round trip is lossless.
+// campaign_spec_to_json writes the shape parse_campaign reads: a full round trip is lossless.
 TEST(Campaign, JsonRoundTrip) {
   CampaignSpec spec = base_spec();
   spec.name = "round-trip";
@@ -248,7 +249,7 @@ TEST(Campaign, JsonRoundTrip) {
   spec.retry[Outcome::no_answer] = {45min, 4};
   spec.budget_credits = 12.25;
   spec.description = "quote \" and unicode é";
-  boost::json::object j = campaign_to_json(spec);
+  boost::json::object j = campaign_spec_to_json(spec);
   EXPECT_EQ(j.at("window").at("end_margin"), "1m30s");
   EXPECT_EQ(j.at("budget_credits"), 12.25);
   auto back = parse_campaign_text(boost::json::serialize(j), CampaignSpec{},

@@ -1,4 +1,5 @@
-#include "store/csv_import.hpp"
+#include "store/csv_reader.hpp"
+
 #include "tests/unit/store/store_fixture.hpp"
 
 #include <gtest/gtest.h>

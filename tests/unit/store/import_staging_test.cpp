@@ -3,8 +3,8 @@
 // while a large import runs.
 
 #include "store/campaign_repo.hpp"
+#include "store/contact_import.hpp"
 #include "store/contact_repo.hpp"
-#include "store/csv_import.hpp"
 #include "store/dnc_repo.hpp"
 #include "store/export_repo.hpp"
 #include "store/import_recovery.hpp"

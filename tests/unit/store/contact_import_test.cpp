@@ -1,4 +1,4 @@
-#include "store/csv_import.hpp"
+#include "store/contact_import.hpp"
 
 #include "store/campaign_repo.hpp"
 #include "store/contact_repo.hpp"
