@@ -1,7 +1,8 @@
 #include "daemon/admin_files.hpp"
 
+#include "core/errno_text.hpp"
+
 #include <cerrno>
-#include <cstring>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -9,10 +10,6 @@
 
 namespace dialer::daemon {
 namespace {
-
-std::string errno_text(int e) {
-  return std::strerror(e);
-}
 
 Error refused(std::string_view argument, const std::string& path, std::string_view why) {
   return Error{errc::invalid_argument,

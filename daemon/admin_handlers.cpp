@@ -4,6 +4,8 @@
 #include "config/campaign.hpp"
 #include "core/campaign_json.hpp"
 #include "core/enums.hpp"
+#include "core/errno_text.hpp"
+#include "core/time_json.hpp"
 #include "core/version.hpp"
 #include "daemon/admin_files.hpp"
 #include "store/attempt_repo.hpp"
@@ -77,15 +79,6 @@ constexpr std::size_t kMaxDncFileNumbers = 10'000'000;
 constexpr std::size_t kDncImportChunk = 5'000;
 /// Largest audit detail stored (the spec text of a campaign file can be long).
 constexpr std::size_t kMaxAuditDetail = 16 * 1024;
-
-std::string errno_text(int err) {
-  return std::strerror(err);
-}
-
-json::value iso_or_null(const std::optional<TimePoint>& t) {
-  if (!t) return nullptr;
-  return json::value(format_iso8601(*t));
-}
 
 template <class E>
 json::value enum_or_null(const std::optional<E>& e) {
