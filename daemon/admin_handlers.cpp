@@ -12,8 +12,10 @@
 #include "store/audit_repo.hpp"
 #include "store/campaign_repo.hpp"
 #include "store/contact_repo.hpp"
+#include "store/dnc_file.hpp"
 #include "store/dnc_repo.hpp"
-#include "store/export_repo.hpp"
+#include "store/export_writer.hpp"
+#include "store/fd_writer.hpp"
 #include "store/phone.hpp"
 #include "store/schema.hpp"
 
@@ -21,7 +23,6 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <climits>
-#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -34,11 +35,9 @@
 #include <map>
 #include <optional>
 #include <poll.h>
-#include <set>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <unordered_map>
-#include <unordered_set>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -73,8 +72,6 @@ constexpr std::int64_t kMaxListLimit = 10'000;
 constexpr std::int64_t kDefaultListLimit = 100;
 /// Numbers one dnc-add / dnc-remove request may carry.
 constexpr std::size_t kMaxDncNumbers = 10'000;
-/// Numbers a DNC import file may hold.
-constexpr std::size_t kMaxDncFileNumbers = 10'000'000;
 /// Numbers a DNC import commits per transaction.
 constexpr std::size_t kDncImportChunk = 5'000;
 /// Largest audit detail stored (the spec text of a campaign file can be long).
@@ -183,58 +180,6 @@ Response from_scheduler_error(const Error& e, std::string_view campaign, bool lo
 
 // --- file descriptors ----------------------------------------------------------------------
 
-/// Buffered writes to a descriptor the client passed (a file, a pipe, a terminal). A pipe
-/// nobody drains must not block a worker forever: non-regular files are written in chunks of
-/// at most PIPE_BUF after poll() says there is room, each wait bounded by `timeout`.
-class FdWriter {
- public:
-  FdWriter(int fd, Millis timeout) : fd_(fd), timeout_(timeout) {
-    struct stat st {};
-    regular_ = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
-    buf_.reserve(kBuffer);
-  }
-
-  Result<void> write(std::string_view data) {
-    buf_.append(data);
-    if (buf_.size() >= kBuffer) return flush();
-    return {};
-  }
-
-  Result<void> flush() {
-    std::string_view rest = buf_;
-    while (!rest.empty()) {
-      if (!regular_) {
-        pollfd p{fd_, POLLOUT, 0};
-        const int n = ::poll(&p, 1, static_cast<int>(timeout_.count()));
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return Error{errc::io_error, "poll: " + errno_text(errno)};
-        if (n == 0) {
-          return Error{errc::timeout,
-                       "the output accepted nothing for " + format_duration(timeout_)};
-        }
-        if ((p.revents & (POLLERR | POLLHUP)) != 0 && (p.revents & POLLOUT) == 0) {
-          return Error{errc::io_error, "the output was closed by its reader"};
-        }
-      }
-      const std::size_t chunk =
-          regular_ ? rest.size() : std::min<std::size_t>(rest.size(), PIPE_BUF);
-      const ssize_t w = ::write(fd_, rest.data(), chunk);
-      if (w < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-      if (w < 0) return Error{errc::io_error, "write: " + errno_text(errno)};
-      rest.remove_prefix(static_cast<std::size_t>(w));
-    }
-    buf_.clear();
-    return {};
-  }
-
- private:
-  static constexpr std::size_t kBuffer = 64 * 1024;
-  int fd_;
-  Millis timeout_;
-  bool regular_ = false;
-  std::string buf_;
-};
-
 /// True when `v` could be a phone number as a person writes one: digits with the usual
 /// punctuation (+ - . ( ) space /), at least three digits and nothing else.
 bool looks_like_phone_number(std::string_view v) {
@@ -252,7 +197,7 @@ bool looks_like_phone_number(std::string_view v) {
 Result<void> copy_file_to_fd(const std::filesystem::path& from, int to) {
   admin::UniqueFd in(::open(from.c_str(), O_RDONLY | O_CLOEXEC));
   if (!in) return Error{errc::io_error, "cannot open " + from.string() + ": " + errno_text(errno)};
-  FdWriter out(to, Millis{60'000});
+  store::FdWriter out(to, Millis{60'000});
   std::array<char, 64 * 1024> buf{};
   for (;;) {
     const ssize_t n = ::read(in.get(), buf.data(), buf.size());
@@ -478,257 +423,6 @@ Result<CampaignSpec> campaign_spec_from_arguments(const json::object& arguments,
     }
   }
   return spec;
-}
-
-// --- CSV export ----------------------------------------------------------------------------
-
-// Hand-written rather than libcsv's csv_write(): that one quotes every field, which makes the
-// export needlessly hard to read and diff; RFC 4180's rule is this small.
-void append_csv_field(std::string& out, std::string_view field) {
-  const bool quote = field.find_first_of(",\"\r\n") != std::string_view::npos ||
-                     (!field.empty() && (field.front() == ' ' || field.back() == ' '));
-  if (!quote) {
-    out.append(field);
-    return;
-  }
-  out.push_back('"');
-  for (char c : field) {
-    if (c == '"') out.push_back('"');
-    out.push_back(c);
-  }
-  out.push_back('"');
-}
-
-namespace {
-
-/// Shortest text that reads back as the same number ("2", "0.0333…"), not Boost.JSON's "2E0".
-std::string format_number(double d) {
-  return fmt::format("{}", d);
-}
-
-std::string cell_of(const json::value& v) {
-  if (v.is_string()) return std::string(v.get_string());
-  if (v.is_null()) return {};
-  if (v.is_double()) return format_number(v.get_double());
-  return json::serialize(v);
-}
-
-std::string number_cell(const std::optional<double>& d) {
-  if (!d) return {};
-  return format_number(*d);
-}
-
-/// Keys in order of first appearance.
-class KeyOrder {
- public:
-  void add(std::string_view key) {
-    if (seen_.insert(std::string(key)).second) keys_.emplace_back(key);
-  }
-  [[nodiscard]] const std::vector<std::string>& keys() const { return keys_; }
-
- private:
-  std::unordered_set<std::string> seen_;
-  std::vector<std::string> keys_;
-};
-
-struct ParsedCall {
-  json::object extraction;
-  json::value transcript;
-};
-
-ParsedCall parse_call_result(const std::optional<store::AttemptRow>& call) {
-  ParsedCall out;
-  if (!call || !call->result_json || call->result_json->empty()) return out;
-  boost::system::error_code ec;
-  auto doc = json::parse(*call->result_json, ec);
-  if (ec || !doc.is_object()) return out;
-  const auto& data = doc.get_object();
-  if (const auto* x = data.if_contains("extraction"); x != nullptr && x->is_object()) {
-    if (const auto* values = x->get_object().if_contains("values");
-        values != nullptr && values->is_object()) {
-      out.extraction = values->get_object();
-    }
-  }
-  if (const auto* t = data.if_contains("transcript")) out.transcript = *t;
-  return out;
-}
-
-json::object parse_variables(const std::string& text) {
-  boost::system::error_code ec;
-  auto v = json::parse(text, ec);
-  if (ec || !v.is_object()) return {};
-  return std::move(v.get_object());
-}
-
-}  // namespace
-
-std::string defuse_formula(std::string cell) {
-  // CONTRACT.md "Results export": a cell that came from a person and that a spreadsheet would
-  // run as a formula gets a leading apostrophe.
-  if (!cell.empty() && std::string_view("=+-@\t\r").find(cell.front()) != std::string_view::npos) {
-    cell.insert(cell.begin(), '\'');
-  }
-  return cell;
-}
-
-Result<ExportSummary> write_export(store::Database& db, std::int64_t campaign_id, int fd,
-                                   bool with_transcript, Millis write_timeout) {
-  auto tx = store::Transaction::begin(db, store::TransactionKind::deferred);
-  if (!tx) return tx.error();
-  store::ExportRepo repo(db);
-
-  KeyOrder extraction_keys;
-  KeyOrder variable_keys;
-  auto scan = repo.for_each(campaign_id, [&](const store::ExportRow& row) {
-    for (const auto& m : parse_call_result(row.last_call).extraction) extraction_keys.add(m.key());
-    for (const auto& m : parse_variables(row.contact.variables_json)) variable_keys.add(m.key());
-    return true;
-  });
-  if (!scan) return scan.error();
-
-  ExportSummary summary;
-  summary.columns = {"phone",        "name",         "state",           "reason",
-                     "attempts",     "last_outcome", "answered_by",     "duration_seconds",
-                     "credits_used", "last_call_id", "last_session_id", "updated_at",
-                     "callback_at"};
-  for (const auto& k : extraction_keys.keys()) summary.columns.push_back("x_" + k);
-  for (const auto& k : variable_keys.keys()) summary.columns.push_back(k);
-  if (with_transcript) summary.columns.emplace_back("transcript");
-
-  FdWriter out(fd, write_timeout);
-  std::string line;
-  const auto end_line = [&]() -> Result<void> {
-    line.append("\r\n");
-    auto r = out.write(line);
-    line.clear();
-    return r;
-  };
-  for (std::size_t i = 0; i < summary.columns.size(); ++i) {
-    if (i > 0) line.push_back(',');
-    append_csv_field(line, summary.columns[i]);
-  }
-  if (auto r = end_line(); !r) return r.error();
-
-  std::optional<Error> failure;
-  auto written = repo.for_each(campaign_id, [&](const store::ExportRow& row) {
-    const auto& c = row.contact;
-    const auto& call = row.last_call;
-    const ParsedCall parsed = parse_call_result(call);
-    const json::object vars = parse_variables(c.variables_json);
-    std::vector<std::string> cells{
-        c.phone, defuse_formula(c.name), std::string(to_string(c.state)), c.reason,
-        std::to_string(c.attempts),
-        c.last_outcome ? std::string(to_string(*c.last_outcome)) : std::string(),
-        call && call->answered_by ? std::string(to_string(*call->answered_by)) : std::string(),
-        call ? number_cell(call->duration_seconds) : std::string(), number_cell(row.credits_used),
-        call && call->call_id ? *call->call_id : std::string(),
-        call && call->session_id ? *call->session_id : std::string(), format_iso8601(c.updated_at),
-        // A callback the callee asked for (campaign field `callback`), while it is pending.
-        c.state == ContactState::queued && c.reason == "callback"
-            ? format_iso8601(c.next_attempt_at)
-            : std::string()};
-    for (const auto& k : extraction_keys.keys()) {
-      const auto* v = parsed.extraction.if_contains(k);
-      cells.push_back(v != nullptr ? defuse_formula(cell_of(*v)) : std::string());
-    }
-    for (const auto& k : variable_keys.keys()) {
-      const auto* v = vars.if_contains(k);
-      cells.push_back(v != nullptr ? defuse_formula(cell_of(*v)) : std::string());
-    }
-    if (with_transcript) {
-      cells.push_back(parsed.transcript.is_null()
-                          ? std::string()
-                          : defuse_formula(json::serialize(parsed.transcript)));
-    }
-    for (std::size_t i = 0; i < cells.size(); ++i) {
-      if (i > 0) line.push_back(',');
-      append_csv_field(line, cells[i]);
-    }
-    if (auto r = end_line(); !r) {
-      failure = r.error();
-      return false;
-    }
-    ++summary.rows;
-    return true;
-  });
-  if (failure) return *failure;
-  if (!written) return written.error();
-  if (auto r = out.flush(); !r) return r.error();
-  return summary;
-}
-
-// --- DNC files -----------------------------------------------------------------------------
-
-Result<DncFileReport> read_dnc_file(int fd, std::string_view default_region, std::size_t chunk,
-                                    const DncChunkSink& sink) {
-  auto normalizer = store::PhoneNormalizer::make(default_region);
-  if (!normalizer) {
-    return Error{errc::invalid_argument,
-                 "default_region: unknown region '" + std::string(default_region) + "'"};
-  }
-  static constexpr std::array<std::string_view, 8> kPhoneHeaders{
-      "phone",  "phone_number", "mobile", "mobile_number",
-      "number", "to_number",    "msisdn", "contact_number"};
-  store::CsvReader reader(fd);
-  DncFileReport report;
-  std::vector<std::string> pending;
-  pending.reserve(std::max<std::size_t>(chunk, 1));
-  std::size_t column = 0;
-  bool first = true;
-  store::CsvRecord rec;
-  for (;;) {
-    auto more = reader.next(rec);
-    if (!more) return more.error();
-    if (!*more) break;
-    if (first) {
-      first = false;
-      // A header line: a known phone header names the column; a first cell with letters that
-      // is no number is a header of a one-column file.
-      bool header = false;
-      for (std::size_t i = 0; i < rec.fields.size(); ++i) {
-        const auto h = store::normalize_header(rec.fields[i]);
-        if (std::find(kPhoneHeaders.begin(), kPhoneHeaders.end(), h) != kPhoneHeaders.end()) {
-          column = i;
-          header = true;
-          break;
-        }
-      }
-      if (!header && !rec.fields.empty() && !normalizer->normalize(rec.fields[0]) &&
-          std::any_of(rec.fields[0].begin(), rec.fields[0].end(), [](char ch) {
-            return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
-          })) {
-        header = true;
-      }
-      if (header) continue;
-    }
-    ++report.rows;
-    const std::string_view raw =
-        column < rec.fields.size() ? rec.fields[column] : std::string_view{};
-    auto phone = normalizer->normalize(raw);
-    if (!phone) {
-      ++report.invalid;
-      if (report.errors.size() < store::ImportReport::kMaxReportedErrors) {
-        report.errors.push_back(
-            store::ImportRowError{rec.line, "", std::string(raw.substr(0, 200)),
-                                  std::string(store::to_string(phone.error()))});
-      }
-      continue;
-    }
-    if (report.numbers >= kMaxDncFileNumbers) {
-      return Error{errc::limit_exceeded, "a DNC file may hold at most " +
-                                             std::to_string(kMaxDncFileNumbers) + " numbers"};
-    }
-    ++report.numbers;
-    pending.push_back(std::move(phone->e164));
-    if (pending.size() >= std::max<std::size_t>(chunk, 1)) {
-      if (auto r = sink(pending); !r) return r.error();
-      pending.clear();
-    }
-  }
-  if (!pending.empty()) {
-    if (auto r = sink(pending); !r) return r.error();
-  }
-  return report;
 }
 
 // --- the handlers --------------------------------------------------------------------------
@@ -1370,10 +1064,10 @@ asio::awaitable<Response> AdminHandlers::Impl::campaign_export(Request r) {
 
   JobGuard guard(jobs_);
   auto job = [path = d_.db_path, opts = d_.worker_open_options, id = row.id, fd = fd.get(),
-              transcript = *with_transcript]() -> std::optional<Result<ExportSummary>> {
+              transcript = *with_transcript]() -> std::optional<Result<store::ExportSummary>> {
     auto db = store::Database::open(path, opts);
-    if (!db) return Result<ExportSummary>(db.error());
-    return write_export(*db, id, fd, transcript);
+    if (!db) return Result<store::ExportSummary>(db.error());
+    return store::write_export(*db, id, fd, transcript);
   };
   auto result = co_await admin::run_on(d_.worker, std::move(job));
   if (!result || !*result) {
@@ -1557,7 +1251,7 @@ asio::awaitable<Response> AdminHandlers::Impl::dnc_import(Request r) {
     co_return Response::error("dnc-import needs a file: a passed descriptor or 'path'");
   }
   struct Outcome {
-    DncFileReport file;
+    store::DncFileReport file;
     std::int64_t added = 0;
     std::int64_t skipped = 0;
     std::string error;  ///< the read or a chunk failed after `added` numbers were committed
@@ -1570,8 +1264,8 @@ asio::awaitable<Response> AdminHandlers::Impl::dnc_import(Request r) {
     // the limit or a broken CSV quote is refused before any number is added.
     struct stat st {};
     if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
-      auto check = read_dnc_file(fd, region, kDncImportChunk,
-                                 [](std::span<const std::string>) { return Result<void>{}; });
+      auto check = store::read_dnc_file(
+          fd, region, kDncImportChunk, [](std::span<const std::string>) { return Result<void>{}; });
       if (!check) return Result<Outcome>(check.error());
       if (::lseek(fd, 0, SEEK_SET) != 0) {
         return Result<Outcome>(Error{errc::io_error, "cannot read the file again from its start"});
@@ -1601,7 +1295,7 @@ asio::awaitable<Response> AdminHandlers::Impl::dnc_import(Request r) {
       out.skipped += skipped;
       return {};
     };
-    auto file = read_dnc_file(fd, region, kDncImportChunk, chunk);
+    auto file = store::read_dnc_file(fd, region, kDncImportChunk, chunk);
     if (!file) {
       if (out.added == 0 && out.skipped == 0) return Result<Outcome>(file.error());
       out.error = file.error().message;

@@ -18,7 +18,6 @@
 #include "core/time.hpp"
 #include "scheduler/scheduler.hpp"
 #include "store/campaign_repo.hpp"
-#include "store/csv_import.hpp"
 #include "store/database.hpp"
 #include "store/zones.hpp"
 
@@ -107,42 +106,6 @@ Result<CampaignSpec> campaign_spec_from_arguments(const boost::json::object& arg
 /// Expands the compact `window` and `retry` forms of dialerctl into the documented shapes
 /// (unchanged when already objects).
 Result<boost::json::object> expand_compact_fields(const boost::json::object& arguments);
-
-/// RFC 4180 field: quoted only when it holds a delimiter, a quote, a line break or edge spaces.
-void append_csv_field(std::string& out, std::string_view field);
-/// A cell that came from a person, made safe for spreadsheets: one that begins with `=`, `+`,
-/// `-`, `@`, a tab or a carriage return gets a leading `'` (CONTRACT.md "Results export").
-std::string defuse_formula(std::string cell);
-
-/// What an export wrote.
-struct ExportSummary {
-  std::uint64_t rows = 0;
-  std::vector<std::string> columns;
-};
-
-/// Writes CONTRACT.md's "Results export" for one campaign to `fd` (not closed): the fixed
-/// columns, then `x_<key>` per extraction key seen in the campaign's outcomes, then the
-/// contacts' variables, then `transcript` (JSON) with `with_transcript`. Two passes inside one
-/// read transaction, so the header names every column and the rows are one snapshot. A write
-/// that cannot make progress for `write_timeout` fails with errc::timeout.
-Result<ExportSummary> write_export(store::Database& db, std::int64_t campaign_id, int fd,
-                                   bool with_transcript, Millis write_timeout = Millis{60'000});
-
-/// Numbers of a DNC import file: one per line, or CSV (the phone column by its header when the
-/// file has one, else the first column).
-struct DncFileReport {
-  std::uint64_t numbers = 0;  ///< valid rows (a number repeated in the file counts each time)
-  std::uint64_t rows = 0;
-  std::uint64_t invalid = 0;
-  std::vector<store::ImportRowError> errors;  ///< the first 100
-};
-/// Receives the valid numbers of a DNC file in file order, at most `chunk` at a time; an error
-/// stops the read and is returned.
-using DncChunkSink = std::function<Result<void>(std::span<const std::string> numbers)>;
-/// Streams a DNC file (one number a line, or CSV with a phone header): memory stays bounded by
-/// `chunk` numbers whatever the file's size (at most kMaxDncFileNumbers valid rows).
-Result<DncFileReport> read_dnc_file(int fd, std::string_view default_region, std::size_t chunk,
-                                    const DncChunkSink& sink);
 
 /// Registers the handlers and keeps the state they share (running jobs).
 class AdminHandlers {
