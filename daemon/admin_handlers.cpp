@@ -7,7 +7,9 @@
 #include "core/errno_text.hpp"
 #include "core/time_json.hpp"
 #include "core/version.hpp"
+#include "daemon/admin_args.hpp"
 #include "daemon/admin_files.hpp"
+#include "daemon/admin_views.hpp"
 #include "store/attempt_repo.hpp"
 #include "store/audit_repo.hpp"
 #include "store/campaign_repo.hpp"
@@ -67,118 +69,12 @@ constexpr std::array<std::string_view, 27> kCommands{
     "dnc-remove",      "dnc-list",        "dnc-import",    "attempt-resolve", "account-unblock",
     "log-level-set",   "list-commands"};
 
-/// Rows a list command returns at most per request.
-constexpr std::int64_t kMaxListLimit = 10'000;
-constexpr std::int64_t kDefaultListLimit = 100;
 /// Numbers one dnc-add / dnc-remove request may carry.
 constexpr std::size_t kMaxDncNumbers = 10'000;
 /// Numbers a DNC import commits per transaction.
 constexpr std::size_t kDncImportChunk = 5'000;
 /// Largest audit detail stored (the spec text of a campaign file can be long).
 constexpr std::size_t kMaxAuditDetail = 16 * 1024;
-
-template <class E>
-json::value enum_or_null(const std::optional<E>& e) {
-  if (!e) return nullptr;
-  return json::value(to_string(*e));
-}
-
-json::value number_or_null(const std::optional<double>& d) {
-  if (!d) return nullptr;
-  return json::value(*d);
-}
-
-// --- argument checks -----------------------------------------------------------------------
-
-/// Unknown arguments are refused, naming them (a typo must not pass silently).
-std::optional<std::string> unknown_argument(const json::object& args,
-                                            std::initializer_list<std::string_view> allowed) {
-  for (const auto& m : args) {
-    if (std::find(allowed.begin(), allowed.end(), m.key()) == allowed.end()) {
-      return "unknown argument '" + std::string(m.key()) + "'";
-    }
-  }
-  return std::nullopt;
-}
-
-Result<std::optional<std::string>> opt_string(const json::object& args, std::string_view key) {
-  const auto* v = args.if_contains(key);
-  if (v == nullptr || v->is_null()) return std::optional<std::string>{};
-  if (!v->is_string()) {
-    return Error{errc::invalid_argument, "argument '" + std::string(key) + "' must be a string"};
-  }
-  return std::optional<std::string>{std::string(v->get_string())};
-}
-
-Result<std::string> req_string(const json::object& args, std::string_view key) {
-  auto s = opt_string(args, key);
-  if (!s) return s.error();
-  if (!*s || (*s)->empty()) {
-    return Error{errc::invalid_argument, "argument '" + std::string(key) + "' is required"};
-  }
-  return std::move(**s);
-}
-
-Result<bool> opt_bool(const json::object& args, std::string_view key, bool fallback) {
-  const auto* v = args.if_contains(key);
-  if (v == nullptr || v->is_null()) return fallback;
-  if (!v->is_bool()) {
-    return Error{errc::invalid_argument,
-                 "argument '" + std::string(key) + "' must be true or false"};
-  }
-  return v->get_bool();
-}
-
-Result<std::int64_t> opt_int(const json::object& args, std::string_view key, std::int64_t fallback,
-                             std::int64_t min, std::int64_t max) {
-  const auto* v = args.if_contains(key);
-  if (v == nullptr || v->is_null()) return fallback;
-  std::optional<std::int64_t> n;
-  if (v->is_int64()) n = v->get_int64();
-  if (v->is_uint64() && v->get_uint64() <= static_cast<std::uint64_t>(INT64_MAX)) {
-    n = static_cast<std::int64_t>(v->get_uint64());
-  }
-  if (v->is_double()) {
-    // Casting a double outside int64's range is undefined: check the range first (2^63 is
-    // exactly representable; every finite double below it converts).
-    const double d = v->get_double();
-    if (std::isfinite(d) && d >= -9223372036854775808.0 && d < 9223372036854775808.0 &&
-        d == std::trunc(d)) {
-      n = static_cast<std::int64_t>(d);
-    }
-  }
-  if (!n || *n < min || *n > max) {
-    return Error{errc::invalid_argument, "argument '" + std::string(key) +
-                                             "' must be an integer from " + std::to_string(min) +
-                                             " to " + std::to_string(max)};
-  }
-  return *n;
-}
-
-/// The result-1 answer for a failed argument check.
-Response bad(const Error& e) {
-  return Response::error(e.message);
-}
-
-/// The answer for an unknown campaign: 3 ("nothing found") whatever the command (CONTRACT.md).
-/// `lookup` is kept by the callers' signatures only.
-Response no_campaign(std::string_view name, bool /*lookup*/) {
-  return Response::empty("no campaign named '" + std::string(name) + "'");
-}
-
-/// Scheduler errors: conflicts and refused transitions are 4, bad input 1, unknown campaign per
-/// `lookup`.
-Response from_scheduler_error(const Error& e, std::string_view campaign, bool lookup) {
-  if (e.code == make_error_code(errc::not_found)) return no_campaign(campaign, lookup);
-  if (e.code == make_error_code(errc::conflict) ||
-      e.code == make_error_code(errc::invalid_transition) ||
-      e.code == make_error_code(errc::duplicate)) {
-    return Response::conflict(e.message);
-  }
-  return Response::error(e.message);
-}
-
-// --- file descriptors ----------------------------------------------------------------------
 
 /// True when `v` could be a phone number as a person writes one: digits with the usual
 /// punctuation (+ - . ( ) space /), at least three digits and nothing else.
@@ -192,156 +88,6 @@ bool looks_like_phone_number(std::string_view v) {
     }
   }
   return digits >= 3 && v.size() <= 40;
-}
-
-Result<void> copy_file_to_fd(const std::filesystem::path& from, int to) {
-  admin::UniqueFd in(::open(from.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!in) return Error{errc::io_error, "cannot open " + from.string() + ": " + errno_text(errno)};
-  store::FdWriter out(to, Millis{60'000});
-  std::array<char, 64 * 1024> buf{};
-  for (;;) {
-    const ssize_t n = ::read(in.get(), buf.data(), buf.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Error{errc::io_error, "read " + from.string() + ": " + errno_text(errno)};
-    if (n == 0) break;
-    if (auto r = out.write({buf.data(), static_cast<std::size_t>(n)}); !r) return r;
-  }
-  return out.flush();
-}
-
-/// A fresh, unused path in `dir` (the file is created empty to reserve the name).
-Result<std::filesystem::path> scratch_file(const std::filesystem::path& dir,
-                                           std::string_view stem) {
-  std::string tmpl = (dir / (std::string(stem) + "-XXXXXX")).string();
-  const int fd = ::mkstemp(tmpl.data());
-  if (fd < 0)
-    return Error{errc::io_error,
-                 "cannot create a file in " + dir.string() + ": " + errno_text(errno)};
-  ::close(fd);
-  return std::filesystem::path(tmpl);
-}
-
-// --- campaign views ------------------------------------------------------------------------
-
-json::object counts_nonzero(const std::map<ContactState, std::int64_t>& counts) {
-  json::object o;
-  for (const auto& [state, n] : counts) {
-    if (n != 0) o[to_string(state)] = n;
-  }
-  return o;
-}
-
-json::object outcome_counts(const std::map<Outcome, std::int64_t>& counts) {
-  json::object o;
-  for (const auto& [outcome, n] : counts) o[to_string(outcome)] = n;
-  return o;
-}
-
-/// The pace figures campaign-get, campaign-stats and campaign-list share (watch shows them):
-/// due_now (capped), starts in the last 5 min and hour, contacts finished in the last hour,
-/// eta_s at that pace, the answer rate of the outcomes so far, the last error.
-void add_pace(json::object& o, const scheduler::CampaignView& v) {
-  std::int64_t total = 0;
-  std::int64_t finished = 0;
-  for (const auto& [state, n] : v.contacts) {
-    total += n;
-    if (is_terminal(state)) finished += n;
-  }
-  o["contacts_total"] = total;
-  o["contacts_finished"] = finished;
-  o["due_now"] = v.due_now;
-  o["due_now_capped"] = v.due_now >= scheduler::kDueNowCap;
-  o["starts_last_5m"] = v.starts_last_5m;
-  o["starts_last_hour"] = v.starts_last_hour;
-  o["finished_last_hour"] = v.finished_last_hour;
-  if (v.eta) {
-    o["eta_s"] = std::chrono::duration_cast<std::chrono::seconds>(*v.eta).count();
-  } else {
-    o["eta_s"] = nullptr;
-  }
-  // Answered: a person picked up (a conversation, or a hang-up before speaking).
-  std::int64_t outcomes = 0;
-  std::int64_t answered = 0;
-  for (const auto& [outcome, n] : v.outcomes) {
-    outcomes += n;
-    if (outcome == Outcome::completed || outcome == Outcome::user_hangup_no_speech) answered += n;
-  }
-  if (outcomes > 0) {
-    o["answer_rate"] = static_cast<double>(answered) / static_cast<double>(outcomes);
-  } else {
-    o["answer_rate"] = nullptr;
-  }
-  o["last_error"] = v.last_error;
-}
-
-/// The figures of campaign-stats (campaign-get adds every field of the campaign).
-json::object stats_json(const scheduler::CampaignView& v) {
-  const auto& row = v.campaign;
-  json::object o;
-  o["id"] = row.id;
-  o["name"] = row.spec.name;
-  o["state"] = to_string(row.state);
-  o["pause_reason"] = to_string(row.pause_reason);
-  o["blocked_by"] = scheduler::to_json(v.blocked_by, v.now);
-  o["blocked_by_text"] = scheduler::to_text(v.blocked_by, v.now);
-  json::object contacts;
-  for (const auto& [state, n] : v.contacts) contacts[to_string(state)] = n;
-  o["contacts"] = std::move(contacts);
-  add_pace(o, v);
-  o["outcomes"] = outcome_counts(v.outcomes);
-  o["attempts"] = v.attempts;
-  o["in_flight"] = v.in_flight;
-  o["credits_used"] = row.credits_used;
-  o["created_at"] = format_iso8601(row.created_at);
-  o["started_at"] = iso_or_null(row.started_at);
-  o["completed_at"] = iso_or_null(row.completed_at);
-  return o;
-}
-
-json::object contact_json(const store::ContactRow& c) {
-  json::object o;
-  o["id"] = c.id;
-  o["phone"] = c.phone;
-  o["name"] = c.name;
-  o["state"] = to_string(c.state);
-  o["reason"] = c.reason;
-  o["attempts"] = c.attempts;
-  o["next_attempt_at"] = c.next_attempt_at == TimePoint{}
-                             ? json::value(nullptr)
-                             : json::value(format_iso8601(c.next_attempt_at));
-  o["last_outcome"] = enum_or_null(c.last_outcome);
-  o["zones"] = c.zones;
-  o["verified"] = c.verified;
-  o["number_type"] = to_string(c.number_type);
-  boost::system::error_code ec;
-  auto vars = json::parse(c.variables_json, ec);
-  o["variables"] = !ec && vars.is_object() ? std::move(vars) : json::value(json::object{});
-  o["source_line"] = c.source_line ? json::value(*c.source_line) : json::value(nullptr);
-  o["updated_at"] = format_iso8601(c.updated_at);
-  return o;
-}
-
-json::object attempt_json(const store::AttemptRow& a, const std::string& campaign) {
-  json::object o;
-  o["attempt_id"] = a.id;
-  o["campaign"] = campaign;
-  o["campaign_id"] = a.campaign_id;
-  o["contact_id"] = a.contact_id;
-  o["phone"] = a.to_number;
-  o["state"] = to_string(a.state);
-  o["call_id"] = a.call_id ? json::value(*a.call_id) : json::value(nullptr);
-  o["session_id"] = a.session_id ? json::value(*a.session_id) : json::value(nullptr);
-  o["provider"] = to_string(a.provider);
-  o["reserved_at"] = format_iso8601(a.reserved_at);
-  o["started_at"] = iso_or_null(a.started_at);
-  o["ended_at"] = iso_or_null(a.ended_at);
-  o["status"] = enum_or_null(a.status);
-  o["outcome"] = enum_or_null(a.outcome);
-  o["answered_by"] = enum_or_null(a.answered_by);
-  o["duration_seconds"] = number_or_null(a.duration_seconds);
-  o["credits_used"] = number_or_null(a.credits_used);
-  o["error"] = a.error ? json::value(*a.error) : json::value(nullptr);
-  return o;
 }
 
 }  // namespace
