@@ -3,17 +3,19 @@
 /// exact result codes: 0 success, 1 bad input (the text says exactly what), 2 unknown command
 /// (the registry's), 3 success with nothing found, 4 conflict with the current state.
 ///
-/// The handlers only translate: arguments are checked here, the work is the scheduler's
+/// The handlers only translate: arguments are checked there, the work is the scheduler's
 /// (lifecycle), the store's (lists, DNC, import, export) or the daemon's (config, shutdown).
-/// Long work — a contacts import, an export, a DNC import — runs on a worker executor with its
-/// own database connection so the event loop keeps dialling meanwhile.
+/// Each module of daemon/commands/ registers the commands it owns (campaign_commands,
+/// contacts_commands, dnc_commands, daemon_commands); AdminHandlers owns what they share and
+/// registers them all. Long work — a contacts import, an export, a DNC import — runs on a worker
+/// executor with its own database connection (commands/jobs.hpp) so the event loop keeps
+/// dialling meanwhile.
 
 #include "api/admin/progress.hpp"
 #include "api/admin/registry.hpp"
 #include "api/admin/server.hpp"
 #include "api/webhook/stats.hpp"
 #include "config/config.hpp"
-#include "core/campaign_spec.hpp"
 #include "core/errc.hpp"
 #include "core/time.hpp"
 #include "scheduler/scheduler.hpp"
@@ -30,7 +32,6 @@
 #include <functional>
 #include <memory>
 #include <span>
-#include <stop_token>
 #include <string>
 #include <string_view>
 
@@ -95,19 +96,7 @@ struct AdminDeps {
 /// The commands of CONTRACT.md this file registers (list-commands is the registry's own).
 std::span<const std::string_view> contract_commands();
 
-/// Campaign fields from admin arguments, on top of `base`: what `dialerctl campaign create`
-/// sends — the fields as JSON, `window` also as the compact "mon-sat,09:00-21:00", `retry`
-/// values also as "30m/3" — and, for `-f FILE`, the file's text in `spec_yaml` (labelled with
-/// `spec_file` in messages), which the other arguments override. `create` requires a name and
-/// an agent id in the end. Errors: every problem, each with its position, as one text.
-Result<CampaignSpec> campaign_spec_from_arguments(const boost::json::object& arguments,
-                                                  const CampaignSpec& base, bool create);
-
-/// Expands the compact `window` and `retry` forms of dialerctl into the documented shapes
-/// (unchanged when already objects).
-Result<boost::json::object> expand_compact_fields(const boost::json::object& arguments);
-
-/// Registers the handlers and keeps the state they share (running jobs).
+/// Registers the command modules and keeps the state they share (running jobs).
 class AdminHandlers {
  public:
   explicit AdminHandlers(AdminDeps deps);

@@ -1,7 +1,7 @@
 // Campaign fields as dialerctl sends them: compact window and retry, a campaign file overridden
 // by flags.
 
-#include "daemon/admin_handlers.hpp"
+#include "daemon/commands/campaign_commands.hpp"
 
 #include <boost/json.hpp>
 #include <gmock/gmock.h>
