@@ -10,13 +10,24 @@ namespace json = boost::json;
 using admin::Response;
 
 std::optional<std::string> unknown_argument(const json::object& args,
-                                            std::initializer_list<std::string_view> allowed) {
+                                            std::initializer_list<std::string_view> allowed,
+                                            ListAllowed list) {
   for (const auto& m : args) {
-    if (std::find(allowed.begin(), allowed.end(), m.key()) == allowed.end()) {
-      return "unknown argument '" + std::string(m.key()) + "'";
+    if (std::find(allowed.begin(), allowed.end(), m.key()) != allowed.end()) continue;
+    std::string text = "unknown argument '" + std::string(m.key()) + "'";
+    if (list == ListAllowed::yes) {
+      std::string names;
+      for (const auto a : allowed) names += (names.empty() ? "" : ", ") + std::string(a);
+      text += " (" + names + ")";
     }
+    return text;
   }
   return std::nullopt;
+}
+
+std::optional<std::string> no_arguments(const json::object& args, std::string_view command) {
+  if (args.empty()) return std::nullopt;
+  return std::string(command) + " takes no arguments";
 }
 
 Result<std::optional<std::string>> opt_string(const json::object& args, std::string_view key) {
@@ -59,6 +70,18 @@ Result<std::int64_t> opt_int(const json::object& args, std::string_view key, std
     return Error{errc::invalid_argument, "argument '" + std::string(key) +
                                              "' must be an integer from " + std::to_string(min) +
                                              " to " + std::to_string(max)};
+  }
+  return *n;
+}
+
+Result<std::int64_t> opt_strict_int(const json::object& args, std::string_view key,
+                                    std::int64_t fallback, std::int64_t min, std::int64_t max) {
+  const auto* v = args.if_contains(key);
+  if (v == nullptr) return fallback;
+  const auto* n = v->if_int64();
+  if (n == nullptr || *n < min || *n > max) {
+    return Error{errc::invalid_argument, "argument '" + std::string(key) + "': an integer from " +
+                                             std::to_string(min) + " to " + std::to_string(max)};
   }
   return *n;
 }

@@ -20,9 +20,17 @@ namespace dialer::daemon {
 inline constexpr std::int64_t kMaxListLimit = 10'000;
 inline constexpr std::int64_t kDefaultListLimit = 100;
 
-/// Unknown arguments are refused, naming them (a typo must not pass silently).
+/// Whether unknown_argument names the allowed arguments in its text.
+enum class ListAllowed { no, yes };
+
+/// Unknown arguments are refused, naming them (a typo must not pass silently): "unknown argument
+/// 'x'", with ListAllowed::yes followed by " (a, b, c)".
 std::optional<std::string> unknown_argument(const boost::json::object& args,
-                                            std::initializer_list<std::string_view> allowed);
+                                            std::initializer_list<std::string_view> allowed,
+                                            ListAllowed list = ListAllowed::no);
+
+/// The text for a command that takes no arguments but got some: "<command> takes no arguments".
+std::optional<std::string> no_arguments(const boost::json::object& args, std::string_view command);
 
 /// A string argument; nullopt when absent or null.
 Result<std::optional<std::string>> opt_string(const boost::json::object& args,
@@ -35,6 +43,10 @@ Result<bool> opt_bool(const boost::json::object& args, std::string_view key, boo
 /// null.
 Result<std::int64_t> opt_int(const boost::json::object& args, std::string_view key,
                              std::int64_t fallback, std::int64_t min, std::int64_t max);
+/// A JSON integer argument (not 7.0, not null) in [min, max]; `fallback` when absent. Its text
+/// is campaign-forecast's: "argument 'key': an integer from min to max".
+Result<std::int64_t> opt_strict_int(const boost::json::object& args, std::string_view key,
+                                    std::int64_t fallback, std::int64_t min, std::int64_t max);
 
 /// The result-1 answer for a failed argument check.
 admin::Response bad(const Error& e);
