@@ -1,7 +1,11 @@
 #include "daemon/admin_files.hpp"
 
+#include "core/errno_text.hpp"
+#include "store/fd_writer.hpp"
+
+#include <array>
 #include <cerrno>
-#include <cstring>
+#include <cstdlib>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -9,10 +13,6 @@
 
 namespace dialer::daemon {
 namespace {
-
-std::string errno_text(int e) {
-  return std::strerror(e);
-}
 
 Error refused(std::string_view argument, const std::string& path, std::string_view why) {
   return Error{errc::invalid_argument,
@@ -114,6 +114,32 @@ void remove_confined(ConfinedFile& file) {
   if (!file.dir || file.name.empty()) return;
   ::unlinkat(file.dir.get(), file.name.c_str(), 0);
   file.name.clear();
+}
+
+Result<void> copy_file_to_fd(const std::filesystem::path& from, int to) {
+  admin::UniqueFd in(::open(from.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!in) return Error{errc::io_error, "cannot open " + from.string() + ": " + errno_text(errno)};
+  store::FdWriter out(to, Millis{60'000});
+  std::array<char, 64 * 1024> buf{};
+  for (;;) {
+    const ssize_t n = ::read(in.get(), buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Error{errc::io_error, "read " + from.string() + ": " + errno_text(errno)};
+    if (n == 0) break;
+    if (auto r = out.write({buf.data(), static_cast<std::size_t>(n)}); !r) return r;
+  }
+  return out.flush();
+}
+
+Result<std::filesystem::path> scratch_file(const std::filesystem::path& dir,
+                                           std::string_view stem) {
+  std::string tmpl = (dir / (std::string(stem) + "-XXXXXX")).string();
+  const int fd = ::mkstemp(tmpl.data());
+  if (fd < 0)
+    return Error{errc::io_error,
+                 "cannot create a file in " + dir.string() + ": " + errno_text(errno)};
+  ::close(fd);
+  return std::filesystem::path(tmpl);
 }
 
 }  // namespace dialer::daemon

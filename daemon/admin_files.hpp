@@ -2,11 +2,13 @@
 /// Files named by admin arguments (`path`, `output`, `reject_file`): CONTRACT.md "Admin socket
 /// protocol". A path is taken only when `admin.files_dir` is set and the path, resolved without
 /// following any symlink, lies inside it; files are created new (O_EXCL), never truncated.
-/// Descriptors passed with a request (what dialerctl does) need none of this.
+/// Descriptors passed with a request (what dialerctl does) need none of this. Also the daemon's
+/// own scratch files (a reject file before it is copied into the passed descriptor).
 
 #include "api/admin/unique_fd.hpp"
 #include "core/errc.hpp"
 
+#include <filesystem>
 #include <string>
 #include <string_view>
 
@@ -34,5 +36,12 @@ Result<ConfinedFile> create_confined(std::string_view files_dir, std::string_vie
 
 /// Removes a file made by create_confined (when the command that made it failed).
 void remove_confined(ConfinedFile& file);
+
+/// Copies the file `from` into the descriptor `to` (not closed), through store::FdWriter: a
+/// reader that accepts nothing for a minute fails the copy.
+Result<void> copy_file_to_fd(const std::filesystem::path& from, int to);
+
+/// A fresh, unused path in `dir` (the file is created empty to reserve the name).
+Result<std::filesystem::path> scratch_file(const std::filesystem::path& dir, std::string_view stem);
 
 }  // namespace dialer::daemon

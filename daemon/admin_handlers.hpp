@@ -3,22 +3,23 @@
 /// exact result codes: 0 success, 1 bad input (the text says exactly what), 2 unknown command
 /// (the registry's), 3 success with nothing found, 4 conflict with the current state.
 ///
-/// The handlers only translate: arguments are checked here, the work is the scheduler's
+/// The handlers only translate: arguments are checked there, the work is the scheduler's
 /// (lifecycle), the store's (lists, DNC, import, export) or the daemon's (config, shutdown).
-/// Long work — a contacts import, an export, a DNC import — runs on a worker executor with its
-/// own database connection so the event loop keeps dialling meanwhile.
+/// Each module of daemon/commands/ registers the commands it owns (campaign_commands,
+/// contacts_commands, dnc_commands, daemon_commands); AdminHandlers owns what they share and
+/// registers them all. Long work — a contacts import, an export, a DNC import — runs on a worker
+/// executor with its own database connection (commands/jobs.hpp) so the event loop keeps
+/// dialling meanwhile.
 
 #include "api/admin/progress.hpp"
 #include "api/admin/registry.hpp"
 #include "api/admin/server.hpp"
 #include "api/webhook/stats.hpp"
 #include "config/config.hpp"
-#include "core/campaign_spec.hpp"
 #include "core/errc.hpp"
 #include "core/time.hpp"
 #include "scheduler/scheduler.hpp"
 #include "store/campaign_repo.hpp"
-#include "store/csv_import.hpp"
 #include "store/database.hpp"
 #include "store/zones.hpp"
 
@@ -31,7 +32,6 @@
 #include <functional>
 #include <memory>
 #include <span>
-#include <stop_token>
 #include <string>
 #include <string_view>
 
@@ -96,55 +96,7 @@ struct AdminDeps {
 /// The commands of CONTRACT.md this file registers (list-commands is the registry's own).
 std::span<const std::string_view> contract_commands();
 
-/// Campaign fields from admin arguments, on top of `base`: what `dialerctl campaign create`
-/// sends — the fields as JSON, `window` also as the compact "mon-sat,09:00-21:00", `retry`
-/// values also as "30m/3" — and, for `-f FILE`, the file's text in `spec_yaml` (labelled with
-/// `spec_file` in messages), which the other arguments override. `create` requires a name and
-/// an agent id in the end. Errors: every problem, each with its position, as one text.
-Result<CampaignSpec> campaign_spec_from_arguments(const boost::json::object& arguments,
-                                                  const CampaignSpec& base, bool create);
-
-/// Expands the compact `window` and `retry` forms of dialerctl into the documented shapes
-/// (unchanged when already objects).
-Result<boost::json::object> expand_compact_fields(const boost::json::object& arguments);
-
-/// RFC 4180 field: quoted only when it holds a delimiter, a quote, a line break or edge spaces.
-void append_csv_field(std::string& out, std::string_view field);
-/// A cell that came from a person, made safe for spreadsheets: one that begins with `=`, `+`,
-/// `-`, `@`, a tab or a carriage return gets a leading `'` (CONTRACT.md "Results export").
-std::string defuse_formula(std::string cell);
-
-/// What an export wrote.
-struct ExportSummary {
-  std::uint64_t rows = 0;
-  std::vector<std::string> columns;
-};
-
-/// Writes CONTRACT.md's "Results export" for one campaign to `fd` (not closed): the fixed
-/// columns, then `x_<key>` per extraction key seen in the campaign's outcomes, then the
-/// contacts' variables, then `transcript` (JSON) with `with_transcript`. Two passes inside one
-/// read transaction, so the header names every column and the rows are one snapshot. A write
-/// that cannot make progress for `write_timeout` fails with errc::timeout.
-Result<ExportSummary> write_export(store::Database& db, std::int64_t campaign_id, int fd,
-                                   bool with_transcript, Millis write_timeout = Millis{60'000});
-
-/// Numbers of a DNC import file: one per line, or CSV (the phone column by its header when the
-/// file has one, else the first column).
-struct DncFileReport {
-  std::uint64_t numbers = 0;  ///< valid rows (a number repeated in the file counts each time)
-  std::uint64_t rows = 0;
-  std::uint64_t invalid = 0;
-  std::vector<store::ImportRowError> errors;  ///< the first 100
-};
-/// Receives the valid numbers of a DNC file in file order, at most `chunk` at a time; an error
-/// stops the read and is returned.
-using DncChunkSink = std::function<Result<void>(std::span<const std::string> numbers)>;
-/// Streams a DNC file (one number a line, or CSV with a phone header): memory stays bounded by
-/// `chunk` numbers whatever the file's size (at most kMaxDncFileNumbers valid rows).
-Result<DncFileReport> read_dnc_file(int fd, std::string_view default_region, std::size_t chunk,
-                                    const DncChunkSink& sink);
-
-/// Registers the handlers and keeps the state they share (running jobs).
+/// Registers the command modules and keeps the state they share (running jobs).
 class AdminHandlers {
  public:
   explicit AdminHandlers(AdminDeps deps);

@@ -1,6 +1,7 @@
 #include "daemon/ctl_run.hpp"
 
 #include "api/admin/client.hpp"
+#include "core/errno_text.hpp"
 #include "daemon/ctl_render.hpp"
 
 #include <boost/json/serialize.hpp>
@@ -32,10 +33,6 @@ constexpr std::size_t kMaxSpecBytes = 1024 * 1024;
 constexpr auto kProgressInterval = std::chrono::milliseconds(250);
 constexpr auto kWatchInterval = std::chrono::milliseconds(1000);
 constexpr std::chrono::milliseconds kPollTimeout{5'000};
-
-std::string errno_text(int err) {
-  return std::generic_category().message(err);
-}
 
 std::variant<std::string, PrepareFailure> read_spec(const fs::path& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));

@@ -1,6 +1,7 @@
 #include "sim/engine.hpp"
 
 #include "core/campaign_spec.hpp"
+#include "core/time_json.hpp"
 #include "sim/det_rng.hpp"
 #include "sim/text_util.hpp"
 
@@ -31,11 +32,6 @@ std::string format_uuid(std::uint64_t hi, std::uint64_t lo) {
                 static_cast<unsigned>(lo >> 48),
                 static_cast<unsigned long long>(lo & 0xFFFFFFFFFFFFULL));
   return buf;
-}
-
-json::value iso_or_null(const std::optional<TimePoint>& t) {
-  if (!t) return nullptr;
-  return json::value(format_iso8601(*t));
 }
 
 bool contains(const std::vector<Provider>& v, Provider p) {

@@ -28,7 +28,7 @@ class DncRepo {
 
   /// Adds the numbers in one transaction; returns how many were not already listed (a number
   /// already listed keeps its first reason and time). Does not touch contacts: pair it with
-  /// ContactRepo::skip_queued_by_phone in the caller's transaction.
+  /// scheduler::Lifecycle::skip_queued_number in the caller's transaction.
   Result<std::int64_t> add(std::span<const std::string> phones, std::string_view reason,
                            std::string_view source, TimePoint now);
   /// Removes the numbers; returns how many were listed.

@@ -1,5 +1,7 @@
 #include "api/admin/client.hpp"
 
+#include "core/errno_text.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cerrno>
@@ -20,10 +22,6 @@ namespace dialer::admin {
 namespace {
 
 using Steady = std::chrono::steady_clock;
-
-std::string errno_text(int err) {
-  return std::generic_category().message(err);
-}
 
 /// Waits until `fd` is ready for `events` or the deadline passes.
 Result<void> wait_for(int fd, short events, Steady::time_point deadline, const char* what) {

@@ -1,5 +1,7 @@
 #include "api/admin/server.hpp"
 
+#include "core/errno_text.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/deferred.hpp>
@@ -39,10 +41,6 @@ constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 /// Upper bound for ServerOptions::max_fds: sizes the control-message buffer.
 constexpr std::size_t kMaxFdsCap = 64;
 constexpr std::size_t kReadChunk = 64 * 1024;
-
-std::string errno_text(int err) {
-  return std::generic_category().message(err);
-}
 
 Error io_failure(const std::string& what, int err) {
   return Error(errc::io_error, what + ": " + errno_text(err));

@@ -1,7 +1,7 @@
 // Import progress: asked on a second connection while the import request is outstanding.
 
-#include "admin_test_support.hpp"
 #include "api/admin/progress.hpp"
+#include "tests/support/admin_test_support.hpp"
 
 #include <boost/asio/thread_pool.hpp>
 #include <boost/json.hpp>

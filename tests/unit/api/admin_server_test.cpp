@@ -1,6 +1,6 @@
 // The admin socket server over a real io_context and a socket in a mkdtemp directory.
 
-#include "admin_test_support.hpp"
+#include "tests/support/admin_test_support.hpp"
 
 #include <boost/asio/thread_pool.hpp>
 #include <boost/json.hpp>

@@ -1,9 +1,9 @@
 // dialerctl end to end in-process: parsed command line → real admin server → printed output
 // and exit status, with files passed as descriptors.
 
-#include "admin_test_support.hpp"
 #include "api/admin/progress.hpp"
 #include "daemon/ctl_run.hpp"
+#include "tests/support/admin_test_support.hpp"
 
 #include <boost/asio/thread_pool.hpp>
 #include <boost/json.hpp>

@@ -1,6 +1,7 @@
-#include "daemon/account_commands.hpp"
+#include "daemon/commands/account_commands.hpp"
 
 #include "daemon/account_check.hpp"
+#include "daemon/admin_args.hpp"
 #include "daemon/vocobase_platform.hpp"
 #include "store/campaign_repo.hpp"
 
@@ -64,7 +65,7 @@ Result<void> AccountCommands::register_all() {
 }
 
 asio::awaitable<Response> AccountCommands::account_check(Request r) {
-  if (!r.arguments.empty()) co_return Response::error("account-check takes no arguments");
+  if (auto u = no_arguments(r.arguments, "account-check")) co_return Response::error(*u);
   const auto& cfg = d_.control.config();
   CheckInputs in;
   store::CampaignRepo repo(d_.db);
@@ -103,7 +104,7 @@ asio::awaitable<Response> AccountCommands::account_check(Request r) {
 }
 
 asio::awaitable<Response> AccountCommands::webhook_register(Request r) {
-  if (!r.arguments.empty()) co_return Response::error("webhook-register takes no arguments");
+  if (auto u = no_arguments(r.arguments, "webhook-register")) co_return Response::error(*u);
   const auto& cfg = d_.control.config();
   const std::string url = cfg.webhook.public_url;
   if (url.empty()) {
@@ -158,7 +159,7 @@ asio::awaitable<Response> AccountCommands::webhook_register(Request r) {
 }
 
 asio::awaitable<Response> AccountCommands::webhook_rotate(Request r) {
-  if (!r.arguments.empty()) co_return Response::error("webhook-rotate takes no arguments");
+  if (auto u = no_arguments(r.arguments, "webhook-rotate")) co_return Response::error(*u);
   const auto& cfg = d_.control.config();
   const std::string url = cfg.webhook.public_url;
   const auto reg = d_.secrets.registration();

@@ -1,5 +1,6 @@
-#include "daemon/forecast_command.hpp"
+#include "daemon/commands/forecast_command.hpp"
 
+#include "daemon/admin_args.hpp"
 #include "scheduler/forecast.hpp"
 
 #include <spdlog/spdlog.h>
@@ -9,23 +10,6 @@ namespace json = boost::json;
 namespace asio = boost::asio;
 using admin::Request;
 using admin::Response;
-
-namespace {
-
-/// An integer argument in [lo, hi], or `fallback` when absent; the error text otherwise.
-std::optional<std::string> int_arg(const json::object& args, std::string_view key, std::int64_t lo,
-                                   std::int64_t hi, std::int64_t& out) {
-  const auto* v = args.if_contains(key);
-  if (v == nullptr) return std::nullopt;
-  if (!v->is_int64() || v->get_int64() < lo || v->get_int64() > hi) {
-    return "argument '" + std::string(key) + "': an integer from " + std::to_string(lo) + " to " +
-           std::to_string(hi);
-  }
-  out = v->get_int64();
-  return std::nullopt;
-}
-
-}  // namespace
 
 Result<void> ForecastCommand::register_all() {
   return d_.registry.add(
@@ -43,22 +27,17 @@ std::optional<json::object> ForecastCommand::last_of(const std::string& campaign
 }
 
 asio::awaitable<Response> ForecastCommand::forecast(Request r) {
-  for (const auto& [k, v] : r.arguments) {
-    if (k != "campaign" && k != "progress_id" && k != "max_seconds" && k != "horizon_days") {
-      co_return Response::error("unknown argument '" + std::string(k) +
-                                "' (campaign, progress_id, max_seconds, horizon_days)");
-    }
+  if (auto u =
+          unknown_argument(r.arguments, {"campaign", "progress_id", "max_seconds", "horizon_days"},
+                           ListAllowed::yes)) {
+    co_return Response::error(*u);
   }
-  const auto* c = r.arguments.if_contains("campaign");
-  if (c == nullptr || !c->is_string() || c->get_string().empty()) {
-    co_return Response::error("argument 'campaign': required, a campaign name or id");
-  }
-  std::int64_t max_seconds = 60, horizon_days = 60;
-  if (auto e = int_arg(r.arguments, "max_seconds", 1, 600, max_seconds))
-    co_return Response::error(*e);
-  if (auto e = int_arg(r.arguments, "horizon_days", 1, 366, horizon_days)) {
-    co_return Response::error(*e);
-  }
+  auto campaign = req_string(r.arguments, "campaign");
+  if (!campaign) co_return Response::error("argument 'campaign': required, a campaign name or id");
+  auto max_seconds = opt_strict_int(r.arguments, "max_seconds", 60, 1, 600);
+  if (!max_seconds) co_return bad(max_seconds.error());
+  auto horizon_days = opt_strict_int(r.arguments, "horizon_days", 60, 1, 366);
+  if (!horizon_days) co_return bad(horizon_days.error());
   // One at a time: each holds a copy of the store and a worker thread.
   if (running_->exchange(true)) co_return Response::conflict("a forecast is running already");
   struct Release {
@@ -69,7 +48,7 @@ asio::awaitable<Response> ForecastCommand::forecast(Request r) {
   scheduler::ForecastRequest rq;
   rq.store_path = d_.db_path;
   rq.scratch = d_.scratch_dir;
-  rq.campaign = std::string(c->get_string());
+  rq.campaign = std::move(*campaign);
   rq.now = d_.clock.now();
   rq.options = d_.scheduler.options();
   rq.parse_session = d_.parse_session;
@@ -79,8 +58,8 @@ asio::awaitable<Response> ForecastCommand::forecast(Request r) {
   rq.calls_per_minute = cfg.vocobase.calls_per_minute;
   rq.general_per_minute = cfg.vocobase.general_per_minute;
   rq.credit_balance = status.credits.balance;
-  rq.horizon = std::chrono::hours{24 * horizon_days};
-  rq.wall_budget = std::chrono::seconds{max_seconds};
+  rq.horizon = std::chrono::hours{24 * *horizon_days};
+  rq.wall_budget = std::chrono::seconds{*max_seconds};
 
   std::shared_ptr<admin::ProgressTicket> ticket;
   if (const auto* id = r.arguments.if_contains("progress_id"); id && id->is_string()) {
