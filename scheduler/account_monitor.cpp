@@ -16,66 +16,67 @@
 namespace dialer::scheduler {
 
 void Scheduler::Impl::clear_account_block() {
-  if (account_block_ == AccountBlock::none) return;
-  spdlog::info("account block ({}) lifted", to_string(account_block_));
-  account_block_ = AccountBlock::none;
-  account_message_.clear();
-  if (!api_unreachable_ && probe_timer_ != 0) {
-    ex_.cancel(probe_timer_);
-    probe_timer_ = 0;
+  if (account_.block == AccountBlock::none) return;
+  spdlog::info("account block ({}) lifted", to_string(account_.block));
+  account_.block = AccountBlock::none;
+  account_.block_message.clear();
+  if (!account_.api_unreachable && account_.probe_timer != 0) {
+    ex_.cancel(account_.probe_timer);
+    account_.probe_timer = 0;
   }
   request_dispatch();
 }
 
 void Scheduler::Impl::block_account(AccountBlock why, std::string message) {
-  const bool was_blocked = account_block_ != AccountBlock::none;
-  account_block_ = why;
-  account_message_ = std::move(message);
+  const bool was_blocked = account_.block != AccountBlock::none;
+  account_.block = why;
+  account_.block_message = std::move(message);
   if (!was_blocked) {
     spdlog::critical(
         "dispatch stopped for the whole account: {} ({}); GET /config is tried again "
         "in {}, or lift it with account-unblock",
         why == AccountBlock::auth ? "the API key was refused" : "the account was refused",
-        account_message_, format_duration(account_probe_interval_));
-    arm_probe(account_probe_interval_);
+        account_.block_message, format_duration(account_.account_probe_interval));
+    arm_probe(account_.account_probe_interval);
   }
 }
 
 void Scheduler::Impl::enter_unreachable(std::string message) {
-  unreachable_message_ = std::move(message);
-  if (api_unreachable_) return;
-  api_unreachable_ = true;
-  unreachable_probe_interval_ = kUnreachableProbeFirst;
+  account_.unreachable_message = std::move(message);
+  if (account_.api_unreachable) return;
+  account_.api_unreachable = true;
+  account_.unreachable_probe_interval = kUnreachableProbeFirst;
   spdlog::warn("the API cannot be reached ({}): dispatch holds, GET /config is tried again in {}",
-               unreachable_message_, format_duration(unreachable_probe_interval_));
-  if (probe_timer_ == 0 || probe_at_ > now() + unreachable_probe_interval_) {
-    arm_probe(unreachable_probe_interval_);
+               account_.unreachable_message, format_duration(account_.unreachable_probe_interval));
+  if (account_.probe_timer == 0 ||
+      account_.probe_at > now() + account_.unreachable_probe_interval) {
+    arm_probe(account_.unreachable_probe_interval);
   }
 }
 
 void Scheduler::Impl::leave_unreachable() {
-  if (!api_unreachable_) return;
-  api_unreachable_ = false;
+  if (!account_.api_unreachable) return;
+  account_.api_unreachable = false;
   spdlog::info("the API answers again: dispatch resumes");
-  if (account_block_ == AccountBlock::none && probe_timer_ != 0) {
-    ex_.cancel(probe_timer_);
-    probe_timer_ = 0;
+  if (account_.block == AccountBlock::none && account_.probe_timer != 0) {
+    ex_.cancel(account_.probe_timer);
+    account_.probe_timer = 0;
   }
   request_dispatch();
 }
 
 void Scheduler::Impl::arm_probe(Millis after) {
-  if (stopping_) return;
-  if (probe_timer_ != 0) ex_.cancel(probe_timer_);
-  probe_at_ = now() + after;
-  probe_timer_ = ex_.schedule_at(probe_at_, guard([this] {
-                                   probe_timer_ = 0;
-                                   poll_config();
-                                 }));
+  if (run_.stopping) return;
+  if (account_.probe_timer != 0) ex_.cancel(account_.probe_timer);
+  account_.probe_at = now() + after;
+  account_.probe_timer = ex_.schedule_at(account_.probe_at, guard([this] {
+                                           account_.probe_timer = 0;
+                                           poll_config();
+                                         }));
 }
 
 void Scheduler::Impl::maybe_probe_credits(TimePoint t) {
-  if (credit_probe_ || t < credit_probe_at_) return;
+  if (account_.credit_probe || t < account_.credit_probe_at) return;
   CampaignRt* probe = nullptr;
   for (auto& [id, c] : campaigns_) {
     if (c.row.state == CampaignState::credit_exhausted && c.spec().auto_resume) {
@@ -90,39 +91,40 @@ void Scheduler::Impl::maybe_probe_credits(TimePoint t) {
     spdlog::error("campaign {}: {}", probe->name(), r.error().what());
     return;
   }
-  credit_state_ = CreditState::ok;
-  credit_probe_ = probe->id();
+  account_.credit_state = CreditState::ok;
+  account_.credit_probe = probe->id();
   spdlog::info("credits: the balance cannot be read; campaign {} resumes as a probe",
                probe->name());
   request_dispatch();
 }
 
 void Scheduler::Impl::start_accepted_account_checks() {
-  account_probe_interval_ = kAccountProbeFirst;
+  account_.account_probe_interval = kAccountProbeFirst;
   leave_unreachable();
-  if (credit_probe_) {
+  if (account_.credit_probe) {
     spdlog::info("credits: the probe's start was accepted; every exhausted campaign resumes");
     credits_restored();
   }
 }
 
 void Scheduler::Impl::credits_low_all(std::string_view why) {
-  const bool was_ok = credit_state_ == CreditState::ok;
-  credit_state_ = CreditState::exhausted;
+  const bool was_ok = account_.credit_state == CreditState::ok;
+  account_.credit_state = CreditState::exhausted;
   if (was_ok) spdlog::warn("credits: {}; every running campaign pauses until they are back", why);
   // With no balance key only a probe can tell when credits are back: a refused probe doubles the
   // interval (up to an hour), a first exhaustion waits credit_poll_interval.
-  if (credit_probe_) {
-    credit_probe_interval_ = std::min<Millis>(
-        std::max<Millis>(credit_probe_interval_, options_.credit_poll_interval) * 2,
+  if (account_.credit_probe) {
+    account_.credit_probe_interval = std::min<Millis>(
+        std::max<Millis>(account_.credit_probe_interval, options_.credit_poll_interval) * 2,
         kCreditProbeMax);
-    credit_probe_.reset();
-    credit_probe_at_ = now() + credit_probe_interval_;
+    account_.credit_probe.reset();
+    account_.credit_probe_at = now() + account_.credit_probe_interval;
     spdlog::info("credits: the probe was refused; next probe in {}",
-                 format_duration(credit_probe_interval_));
+                 format_duration(account_.credit_probe_interval));
   } else if (was_ok) {
-    if (credit_probe_interval_ == Millis{0}) credit_probe_interval_ = options_.credit_poll_interval;
-    credit_probe_at_ = now() + credit_probe_interval_;
+    if (account_.credit_probe_interval == Millis{0})
+      account_.credit_probe_interval = options_.credit_poll_interval;
+    account_.credit_probe_at = now() + account_.credit_probe_interval;
   }
   for (auto& [id, c] : campaigns_) {
     if (c.row.state != CampaignState::running) continue;
@@ -135,10 +137,10 @@ void Scheduler::Impl::credits_low_all(std::string_view why) {
 }
 
 void Scheduler::Impl::credits_restored() {
-  credit_state_ = CreditState::ok;
-  credit_probe_.reset();
-  credit_probe_interval_ = Millis{0};
-  spdlog::info("credits: balance {} is back at the resume level", balance_.value_or(0));
+  account_.credit_state = CreditState::ok;
+  account_.credit_probe.reset();
+  account_.credit_probe_interval = Millis{0};
+  spdlog::info("credits: balance {} is back at the resume level", account_.balance.value_or(0));
   for (auto& [id, c] : campaigns_) {
     if (c.row.state != CampaignState::credit_exhausted || !c.spec().auto_resume) continue;
     if (auto r = campaign_event(c, CampaignEvent::credits_restored, PauseReason::none,
@@ -150,52 +152,53 @@ void Scheduler::Impl::credits_restored() {
 }
 
 void Scheduler::Impl::arm_poll_timers() {
-  if (stopping_) return;
+  if (run_.stopping) return;
   arm_periodic_poll(options_.concurrency_poll_interval);
-  if (config_timer_ != 0) ex_.cancel(config_timer_);
-  config_timer_ = ex_.schedule_at(now() + options_.credit_poll_interval, guard([this] {
-                                    config_timer_ = 0;
-                                    poll_config();
-                                  }));
+  if (account_.config_timer != 0) ex_.cancel(account_.config_timer);
+  account_.config_timer = ex_.schedule_at(now() + options_.credit_poll_interval, guard([this] {
+                                            account_.config_timer = 0;
+                                            poll_config();
+                                          }));
 }
 
 void Scheduler::Impl::arm_periodic_poll(Millis after) {
   // While a concurrency 429 holds dispatch, its own (required) polls run the timer; the
   // periodic one is armed again once a fresh reading lifts the hold.
-  if (full_until_fresh_poll_) return;
-  if (concurrency_timer_ != 0) ex_.cancel(concurrency_timer_);
-  concurrency_timer_ = ex_.schedule_at(now() + after, guard([this] {
-                                         concurrency_timer_ = 0;
-                                         concurrency_poll_due_ = true;
-                                         request_dispatch();
-                                       }));
+  if (account_.full_until_fresh_poll) return;
+  if (account_.concurrency_timer != 0) ex_.cancel(account_.concurrency_timer);
+  account_.concurrency_timer = ex_.schedule_at(now() + after, guard([this] {
+                                                 account_.concurrency_timer = 0;
+                                                 account_.concurrency_poll_due = true;
+                                                 request_dispatch();
+                                               }));
 }
 
 std::optional<TimePoint> Scheduler::Impl::maybe_periodic_poll(TimePoint t) {
-  if (!concurrency_poll_due_ || concurrency_poll_outstanding_ || stopping_) return std::nullopt;
+  if (!account_.concurrency_poll_due || account_.concurrency_poll_outstanding || run_.stopping)
+    return std::nullopt;
   // A 429 hold polls on its own; a limit never read yet (the startup poll failed) is no
   // optional reading.
-  if (full_until_fresh_poll_) return std::nullopt;
-  if (!concurrency_) {
+  if (account_.full_until_fresh_poll) return std::nullopt;
+  if (!account_.concurrency) {
     poll_concurrency();
     return std::nullopt;
   }
-  const bool due_work =
-      plan_due_from_ && *plan_due_from_ < t + platform_.token_span(RateBucket::calls);
+  const bool due_work = dispatch_.plan_due_from &&
+                        *dispatch_.plan_due_from < t + platform_.token_span(RateBucket::calls);
   const Millis longest = longest_hold();
-  const bool overdue = std::any_of(open_.begin(), open_.end(), [&](const auto& entry) {
+  const bool overdue = std::any_of(open_.by_id.begin(), open_.by_id.end(), [&](const auto& entry) {
     return outcome_overdue(entry.second, t, longest);
   });
   if (!due_work && !overdue) {
     // Webhooks account for every slot and nothing is due: a reading would change nothing.
-    concurrency_poll_due_ = false;
-    poll_waiting_since_.reset();
+    account_.concurrency_poll_due = false;
+    account_.poll_waiting_since.reset();
     ++stats_.concurrency_polls_skipped;
     arm_periodic_poll(options_.concurrency_poll_interval);
     return std::nullopt;
   }
-  if (!poll_waiting_since_) poll_waiting_since_ = t;
-  if (optional_tokens(t, poll_waiting_since_) <= 0) {
+  if (!account_.poll_waiting_since) account_.poll_waiting_since = t;
+  if (optional_tokens(t, account_.poll_waiting_since) <= 0) {
     ++stats_.concurrency_polls_deferred;
     const TimePoint at = slack_check_at(t);
     return at == TimePoint::max() ? std::nullopt : std::optional(at);
@@ -205,27 +208,28 @@ std::optional<TimePoint> Scheduler::Impl::maybe_periodic_poll(TimePoint t) {
 }
 
 void Scheduler::Impl::poll_concurrency() {
-  if (stopping_ || concurrency_poll_outstanding_) return;
-  if (concurrency_timer_ != 0) {
-    ex_.cancel(concurrency_timer_);
-    concurrency_timer_ = 0;
+  if (run_.stopping || account_.concurrency_poll_outstanding) return;
+  if (account_.concurrency_timer != 0) {
+    ex_.cancel(account_.concurrency_timer);
+    account_.concurrency_timer = 0;
   }
   if (calls_tokens() <= 0) {
     // Starts have first claim on the /calls/* bucket: poll when a token returns.
-    concurrency_timer_ = ex_.schedule_at(platform_.next_token_at(RateBucket::calls), guard([this] {
-                                           concurrency_timer_ = 0;
-                                           poll_concurrency();
-                                         }));
+    account_.concurrency_timer =
+        ex_.schedule_at(platform_.next_token_at(RateBucket::calls), guard([this] {
+                          account_.concurrency_timer = 0;
+                          poll_concurrency();
+                        }));
     return;
   }
-  concurrency_poll_outstanding_ = true;
-  concurrency_poll_due_ = false;
-  poll_waiting_since_.reset();
-  concurrency_429s_at_poll_ = concurrency_429s_;
-  started_at_concurrency_poll_.clear();
-  for (const auto& [id, a] : open_) {
+  account_.concurrency_poll_outstanding = true;
+  account_.concurrency_poll_due = false;
+  account_.poll_waiting_since.reset();
+  account_.concurrency_429s_at_poll = account_.concurrency_429s;
+  account_.started_at_concurrency_poll.clear();
+  for (const auto& [id, a] : open_.by_id) {
     if (a.state == AttemptState::started && !a.start_outstanding) {
-      started_at_concurrency_poll_.push_back(id);
+      account_.started_at_concurrency_poll.push_back(id);
     }
   }
   platform_.get_concurrency(
@@ -233,31 +237,32 @@ void Scheduler::Impl::poll_concurrency() {
 }
 
 void Scheduler::Impl::on_concurrency(PlatformResult<ConcurrencyReading> result) {
-  concurrency_poll_outstanding_ = false;
+  account_.concurrency_poll_outstanding = false;
   if (result) {
     leave_unreachable();
-    const bool changed = !concurrency_ || concurrency_->limit != result->limit;
-    concurrency_ = ConcurrencySnapshot{result->limit, result->active};
+    const bool changed = !account_.concurrency || account_.concurrency->limit != result->limit;
+    account_.concurrency = ConcurrencySnapshot{result->limit, result->active};
     // Every open attempt counts as ours on the server, including starts still unanswered
     // (the server has usually created them) and ambiguous ones: overcounting ours can at worst
     // cost one 429 and an early poll, while undercounting would read our own calls as foreign
     // and leave slots idle until the next poll.
-    ours_at_concurrency_poll_ = in_flight_;
-    limit_source_ = result->limit_source.empty() ? "api" : result->limit_source;
+    account_.ours_at_concurrency_poll = open_.in_flight;
+    account_.limit_source = result->limit_source.empty() ? "api" : result->limit_source;
     // A reading taken before the latest 429 does not lift the hold; one taken after it does.
-    if (concurrency_429s_at_poll_ == concurrency_429s_) full_until_fresh_poll_ = false;
+    if (account_.concurrency_429s_at_poll == account_.concurrency_429s)
+      account_.full_until_fresh_poll = false;
     // Webhooks of calls that ended just before the reading may still be on their way: look
     // again once they had time to arrive, so only calls whose outcome is really missing remain.
-    if (!started_at_concurrency_poll_.empty()) {
+    if (!account_.started_at_concurrency_poll.empty()) {
       ex_.schedule_at(now() + kLateWebhookGrace,
-                      guard([this, ids = std::move(started_at_concurrency_poll_),
+                      guard([this, ids = std::move(account_.started_at_concurrency_poll),
                              active = result->active] { settle_ended_early(ids, active); }));
     }
-    started_at_concurrency_poll_.clear();
+    account_.started_at_concurrency_poll.clear();
     const auto acc = slot_account();
     if (changed) {
       spdlog::info("concurrency: limit {} (source {}), {} active, {} of them not ours",
-                   result->limit, limit_source_, result->active, acc.foreign);
+                   result->limit, account_.limit_source, result->active, acc.foreign);
     } else {
       spdlog::debug("concurrency: limit {}, {} active, {} foreign", result->limit, result->active,
                     acc.foreign);
@@ -266,112 +271,115 @@ void Scheduler::Impl::on_concurrency(PlatformResult<ConcurrencyReading> result) 
     spdlog::warn("GET /calls/concurrency: {}", result.error().message);
     // A 429 hold stays until a reading answers: the next poll comes sooner while it lasts.
   }
-  if (!stopping_) {
-    if (concurrency_timer_ != 0) ex_.cancel(concurrency_timer_);
+  if (!run_.stopping) {
+    if (account_.concurrency_timer != 0) ex_.cancel(account_.concurrency_timer);
     // Held by a 429: a reading older than it is followed by a fresh one at once; a failed
     // poll is retried sooner than the interval. Otherwise the next reading is optional: it
     // waits for a slack token (maybe_periodic_poll).
-    if (!full_until_fresh_poll_) {
+    if (!account_.full_until_fresh_poll) {
       arm_periodic_poll(options_.concurrency_poll_interval);
     } else {
       const Millis next =
           result ? Millis{0}
                  : std::min<Millis>(options_.concurrency_poll_interval, kConcurrencyHoldRepoll);
-      concurrency_timer_ = ex_.schedule_at(now() + next, guard([this] {
-                                             concurrency_timer_ = 0;
-                                             poll_concurrency();
-                                           }));
+      account_.concurrency_timer = ex_.schedule_at(now() + next, guard([this] {
+                                                     account_.concurrency_timer = 0;
+                                                     poll_concurrency();
+                                                   }));
     }
   }
   request_dispatch();
 }
 
 void Scheduler::Impl::poll_config() {
-  if (stopping_ || config_poll_outstanding_) return;
-  if (config_timer_ != 0) {
-    ex_.cancel(config_timer_);
-    config_timer_ = 0;
+  if (run_.stopping || account_.config_poll_outstanding) return;
+  if (account_.config_timer != 0) {
+    ex_.cancel(account_.config_timer);
+    account_.config_timer = 0;
   }
-  config_poll_outstanding_ = true;
+  account_.config_poll_outstanding = true;
   platform_.get_config(guard([this](PlatformResult<AccountInfo> r) { on_config(std::move(r)); }));
 }
 
 void Scheduler::Impl::on_config(PlatformResult<AccountInfo> result) {
-  config_poll_outstanding_ = false;
+  account_.config_poll_outstanding = false;
   const TimePoint t = now();
   if (result) {
     leave_unreachable();
-    if (account_block_ != AccountBlock::none && t >= probe_at_) {
+    if (account_.block != AccountBlock::none && t >= account_.probe_at) {
       spdlog::info("GET /config answered: lifting the account block");
       // A block that comes back at once is probed less often next time (reset by an accepted
       // start).
-      account_probe_interval_ = std::min<Millis>(account_probe_interval_ * 2, kAccountProbeMax);
+      account_.account_probe_interval =
+          std::min<Millis>(account_.account_probe_interval * 2, kAccountProbeMax);
       clear_account_block();
     }
     providers_.set_account(result->providers);
-    balance_polled_at_ = t;
+    account_.balance_polled_at = t;
     if (!result->credit_balance) {
-      if (!balance_key_missing_logged_) {
+      if (!account_.balance_key_missing_logged) {
         spdlog::warn(
             "GET /config has no credit balance at the configured pointer "
             "(vocobase.credit_balance_pointer); credits are noticed by 403 answers, and while "
             "they are exhausted one campaign is resumed as a probe now and then");
-        balance_key_missing_logged_ = true;
+        account_.balance_key_missing_logged = true;
       }
       maybe_probe_credits(t);
     } else {
-      balance_ = result->credit_balance;
-      if (auto r = kv_.set("credit_balance", std::to_string(*balance_)); !r) {
+      account_.balance = result->credit_balance;
+      if (auto r = kv_.set("credit_balance", std::to_string(*account_.balance)); !r) {
         spdlog::warn("kv: {}", r.error().what());
       }
       const CreditThresholds th{options_.min_credit_balance, options_.resume_credit_balance};
-      if (balance_too_low(balance_, th)) {
+      if (balance_too_low(account_.balance, th)) {
         bool any_running = false;
         for (const auto& [id, c] : campaigns_) {
           any_running = any_running || c.row.state == CampaignState::running;
         }
-        if (credit_state_ == CreditState::ok || any_running) {
-          credits_low_all("balance " + std::to_string(*balance_) + " below the minimum " +
+        if (account_.credit_state == CreditState::ok || any_running) {
+          credits_low_all("balance " + std::to_string(*account_.balance) + " below the minimum " +
                           std::to_string(options_.min_credit_balance));
         }
-      } else if (*balance_ >= th.resume_balance) {
+      } else if (*account_.balance >= th.resume_balance) {
         // Every exhausted campaign resumes, whatever was resumed by hand in between.
         bool any_exhausted = false;
         for (const auto& [id, c] : campaigns_) {
           any_exhausted = any_exhausted ||
                           (c.row.state == CampaignState::credit_exhausted && c.spec().auto_resume);
         }
-        if (credit_state_ == CreditState::exhausted || any_exhausted) credits_restored();
+        if (account_.credit_state == CreditState::exhausted || any_exhausted) credits_restored();
       }
     }
   } else {
     spdlog::warn("GET /config: {}", result.error().message);
-    if (t >= probe_at_ && (api_unreachable_ || account_block_ != AccountBlock::none)) {
+    if (t >= account_.probe_at &&
+        (account_.api_unreachable || account_.block != AccountBlock::none)) {
       // The probe failed: try again later, less often.
       Millis next = kAccountProbeMax;
-      if (account_block_ != AccountBlock::none) {
-        account_probe_interval_ = std::min<Millis>(account_probe_interval_ * 2, kAccountProbeMax);
-        next = account_probe_interval_;
+      if (account_.block != AccountBlock::none) {
+        account_.account_probe_interval =
+            std::min<Millis>(account_.account_probe_interval * 2, kAccountProbeMax);
+        next = account_.account_probe_interval;
       }
-      if (api_unreachable_) {
-        unreachable_probe_interval_ =
-            std::min<Millis>(unreachable_probe_interval_ * 2, kUnreachableProbeMax);
-        next = std::min(next, unreachable_probe_interval_);
+      if (account_.api_unreachable) {
+        account_.unreachable_probe_interval =
+            std::min<Millis>(account_.unreachable_probe_interval * 2, kUnreachableProbeMax);
+        next = std::min(next, account_.unreachable_probe_interval);
       }
       arm_probe(next);
     }
   }
-  if (!stopping_) {
-    if (config_timer_ != 0) ex_.cancel(config_timer_);
+  if (!run_.stopping) {
+    if (account_.config_timer != 0) ex_.cancel(account_.config_timer);
     // Until GET /config has answered once no provider is usable and nothing can start: retry
     // sooner than the regular interval.
     const Millis next = providers_.account_known()
                             ? options_.credit_poll_interval
                             : std::min(options_.credit_poll_interval, Millis{kPollRetry / 6});
-    config_timer_ = ex_.schedule_at(t + next, guard([this] {
-                                      config_timer_ = 0;
-                                      poll_config();
-                                    }));
+    account_.config_timer = ex_.schedule_at(t + next, guard([this] {
+                                              account_.config_timer = 0;
+                                              poll_config();
+                                            }));
   }
   update_gauges();
   request_dispatch();

@@ -15,28 +15,28 @@ namespace dialer::scheduler {
 using namespace std::chrono_literals;
 
 void Scheduler::Impl::request_dispatch() {
-  if (dispatch_posted_ || stopping_ || !recovered_) return;
-  dispatch_posted_ = true;
+  if (dispatch_.posted || run_.stopping || !run_.recovered) return;
+  dispatch_.posted = true;
   ex_.post(guard([this] {
-    dispatch_posted_ = false;
+    dispatch_.posted = false;
     dispatch_pass();
   }));
 }
 
 void Scheduler::Impl::dispatch_pass() {
-  if (stopping_) return;
+  if (run_.stopping) return;
   ++stats_.dispatch_passes;
   if (metrics_) metrics_->passes->Increment();
   const TimePoint t = now();
-  pass_store_error_ = false;
+  dispatch_.store_error = false;
   report_overdue_ambiguous(t);
 
   BlockReason stop = BlockReason::none;
-  if (account_block_ != AccountBlock::none) {
+  if (account_.block != AccountBlock::none) {
     stop = BlockReason::account_blocked;
-  } else if (credit_state_ == CreditState::exhausted) {
+  } else if (account_.credit_state == CreditState::exhausted) {
     stop = BlockReason::credit_exhausted;
-  } else if (api_unreachable_) {
+  } else if (account_.api_unreachable) {
     stop = BlockReason::api_unreachable;
   }
 
@@ -80,7 +80,7 @@ void Scheduler::Impl::dispatch_pass() {
       const int batch =
           std::clamp(std::min({acc.free(), tokens, c.spec().max_concurrency - c.in_flight}), 1, 64);
       auto contact = next_contact(c, t, batch);
-      if (pass_store_error_) break;
+      if (dispatch_.store_error) break;
       if (!contact) {
         c.no_contact = true;
         continue;
@@ -93,12 +93,12 @@ void Scheduler::Impl::dispatch_pass() {
         continue;
       }
       claim_and_start(c, *contact, *provider, t);
-      if (pass_store_error_) break;
+      if (dispatch_.store_error) break;
     }
   }
 
   TimePoint wake = TimePoint::max();
-  if (pass_store_error_) wake = t + kStoreRetry;
+  if (dispatch_.store_error) wake = t + kStoreRetry;
   compute_blocked_by(t, stop, wake);
   // Optional reads go last, on the tokens the starts above (and those due within the window)
   // leave over.
@@ -224,7 +224,7 @@ std::optional<store::ContactRow> Scheduler::Impl::next_contact(CampaignRt& c, Ti
 }
 
 void Scheduler::Impl::pass_store_error(std::string_view what, const Error& e) {
-  pass_store_error_ = true;
+  dispatch_.store_error = true;
   ++stats_.store_errors;
   spdlog::error("{}: {}; this dispatch pass ends, the next comes in {}", what, e.what(),
                 format_duration(kStoreRetry));
@@ -302,17 +302,17 @@ bool Scheduler::Impl::claim_and_start(CampaignRt& c, const store::ContactRow& co
   }
   a.contact.variables_json.clear();  // sent once; not kept in memory
 
-  open_.emplace(attempt_id, std::move(a));
-  outstanding_starts_.insert(attempt_id);
+  open_.by_id.emplace(attempt_id, std::move(a));
+  open_.outstanding_starts.insert(attempt_id);
   ++c.in_flight;
-  ++in_flight_;
-  stats_.max_in_flight = std::max(stats_.max_in_flight, in_flight_);
+  ++open_.in_flight;
+  stats_.max_in_flight = std::max(stats_.max_in_flight, open_.in_flight);
   spdlog::debug("campaign {}: contact {} → attempt {} via {}", c.name(), contact.id, attempt_id,
                 to_string(provider));
-  if (deferred_starts_ != nullptr) {
+  if (dispatch_.deferred_starts != nullptr) {
     // The claim joined the caller's transaction: the request may only be written once that
     // transaction is committed.
-    deferred_starts_->push_back(std::move(req));
+    dispatch_.deferred_starts->push_back(std::move(req));
   } else {
     send_start(std::move(req));
   }

@@ -16,13 +16,16 @@ using namespace std::chrono_literals;
 
 int Scheduler::Impl::calls_tokens() const {
   // Claims waiting for their transaction to commit will spend a token each once sent.
-  const int pending = deferred_starts_ != nullptr ? static_cast<int>(deferred_starts_->size()) : 0;
+  const int pending = dispatch_.deferred_starts != nullptr
+                          ? static_cast<int>(dispatch_.deferred_starts->size())
+                          : 0;
   return platform_.tokens(RateBucket::calls) - pending;
 }
 
 SlotAccount Scheduler::Impl::slot_account() const {
-  auto acc = account_slots(concurrency_, in_flight_, ours_at_concurrency_poll_);
-  if (full_until_fresh_poll_ && acc.capacity > acc.in_flight) {
+  auto acc =
+      account_slots(account_.concurrency, open_.in_flight, account_.ours_at_concurrency_poll);
+  if (account_.full_until_fresh_poll && acc.capacity > acc.in_flight) {
     acc.capacity = acc.in_flight;
     acc.foreign = std::max(acc.foreign, acc.limit - acc.capacity);
   }
@@ -38,7 +41,7 @@ int Scheduler::Impl::optional_tokens(TimePoint now, std::optional<TimePoint> wai
   if (waiting_since && now - *waiting_since >= kOptionalReadMaxWait) return p.tokens;
   p.horizon = now + platform_.token_span(RateBucket::calls);
   p.returns = platform_.token_returns(RateBucket::calls);
-  p.due_from = plan_due_from_;
+  p.due_from = dispatch_.plan_due_from;
   const SlotAccount acc = slot_account();
   p.free_slots = acc.free();
   int due_slots = 0;
@@ -48,7 +51,7 @@ int Scheduler::Impl::optional_tokens(TimePoint now, std::optional<TimePoint> wai
   p.max_slots = std::min(due_slots, acc.capacity);
   p.turnover = turnover();
   const Millis longest = longest_hold();
-  for (const auto& [id, a] : open_) {
+  for (const auto& [id, a] : open_.by_id) {
     if (outcome_overdue(a, now, longest)) continue;
     const TimePoint from = a.state == AttemptState::started && a.started_at ? *a.started_at : now;
     p.slot_frees.push_back(std::max(now, from + p.turnover));
@@ -64,24 +67,24 @@ TimePoint Scheduler::Impl::slack_check_at(TimePoint now) const {
     earlier(std::max(returns.front(), now + 1ms));
   }
   const Millis longest = longest_hold();
-  for (const auto& [id, a] : open_) {
+  for (const auto& [id, a] : open_.by_id) {
     if (a.state != AttemptState::started || a.start_outstanding || !a.started_at) continue;
     if (outcome_overdue(a, now, longest)) continue;
     earlier(*a.started_at + longest + kLateWebhookGrace);
   }
-  for (const auto& since : {poll_waiting_since_, call_poll_waiting_since_}) {
+  for (const auto& since : {account_.poll_waiting_since, reconciler_.call_poll_waiting_since}) {
     if (since) earlier(std::max(*since + kOptionalReadMaxWait, now + 1ms));
   }
   return at;
 }
 
 void Scheduler::Impl::compute_blocked_by(TimePoint t, BlockReason pass_stop, TimePoint& wake) {
-  plan_due_from_.reset();
+  dispatch_.plan_due_from.reset();
   arm_schedule(t);
   const TimePoint horizon = t + platform_.token_span(RateBucket::calls);
   CampaignRt* current = nullptr;
   const auto due_at = [&](TimePoint at) {
-    plan_due_from_ = plan_due_from_ ? std::min(*plan_due_from_, at) : at;
+    dispatch_.plan_due_from = dispatch_.plan_due_from ? std::min(*dispatch_.plan_due_from, at) : at;
     if (at < horizon) current->plan_due = true;
   };
   for (auto& [id, c] : campaigns_) {
@@ -92,7 +95,7 @@ void Scheduler::Impl::compute_blocked_by(TimePoint t, BlockReason pass_stop, Tim
       continue;
     }
     if (pass_stop == BlockReason::account_blocked) {
-      c.blocked_by = BlockedBy::account_blocked(account_message_);
+      c.blocked_by = BlockedBy::account_blocked(account_.block_message);
       continue;
     }
     if (pass_stop == BlockReason::credit_exhausted) {
@@ -100,8 +103,8 @@ void Scheduler::Impl::compute_blocked_by(TimePoint t, BlockReason pass_stop, Tim
       continue;
     }
     if (pass_stop == BlockReason::api_unreachable) {
-      c.blocked_by =
-          BlockedBy::api_unreachable(probe_timer_ != 0 ? std::optional(probe_at_) : std::nullopt);
+      c.blocked_by = BlockedBy::api_unreachable(
+          account_.probe_timer != 0 ? std::optional(account_.probe_at) : std::nullopt);
       continue;
     }
     if (c.in_flight >= c.spec().max_concurrency) {
@@ -234,18 +237,18 @@ std::optional<BlockedBy> Scheduler::Impl::own_wait(CampaignRt& c, const store::C
 }
 
 void Scheduler::Impl::arm_wake(TimePoint at) {
-  if (at == TimePoint::max() || stopping_) {
-    if (wake_timer_ != 0) ex_.cancel(wake_timer_);
-    wake_timer_ = 0;
+  if (at == TimePoint::max() || run_.stopping) {
+    if (dispatch_.wake_timer != 0) ex_.cancel(dispatch_.wake_timer);
+    dispatch_.wake_timer = 0;
     return;
   }
-  if (wake_timer_ != 0 && wake_at_ == at) return;
-  if (wake_timer_ != 0) ex_.cancel(wake_timer_);
-  wake_at_ = at;
-  wake_timer_ = ex_.schedule_at(at, guard([this] {
-                                  wake_timer_ = 0;
-                                  request_dispatch();
-                                }));
+  if (dispatch_.wake_timer != 0 && dispatch_.wake_at == at) return;
+  if (dispatch_.wake_timer != 0) ex_.cancel(dispatch_.wake_timer);
+  dispatch_.wake_at = at;
+  dispatch_.wake_timer = ex_.schedule_at(at, guard([this] {
+                                           dispatch_.wake_timer = 0;
+                                           request_dispatch();
+                                         }));
 }
 
 }  // namespace dialer::scheduler

@@ -246,7 +246,7 @@ Result<void> Scheduler::Impl::start(std::string_view campaign, std::string_view 
     return Error{errc::conflict, text};
   }
   if (auto r = campaign_event(*c, CampaignEvent::start, PauseReason::none, actor); !r) return r;
-  if (credit_state_ == CreditState::exhausted) {
+  if (account_.credit_state == CreditState::exhausted) {
     if (auto r = campaign_event(*c, CampaignEvent::credits_low, PauseReason::none,
                                 Scheduler::kActor, "the account's credits are exhausted");
         !r) {
@@ -268,9 +268,9 @@ Result<void> Scheduler::Impl::resume(std::string_view campaign, std::string_view
   const CampaignState from = c->row.state;
   const CreditThresholds thresholds{options_.min_credit_balance, options_.resume_credit_balance};
   if (from == CampaignState::credit_exhausted &&
-      !manual_resume_allowed(from, balance_, thresholds)) {
+      !manual_resume_allowed(from, account_.balance, thresholds)) {
     return Error{errc::conflict, "campaign " + c->name() + ": the credit balance " +
-                                     std::to_string(balance_.value_or(0)) +
+                                     std::to_string(account_.balance.value_or(0)) +
                                      " is below the minimum " +
                                      std::to_string(options_.min_credit_balance)};
   }
@@ -283,8 +283,8 @@ Result<void> Scheduler::Impl::resume(std::string_view campaign, std::string_view
   if (auto r = campaign_event(*c, CampaignEvent::resume, PauseReason::none, actor); !r) return r;
   if (from == CampaignState::credit_exhausted) {
     // The operator vouches for the balance (it is unknown or at least the minimum).
-    credit_state_ = CreditState::ok;
-  } else if (credit_state_ == CreditState::exhausted) {
+    account_.credit_state = CreditState::ok;
+  } else if (account_.credit_state == CreditState::exhausted) {
     if (auto r = campaign_event(*c, CampaignEvent::credits_low, PauseReason::none,
                                 Scheduler::kActor, "the account's credits are exhausted");
         !r) {
@@ -382,16 +382,16 @@ void Scheduler::Impl::arm_schedule(TimePoint t) {
       consider(*c.spec().end_at);
     }
   }
-  if (next == schedule_at_ && (schedule_timer_ != 0 || !next)) return;
-  if (schedule_timer_ != 0) ex_.cancel(schedule_timer_);
-  schedule_timer_ = 0;
-  schedule_at_ = next;
-  if (!next || stopping_) return;
-  schedule_timer_ = ex_.schedule_at(std::max(*next, t), guard([this] {
-                                      schedule_timer_ = 0;
-                                      schedule_at_.reset();
-                                      run_schedule();
-                                    }));
+  if (next == dispatch_.schedule_at && (dispatch_.schedule_timer != 0 || !next)) return;
+  if (dispatch_.schedule_timer != 0) ex_.cancel(dispatch_.schedule_timer);
+  dispatch_.schedule_timer = 0;
+  dispatch_.schedule_at = next;
+  if (!next || run_.stopping) return;
+  dispatch_.schedule_timer = ex_.schedule_at(std::max(*next, t), guard([this] {
+                                               dispatch_.schedule_timer = 0;
+                                               dispatch_.schedule_at.reset();
+                                               run_schedule();
+                                             }));
 }
 
 void Scheduler::Impl::run_schedule() {

@@ -108,13 +108,13 @@ void Scheduler::Impl::init_metrics(prometheus::Registry& registry) {
 void Scheduler::Impl::update_gauges() {
   if (!metrics_) return;
   const auto acc = slot_account();
-  metrics_->in_flight->Set(in_flight_);
+  metrics_->in_flight->Set(open_.in_flight);
   metrics_->capacity->Set(acc.capacity);
   metrics_->limit->Set(acc.limit);
   metrics_->foreign->Set(acc.foreign);
-  metrics_->ambiguous->Set(static_cast<double>(ambiguous_.size()));
-  metrics_->ambiguous_overdue->Set(static_cast<double>(overdue_reported_.size()));
-  if (balance_) metrics_->balance->Set(*balance_);
+  metrics_->ambiguous->Set(static_cast<double>(open_.ambiguous.size()));
+  metrics_->ambiguous_overdue->Set(static_cast<double>(open_.overdue_reported.size()));
+  if (account_.balance) metrics_->balance->Set(*account_.balance);
   std::array<int, EnumNames<CampaignState>::names.size()> counts{};
   for (const auto& [id, c] : campaigns_) ++counts[static_cast<std::size_t>(c.row.state)];
   for (std::size_t i = 0; i < counts.size(); ++i) metrics_->campaigns[i]->Set(counts[i]);
@@ -125,8 +125,8 @@ void Scheduler::Impl::update_gauges() {
     }
   }
   metrics_->paused_by_errors->Set(by_errors);
-  metrics_->account_blocked[0]->Set(account_block_ == AccountBlock::auth ? 1 : 0);
-  metrics_->account_blocked[1]->Set(account_block_ == AccountBlock::account ? 1 : 0);
+  metrics_->account_blocked[0]->Set(account_.block == AccountBlock::auth ? 1 : 0);
+  metrics_->account_blocked[1]->Set(account_.block == AccountBlock::account ? 1 : 0);
   for (auto& [id, c] : campaigns_) {
     if (c.m_in_flight == nullptr) {
       // Every series of the campaign exists from the start at 0, so rate() and alerts see the

@@ -26,7 +26,7 @@ SchedulerStatus Scheduler::Impl::status() const {
   const auto acc = slot_account();
   s.slots.used = acc.used();
   s.slots.limit = acc.limit;
-  s.slots.source = limit_source_;
+  s.slots.source = account_.limit_source;
   s.slots.in_flight = acc.in_flight;
   s.slots.foreign = acc.foreign;
   s.slots.capacity = acc.capacity;
@@ -35,20 +35,22 @@ SchedulerStatus Scheduler::Impl::status() const {
   s.rate.general_per_minute = platform_.limit(RateBucket::general);
   s.rate.general_used_last_minute = platform_.used_last_window(RateBucket::general);
   s.rate.next_token_at = platform_.next_token_at(RateBucket::calls);
-  s.credits.balance = balance_;
-  s.credits.state = credit_state_;
-  s.credits.polled_at = balance_polled_at_;
-  if (balance_polled_at_) s.credits.age = std::max(Millis{0}, now() - *balance_polled_at_);
+  s.credits.balance = account_.balance;
+  s.credits.state = account_.credit_state;
+  s.credits.polled_at = account_.balance_polled_at;
+  if (account_.balance_polled_at)
+    s.credits.age = std::max(Millis{0}, now() - *account_.balance_polled_at);
   for (auto st : all_values<CampaignState>()) s.campaigns[st] = 0;
   for (const auto& [id, c] : campaigns_) ++s.campaigns[c.row.state];
-  s.account_block = account_block_;
-  s.api_unreachable = api_unreachable_;
-  if (credit_state_ == CreditState::exhausted && !balance_) s.credits.probe_at = credit_probe_at_;
-  s.account_message = account_message_;
-  s.ambiguous = static_cast<int>(ambiguous_.size());
+  s.account_block = account_.block;
+  s.api_unreachable = account_.api_unreachable;
+  if (account_.credit_state == CreditState::exhausted && !account_.balance)
+    s.credits.probe_at = account_.credit_probe_at;
+  s.account_message = account_.block_message;
+  s.ambiguous = static_cast<int>(open_.ambiguous.size());
   const TimePoint t = now();
-  for (std::int64_t id : ambiguous_) {
-    const OpenAttempt& a = open_.at(id);
+  for (std::int64_t id : open_.ambiguous) {
+    const OpenAttempt& a = open_.by_id.at(id);
     if (t - a.ambiguous_since < options_.stale_call_timeout) continue;
     ++s.ambiguous_overdue;
     const auto c = campaigns_.find(a.campaign_id);
@@ -58,8 +60,8 @@ SchedulerStatus Scheduler::Impl::status() const {
   std::sort(s.overdue.begin(), s.overdue.end(),
             [](const auto& x, const auto& y) { return x.since < y.since; });
   if (s.overdue.size() > kMaxOverdueShown) s.overdue.resize(kMaxOverdueShown);
-  s.starts_outstanding = static_cast<int>(outstanding_starts_.size());
-  s.shutting_down = stopping_;
+  s.starts_outstanding = static_cast<int>(open_.outstanding_starts.size());
+  s.shutting_down = run_.stopping;
   s.outcomes_by_poll_last_hour = polled_outcomes_.last_hour(t);
   return s;
 }

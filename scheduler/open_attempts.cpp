@@ -17,47 +17,47 @@ namespace dialer::scheduler {
 // earliest of them, whatever the number of calls in flight.
 
 void Scheduler::Impl::add_deadline(TimePoint at, std::int64_t attempt_id, bool stale) {
-  auto it = open_.find(attempt_id);
-  if (it == open_.end()) return;
+  auto it = open_.by_id.find(attempt_id);
+  if (it == open_.by_id.end()) return;
   auto& slot = stale ? it->second.stale_at : it->second.poll_at;
-  if (slot) deadlines_.erase({*slot, attempt_id, stale});
+  if (slot) open_.deadlines.erase({*slot, attempt_id, stale});
   slot = at;
-  deadlines_.insert({at, attempt_id, stale});
+  open_.deadlines.insert({at, attempt_id, stale});
   arm_deadline_timer();
 }
 
 void Scheduler::Impl::remove_deadlines(std::int64_t attempt_id) {
-  auto it = open_.find(attempt_id);
-  if (it == open_.end()) return;
-  if (it->second.poll_at) deadlines_.erase({*it->second.poll_at, attempt_id, false});
-  if (it->second.stale_at) deadlines_.erase({*it->second.stale_at, attempt_id, true});
+  auto it = open_.by_id.find(attempt_id);
+  if (it == open_.by_id.end()) return;
+  if (it->second.poll_at) open_.deadlines.erase({*it->second.poll_at, attempt_id, false});
+  if (it->second.stale_at) open_.deadlines.erase({*it->second.stale_at, attempt_id, true});
   it->second.poll_at.reset();
   it->second.stale_at.reset();
 }
 
 void Scheduler::Impl::arm_deadline_timer() {
-  if (stopping_ || deadlines_.empty()) {
-    if (deadline_timer_ != 0) ex_.cancel(deadline_timer_);
-    deadline_timer_ = 0;
+  if (run_.stopping || open_.deadlines.empty()) {
+    if (open_.deadline_timer != 0) ex_.cancel(open_.deadline_timer);
+    open_.deadline_timer = 0;
     return;
   }
-  const TimePoint first = std::get<0>(*deadlines_.begin());
-  if (deadline_timer_ != 0 && deadline_at_ <= first) return;  // fires first; re-arms then
-  if (deadline_timer_ != 0) ex_.cancel(deadline_timer_);
-  deadline_at_ = first;
-  deadline_timer_ = ex_.schedule_at(first, guard([this] {
-                                      deadline_timer_ = 0;
-                                      on_deadlines();
-                                    }));
+  const TimePoint first = std::get<0>(*open_.deadlines.begin());
+  if (open_.deadline_timer != 0 && open_.deadline_at <= first) return;  // fires first; re-arms then
+  if (open_.deadline_timer != 0) ex_.cancel(open_.deadline_timer);
+  open_.deadline_at = first;
+  open_.deadline_timer = ex_.schedule_at(first, guard([this] {
+                                           open_.deadline_timer = 0;
+                                           on_deadlines();
+                                         }));
 }
 
 void Scheduler::Impl::on_deadlines() {
   const TimePoint t = now();
-  while (!deadlines_.empty() && std::get<0>(*deadlines_.begin()) <= t) {
-    const auto [at, id, stale] = *deadlines_.begin();
-    deadlines_.erase(deadlines_.begin());
-    auto it = open_.find(id);
-    if (it == open_.end()) continue;
+  while (!open_.deadlines.empty() && std::get<0>(*open_.deadlines.begin()) <= t) {
+    const auto [at, id, stale] = *open_.deadlines.begin();
+    open_.deadlines.erase(open_.deadlines.begin());
+    auto it = open_.by_id.find(id);
+    if (it == open_.by_id.end()) continue;
     OpenAttempt& a = it->second;
     if (stale) {
       a.stale_at.reset();
@@ -67,7 +67,7 @@ void Scheduler::Impl::on_deadlines() {
     a.poll_at.reset();
     if (a.state == AttemptState::started && a.poll == PollState::none) {
       a.poll = PollState::overdue;
-      poll_queue_.insert(id);
+      reconciler_.poll_queue.insert(id);
       spdlog::debug("attempt {} (call {}): no outcome after {}; polling", id, a.call_id,
                     format_duration(options_.reconcile_after));
     }
@@ -79,27 +79,27 @@ void Scheduler::Impl::on_deadlines() {
 void Scheduler::Impl::track_started(OpenAttempt& a, TimePoint started_at) {
   a.state = AttemptState::started;
   a.started_at = started_at;
-  if (!a.call_id.empty()) by_call_id_[a.call_id] = a.id;
-  if (!a.session_id.empty()) by_session_id_[a.session_id] = a.id;
+  if (!a.call_id.empty()) open_.by_call_id[a.call_id] = a.id;
+  if (!a.session_id.empty()) open_.by_session_id[a.session_id] = a.id;
   add_deadline(started_at + options_.reconcile_after, a.id, false);
   add_deadline(started_at + options_.stale_call_timeout, a.id, true);
 }
 
 void Scheduler::Impl::release(OpenAttempt& a) {
   remove_deadlines(a.id);
-  ambiguous_.erase(a.id);
-  overdue_reported_.erase(a.id);
-  poll_queue_.erase(a.id);
-  if (!a.call_id.empty()) by_call_id_.erase(a.call_id);
-  if (!a.session_id.empty()) by_session_id_.erase(a.session_id);
+  open_.ambiguous.erase(a.id);
+  open_.overdue_reported.erase(a.id);
+  reconciler_.poll_queue.erase(a.id);
+  if (!a.call_id.empty()) open_.by_call_id.erase(a.call_id);
+  if (!a.session_id.empty()) open_.by_session_id.erase(a.session_id);
   if (CampaignRt* c = campaign_by_id(a.campaign_id)) --c->in_flight;
-  --in_flight_;
-  open_.erase(a.id);  // `a` is gone from here on
+  --open_.in_flight;
+  open_.by_id.erase(a.id);  // `a` is gone from here on
 }
 
 void Scheduler::Impl::on_lost(std::int64_t attempt_id) {
-  auto it = open_.find(attempt_id);
-  if (it == open_.end() || it->second.state != AttemptState::started) return;
+  auto it = open_.by_id.find(attempt_id);
+  if (it == open_.by_id.end() || it->second.state != AttemptState::started) return;
   OpenAttempt& a = it->second;
   CampaignRt& c = campaigns_.at(a.campaign_id);
   const TimePoint t = now();
@@ -147,12 +147,13 @@ void Scheduler::Impl::on_lost(std::int64_t attempt_id) {
 }
 
 void Scheduler::Impl::report_overdue_ambiguous(TimePoint t) {
-  for (std::int64_t id : ambiguous_) {
-    const OpenAttempt& a = open_.at(id);
-    if (t - a.ambiguous_since < options_.stale_call_timeout || overdue_reported_.contains(id)) {
+  for (std::int64_t id : open_.ambiguous) {
+    const OpenAttempt& a = open_.by_id.at(id);
+    if (t - a.ambiguous_since < options_.stale_call_timeout ||
+        open_.overdue_reported.contains(id)) {
       continue;
     }
-    overdue_reported_.insert(id);
+    open_.overdue_reported.insert(id);
     const CampaignRt* c = campaign_by_id(a.campaign_id);
     spdlog::error(
         "campaign {}: attempt {} (contact {}) has been ambiguous since {}: no listing could "
@@ -165,8 +166,8 @@ void Scheduler::Impl::report_overdue_ambiguous(TimePoint t) {
 
 Result<void> Scheduler::Impl::resolve_attempt(std::int64_t attempt_id, Resolution as,
                                               std::string_view actor) {
-  auto it = open_.find(attempt_id);
-  if (it == open_.end() || it->second.state != AttemptState::ambiguous) {
+  auto it = open_.by_id.find(attempt_id);
+  if (it == open_.by_id.end() || it->second.state != AttemptState::ambiguous) {
     auto row = attempts_.get(attempt_id);
     if (!row) return row.error();
     if (!*row) return Error{errc::not_found, "no attempt " + std::to_string(attempt_id)};
@@ -184,7 +185,7 @@ Result<void> Scheduler::Impl::resolve_attempt(std::int64_t attempt_id, Resolutio
                as == Resolution::void_ ? "void" : "lost", actor);
   if (as == Resolution::void_) {
     settle_void(a, AttemptEvent::resolved_void);
-    if (open_.contains(attempt_id)) {
+    if (open_.by_id.contains(attempt_id)) {
       return Error{errc::db_error,
                    "attempt " + std::to_string(attempt_id) + ": could not be voided (see the log)"};
     }
@@ -218,18 +219,19 @@ Result<void> Scheduler::Impl::resolve_attempt(std::int64_t attempt_id, Resolutio
 }
 
 void Scheduler::Impl::note_hold(Millis held) {
-  holds_.push_back(std::max(held, Millis{0}));
-  if (holds_.size() > kHolds) holds_.pop_front();
+  open_.holds.push_back(std::max(held, Millis{0}));
+  if (open_.holds.size() > kHolds) open_.holds.pop_front();
 }
 
 Millis Scheduler::Impl::longest_hold() const {
-  return holds_.empty() ? kDefaultLongestHold : *std::max_element(holds_.begin(), holds_.end());
+  return open_.holds.empty() ? kDefaultLongestHold
+                             : *std::max_element(open_.holds.begin(), open_.holds.end());
 }
 
 Millis Scheduler::Impl::turnover() const {
-  if (holds_.empty()) return kDefaultTurnover;
+  if (open_.holds.empty()) return kDefaultTurnover;
   // The lower quartile: short enough to keep tokens for starts, not set by one busy tone.
-  std::vector<Millis> sorted(holds_.begin(), holds_.end());
+  std::vector<Millis> sorted(open_.holds.begin(), open_.holds.end());
   const auto q = sorted.begin() + static_cast<std::ptrdiff_t>(sorted.size() / 4);
   std::nth_element(sorted.begin(), q, sorted.end());
   return *q;

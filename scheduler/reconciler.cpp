@@ -14,20 +14,21 @@
 namespace dialer::scheduler {
 
 std::optional<TimePoint> Scheduler::Impl::maybe_reconcile() {
-  if (stopping_ || listing_outstanding_) return std::nullopt;
+  if (run_.stopping || reconciler_.listing_outstanding) return std::nullopt;
   const TimePoint t = now();
-  if (listing_failed_until_ && t < *listing_failed_until_) return listing_failed_until_;
+  if (reconciler_.listing_failed_until && t < *reconciler_.listing_failed_until)
+    return reconciler_.listing_failed_until;
 
   std::size_t overdue = 0;
-  for (std::int64_t id : poll_queue_) {
-    if (open_.at(id).poll == PollState::overdue) ++overdue;
+  for (std::int64_t id : reconciler_.poll_queue) {
+    if (open_.by_id.at(id).poll == PollState::overdue) ++overdue;
   }
   // One overdue call is cheaper to poll alone (general bucket); several share one listing when
   // a /calls/* token is slack (token planning: a listing for them is an optional read), else
   // each goes to its own session poll.
   if (overdue > 0 && (overdue == 1 || optional_tokens(t) <= 0)) {
-    for (std::int64_t id : poll_queue_) {
-      auto& a = open_.at(id);
+    for (std::int64_t id : reconciler_.poll_queue) {
+      auto& a = open_.by_id.at(id);
       if (a.poll == PollState::overdue) a.poll = PollState::session;
     }
     overdue = 0;
@@ -36,73 +37,75 @@ std::optional<TimePoint> Scheduler::Impl::maybe_reconcile() {
   // pages can find its call or prove it absent (one /calls/* token, not two). Paging on through
   // a listing in progress goes ahead at once.
   const auto ready = reconcile_ready_at();
-  const bool paging = listing_ && listing_->offset > 0;
+  const bool paging = reconciler_.listing && reconciler_.listing->offset > 0;
   const bool ambiguous_ready = paging || (ready && t >= *ready);
   if (!ambiguous_ready && overdue < 2) return ready;
   if (calls_tokens() <= 0) return platform_.next_token_at(RateBucket::calls);
   if (!paging) {
     // A listing asked again from offset 0 after an unusable first page keeps its retry count.
-    const int retries = listing_ ? listing_->page_retries : 0;
-    listing_ = ListingRun{t, 0, std::nullopt, true};
-    listing_->page_retries = retries;
+    const int retries = reconciler_.listing ? reconciler_.listing->page_retries : 0;
+    reconciler_.listing = Reconciler::ListingRun{t, 0, std::nullopt, true};
+    reconciler_.listing->page_retries = retries;
   }
-  listing_outstanding_ = true;
+  reconciler_.listing_outstanding = true;
   ++stats_.listings_sent;
-  const int offset = listing_->offset;
+  const int offset = reconciler_.listing->offset;
   spdlog::debug("reconcile: GET /calls offset {} ({} ambiguous, {} overdue)", offset,
-                ambiguous_.size(), overdue);
+                open_.ambiguous.size(), overdue);
   platform_.list_calls(kListingPage, offset,
                        guard([this](PlatformResult<CallListing> r) { on_listing(std::move(r)); }));
   return std::nullopt;
 }
 
 void Scheduler::Impl::on_listing(PlatformResult<CallListing> result) {
-  listing_outstanding_ = false;
+  reconciler_.listing_outstanding = false;
   const TimePoint t = now();
   if (!result) {
     // A page that failed is asked again (same offset) a few times; a listing cut off for good
     // proves nothing, and the next one starts again at offset 0.
-    if (listing_ && listing_->page_retries < kListingPageRetries) {
-      ++listing_->page_retries;
+    if (reconciler_.listing && reconciler_.listing->page_retries < kListingPageRetries) {
+      ++reconciler_.listing->page_retries;
     } else {
-      listing_.reset();
+      reconciler_.listing.reset();
     }
     if (result.error().kind == PlatformError::Kind::rate_limited) {
       // Retried when a token returns; never sooner than a second, even if the platform's
       // budget still shows tokens (a server-side limit we do not model).
-      listing_failed_until_ =
+      reconciler_.listing_failed_until =
           std::max(platform_.next_token_at(RateBucket::calls), t + std::chrono::seconds{1});
       spdlog::info("reconcile: GET /calls rate limited; retried at {}",
-                   format_iso8601(*listing_failed_until_));
+                   format_iso8601(*reconciler_.listing_failed_until));
     } else {
-      const Millis delay =
-          std::min(kPollRetry, kListingRetryFirst * (1 << std::min(listing_failures_, 5)));
-      ++listing_failures_;
-      listing_failed_until_ = t + delay;
+      const Millis delay = std::min(
+          kPollRetry, kListingRetryFirst * (1 << std::min(reconciler_.listing_failures, 5)));
+      ++reconciler_.listing_failures;
+      reconciler_.listing_failed_until = t + delay;
       spdlog::warn("reconcile: GET /calls failed ({}); retried in {}", result.error().message,
                    format_duration(delay));
     }
     request_dispatch();
     return;
   }
-  listing_failed_until_.reset();
-  listing_failures_ = 0;
-  if (!listing_) listing_ = ListingRun{t, 0, std::nullopt, false};  // not ours: proves nothing
-  ListingRun& run = *listing_;
+  reconciler_.listing_failed_until.reset();
+  reconciler_.listing_failures = 0;
+  if (!reconciler_.listing)
+    reconciler_.listing =
+        Reconciler::ListingRun{t, 0, std::nullopt, false};  // not ours: proves nothing
+  Reconciler::ListingRun& run = *reconciler_.listing;
   const int offset = run.offset;
   const auto& calls = result->calls;
 
   // Overdue started calls on the page: the listing tells which are over.
   for (const auto& call : calls) {
-    auto it = by_call_id_.find(call.call_id);
-    if (it == by_call_id_.end()) continue;
-    OpenAttempt& a = open_.at(it->second);
+    auto it = open_.by_call_id.find(call.call_id);
+    if (it == open_.by_call_id.end()) continue;
+    OpenAttempt& a = open_.by_id.at(it->second);
     if (a.poll != PollState::overdue) continue;
     if (call.status && dialer::is_terminal(*call.status)) {
       a.poll = PollState::session;  // over: fetch the session for the outcome's details
     } else {
       a.poll = PollState::none;
-      poll_queue_.erase(a.id);
+      reconciler_.poll_queue.erase(a.id);
       // Listed early (settle_ended_early), it still has its own deadline: keep it.
       if (!a.poll_at) add_deadline(t + options_.reconcile_after, a.id, false);
     }
@@ -113,11 +116,11 @@ void Scheduler::Impl::on_listing(PlatformResult<CallListing> result) {
   // other campaigns and of other integrations on the account are held by nobody of ours and
   // differ in number, agent or time.
   for (const auto& call : calls) {
-    if (ambiguous_.empty()) break;
-    if (by_call_id_.count(call.call_id) != 0) continue;
+    if (open_.ambiguous.empty()) break;
+    if (open_.by_call_id.count(call.call_id) != 0) continue;
     OpenAttempt* best = nullptr;
-    for (std::int64_t id : ambiguous_) {
-      OpenAttempt& a = open_.at(id);
+    for (std::int64_t id : open_.ambiguous) {
+      OpenAttempt& a = open_.by_id.at(id);
       if (a.contact.phone != call.to_number || !same_uuid(a.agent_id, call.agent_id)) continue;
       if (call.created_at < a.reserved_at - options_.clock_skew) continue;
       if (best == nullptr || a.reserved_at > best->reserved_at) best = &a;
@@ -145,7 +148,7 @@ void Scheduler::Impl::on_listing(PlatformResult<CallListing> result) {
     ++run.page_retries;
     spdlog::info("reconcile: GET /calls page at offset {} {}; asked again", offset,
                  has_total ? "is short" : "has no total");
-    listing_failed_until_ = t + kListingRetryFirst;
+    reconciler_.listing_failed_until = t + kListingRetryFirst;
     request_dispatch();
     return;
   }
@@ -174,8 +177,8 @@ void Scheduler::Impl::on_listing(PlatformResult<CallListing> result) {
   };
   bool need_more = false;
   std::vector<std::int64_t> absent;
-  for (std::int64_t id : ambiguous_) {
-    const OpenAttempt& a = open_.at(id);
+  for (std::int64_t id : open_.ambiguous) {
+    const OpenAttempt& a = open_.by_id.at(id);
     // Sent (or possibly sent) after this listing began: only a later listing can tell.
     if (run.started_at < a.absent_after) continue;
     if (!run.proves) continue;
@@ -195,34 +198,34 @@ void Scheduler::Impl::on_listing(PlatformResult<CallListing> result) {
   if (need_more && run.proves && !ended && size > 0) {
     run.offset = offset + size;
   } else {
-    listing_.reset();
+    reconciler_.listing.reset();
   }
   if (proves) {
-    for (std::int64_t id : absent) settle_void(open_.at(id));
+    for (std::int64_t id : absent) settle_void(open_.by_id.at(id));
   }
-  if (!listing_) {
+  if (!reconciler_.listing) {
     // Attempts this listing should have settled but could not (a page proved nothing): the
     // next listing waits, doubling, so a server that keeps sending such pages does not take
     // every /calls/* token. They stay claimed meanwhile and are reported once stale.
-    const bool unresolved = std::any_of(ambiguous_.begin(), ambiguous_.end(), [&](auto id) {
-      return open_.at(id).absent_after <= run_started;
-    });
+    const bool unresolved =
+        std::any_of(open_.ambiguous.begin(), open_.ambiguous.end(),
+                    [&](auto id) { return open_.by_id.at(id).absent_after <= run_started; });
     if (unresolved) {
       const Millis delay =
           std::min(kInconclusiveListingRetryMax,
-                   kListingRetryFirst * (1 << std::min(inconclusive_listings_, 8)));
-      ++inconclusive_listings_;
-      listing_failed_until_ = t + delay;
+                   kListingRetryFirst * (1 << std::min(reconciler_.inconclusive_listings, 8)));
+      ++reconciler_.inconclusive_listings;
+      reconciler_.listing_failed_until = t + delay;
       spdlog::warn("reconcile: the listing proved nothing for {} ambiguous start(s); next in {}",
-                   ambiguous_.size(), format_duration(delay));
+                   open_.ambiguous.size(), format_duration(delay));
     } else {
-      inconclusive_listings_ = 0;
+      reconciler_.inconclusive_listings = 0;
     }
   }
 
   // Overdue calls the page did not show (older ones) get their own session poll.
-  for (std::int64_t id : poll_queue_) {
-    auto& a = open_.at(id);
+  for (std::int64_t id : reconciler_.poll_queue) {
+    auto& a = open_.by_id.at(id);
     if (a.poll == PollState::overdue) a.poll = PollState::session;
   }
   request_dispatch();
@@ -247,7 +250,7 @@ void Scheduler::Impl::settle_found(OpenAttempt& a, const ListedCall& call) {
       return;
     }
   }
-  ambiguous_.erase(a.id);
+  open_.ambiguous.erase(a.id);
   ++stats_.reconciled_found;
   if (metrics_) metrics_->found->Increment();
   a.contact.attempts += 1;
@@ -258,7 +261,7 @@ void Scheduler::Impl::settle_found(OpenAttempt& a, const ListedCall& call) {
   spdlog::info("attempt {}: ambiguous start found as call {}", a.id, call.call_id);
   if (call.status && dialer::is_terminal(*call.status)) {
     a.poll = PollState::session;
-    poll_queue_.insert(a.id);
+    reconciler_.poll_queue.insert(a.id);
   }
 }
 
@@ -301,28 +304,28 @@ void Scheduler::Impl::settle_void(OpenAttempt& a, AttemptEvent event) {
 }
 
 std::optional<TimePoint> Scheduler::Impl::maybe_poll_sessions() {
-  if (stopping_) return std::nullopt;
+  if (run_.stopping) return std::nullopt;
   std::optional<TimePoint> wake;
   bool call_polls_wait = false;  // the plan said no for one: it says no for every other
-  for (std::int64_t id : poll_queue_) {
-    if (sessions_outstanding_ >= std::max(1, options_.max_session_polls)) break;
-    OpenAttempt& a = open_.at(id);
+  for (std::int64_t id : reconciler_.poll_queue) {
+    if (reconciler_.sessions_outstanding >= std::max(1, options_.max_session_polls)) break;
+    OpenAttempt& a = open_.by_id.at(id);
     if (a.poll != PollState::session) continue;
     if (a.session_id.empty()) {
       // The start answer carried no session id: GET /calls/{id} tells it, on a slack /calls/*
       // token (an optional read).
       if (call_polls_wait) continue;
       const TimePoint t = now();
-      if (!call_poll_waiting_since_) call_poll_waiting_since_ = t;
-      if (optional_tokens(t, call_poll_waiting_since_) <= 0) {
+      if (!reconciler_.call_poll_waiting_since) reconciler_.call_poll_waiting_since = t;
+      if (optional_tokens(t, reconciler_.call_poll_waiting_since) <= 0) {
         call_polls_wait = true;
         const TimePoint at = slack_check_at(t);
         wake = wake ? std::min(*wake, at) : at;
         continue;
       }
-      call_poll_waiting_since_.reset();
+      reconciler_.call_poll_waiting_since.reset();
       a.poll = PollState::outstanding;
-      ++sessions_outstanding_;
+      ++reconciler_.sessions_outstanding;
       ++stats_.sessions_polled;
       platform_.get_call(a.call_id, guard([this, id](PlatformResult<ListedCall> r) {
                            on_call_poll(id, std::move(r));
@@ -334,7 +337,7 @@ std::optional<TimePoint> Scheduler::Impl::maybe_poll_sessions() {
       break;
     }
     a.poll = PollState::outstanding;
-    ++sessions_outstanding_;
+    ++reconciler_.sessions_outstanding;
     ++stats_.sessions_polled;
     platform_.get_session(a.session_id, guard([this, id](PlatformResult<SessionOutcome> r) {
                             on_session_poll(id, std::move(r));
@@ -346,20 +349,20 @@ std::optional<TimePoint> Scheduler::Impl::maybe_poll_sessions() {
 OpenAttempt* Scheduler::Impl::poll_answered(std::int64_t attempt_id, const PlatformError* error,
                                             std::string_view request,
                                             std::string OpenAttempt::*id_field) {
-  --sessions_outstanding_;
-  auto it = open_.find(attempt_id);
-  if (it == open_.end()) {  // settled meanwhile (webhook)
+  --reconciler_.sessions_outstanding;
+  auto it = open_.by_id.find(attempt_id);
+  if (it == open_.by_id.end()) {  // settled meanwhile (webhook)
     request_dispatch();
     return nullptr;
   }
   OpenAttempt& a = it->second;
   a.poll = PollState::none;
-  poll_queue_.erase(attempt_id);
+  reconciler_.poll_queue.erase(attempt_id);
   if (error == nullptr) return &a;
   a.live_at_last_poll = false;
   if (error->kind == PlatformError::Kind::rate_limited) {
     a.poll = PollState::session;
-    poll_queue_.insert(attempt_id);
+    reconciler_.poll_queue.insert(attempt_id);
   } else {
     spdlog::info("attempt {}: {}{}: {}; polled again in {}", attempt_id, request, a.*id_field,
                  error->message, format_duration(kPollRetry));
@@ -398,13 +401,13 @@ void Scheduler::Impl::on_call_poll(std::int64_t attempt_id, PlatformResult<Liste
   if (!result->session_id.empty()) {
     // Now the session (transcript, disposition, credits) can be polled like any other.
     a.session_id = result->session_id;
-    by_session_id_[a.session_id] = attempt_id;
+    open_.by_session_id[a.session_id] = attempt_id;
     if (auto r = attempts_.set_session_id(attempt_id, a.session_id); !r) {
       spdlog::warn("attempt {}: {}", attempt_id, r.error().what());
     }
     spdlog::info("attempt {}: call {} has session {}", attempt_id, a.call_id, a.session_id);
     a.poll = PollState::session;
-    poll_queue_.insert(attempt_id);
+    reconciler_.poll_queue.insert(attempt_id);
     request_dispatch();
     return;
   }
@@ -432,11 +435,11 @@ void Scheduler::Impl::settle_ended_early(const std::vector<std::int64_t>& starte
   // running then. If it counts fewer, at least the difference were over and their webhooks are
   // late or lost: rather than hold their slots until reconcile_after, all of them are listed now
   // (one GET /calls page tells which are over; those still running keep their deadline).
-  if (stopping_) return;
+  if (run_.stopping) return;
   std::vector<std::int64_t> waiting;
   for (std::int64_t id : started_before) {
-    auto it = open_.find(id);
-    if (it != open_.end() && it->second.state == AttemptState::started &&
+    auto it = open_.by_id.find(id);
+    if (it != open_.by_id.end() && it->second.state == AttemptState::started &&
         it->second.poll == PollState::none) {
       waiting.push_back(id);
     }
@@ -448,27 +451,27 @@ void Scheduler::Impl::settle_ended_early(const std::vector<std::int64_t>& starte
       platform_active, waiting.size(), static_cast<int>(waiting.size()) - platform_active);
   ++stats_.early_settles;
   for (std::int64_t id : waiting) {
-    open_.at(id).poll = PollState::overdue;
-    poll_queue_.insert(id);
+    open_.by_id.at(id).poll = PollState::overdue;
+    reconciler_.poll_queue.insert(id);
   }
   request_dispatch();  // the pass sends the listing with what its starts leave over
 }
 
 std::optional<TimePoint> Scheduler::Impl::reconcile_ready_at() const {
   std::optional<TimePoint> ready;
-  for (std::int64_t id : ambiguous_) {
-    const TimePoint at = open_.at(id).absent_after;
+  for (std::int64_t id : open_.ambiguous) {
+    const TimePoint at = open_.by_id.at(id).absent_after;
     if (!ready || at < *ready) ready = at;
   }
   return ready;
 }
 
 bool Scheduler::Impl::reconcile_wants_token(TimePoint now) const {
-  if (listing_outstanding_ || ambiguous_.empty()) return false;
-  if (listing_failed_until_ && now < *listing_failed_until_) return false;
+  if (reconciler_.listing_outstanding || open_.ambiguous.empty()) return false;
+  if (reconciler_.listing_failed_until && now < *reconciler_.listing_failed_until) return false;
   // A listing in progress pages on at once; a new one waits for the oldest absent_after (by
   // then it can both find a call and prove it absent, and it has waited out the grace).
-  if (listing_ && listing_->offset > 0) return true;
+  if (reconciler_.listing && reconciler_.listing->offset > 0) return true;
   const auto ready = reconcile_ready_at();
   return ready && now >= *ready;
 }

@@ -40,8 +40,9 @@ Scheduler::Impl::Impl(SchedulerDeps deps, SchedulerOptions options)
 
 Scheduler::Impl::~Impl() {
   *alive_ = false;
-  for (TimerId t : {wake_timer_, deadline_timer_, concurrency_timer_, config_timer_,
-                    shutdown_timer_, probe_timer_, schedule_timer_}) {
+  for (TimerId t : {dispatch_.wake_timer, open_.deadline_timer, account_.concurrency_timer,
+                    account_.config_timer, run_.shutdown_timer, account_.probe_timer,
+                    dispatch_.schedule_timer}) {
     if (t != 0) ex_.cancel(t);
   }
 }

@@ -7,6 +7,7 @@
 #include "scheduler/call_platform.hpp"
 #include "scheduler/calling_window.hpp"
 #include "scheduler/credits.hpp"
+#include "scheduler/engine_types.hpp"
 #include "scheduler/executor.hpp"
 #include "scheduler/fair_share.hpp"
 #include "scheduler/lifecycle.hpp"
@@ -46,108 +47,6 @@
 #include <vector>
 
 namespace dialer::scheduler {
-
-/// The calling window of a zone list, or the zone that tzdata cannot resolve (fail closed:
-/// nobody in it is called).
-struct WindowLookup {
-  std::shared_ptr<const CallingWindow> window;  ///< null when unknown_zone is set
-  std::string unknown_zone;
-};
-
-/// A campaign as the engine keeps it between passes.
-struct CampaignRt {
-  store::CampaignRow row;
-  Zone zone = nullptr;  ///< the campaign's own zone (null when the name is unknown)
-  int in_flight = 0;    ///< attempts holding a slot
-  int failure_streak = 0;
-  std::deque<std::string> last_errors;  ///< the newest few failed-start messages
-  /// The error that paused it (pause_reason errors), kept across restarts (kv store).
-  std::string pause_error;
-  /// A scheduled start that was refused is tried again then.
-  std::optional<TimePoint> start_retry_at;
-  BlockedBy blocked_by = BlockedBy::not_running();
-  /// CallingWindow per stored contact zone list ("" = the campaign zone).
-  std::unordered_map<std::string, WindowLookup> windows;
-  /// Earliest opening that contacts were deferred to while their window was closed.
-  std::optional<TimePoint> deferred_to_window;
-  /// Token planning, of the current dispatch pass: it has contacts due now or within the window.
-  bool plan_due = false;
-  /// Earliest retry of contacts deferred because their number was in another campaign's call.
-  std::optional<TimePoint> deferred_busy;
-  /// Earliest retry of contacts deferred because a zone of theirs is unknown, and that zone.
-  std::optional<TimePoint> deferred_unknown_zone;
-  std::string unknown_zone;
-
-  // Per dispatch pass.
-  std::deque<store::ContactRow> due;  ///< due contacts fetched and checked in this pass
-  bool no_contact = false;            ///< no eligible contact left in this pass
-  bool provider_ok = true;            ///< some provider of the campaign is usable now
-  bool budget_hit = false;            ///< examined its per-pass budget of contacts
-  int examined = 0;
-
-  HourCounter starts;    ///< calls started (watch: last 5 min, last hour)
-  HourCounter finished;  ///< contacts a call's outcome made terminal (watch: pace, ETA)
-
-  // Its metric series (campaign label), looked up once.
-  prometheus::Gauge* m_in_flight = nullptr;
-  prometheus::Counter* m_credits = nullptr;
-  std::array<prometheus::Counter*, EnumNames<Outcome>::names.size()> m_outcomes{};
-
-  [[nodiscard]] std::int64_t id() const { return row.id; }
-  [[nodiscard]] const CampaignSpec& spec() const { return row.spec; }
-  [[nodiscard]] const std::string& name() const { return row.spec.name; }
-};
-
-/// Where an attempt's reconciliation / polling stands.
-enum class PollState {
-  none,         ///< nothing to do before its next deadline
-  overdue,      ///< no outcome after reconcile_after: wants a listing or a session poll
-  session,      ///< wants GET /sessions/{id}
-  outstanding,  ///< GET /sessions/{id} sent
-};
-
-/// An attempt holding a slot (reserved, ambiguous, started).
-struct OpenAttempt {
-  std::int64_t id = 0;
-  std::int64_t campaign_id = 0;
-  store::ContactRow contact;  ///< as claimed (variables dropped once sent)
-  AttemptState state = AttemptState::reserved;
-  Provider provider = Provider::mcube;
-  std::string agent_id;
-  std::string call_id;
-  std::string session_id;
-  TimePoint reserved_at{};
-  std::optional<TimePoint> started_at;
-  TimePoint ambiguous_since{};
-  /// The earliest start of a listing (from offset 0) that may prove this ambiguous start absent:
-  /// the last moment the request could have reached the API (sent_at, or for a reservation
-  /// found at startup reserved_at + start_wait_limit) + request_timeout + absent_grace.
-  TimePoint absent_after{};
-  bool start_outstanding = false;
-  PollState poll = PollState::none;
-  std::optional<TimePoint> poll_at;   ///< its entry in the deadline set (reconcile_after)
-  std::optional<TimePoint> stale_at;  ///< its entry in the deadline set (stale_call_timeout)
-  /// The last GET /sessions/{id} answered that the call is still pending/ringing/in progress:
-  /// at stale_call_timeout it is not lost, its deadline moves on.
-  bool live_at_last_poll = false;
-};
-
-/// Account blocks (401, unexplained 403) are probed with GET /config after 30 s, doubling to
-/// 15 min; an unreachable API after 5 s, doubling to 1 min. A probe answered 200 lifts them.
-inline constexpr Millis kAccountProbeFirst = std::chrono::seconds{30};
-inline constexpr Millis kAccountProbeMax = std::chrono::minutes{15};
-inline constexpr Millis kUnreachableProbeFirst = std::chrono::seconds{5};
-inline constexpr Millis kUnreachableProbeMax = std::chrono::minutes{1};
-/// A dispatch pass that met a store error is followed by the next one this much later.
-inline constexpr Millis kStoreRetry = std::chrono::seconds{1};
-/// An unusable page of a listing (failed, without total, short) is asked again this often
-/// before the listing counts as proving nothing.
-inline constexpr int kListingPageRetries = 3;
-/// With no balance key, the credit probe interval doubles up to this.
-inline constexpr Millis kCreditProbeMax = std::chrono::hours{1};
-
-/// Where a webhook/poll outcome came from.
-enum class OutcomeSource { webhook, poll };
 
 class Scheduler::Impl {
  public:
@@ -375,18 +274,10 @@ class Scheduler::Impl {
   store::KvRepo kv_;
 
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
-  bool recovered_ = false;
 
-  // Campaigns (all of them; there are few) and open attempts.
+  // Campaigns (all of them; there are few).
   std::map<std::int64_t, CampaignRt> campaigns_;
-  std::unordered_map<std::int64_t, OpenAttempt> open_;
-  std::unordered_map<std::string, std::int64_t> by_call_id_;
-  std::unordered_map<std::string, std::int64_t> by_session_id_;
-  std::set<std::int64_t> ambiguous_;         ///< attempt ids, oldest first
-  std::set<std::int64_t> overdue_reported_;  ///< of them, logged as overdue
-  bool pass_store_error_ = false;            ///< the current dispatch pass met a store error
-  std::set<std::int64_t> outstanding_starts_;
-  int in_flight_ = 0;  ///< every open attempt
+
   /// An outcome for a call id not known yet while starts were outstanding (a webhook can beat
   /// the start's own answer). It is resolved once every start outstanding when it arrived has
   /// been answered. Bounded by kMaxParked.
@@ -395,7 +286,25 @@ class Scheduler::Impl {
     SessionOutcome outcome;
     std::int64_t last_outstanding = 0;  ///< newest attempt id whose start was outstanding
   };
-  std::vector<Parked> parked_;
+
+  /// Attempts holding a slot and their deadlines (open_attempts.cpp; started by dispatch.cpp,
+  /// settled by settle_start.cpp, settle_outcome.cpp and reconciler.cpp).
+  struct OpenAttempts {
+    std::unordered_map<std::int64_t, OpenAttempt> by_id;
+    std::unordered_map<std::string, std::int64_t> by_call_id;
+    std::unordered_map<std::string, std::int64_t> by_session_id;
+    std::set<std::int64_t> ambiguous;         ///< attempt ids, oldest first
+    std::set<std::int64_t> overdue_reported;  ///< of them, logged as overdue
+    std::set<std::int64_t> outstanding_starts;
+    int in_flight = 0;  ///< every open attempt
+    std::vector<Parked> parked;
+    TimerId deadline_timer = 0;
+    TimePoint deadline_at{};
+    std::set<std::tuple<TimePoint, std::int64_t, bool>> deadlines;  ///< (at, attempt, stale)
+    /// How long recent calls held their slot (webhook outcomes), oldest first; at most kHolds.
+    std::deque<Millis> holds;
+  };
+  OpenAttempts open_;
 
   // Policy pieces.
   FairShare fair_;
@@ -403,108 +312,119 @@ class Scheduler::Impl {
   ZoneCache zones_;
   Rng rng_;
 
-  // Account.
-  std::optional<ConcurrencySnapshot> concurrency_;
-  /// After a concurrency 429 the account is full whatever our last poll said: no new start until
-  /// a GET /calls/concurrency sent after the latest 429 answers (the 429 is itself the reading;
-  /// calls of ours ending meanwhile free no slot, the limit may have dropped below them).
-  bool full_until_fresh_poll_ = false;
-  std::uint64_t concurrency_429s_ = 0;          ///< concurrency refusals seen
-  std::uint64_t concurrency_429s_at_poll_ = 0;  ///< of them, when the outstanding poll was sent
-  int ours_at_concurrency_poll_ = 0;
-  std::string limit_source_ = "default";
-  bool concurrency_poll_outstanding_ = false;
-  /// Started attempts without outcome when the outstanding concurrency poll was sent: if the
-  /// platform then counts fewer active calls, some of them are over and their outcomes missing.
-  std::vector<std::int64_t> started_at_concurrency_poll_;
-  std::optional<double> balance_;
-  std::optional<TimePoint> balance_polled_at_;
-  bool balance_key_missing_logged_ = false;
-  CreditState credit_state_ = CreditState::ok;
-  bool config_poll_outstanding_ = false;
-  AccountBlock account_block_ = AccountBlock::none;
-  std::string account_message_;
-  /// Starts could not reach the API (connect failures): dispatch holds until a GET /config
-  /// probe (or any other request) is answered.
-  bool api_unreachable_ = false;
-  std::string unreachable_message_;
-  /// The GET /config probe that lifts an account block or an unreachable hold.
-  TimerId probe_timer_ = 0;
-  TimePoint probe_at_{};
-  Millis account_probe_interval_ = kAccountProbeFirst;
-  Millis unreachable_probe_interval_ = kUnreachableProbeFirst;
-  /// With no balance key, a campaign resumed to find out whether credits are back.
-  std::optional<std::int64_t> credit_probe_;
-  Millis credit_probe_interval_{0};  ///< 0: credit_poll_interval
-  TimePoint credit_probe_at_{};
-
-  // Timers.
-  bool dispatch_posted_ = false;
-  TimerId wake_timer_ = 0;
-  TimerId schedule_timer_ = 0;            ///< arm_schedule()
-  std::optional<TimePoint> schedule_at_;  ///< when schedule_timer_ fires
-  TimePoint wake_at_{};
-  TimerId deadline_timer_ = 0;
-  TimePoint deadline_at_{};
-  std::set<std::tuple<TimePoint, std::int64_t, bool>> deadlines_;  ///< (at, attempt, stale)
-  TimerId concurrency_timer_ = 0;
-  TimerId config_timer_ = 0;
-
-  // Token planning.
-  /// The periodic concurrency poll is due and waits for a slack token.
-  bool concurrency_poll_due_ = false;
-  /// Of the current dispatch pass: the earliest time a running campaign has a contact due
-  /// (now when one still had due contacts); nullopt when none before a day.
-  std::optional<TimePoint> plan_due_from_;
-  /// How long recent calls held their slot (webhook outcomes), oldest first; at most kHolds.
-  std::deque<Millis> holds_;
-  /// Since when the periodic poll / a GET /calls/{id} waits for a slack token: after
-  /// kOptionalReadMaxWait it takes the next token whatever the plan says.
-  std::optional<TimePoint> poll_waiting_since_;
-  std::optional<TimePoint> call_poll_waiting_since_;
-
-  // Reconciliation.
-  bool listing_outstanding_ = false;
-  /// A GET /calls listing in progress: pages newest first from offset 0. It proves absence only
-  /// while every page so far was whole (a total, no short page, no unreadable record that could
-  /// be ours); a failed page ends it, and the next listing starts again at offset 0.
-  struct ListingRun {
-    TimePoint started_at{};           ///< when its offset-0 page was requested
-    int offset = 0;                   ///< of the next page
-    std::optional<TimePoint> oldest;  ///< oldest created_at seen on its pages
-    bool proves = true;
-    /// Times the page at `offset` came back unusable (failed, no total, short) and was asked
-    /// again: asking the same offset again skips no record (new calls only push older ones to
-    /// higher offsets), so the listing stays a proof; after kListingPageRetries it is not.
-    int page_retries = 0;
+  /// The account as the engine knows it: concurrency, credits, config, blocks and the API
+  /// being unreachable, with their polls and probes (account_monitor.cpp).
+  struct Account {
+    std::optional<ConcurrencySnapshot> concurrency;
+    /// After a concurrency 429 the account is full whatever our last poll said: no new start
+    /// until a GET /calls/concurrency sent after the latest 429 answers (the 429 is itself the
+    /// reading; calls of ours ending meanwhile free no slot, the limit may have dropped below
+    /// them).
+    bool full_until_fresh_poll = false;
+    std::uint64_t concurrency_429s = 0;          ///< concurrency refusals seen
+    std::uint64_t concurrency_429s_at_poll = 0;  ///< of them, when the outstanding poll was sent
+    int ours_at_concurrency_poll = 0;
+    std::string limit_source = "default";
+    bool concurrency_poll_outstanding = false;
+    /// Started attempts without outcome when the outstanding concurrency poll was sent: if the
+    /// platform then counts fewer active calls, some of them are over and their outcomes
+    /// missing.
+    std::vector<std::int64_t> started_at_concurrency_poll;
+    /// The periodic concurrency poll is due and waits for a slack token.
+    bool concurrency_poll_due = false;
+    /// Since when the periodic poll waits for a slack token: after kOptionalReadMaxWait it takes
+    /// the next token whatever the plan says.
+    std::optional<TimePoint> poll_waiting_since;
+    TimerId concurrency_timer = 0;
+    TimerId config_timer = 0;
+    std::optional<double> balance;
+    std::optional<TimePoint> balance_polled_at;
+    bool balance_key_missing_logged = false;
+    CreditState credit_state = CreditState::ok;
+    bool config_poll_outstanding = false;
+    AccountBlock block = AccountBlock::none;
+    std::string block_message;
+    /// Starts could not reach the API (connect failures): dispatch holds until a GET /config
+    /// probe (or any other request) is answered.
+    bool api_unreachable = false;
+    std::string unreachable_message;
+    /// The GET /config probe that lifts an account block or an unreachable hold.
+    TimerId probe_timer = 0;
+    TimePoint probe_at{};
+    Millis account_probe_interval = kAccountProbeFirst;
+    Millis unreachable_probe_interval = kUnreachableProbeFirst;
+    /// With no balance key, a campaign resumed to find out whether credits are back.
+    std::optional<std::int64_t> credit_probe;
+    Millis credit_probe_interval{0};  ///< 0: credit_poll_interval
+    TimePoint credit_probe_at{};
   };
-  std::optional<ListingRun> listing_;
-  std::optional<TimePoint> listing_failed_until_;
-  int listing_failures_ = 0;  ///< consecutive failed listings (not 429): the backoff's exponent
-  int inconclusive_listings_ = 0;  ///< consecutive listings that could prove nothing
-  int sessions_outstanding_ = 0;
-  std::set<std::int64_t> poll_queue_;  ///< attempts waiting for a listing or session poll
+  Account account_;
 
-  // Inbox draining.
-  bool inbox_posted_ = false;
-  /// An inbox row's application failed (store error): the next delivery drains the inbox.
-  bool inbox_retry_ = false;
-  /// True while recover() applies the inbox: no dispatch before every row is applied.
-  bool startup_drain_ = false;
+  /// Dispatch passes, their timers and the plan of the current pass (dispatch.cpp,
+  /// dispatch_plan.cpp, engine_campaigns.cpp for the schedule).
+  struct Dispatch {
+    bool posted = false;
+    bool store_error = false;  ///< the current pass met a store error
+    TimerId wake_timer = 0;
+    TimePoint wake_at{};
+    TimerId schedule_timer = 0;            ///< arm_schedule()
+    std::optional<TimePoint> schedule_at;  ///< when schedule_timer fires
+    /// Of the current pass: the earliest time a running campaign has a contact due (now when
+    /// one still had due contacts); nullopt when none before a day.
+    std::optional<TimePoint> plan_due_from;
+    /// While set, claims join the caller's open transaction (an outcome that freed the slot:
+    /// one commit for both) and their requests wait here until it commits.
+    std::vector<StartRequest>* deferred_starts = nullptr;
+  };
+  Dispatch dispatch_;
 
-  /// While set, claims join the caller's open transaction (an outcome that freed the slot:
-  /// one commit for both) and their requests wait here until it commits.
-  std::vector<StartRequest>* deferred_starts_ = nullptr;
+  /// GET /calls listings and session / call polls (reconciler.cpp).
+  struct Reconciler {
+    bool listing_outstanding = false;
+    /// A GET /calls listing in progress: pages newest first from offset 0. It proves absence
+    /// only while every page so far was whole (a total, no short page, no unreadable record
+    /// that could be ours); a failed page ends it, and the next listing starts again at 0.
+    struct ListingRun {
+      TimePoint started_at{};           ///< when its offset-0 page was requested
+      int offset = 0;                   ///< of the next page
+      std::optional<TimePoint> oldest;  ///< oldest created_at seen on its pages
+      bool proves = true;
+      /// Times the page at `offset` came back unusable (failed, no total, short) and was asked
+      /// again: asking the same offset again skips no record (new calls only push older ones
+      /// to higher offsets), so the listing stays a proof; after kListingPageRetries it is not.
+      int page_retries = 0;
+    };
+    std::optional<ListingRun> listing;
+    std::optional<TimePoint> listing_failed_until;
+    int listing_failures = 0;  ///< consecutive failed listings (not 429): the backoff's exponent
+    int inconclusive_listings = 0;  ///< consecutive listings that could prove nothing
+    int sessions_outstanding = 0;
+    std::set<std::int64_t> poll_queue;  ///< attempts waiting for a listing or session poll
+    /// Since when a GET /calls/{id} waits for a slack token (see Account::poll_waiting_since).
+    std::optional<TimePoint> call_poll_waiting_since;
+  };
+  Reconciler reconciler_;
+
+  /// The engine's own run: recovery, the inbox drain, shutdown (startup_recovery.cpp,
+  /// settle_outcome.cpp).
+  struct Run {
+    bool recovered = false;
+    /// True while recover() applies the inbox: no dispatch before every row is applied.
+    bool startup_drain = false;
+    bool inbox_posted = false;
+    /// An inbox row's application failed (store error): the next delivery drains the inbox.
+    bool inbox_retry = false;
+    bool stopping = false;
+    bool stopped = false;
+    TimerId shutdown_timer = 0;
+    std::vector<std::function<void()>> shutdown_done;
+  };
+  Run run_;
+
   /// Brings memory back in line with the store after a transaction holding an outcome and the
   /// claims it allowed failed to commit.
   void undo_failed_outcome(const OpenAttempt& finished, double credits,
                            const std::vector<StartRequest>& claims);
-
-  // Shutdown.
-  bool stopping_ = false;
-  bool stopped_ = false;
-  TimerId shutdown_timer_ = 0;
-  std::vector<std::function<void()>> shutdown_done_;
 
   // Metrics (null without a registry).
   struct Metrics {
@@ -552,56 +472,5 @@ inline constexpr Millis kUnknownZoneRetry = std::chrono::hours{1};
 std::string describe(const StartResult& r);
 /// What the store keeps of a call's outcome.
 store::FinishedCall finished_call(const SessionOutcome& o, Outcome outcome, TimePoint ended_at);
-
-/// A requested callback further ahead than this is ignored.
-inline constexpr Millis kMaxCallbackAhead = std::chrono::hours{24 * 30};
-
-/// A refused scheduled start (start_at) is tried again after this.
-inline constexpr Millis kScheduledStartRetry = std::chrono::minutes{1};
-
-/// The kv key holding the error that paused a campaign (pause_reason errors).
-inline std::string pause_error_key(std::int64_t campaign_id) {
-  return "campaign." + std::to_string(campaign_id) + ".pause_error";
-}
-
-/// UUIDs compare without regard to letter case (the API may echo them in either).
-inline bool same_uuid(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
-
-/// Most outcomes parked while waiting for their start's answer.
-inline constexpr std::size_t kMaxParked = 1024;
-/// Contacts one campaign may examine (window/DNC checks) in one pass before yielding.
-inline constexpr int kMaxExaminedPerPass = 512;
-/// GET /calls page size.
-inline constexpr int kListingPage = 100;
-/// A failed listing or session poll is retried after this.
-inline constexpr Millis kPollRetry = std::chrono::seconds{30};
-/// First retry of a failed GET /calls listing (doubling up to kPollRetry): ambiguous attempts
-/// hold slots until a listing settles them, so a transient 5xx should not idle them for 30 s.
-inline constexpr Millis kListingRetryFirst = std::chrono::seconds{2};
-/// Longest wait between listings that keep proving nothing (pages without total, short pages).
-inline constexpr Millis kInconclusiveListingRetryMax = std::chrono::minutes{5};
-/// How long after a concurrency reading a call counted over may still see its webhook arrive
-/// before its outcome is taken as missing (settle_ended_early).
-inline constexpr Millis kLateWebhookGrace = std::chrono::seconds{2};
-/// Overdue ambiguous attempts listed in status-get (the count is always complete).
-inline constexpr std::size_t kMaxOverdueShown = 20;
-/// Slot holds remembered for token planning (the shortest is the turnover, the longest with
-/// kLateWebhookGrace says when a webhook is overdue).
-inline constexpr std::size_t kHolds = 32;
-/// Before any webhook reported a hold, a started call counts as overdue this long after its
-/// start (webhooks down from the outset: its slot is then left to reads).
-inline constexpr Millis kDefaultLongestHold = std::chrono::minutes{2};
-/// An optional read never waits longer than this for a slack token (a backlog that keeps every
-/// token busy for hours still re-reads the limit and polls calls without a session id).
-inline constexpr Millis kOptionalReadMaxWait = std::chrono::minutes{5};
-/// While a concurrency 429 holds dispatch, a failed GET /calls/concurrency is retried this soon.
-inline constexpr Millis kConcurrencyHoldRepoll = std::chrono::seconds{5};
 
 }  // namespace dialer::scheduler

@@ -22,12 +22,12 @@ void Scheduler::Impl::mark_inbox_applied(std::int64_t inbox_id) {
 }
 
 void Scheduler::Impl::flush_parked() {
-  if (parked_.empty()) return;
-  const std::int64_t oldest_outstanding = outstanding_starts_.empty()
+  if (open_.parked.empty()) return;
+  const std::int64_t oldest_outstanding = open_.outstanding_starts.empty()
                                               ? std::numeric_limits<std::int64_t>::max()
-                                              : *outstanding_starts_.begin();
+                                              : *open_.outstanding_starts.begin();
   std::vector<Parked> due;
-  std::erase_if(parked_, [&](Parked& p) {
+  std::erase_if(open_.parked, [&](Parked& p) {
     if (p.last_outstanding >= oldest_outstanding) return false;
     due.push_back(std::move(p));
     return true;
@@ -55,12 +55,12 @@ void Scheduler::Impl::apply_late_outcome(const store::AttemptRow& row, std::int6
   auto tx = store::Transaction::begin(db_);
   if (!tx) {
     spdlog::error("late outcome of attempt {}: {}", row.id, tx.error().what());
-    inbox_retry_ = inbox_id > 0;
+    run_.inbox_retry = inbox_id > 0;
     return;
   }
   auto fail = [&](const Error& e) {
     spdlog::error("late outcome of attempt {}: {}", row.id, e.what());
-    inbox_retry_ = inbox_id > 0;
+    run_.inbox_retry = inbox_id > 0;
   };
   if (auto fin =
           lifecycle_.attempt(row.id, AttemptState::lost, AttemptEvent::outcome,
@@ -112,11 +112,12 @@ bool Scheduler::Impl::apply_outcome(std::int64_t inbox_id, const SessionOutcome&
                                     OutcomeSource source, bool may_park) {
   OpenAttempt* a = nullptr;
   if (!o.call_id.empty()) {
-    if (auto it = by_call_id_.find(o.call_id); it != by_call_id_.end()) a = &open_.at(it->second);
+    if (auto it = open_.by_call_id.find(o.call_id); it != open_.by_call_id.end())
+      a = &open_.by_id.at(it->second);
   }
   if (a == nullptr && !o.session_id.empty()) {
-    if (auto it = by_session_id_.find(o.session_id); it != by_session_id_.end()) {
-      a = &open_.at(it->second);
+    if (auto it = open_.by_session_id.find(o.session_id); it != open_.by_session_id.end()) {
+      a = &open_.by_id.at(it->second);
     }
   }
   if (a == nullptr) {
@@ -143,8 +144,8 @@ bool Scheduler::Impl::apply_outcome(std::int64_t inbox_id, const SessionOutcome&
     // match counts (one ambiguous attempt for that number and agent).
     OpenAttempt* match = nullptr;
     int matches = 0;
-    for (std::int64_t id : ambiguous_) {
-      OpenAttempt& cand = open_.at(id);
+    for (std::int64_t id : open_.ambiguous) {
+      OpenAttempt& cand = open_.by_id.at(id);
       if (cand.contact.phone == o.to_number &&
           (o.agent_id.empty() || same_uuid(cand.agent_id, o.agent_id))) {
         match = &cand;
@@ -154,9 +155,9 @@ bool Scheduler::Impl::apply_outcome(std::int64_t inbox_id, const SessionOutcome&
     if (matches == 1) a = match;
   }
   if (a == nullptr) {
-    if (may_park && source == OutcomeSource::webhook && !outstanding_starts_.empty() &&
-        parked_.size() < kMaxParked) {
-      parked_.push_back({inbox_id, o, *outstanding_starts_.rbegin()});
+    if (may_park && source == OutcomeSource::webhook && !open_.outstanding_starts.empty() &&
+        open_.parked.size() < kMaxParked) {
+      open_.parked.push_back({inbox_id, o, *open_.outstanding_starts.rbegin()});
       return true;
     }
     spdlog::warn("session {} (call {}): no attempt of ours; ignored", o.session_id,
@@ -180,12 +181,12 @@ bool Scheduler::Impl::apply_outcome(std::int64_t inbox_id, const SessionOutcome&
     auto tx = store::Transaction::begin(db_);
     if (!tx) {
       spdlog::error("outcome of attempt {}: {}", a->id, tx.error().what());
-      inbox_retry_ = inbox_id > 0;
+      run_.inbox_retry = inbox_id > 0;
       return true;
     }
     auto fail = [&](const Error& e) {
       spdlog::error("outcome of attempt {}: {}", a->id, e.what());
-      inbox_retry_ = inbox_id > 0;
+      run_.inbox_retry = inbox_id > 0;
       return true;
     };
     if (was == AttemptState::ambiguous || was == AttemptState::reserved) {
@@ -221,16 +222,16 @@ bool Scheduler::Impl::apply_outcome(std::int64_t inbox_id, const SessionOutcome&
     maybe_budget(c);
     maybe_drained(c);
     std::vector<StartRequest> claims;
-    const bool refill = !startup_drain_ && deferred_starts_ == nullptr;
+    const bool refill = !run_.startup_drain && dispatch_.deferred_starts == nullptr;
     if (refill) {
-      deferred_starts_ = &claims;
+      dispatch_.deferred_starts = &claims;
       dispatch_pass();
-      deferred_starts_ = nullptr;
+      dispatch_.deferred_starts = nullptr;
     }
     if (auto r = tx->commit(); !r) {
       spdlog::error("outcome of attempt {}: {}", finished.id, r.error().what());
       undo_failed_outcome(finished, credits, claims);
-      inbox_retry_ = inbox_id > 0;
+      run_.inbox_retry = inbox_id > 0;
       return true;
     }
     if (was == AttemptState::ambiguous) {
@@ -277,8 +278,8 @@ void Scheduler::Impl::undo_failed_outcome(const OpenAttempt& finished, double cr
   // The rollback took the outcome and the claims back out of the store; take them out of
   // memory too. Rare (disk full, I/O error): correctness over speed.
   for (const auto& req : claims) {
-    outstanding_starts_.erase(req.attempt_id);
-    if (auto it = open_.find(req.attempt_id); it != open_.end()) release(it->second);
+    open_.outstanding_starts.erase(req.attempt_id);
+    if (auto it = open_.by_id.find(req.attempt_id); it != open_.by_id.end()) release(it->second);
   }
   CampaignRt* c = campaign_by_id(finished.campaign_id);
   if (c != nullptr) c->row.credits_used -= credits;
@@ -287,15 +288,15 @@ void Scheduler::Impl::undo_failed_outcome(const OpenAttempt& finished, double cr
   restored.stale_at.reset();
   restored.poll = PollState::none;
   const TimePoint started_at = restored.started_at.value_or(restored.reserved_at);
-  auto [it, inserted] = open_.emplace(restored.id, std::move(restored));
+  auto [it, inserted] = open_.by_id.emplace(restored.id, std::move(restored));
   if (inserted) {
-    ++in_flight_;
+    ++open_.in_flight;
     if (c != nullptr) ++c->in_flight;
     OpenAttempt& a = it->second;
     if (a.state == AttemptState::started) {
       track_started(a, started_at);
     } else if (a.state == AttemptState::ambiguous) {
-      ambiguous_.insert(a.id);
+      open_.ambiguous.insert(a.id);
     }
   }
   // Campaign transitions made inside the failed transaction (budget, drained) were rolled back.
@@ -311,27 +312,27 @@ void Scheduler::Impl::undo_failed_outcome(const OpenAttempt& finished, double cr
 }
 
 void Scheduler::Impl::on_session_completed(std::int64_t inbox_id, const SessionOutcome& outcome) {
-  if (stopped_) return;
-  if (!recovered_) return;  // recover() applies every unapplied inbox row in order
+  if (run_.stopped) return;
+  if (!run_.recovered) return;  // recover() applies every unapplied inbox row in order
   apply_outcome(inbox_id, outcome, OutcomeSource::webhook);
   // A row whose application failed (a store error) stays unapplied: the drain, which parses
   // the stored bodies, tries every such row again — after each delivery until one drain
   // applies them all, as at startup.
-  if (inbox_retry_) inbox_updated();
+  if (run_.inbox_retry) inbox_updated();
 }
 
 void Scheduler::Impl::inbox_updated() {
-  if (inbox_posted_ || stopped_ || !recovered_) return;
-  inbox_posted_ = true;
+  if (run_.inbox_posted || run_.stopped || !run_.recovered) return;
+  run_.inbox_posted = true;
   ex_.post(guard([this] {
-    inbox_posted_ = false;
+    run_.inbox_posted = false;
     drain_inbox();
   }));
 }
 
 void Scheduler::Impl::drain_inbox() {
   constexpr std::size_t kPage = 256;
-  inbox_retry_ = false;
+  run_.inbox_retry = false;
   // A cursor, not "the first page of unapplied rows": parked rows (and rows whose application
   // failed) stay unapplied, and a page of them must not hide the rows behind it.
   std::int64_t last = 0;
@@ -345,7 +346,7 @@ void Scheduler::Impl::drain_inbox() {
     for (const auto& row : *rows) {
       last = row.id;
       progressed = true;
-      const bool parked = std::any_of(parked_.begin(), parked_.end(),
+      const bool parked = std::any_of(open_.parked.begin(), open_.parked.end(),
                                       [&](const Parked& p) { return p.inbox_id == row.id; });
       if (parked) continue;
       if (!parse_session_) {

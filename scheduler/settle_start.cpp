@@ -85,10 +85,10 @@ Result<bool> Scheduler::Impl::record_started(OpenAttempt& a, std::string_view ca
 }
 
 void Scheduler::Impl::on_start_result(std::int64_t attempt_id, StartResult r) {
-  outstanding_starts_.erase(attempt_id);
+  open_.outstanding_starts.erase(attempt_id);
   if (metrics_) metrics_->starts[static_cast<std::size_t>(r.kind)]->Increment();
-  auto it = open_.find(attempt_id);
-  if (it == open_.end()) {
+  auto it = open_.by_id.find(attempt_id);
+  if (it == open_.by_id.end()) {
     // Already settled by an outcome that matched it while the start was outstanding.
     spdlog::debug("attempt {}: start answer after the attempt closed: {}", attempt_id, describe(r));
   } else {
@@ -148,12 +148,12 @@ void Scheduler::Impl::start_accepted(OpenAttempt& a, CampaignRt& c, const StartR
   c.last_errors.clear();
   start_accepted_account_checks();
   // A webhook may have beaten this answer.
-  for (std::size_t i = 0; i < parked_.size(); ++i) {
-    const auto& o = parked_[i].outcome;
+  for (std::size_t i = 0; i < open_.parked.size(); ++i) {
+    const auto& o = open_.parked[i].outcome;
     if ((!o.call_id.empty() && o.call_id == r.call_id) ||
         (!o.session_id.empty() && o.session_id == r.session_id)) {
-      auto entry = std::move(parked_[i]);
-      parked_.erase(parked_.begin() + static_cast<std::ptrdiff_t>(i));
+      auto entry = std::move(open_.parked[i]);
+      open_.parked.erase(open_.parked.begin() + static_cast<std::ptrdiff_t>(i));
       apply_outcome(entry.inbox_id, entry.outcome, OutcomeSource::webhook, false);
       break;
     }
@@ -214,8 +214,8 @@ void Scheduler::Impl::start_refused(OpenAttempt& a, CampaignRt& c, const StartRe
     case StartReason::concurrency:
       // The server is full whatever our last poll said: hold until a poll sent after this
       // refusal answers.
-      full_until_fresh_poll_ = true;
-      ++concurrency_429s_;
+      account_.full_until_fresh_poll = true;
+      ++account_.concurrency_429s;
       poll_concurrency();
       break;
     case StartReason::credits:
@@ -281,7 +281,7 @@ void Scheduler::Impl::start_ambiguous(OpenAttempt& a, CampaignRt& c, const Start
   a.state = AttemptState::ambiguous;
   a.ambiguous_since = t;
   a.absent_after = t + options_.request_timeout + options_.absent_grace;
-  ambiguous_.insert(attempt_id);
+  open_.ambiguous.insert(attempt_id);
   spdlog::warn(
       "campaign {}: attempt {} ambiguous ({}); contact {} stays claimed until "
       "reconciled",

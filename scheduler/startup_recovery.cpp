@@ -10,7 +10,7 @@
 namespace dialer::scheduler {
 
 Result<void> Scheduler::Impl::recover() {
-  if (recovered_) return Error{errc::conflict, "recover() already ran"};
+  if (run_.recovered) return Error{errc::conflict, "recover() already ran"};
   if (auto v = verify_tables(); !v) return v.error();
   const TimePoint t = now();
 
@@ -19,13 +19,14 @@ Result<void> Scheduler::Impl::recover() {
   for (auto& row : *rows) {
     // Campaigns waiting for credits mean the account was out of them when we stopped: stay
     // so until GET /config shows the balance back (then they auto-resume).
-    if (row.state == CampaignState::credit_exhausted) credit_state_ = CreditState::exhausted;
+    if (row.state == CampaignState::credit_exhausted)
+      account_.credit_state = CreditState::exhausted;
     add_campaign(std::move(row));
   }
 
   if (auto kv = kv_.get("credit_balance"); kv && *kv) {
     try {
-      balance_ = std::stod(**kv);
+      account_.balance = std::stod(**kv);
     } catch (const std::exception&) {
       spdlog::warn("kv credit_balance \"{}\" is not a number; ignored", **kv);
     }
@@ -64,10 +65,10 @@ Result<void> Scheduler::Impl::recover() {
                                     : row.reserved_at + options_.start_wait_limit;
     a.absent_after = last_send + options_.request_timeout + options_.absent_grace;
     const std::int64_t id = row.id;
-    auto [it, inserted] = open_.emplace(id, std::move(a));
+    auto [it, inserted] = open_.by_id.emplace(id, std::move(a));
     OpenAttempt& oa = it->second;
     ++c->in_flight;
-    ++in_flight_;
+    ++open_.in_flight;
     switch (row.state) {
       case AttemptState::reserved: {
         ++reserved;
@@ -83,12 +84,12 @@ Result<void> Scheduler::Impl::recover() {
         }
         if (auto r = tx->commit(); !r) return r.error();
         oa.state = AttemptState::ambiguous;
-        ambiguous_.insert(id);
+        open_.ambiguous.insert(id);
         break;
       }
       case AttemptState::ambiguous:
         ++ambiguous;
-        ambiguous_.insert(id);
+        open_.ambiguous.insert(id);
         break;
       case AttemptState::started:
         ++started;
@@ -98,7 +99,7 @@ Result<void> Scheduler::Impl::recover() {
         break;
     }
   }
-  stats_.max_in_flight = std::max(stats_.max_in_flight, in_flight_);
+  stats_.max_in_flight = std::max(stats_.max_in_flight, open_.in_flight);
 
   auto orphans = store::orphan_claimed_contacts(db_);
   if (!orphans) return orphans.error();
@@ -110,14 +111,14 @@ Result<void> Scheduler::Impl::recover() {
                  to_string(o.state));
   }
 
-  recovered_ = true;
-  startup_drain_ = true;
+  run_.recovered = true;
+  run_.startup_drain = true;
   drain_inbox();
-  startup_drain_ = false;
+  run_.startup_drain = false;
   spdlog::info(
       "scheduler recovered: {} campaigns, {} open attempts ({} reserved → ambiguous, {} "
       "ambiguous, {} started), {} contacts repaired",
-      campaigns_.size(), open_.size(), reserved, ambiguous, started, orphans->size());
+      campaigns_.size(), open_.by_id.size(), reserved, ambiguous, started, orphans->size());
   poll_concurrency();
   poll_config();
   arm_deadline_timer();
@@ -127,53 +128,54 @@ Result<void> Scheduler::Impl::recover() {
 }
 
 void Scheduler::Impl::shutdown(TimePoint deadline, std::function<void()> done) {
-  if (done) shutdown_done_.push_back(std::move(done));
-  if (stopped_) {
+  if (done) run_.shutdown_done.push_back(std::move(done));
+  if (run_.stopped) {
     finish_shutdown();
     return;
   }
-  if (!stopping_) {
-    stopping_ = true;
+  if (!run_.stopping) {
+    run_.stopping = true;
     spdlog::info("scheduler: shutting down; {} start requests outstanding",
-                 outstanding_starts_.size());
+                 open_.outstanding_starts.size());
     for (TimerId* timer :
-         {&wake_timer_, &deadline_timer_, &concurrency_timer_, &config_timer_, &schedule_timer_}) {
+         {&dispatch_.wake_timer, &open_.deadline_timer, &account_.concurrency_timer,
+          &account_.config_timer, &dispatch_.schedule_timer}) {
       if (*timer != 0) ex_.cancel(*timer);
       *timer = 0;
     }
-    shutdown_timer_ = ex_.schedule_at(deadline, guard([this] {
-                                        shutdown_timer_ = 0;
-                                        finish_shutdown();
-                                      }));
+    run_.shutdown_timer = ex_.schedule_at(deadline, guard([this] {
+                                            run_.shutdown_timer = 0;
+                                            finish_shutdown();
+                                          }));
   }
   check_shutdown_done();
 }
 
 void Scheduler::Impl::check_shutdown_done() {
-  if (stopping_ && !stopped_ && outstanding_starts_.empty()) finish_shutdown();
+  if (run_.stopping && !run_.stopped && open_.outstanding_starts.empty()) finish_shutdown();
 }
 
 void Scheduler::Impl::finish_shutdown() {
-  if (!stopped_) {
-    stopped_ = true;
-    if (shutdown_timer_ != 0) ex_.cancel(shutdown_timer_);
-    shutdown_timer_ = 0;
-    if (!outstanding_starts_.empty()) {
+  if (!run_.stopped) {
+    run_.stopped = true;
+    if (run_.shutdown_timer != 0) ex_.cancel(run_.shutdown_timer);
+    run_.shutdown_timer = 0;
+    if (!open_.outstanding_starts.empty()) {
       spdlog::warn(
           "scheduler: {} start requests unanswered at the deadline; their attempts stay "
           "reserved and are reconciled after restart",
-          outstanding_starts_.size());
+          open_.outstanding_starts.size());
     } else {
       spdlog::info(
           "scheduler: stopped; every start request settled; {} call(s) in flight are "
           "followed again after the restart",
-          in_flight_);
+          open_.in_flight);
     }
     // Platform answers arriving from now on are dropped.
     *alive_ = false;
   }
-  auto callbacks = std::move(shutdown_done_);
-  shutdown_done_.clear();
+  auto callbacks = std::move(run_.shutdown_done);
+  run_.shutdown_done.clear();
   for (auto& cb : callbacks) ex_.post(std::move(cb));
 }
 
