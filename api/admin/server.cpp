@@ -1,8 +1,8 @@
 #include "api/admin/server.hpp"
 
 #include "core/errno_text.hpp"
+#include "core/use_nothrow.hpp"
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/experimental/parallel_group.hpp>
@@ -37,7 +37,6 @@ using stream_protocol = asio::local::stream_protocol;
 
 namespace {
 
-constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 /// Upper bound for ServerOptions::max_fds: sizes the control-message buffer.
 constexpr std::size_t kMaxFdsCap = 64;
 constexpr std::size_t kReadChunk = 64 * 1024;

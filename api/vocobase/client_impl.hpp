@@ -5,9 +5,9 @@
 /// calls. Not for use outside api/vocobase.
 
 #include "api/vocobase/client.hpp"
+#include "core/use_nothrow.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
@@ -48,8 +48,6 @@ using tcp = asio::ip::tcp;
 namespace vocobase_detail {
 
 using SteadyClock = std::chrono::steady_clock;
-
-inline constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
 
 /// One keep-alive connection, plain or TLS.
 struct Connection {

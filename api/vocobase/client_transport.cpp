@@ -2,6 +2,7 @@
 // and one HTTP exchange with its deadline and not_sent / ambiguous classification.
 
 #include "api/vocobase/client_impl.hpp"
+#include "core/use_nothrow.hpp"
 #include "core/version.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -22,7 +23,6 @@
 namespace dialer::api {
 
 using vocobase_detail::Connection;
-using vocobase_detail::nothrow;
 using SteadyClock = std::chrono::steady_clock;
 
 namespace vocobase_detail {
@@ -67,7 +67,7 @@ asio::awaitable<std::optional<T>> race(asio::awaitable<T> op, SteadyClock::time_
   using namespace asio::experimental::awaitable_operators;
   asio::steady_timer timer(co_await asio::this_coro::executor, deadline);
   auto expire = [](asio::steady_timer& t, OnExpiry& f) -> asio::awaitable<void> {
-    auto [ec] = co_await t.async_wait(nothrow);
+    auto [ec] = co_await t.async_wait(use_nothrow);
     if (!ec) f();
   };
   auto r = co_await (std::move(op) || expire(timer, on_expiry));
@@ -177,7 +177,7 @@ asio::awaitable<ApiResult<void>> VocobaseClient::Impl::acquire(Bucket bucket, Pr
   const Millis limit = prio == Priority::start ? opts_.start_queue_timeout : opts_.queue_timeout;
   if (!w.granted && !closed_) {
     w.timer.expires_after(limit);
-    co_await w.timer.async_wait(nothrow);
+    co_await w.timer.async_wait(use_nothrow);
   }
   waiters_.erase(*ticket);
   if (w.granted) co_return ApiResult<void>{};
@@ -212,9 +212,9 @@ asio::awaitable<beast::error_code> VocobaseClient::Impl::connect_op(Connection& 
   co_await asio::this_coro::throw_if_cancelled(false);
   const std::string& target = opts_.connect_host.empty() ? host_ : opts_.connect_host;
   auto [rec, results] =
-      co_await resolver.async_resolve(target, port_, tcp::resolver::numeric_service, nothrow);
+      co_await resolver.async_resolve(target, port_, tcp::resolver::numeric_service, use_nothrow);
   if (rec) co_return rec;
-  auto [cec, ep] = co_await c.lowest().async_connect(results, nothrow);
+  auto [cec, ep] = co_await c.lowest().async_connect(results, use_nothrow);
   if (cec) co_return cec;
   beast::error_code ignored;
   c.lowest().socket().set_option(tcp::no_delay(true), ignored);
@@ -234,7 +234,7 @@ asio::awaitable<beast::error_code> VocobaseClient::Impl::connect_op(Connection& 
         co_return beast::error_code(asio::error::invalid_argument);
       }
     }
-    auto [hec] = co_await c.tls->async_handshake(ssl::stream_base::client, nothrow);
+    auto [hec] = co_await c.tls->async_handshake(ssl::stream_base::client, use_nothrow);
     if (hec) co_return hec;
   }
   co_return beast::error_code{};
@@ -285,17 +285,17 @@ asio::awaitable<beast::error_code> VocobaseClient::Impl::exchange_op(
   beast::error_code ec;
   std::size_t n = 0;
   if (c.tls) {
-    std::tie(ec, n) = co_await http::async_write(*c.tls, req, nothrow);
+    std::tie(ec, n) = co_await http::async_write(*c.tls, req, use_nothrow);
   } else {
-    std::tie(ec, n) = co_await http::async_write(*c.plain, req, nothrow);
+    std::tie(ec, n) = co_await http::async_write(*c.plain, req, use_nothrow);
   }
   st.bytes_written = n;
   if (ec) co_return ec;
   st.write_done = true;
   if (c.tls) {
-    std::tie(ec, n) = co_await http::async_read(*c.tls, c.buffer, parser, nothrow);
+    std::tie(ec, n) = co_await http::async_read(*c.tls, c.buffer, parser, use_nothrow);
   } else {
-    std::tie(ec, n) = co_await http::async_read(*c.plain, c.buffer, parser, nothrow);
+    std::tie(ec, n) = co_await http::async_read(*c.plain, c.buffer, parser, use_nothrow);
   }
   co_return ec;
 }

@@ -1,6 +1,7 @@
 #include "api/webhook/server.hpp"
 
-#include <boost/asio/as_tuple.hpp>
+#include "core/use_nothrow.hpp"
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -34,8 +35,6 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
 namespace {
-
-constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
 
 constexpr std::array kResults{WebhookResult::stored,
                               WebhookResult::duplicate,
@@ -162,15 +161,15 @@ class WebhookServer::Impl : public std::enable_shared_from_this<Impl> {
       // holds the rest).
       while (connections_.size() >= opts_.max_connections && !stopped_) {
         slot_free_.expires_at(asio::steady_timer::time_point::max());
-        co_await slot_free_.async_wait(nothrow);
+        co_await slot_free_.async_wait(use_nothrow);
       }
-      auto [ec, sock] = co_await acceptor_.async_accept(nothrow);
+      auto [ec, sock] = co_await acceptor_.async_accept(use_nothrow);
       if (stopped_ || !acceptor_.is_open()) co_return;
       if (ec) {
         // EMFILE and friends: wait a little instead of spinning on the error.
         spdlog::warn("webhook accept: {}", ec.message());
         backoff.expires_after(std::chrono::milliseconds(100));
-        co_await backoff.async_wait(nothrow);
+        co_await backoff.async_wait(use_nothrow);
         continue;
       }
       asio::co_spawn(ex_, session(shared_from_this(), std::move(sock)),
@@ -216,7 +215,7 @@ class WebhookServer::Impl : public std::enable_shared_from_this<Impl> {
       parser.body_limit(std::numeric_limits<std::uint64_t>::max());
 
       stream.expires_after(opts_.idle_timeout);
-      auto [hec, hn] = co_await http::async_read_header(stream, buffer, parser, nothrow);
+      auto [hec, hn] = co_await http::async_read_header(stream, buffer, parser, use_nothrow);
       if (hec) {
         if (hec == http::error::header_limit) {
           co_await answer(stream, fixed(WebhookResult::headers_too_large), false, 11);
@@ -249,10 +248,10 @@ class WebhookServer::Impl : public std::enable_shared_from_this<Impl> {
       // instead of waiting out its own timer.
       if (beast::iequals(parser.get()[http::field::expect], "100-continue") && !parser.is_done()) {
         http::response<http::empty_body> go{http::status::continue_, version};
-        auto [cec, cn] = co_await http::async_write(stream, go, nothrow);
+        auto [cec, cn] = co_await http::async_write(stream, go, use_nothrow);
         if (cec) co_return;
       }
-      auto [bec, bn] = co_await http::async_read(stream, buffer, parser, nothrow);
+      auto [bec, bn] = co_await http::async_read(stream, buffer, parser, use_nothrow);
       if (bec) {
         if (bec == http::error::body_limit) {
           note_refusal(fixed(WebhookResult::too_large), http::verb::post, opts_.webhook.path);
@@ -306,7 +305,7 @@ class WebhookServer::Impl : public std::enable_shared_from_this<Impl> {
       stream.expires_after(opts_.request_timeout);
       http::response_serializer<http::empty_body> sr{head};
       sr.split(true);
-      co_await http::async_write_header(stream, sr, nothrow);
+      co_await http::async_write_header(stream, sr, use_nothrow);
       co_return;
     }
     http::response<http::string_body> res{static_cast<http::status>(routed.answer.status), version};
@@ -317,7 +316,7 @@ class WebhookServer::Impl : public std::enable_shared_from_this<Impl> {
     res.keep_alive(keep);
     res.prepare_payload();
     stream.expires_after(opts_.request_timeout);
-    co_await http::async_write(stream, res, nothrow);
+    co_await http::async_write(stream, res, use_nothrow);
   }
 
   /// Closes after an answer sent with part of the request unread: stop sending, read and discard
@@ -330,7 +329,7 @@ class WebhookServer::Impl : public std::enable_shared_from_this<Impl> {
     std::size_t total = 0;
     stream.expires_after(std::chrono::seconds(2));
     while (total < 4 * opts_.webhook.max_body + (1u << 20)) {
-      auto [rec, n] = co_await stream.async_read_some(asio::buffer(scratch), nothrow);
+      auto [rec, n] = co_await stream.async_read_some(asio::buffer(scratch), use_nothrow);
       if (rec) break;
       total += n;
     }
@@ -384,7 +383,7 @@ class WebhookServer::Impl : public std::enable_shared_from_this<Impl> {
     batch_events_.push_back(std::move(event));
     batch_meta_.push_back(Pending{&w, std::move(parsed)});
     schedule_flush();
-    if (!w.done) co_await w.timer.async_wait(nothrow);
+    if (!w.done) co_await w.timer.async_wait(use_nothrow);
     co_return w.result;
   }
 
