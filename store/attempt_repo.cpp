@@ -49,16 +49,7 @@ bool read_optional_enum(const Statement& st, int col, std::optional<E>& out, Err
 }
 
 Result<std::vector<AttemptRow>> read_all(Statement& st) {
-  std::vector<AttemptRow> rows;
-  for (;;) {
-    auto s = st.step();
-    if (!s) return s.error();
-    if (*s == Step::done) break;
-    auto row = read_attempt_row(st);
-    if (!row) return row.error();
-    rows.push_back(std::move(*row));
-  }
-  return rows;
+  return collect_rows(st, [](const Statement& row) { return read_attempt_row(row); });
 }
 
 Result<std::optional<AttemptRow>> read_one(Statement& st) {

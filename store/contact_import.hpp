@@ -38,11 +38,6 @@
 
 namespace dialer::store {
 
-/// CONTRACT.md's phone headers (as normalize_header() gives them), in its order of preference:
-/// the first of them in a header row names the phone column.
-inline constexpr std::array<std::string_view, 8> kPhoneHeaders{
-    "phone",  "phone_number", "mobile", "mobile_number",
-    "number", "to_number",    "msisdn", "contact_number"};
 /// Looked for only when none of kPhoneHeaders is present, so a file the contract accepts always
 /// gets the same column: common spellings in other languages and spreadsheets ("telefon" in
 /// data/contacts-semicolon.csv).

@@ -17,16 +17,7 @@ const std::string& select_from_contacts() {
 }
 
 Result<std::vector<ContactRow>> read_all(Statement& st) {
-  std::vector<ContactRow> rows;
-  for (;;) {
-    auto s = st.step();
-    if (!s) return s.error();
-    if (*s == Step::done) break;
-    auto row = read_contact_row(st);
-    if (!row) return row.error();
-    rows.push_back(std::move(*row));
-  }
-  return rows;
+  return collect_rows(st, [](const Statement& row) { return read_contact_row(row); });
 }
 
 Result<std::optional<ContactRow>> read_one(Statement& st) {

@@ -9,10 +9,6 @@ namespace dialer::store {
 
 namespace {
 
-constexpr std::array<std::string_view, 8> kPhoneHeaders{
-    "phone",  "phone_number", "mobile", "mobile_number",
-    "number", "to_number",    "msisdn", "contact_number"};
-
 /// Whether the first record of a file is a header, and which column holds the numbers: a known
 /// phone header names the column; a first cell with letters that is no number is a header of a
 /// one-column file.

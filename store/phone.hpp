@@ -8,6 +8,7 @@
 
 #include <boost/system/result.hpp>
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -18,6 +19,12 @@ class PhoneNumberUtil;
 }
 
 namespace dialer::store {
+
+/// CONTRACT.md's phone headers (as the CSV reader normalises headers), in its order of preference:
+/// the first of them in a header row names the phone column (contacts and DNC files alike).
+inline constexpr std::array<std::string_view, 8> kPhoneHeaders{
+    "phone",  "phone_number", "mobile", "mobile_number",
+    "number", "to_number",    "msisdn", "contact_number"};
 
 /// Why a phone value was refused. The names are the `reason` of an import report row.
 enum class PhoneReject {
