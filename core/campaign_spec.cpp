@@ -6,19 +6,20 @@ RetryPolicy default_retry_policy() {
   using std::chrono::hours;
   using std::chrono::minutes;
   return {
-      {Outcome::voicemail, {hours{4}, 2}},
-      {Outcome::user_hangup_no_speech, {hours{1}, 2}},
-      {Outcome::no_answer, {minutes{30}, 3}},
-      {Outcome::busy, {minutes{10}, 3}},
-      {Outcome::failed, {minutes{5}, 2}},
-      {Outcome::lost, {minutes{5}, 2}},
+      {Outcome::voicemail, {hours{4}, 2}},    {Outcome::user_hangup_no_speech, {hours{1}, 2}},
+      {Outcome::no_answer, {minutes{30}, 3}}, {Outcome::busy, {minutes{10}, 3}},
+      {Outcome::failed, {minutes{5}, 2}},     {Outcome::lost, {minutes{5}, 2}},
       {Outcome::canceled, {minutes{10}, 1}},
   };
 }
 
 namespace {
-bool lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
-bool hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+bool lower_alnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+bool hex(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
 }  // namespace
 
 bool is_valid_campaign_name(std::string_view name) noexcept {

@@ -12,20 +12,20 @@ namespace dialer {
 
 enum class errc : int {
   ok = 0,
-  invalid_argument = 1,  ///< caller passed something malformed
-  parse_error = 2,       ///< input text could not be parsed
-  not_found = 3,         ///< the named thing does not exist
-  conflict = 4,          ///< not allowed in the current state
-  io_error = 5,          ///< file or socket I/O failed
-  timeout = 6,           ///< a deadline expired
-  db_error = 7,          ///< SQLite reported an error
-  schema_too_new = 8,    ///< the database was written by a newer dialerd
-  limit_exceeded = 9,    ///< a size or count limit was hit
-  unsupported = 10,      ///< a feature or value this build does not handle
-  duplicate = 11,        ///< unique key already present
+  invalid_argument = 1,     ///< caller passed something malformed
+  parse_error = 2,          ///< input text could not be parsed
+  not_found = 3,            ///< the named thing does not exist
+  conflict = 4,             ///< not allowed in the current state
+  io_error = 5,             ///< file or socket I/O failed
+  timeout = 6,              ///< a deadline expired
+  db_error = 7,             ///< SQLite reported an error
+  schema_too_new = 8,       ///< the database was written by a newer dialerd
+  limit_exceeded = 9,       ///< a size or count limit was hit
+  unsupported = 10,         ///< a feature or value this build does not handle
+  duplicate = 11,           ///< unique key already present
   invalid_transition = 12,  ///< a state machine refused an event
-  protocol_error = 13,   ///< the peer sent something outside its protocol
-  cancelled = 14,        ///< the operation was cancelled (shutdown)
+  protocol_error = 13,      ///< the peer sent something outside its protocol
+  cancelled = 14,           ///< the operation was cancelled (shutdown)
 };
 
 const boost::system::error_category& dialer_category() noexcept;

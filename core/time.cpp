@@ -33,13 +33,20 @@ std::optional<Millis> parse_duration(std::string_view text) noexcept {
     while (i < text.size() && text[i] >= 'a' && text[i] <= 'z') ++i;
     std::string_view unit = text.substr(ustart, i - ustart);
     std::int64_t scale = 0;
-    if (unit == "ms") scale = 1;
-    else if (unit == "s") scale = 1000;
-    else if (unit == "m") scale = 60'000;
-    else if (unit == "h") scale = 3'600'000;
-    else if (unit == "d") scale = 86'400'000;
-    else return std::nullopt;
-    if (n > std::numeric_limits<std::int64_t>::max() / scale - total / scale - 1) return std::nullopt;
+    if (unit == "ms")
+      scale = 1;
+    else if (unit == "s")
+      scale = 1000;
+    else if (unit == "m")
+      scale = 60'000;
+    else if (unit == "h")
+      scale = 3'600'000;
+    else if (unit == "d")
+      scale = 86'400'000;
+    else
+      return std::nullopt;
+    if (n > std::numeric_limits<std::int64_t>::max() / scale - total / scale - 1)
+      return std::nullopt;
     total += n * scale;
   }
   return Millis{total};
@@ -75,10 +82,10 @@ std::string format_iso8601(TimePoint t) {
   year_month_day ymd{day};
   hh_mm_ss<Millis> hms{t - day};
   char buf[40];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<int>(ymd.year()),
-                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
-                static_cast<int>(hms.seconds().count()),
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ",
+                static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                static_cast<unsigned>(ymd.day()), static_cast<int>(hms.hours().count()),
+                static_cast<int>(hms.minutes().count()), static_cast<int>(hms.seconds().count()),
                 static_cast<int>(hms.subseconds().count()));
   return buf;
 }
@@ -86,8 +93,8 @@ std::string format_iso8601(TimePoint t) {
 std::optional<TimePoint> parse_iso8601(std::string_view s) noexcept {
   using namespace std::chrono;
   // YYYY-MM-DDTHH:MM:SS
-  if (s.size() < 19 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ' && s[10] != 't') ||
-      s[13] != ':' || s[16] != ':')
+  if (s.size() < 19 || s[4] != '-' || s[7] != '-' ||
+      (s[10] != 'T' && s[10] != ' ' && s[10] != 't') || s[13] != ':' || s[16] != ':')
     return std::nullopt;
   int y = 0, mo = 0, d = 0, h = 0, mi = 0, se = 0;
   if (!parse_int(s.substr(0, 4), y) || !parse_int(s.substr(5, 2), mo) ||
@@ -125,9 +132,11 @@ std::optional<TimePoint> parse_iso8601(std::string_view s) noexcept {
     int oh = 0, om = 0;
     std::string_view rest = s.substr(i);
     if (rest.size() == 5 && rest[2] == ':') {
-      if (!parse_int(rest.substr(0, 2), oh) || !parse_int(rest.substr(3, 2), om)) return std::nullopt;
+      if (!parse_int(rest.substr(0, 2), oh) || !parse_int(rest.substr(3, 2), om))
+        return std::nullopt;
     } else if (rest.size() == 4) {
-      if (!parse_int(rest.substr(0, 2), oh) || !parse_int(rest.substr(2, 2), om)) return std::nullopt;
+      if (!parse_int(rest.substr(0, 2), oh) || !parse_int(rest.substr(2, 2), om))
+        return std::nullopt;
     } else if (rest.size() == 2) {
       if (!parse_int(rest, oh)) return std::nullopt;
     } else {

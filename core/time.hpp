@@ -53,7 +53,11 @@ std::string format_iso8601(TimePoint t);
 std::optional<TimePoint> parse_iso8601(std::string_view text) noexcept;
 
 /// Milliseconds since the Unix epoch (storage form).
-constexpr std::int64_t to_unix_ms(TimePoint t) noexcept { return t.time_since_epoch().count(); }
-constexpr TimePoint from_unix_ms(std::int64_t ms) noexcept { return TimePoint{Millis{ms}}; }
+constexpr std::int64_t to_unix_ms(TimePoint t) noexcept {
+  return t.time_since_epoch().count();
+}
+constexpr TimePoint from_unix_ms(std::int64_t ms) noexcept {
+  return TimePoint{Millis{ms}};
+}
 
 }  // namespace dialer

@@ -5,5 +5,7 @@
 #endif
 
 namespace dialer {
-const char* version() noexcept { return DIALER_VERSION; }
+const char* version() noexcept {
+  return DIALER_VERSION;
+}
 }  // namespace dialer
