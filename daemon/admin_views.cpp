@@ -1,6 +1,7 @@
 #include "daemon/admin_views.hpp"
 
 #include "core/time_json.hpp"
+#include "daemon/scheduler_json.hpp"
 
 #include <boost/json/parse.hpp>
 
@@ -81,7 +82,7 @@ json::object stats_json(const scheduler::CampaignView& v) {
   o["name"] = row.spec.name;
   o["state"] = to_string(row.state);
   o["pause_reason"] = to_string(row.pause_reason);
-  o["blocked_by"] = scheduler::to_json(v.blocked_by, v.now);
+  o["blocked_by"] = to_json(v.blocked_by, v.now);
   o["blocked_by_text"] = scheduler::to_text(v.blocked_by, v.now);
   json::object contacts;
   for (const auto& [state, n] : v.contacts) contacts[to_string(state)] = n;

@@ -2,21 +2,9 @@
 
 #include "scheduler/calling_window.hpp"
 
-#include <boost/json/object.hpp>
-
-#include <algorithm>
 #include <cstdio>
 
 namespace dialer::scheduler {
-namespace {
-
-boost::json::value iso_or_null(const std::optional<TimePoint>& t) {
-  if (!t) return nullptr;
-  return boost::json::value(format_iso8601(*t));
-}
-
-}  // namespace
-
 BlockedBy BlockedBy::no_free_slot(int used, int limit) {
   auto b = of(BlockReason::no_free_slot);
   b.used = used;
@@ -85,61 +73,6 @@ std::string format_in(Millis d) {
                   static_cast<long long>((s % 86400) / 3600));
   }
   return buf;
-}
-
-boost::json::value to_json(const BlockedBy& b, std::optional<TimePoint> now) {
-  if (b.reason == BlockReason::none) return nullptr;
-  boost::json::object o;
-  o["reason"] = to_string(b.reason);
-  if (now && b.at) {
-    o["in_s"] = std::max<std::int64_t>(
-        0, std::chrono::duration_cast<std::chrono::seconds>(*b.at - *now).count());
-  }
-  if (!b.contact.empty()) o["contact"] = b.contact;
-  if (b.retry_after) o["retry_after"] = to_string(*b.retry_after);
-  if (b.reason == BlockReason::paused_by_errors || b.reason == BlockReason::account_blocked) {
-    o["message"] = b.message;
-  }
-  switch (b.reason) {
-    case BlockReason::no_free_slot:
-      o["used"] = b.used;
-      o["limit"] = b.limit;
-      break;
-    case BlockReason::rate_limited:
-      o["next_token_at"] = iso_or_null(b.at);
-      break;
-    case BlockReason::outside_calling_window:
-      o["opens_at"] = iso_or_null(b.at);
-      if (b.at_local.empty()) {
-        o["opens_at_local"] = nullptr;
-      } else {
-        o["opens_at_local"] = b.at_local;
-      }
-      o["timezone"] = b.timezone;
-      break;
-    case BlockReason::no_due_contacts:
-      o["next_due_at"] = iso_or_null(b.at);
-      break;
-    case BlockReason::provider_unavailable:
-      o["until"] = iso_or_null(b.at);
-      break;
-    case BlockReason::number_in_call_elsewhere:
-      o["next_try_at"] = iso_or_null(b.at);
-      break;
-    case BlockReason::unknown_timezone:
-      o["timezone"] = b.timezone;
-      break;
-    case BlockReason::api_unreachable:
-      o["next_try_at"] = iso_or_null(b.at);
-      break;
-    case BlockReason::none:
-    case BlockReason::not_running:
-    case BlockReason::credit_exhausted:
-    case BlockReason::account_blocked:
-    case BlockReason::paused_by_errors:
-      break;
-  }
-  return o;
 }
 
 std::string to_text(const BlockedBy& b, std::optional<TimePoint> now) {

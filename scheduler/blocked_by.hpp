@@ -5,7 +5,6 @@
 #include "core/enums.hpp"
 #include "core/time.hpp"
 
-#include <boost/json/value.hpp>
 #include <date/tz.h>
 
 #include <optional>
@@ -105,14 +104,6 @@ struct BlockedBy {
   [[nodiscard]] bool blocked() const noexcept { return reason != BlockReason::none; }
   bool operator==(const BlockedBy&) const = default;
 };
-
-/// null while dialling; otherwise {"reason": …} plus the reason's fields:
-/// no_free_slot {used, limit}; rate_limited {next_token_at}; outside_calling_window {opens_at,
-/// opens_at_local, timezone, contact?}; no_due_contacts {next_due_at, contact?, retry_after?};
-/// provider_unavailable {until}; paused_by_errors / account_blocked {message}.
-/// Times are ISO-8601 UTC (opens_at_local: local with offset); unknown times are null. With
-/// `now`, a known time also comes as `in_s` (seconds from now, never negative).
-boost::json::value to_json(const BlockedBy& b, std::optional<TimePoint> now = std::nullopt);
 
 /// One line for logs and dialerctl, e.g. "no free slot (5/5 in use)"; empty while dialling.
 /// With `now`, times are followed by "(in 7 s)".

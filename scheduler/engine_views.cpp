@@ -1,6 +1,5 @@
 // What the engine shows: status-get and campaign views, and their JSON.
 
-#include "core/campaign_json.hpp"
 #include "scheduler/scheduler_impl.hpp"
 
 #include <boost/json/serialize.hpp>
@@ -11,15 +10,6 @@
 #include <random>
 
 namespace dialer::scheduler {
-
-namespace {
-
-boost::json::value iso_or_null(const std::optional<TimePoint>& t) {
-  if (!t) return nullptr;
-  return boost::json::value(format_iso8601(*t));
-}
-
-}  // namespace
 
 SchedulerStatus Scheduler::Impl::status() const {
   SchedulerStatus s;
@@ -103,81 +93,6 @@ Result<CampaignView> Scheduler::Impl::campaign_view(std::string_view campaign) {
   }
   v.last_error = !c->last_errors.empty() ? c->last_errors.back() : c->pause_error;
   return v;
-}
-
-boost::json::object to_json(const SchedulerStatus& s) {
-  boost::json::object o;
-  o["slots"] = boost::json::object{{"used", s.slots.used},       {"limit", s.slots.limit},
-                                   {"source", s.slots.source},   {"in_flight", s.slots.in_flight},
-                                   {"foreign", s.slots.foreign}, {"capacity", s.slots.capacity}};
-  o["rate"] = boost::json::object{{"calls_per_minute", s.rate.calls_per_minute},
-                                  {"used_last_minute", s.rate.used_last_minute},
-                                  {"general_per_minute", s.rate.general_per_minute},
-                                  {"general_used_last_minute", s.rate.general_used_last_minute},
-                                  {"next_token_at", format_iso8601(s.rate.next_token_at)}};
-  boost::json::object credits;
-  if (s.credits.balance) {
-    credits["balance"] = *s.credits.balance;
-  } else {
-    credits["balance"] = nullptr;
-  }
-  credits["state"] = to_string(s.credits.state);
-  credits["polled_at"] = iso_or_null(s.credits.polled_at);
-  if (s.credits.age) {
-    credits["age_s"] = std::chrono::duration_cast<std::chrono::seconds>(*s.credits.age).count();
-  } else {
-    credits["age_s"] = nullptr;
-  }
-  if (s.credits.probe_at) credits["next_probe_at"] = format_iso8601(*s.credits.probe_at);
-  o["credits"] = std::move(credits);
-  boost::json::object campaigns;
-  for (const auto& [state, n] : s.campaigns) campaigns[to_string(state)] = n;
-  o["campaigns"] = std::move(campaigns);
-  if (s.account_block == AccountBlock::none) {
-    o["account_block"] = nullptr;
-  } else {
-    o["account_block"] =
-        boost::json::object{{"reason", to_string(s.account_block)}, {"message", s.account_message}};
-  }
-  o["api_unreachable"] = s.api_unreachable;
-  o["ambiguous_attempts"] = s.ambiguous;
-  boost::json::array overdue;
-  for (const auto& a : s.overdue) {
-    overdue.push_back(boost::json::object{{"attempt_id", a.attempt_id},
-                                          {"campaign", a.campaign},
-                                          {"since", format_iso8601(a.since)}});
-  }
-  o["ambiguous_overdue"] =
-      boost::json::object{{"count", s.ambiguous_overdue}, {"oldest", std::move(overdue)}};
-  o["starts_outstanding"] = s.starts_outstanding;
-  o["outcomes_by_poll_last_hour"] = s.outcomes_by_poll_last_hour;
-  o["shutting_down"] = s.shutting_down;
-  return o;
-}
-
-boost::json::object to_json(const CampaignView& v) {
-  const auto& row = v.campaign;
-  boost::json::object o = campaign_spec_to_json(row.spec);
-  o["id"] = row.id;
-  o["name"] = row.spec.name;
-  o["state"] = to_string(row.state);
-  o["pause_reason"] = to_string(row.pause_reason);
-  o["blocked_by"] = to_json(v.blocked_by, v.now);
-  o["blocked_by_text"] = to_text(v.blocked_by, v.now);
-  boost::json::object contacts;
-  for (const auto& [state, n] : v.contacts) contacts[to_string(state)] = n;
-  o["contacts"] = std::move(contacts);
-  boost::json::object outcomes;
-  for (const auto& [outcome, n] : v.outcomes) outcomes[to_string(outcome)] = n;
-  o["outcomes"] = std::move(outcomes);
-  o["attempts"] = v.attempts;
-  o["in_flight"] = v.in_flight;
-  o["credits_used"] = row.credits_used;
-  o["created_at"] = format_iso8601(row.created_at);
-  o["updated_at"] = format_iso8601(row.updated_at);
-  o["started_at"] = iso_or_null(row.started_at);
-  o["completed_at"] = iso_or_null(row.completed_at);
-  return o;
 }
 
 }  // namespace dialer::scheduler

@@ -7,7 +7,6 @@
 #include "store/campaign_repo.hpp"
 #include "store/database.hpp"
 
-#include <boost/json/array.hpp>
 #include <date/tz.h>
 
 #include <chrono>
@@ -18,7 +17,6 @@
 #include <unistd.h>
 
 namespace dialer::scheduler {
-namespace json = boost::json;
 
 namespace {
 
@@ -80,37 +78,6 @@ struct CopyFiles {
 };
 
 }  // namespace
-
-json::object to_json(const Forecast& f) {
-  json::array days;
-  for (const auto& d : f.by_day) {
-    days.push_back(json::object{{"date", d.date}, {"calls", d.calls}, {"credits", d.credits}});
-  }
-  json::array mix;
-  for (const auto& m : f.mix) {
-    mix.push_back(json::object{{"outcome", m.outcome},
-                               {"share", m.share},
-                               {"hold_s", static_cast<double>(m.hold.count()) / 1000.0},
-                               {"credits", m.credits},
-                               {"seen", m.seen}});
-  }
-  json::array assumptions;
-  for (const auto& a : f.assumptions) assumptions.emplace_back(a);
-  return {
-      {"campaign", f.campaign},
-      {"finish_at", f.finish_at ? json::value(format_iso8601(*f.finish_at)) : json::value(nullptr)},
-      {"finish_at_local", f.finish_at ? json::value(f.finish_at_local) : json::value(nullptr)},
-      {"zone", f.zone},
-      {"calls", f.calls},
-      {"credits", f.credits},
-      {"by_day", std::move(days)},
-      {"mix", std::move(mix)},
-      {"assumptions", std::move(assumptions)},
-      {"remaining_contacts", f.remaining_contacts},
-      {"simulated_s", f.simulated.count() / 1000},
-      {"wall_ms", f.wall.count()},
-      {"truncated", f.truncated}};
-}
 
 Result<std::vector<OutcomeFigure>> outcome_figures(store::Database& db, std::int64_t campaign_id,
                                                    std::int64_t min_calls) {

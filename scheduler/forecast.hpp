@@ -12,8 +12,6 @@
 #include "scheduler/call_platform.hpp"
 #include "scheduler/scheduler.hpp"
 
-#include <boost/json/object.hpp>
-
 #include <filesystem>
 #include <functional>
 #include <optional>
@@ -70,9 +68,6 @@ struct Forecast {
   Millis wall{};                        ///< real time taken
   bool truncated = false;               ///< the horizon or the time budget ended it
 };
-
-/// `{finish_at, finish_at_local, calls, credits, by_day, assumptions, …}`.
-boost::json::object to_json(const Forecast& f);
 
 /// Called now and then with simulated time done (of the horizon) and calls placed so far.
 using ForecastProgress = std::function<void(Millis simulated, std::int64_t calls)>;

@@ -197,13 +197,6 @@ struct SchedulerStats {
 /// shortened), or "nothing changed": the `campaign … updated` log line.
 std::string describe_changes(const boost::json::object& before, const boost::json::object& after);
 
-/// status-get `arguments` fields: slots, rate, credits, campaigns, account_block.
-boost::json::object to_json(const SchedulerStatus& s);
-/// campaign-get `arguments`: id, name, state, pause_reason, blocked_by, contacts, outcomes,
-/// attempts, in_flight, credits_used, created_at, started_at, completed_at, plus every campaign
-/// field (core/campaign_json.hpp).
-boost::json::object to_json(const CampaignView& v);
-
 class Scheduler {
  public:
   /// Actor written to the audit log for the engine's own transitions.

@@ -6,6 +6,7 @@
 #include "daemon/admin_args.hpp"
 #include "daemon/admin_files.hpp"
 #include "daemon/admin_views.hpp"
+#include "daemon/scheduler_json.hpp"
 #include "store/export_writer.hpp"
 
 #include <boost/json/array.hpp>
@@ -133,8 +134,7 @@ Response campaign_create(CommandContext& c, Request& r) {
     return from_scheduler_error(id.error(), spec->name, false);
   }
   auto view = c.d.scheduler.campaign_view(spec->name);
-  json::object o =
-      view ? scheduler::to_json(*view) : json::object{{"id", *id}, {"name", spec->name}};
+  json::object o = view ? to_json(*view) : json::object{{"id", *id}, {"name", spec->name}};
   return Response::success("campaign " + spec->name + " created (id " + std::to_string(*id) + ")",
                            std::move(o));
 }
@@ -155,7 +155,7 @@ Response campaign_update(CommandContext& c, Request& r) {
     return from_scheduler_error(u.error(), row.spec.name, false);
   }
   auto view = c.d.scheduler.campaign_view(spec->name);
-  json::object o = view ? scheduler::to_json(*view) : json::object{};
+  json::object o = view ? to_json(*view) : json::object{};
   return Response::success("campaign " + spec->name + " updated", std::move(o));
 }
 
@@ -209,7 +209,7 @@ Response campaign_get(CommandContext& c, Request& r) {
   if (!v) return from_scheduler_error(v.error(), *name, true);
   return Response::success(
       "campaign " + v->campaign.spec.name + " is " + std::string(to_string(v->campaign.state)),
-      scheduler::to_json(*v));
+      to_json(*v));
 }
 
 Response campaign_stats(CommandContext& c, Request& r) {

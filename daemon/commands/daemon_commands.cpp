@@ -2,6 +2,7 @@
 
 #include "core/version.hpp"
 #include "daemon/admin_args.hpp"
+#include "daemon/scheduler_json.hpp"
 #include "store/schema.hpp"
 
 #include <boost/json/array.hpp>
@@ -32,7 +33,7 @@ Response version_get(CommandContext&, Request& r) {
 Response status_get(CommandContext& c, Request& r) {
   if (auto u = unknown_argument(r.arguments, {})) return Response::error(*u);
   const auto s = c.d.scheduler.status();
-  json::object o = scheduler::to_json(s);
+  json::object o = to_json(s);
   o["version"] = dialer::version();
   o["uptime_s"] = std::chrono::duration_cast<std::chrono::seconds>(c.d.control.uptime()).count();
   o["webhook_listen"] = c.d.control.webhook_listen();

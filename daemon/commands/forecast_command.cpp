@@ -1,6 +1,7 @@
 #include "daemon/commands/forecast_command.hpp"
 
 #include "daemon/admin_args.hpp"
+#include "daemon/scheduler_json.hpp"
 #include "scheduler/forecast.hpp"
 
 #include <spdlog/spdlog.h>
@@ -84,7 +85,7 @@ asio::awaitable<Response> ForecastCommand::forecast(Request r) {
     co_return Response::error("forecast of " + rq.campaign + " failed: " + result.error().message);
   }
   const auto& f = *result;
-  auto args = scheduler::to_json(f);
+  auto args = to_json(f);
   std::string text;
   if (f.finish_at) {
     text = "campaign " + f.campaign + " finishes " + f.finish_at_local + ": " +

@@ -6,6 +6,7 @@
 #include "api/webhook/outcome_sink.hpp"
 #include "api/webhook/server.hpp"
 #include "core/time.hpp"
+#include "daemon/scheduler_json.hpp"
 #include "daemon/vocobase_platform.hpp"
 #include "scheduler/executor.hpp"
 #include "scheduler/scheduler.hpp"
@@ -38,6 +39,7 @@ namespace {
 using namespace std::chrono_literals;
 
 using namespace it;
+using daemon::to_json;
 
 class CreditExhaustion : public SimStackTest {
  protected:

@@ -8,6 +8,7 @@
 #include "api/webhook/outcome_sink.hpp"
 #include "api/webhook/server.hpp"
 #include "core/time.hpp"
+#include "daemon/scheduler_json.hpp"
 #include "daemon/vocobase_platform.hpp"
 #include "scheduler/executor.hpp"
 #include "scheduler/scheduler.hpp"
@@ -44,6 +45,7 @@ namespace {
 using namespace std::chrono_literals;
 
 using namespace it;
+using daemon::to_json;
 
 /// One life of the daemon: its own io_context, database connection, webhook receiver, client,
 /// platform adapter and scheduler. Destroying it without shutdown() is the crash: nothing is

@@ -48,34 +48,6 @@ TEST_F(EngineTest, ACampaignWithNothingDueIsNotBlamedOnTheAccount) {
   EXPECT_EQ(b.timezone, "Asia/Kolkata");
 }
 
-// A Kolkata campaign whose window is open calls a contact in Honolulu, where it is midnight:
-// blocked_by names that contact and Pacific/Honolulu, the opening in Honolulu's time (09:00
-// there, 19:00 UTC) and how far off it is — not "opens 00:30 (Asia/Kolkata)".
-TEST_F(EngineTest, AWindowClosedByAContactsZoneNamesTheContactAndItsZone) {
-  start_scheduler();
-  auto s = spec("hawaii");
-  s.timezone = "Asia/Kolkata";
-  s.window.start = std::chrono::minutes{9 * 60};
-  s.window.end = std::chrono::minutes{21 * 60};
-  const auto id = create(s);
-  add_contact(id, "+18085550100", "Pacific/Honolulu");
-  start("hawaii");
-  run_for(1s);
-  const auto v = view("hawaii");
-  const auto& b = v.blocked_by;
-  ASSERT_EQ(b.reason, BlockReason::outside_calling_window) << to_text(b);
-  EXPECT_EQ(b.at, utc(2026, 3, 9, 19, 0));
-  EXPECT_EQ(b.timezone, "Pacific/Honolulu");
-  EXPECT_EQ(b.contact, "+18085550100");
-  EXPECT_EQ(b.at_local, "2026-03-09T09:00:00-10:00");
-  EXPECT_EQ(to_text(b, v.now),
-            "outside calling window of +18085550100 (Pacific/Honolulu); opens "
-            "2026-03-09T09:00:00-10:00 (in 8 h 59 min)");
-  const auto j = to_json(b, v.now);
-  EXPECT_EQ(j.at("in_s").as_int64(), 8 * 3600 + 59 * 60 + 59);
-  EXPECT_EQ(j.at("contact").as_string(), "+18085550100");
-}
-
 // A contact waiting for its retry delay is named with the outcome it retries after.
 TEST_F(EngineTest, NoDueContactsNamesTheNextContactAndItsRetry) {
   platform_.call_scripts[phone(1)] = {

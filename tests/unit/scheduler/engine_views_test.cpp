@@ -115,41 +115,6 @@ TEST_F(EngineTest, FirstConfigFailureIsRetriedSoon) {
   EXPECT_TRUE(scheduler_->start("cfg"));
 }
 
-// status-get and campaign-get carry the contract's fields with live figures.
-TEST_F(EngineTest, StatusAndCampaignViewsAsJson) {
-  platform_.concurrency_limit = 3;
-  platform_.credit_balance = 42.5;
-  start_scheduler();
-  const auto id = create(spec("v"));
-  add_contacts(id, 0, 5);
-  start("v");
-  run_for(1s);
-  const auto s = to_json(scheduler_->status());
-  EXPECT_EQ(s.at("slots").at("used").as_int64(), 3);
-  EXPECT_EQ(s.at("slots").at("limit").as_int64(), 3);
-  EXPECT_EQ(s.at("slots").at("source").as_string(), "partner");
-  EXPECT_EQ(s.at("rate").at("calls_per_minute").as_int64(), 600);
-  EXPECT_GE(s.at("rate").at("used_last_minute").as_int64(), 3);
-  EXPECT_DOUBLE_EQ(s.at("credits").at("balance").as_double(), 42.5);
-  EXPECT_EQ(s.at("credits").at("state").as_string(), "ok");
-  EXPECT_EQ(s.at("campaigns").at("running").as_int64(), 1);
-  EXPECT_TRUE(s.at("account_block").is_null());
-
-  const auto v = to_json(view("v"));
-  EXPECT_EQ(v.at("id").as_int64(), id);
-  EXPECT_EQ(v.at("name").as_string(), "v");
-  EXPECT_EQ(v.at("state").as_string(), "running");
-  EXPECT_EQ(v.at("blocked_by").at("reason").as_string(), "no_free_slot");
-  EXPECT_EQ(v.at("blocked_by").at("used").as_int64(), 3);
-  EXPECT_EQ(v.at("contacts").at("in_call").as_int64(), 3);
-  EXPECT_EQ(v.at("contacts").at("queued").as_int64(), 2);
-  EXPECT_EQ(v.at("attempts").as_int64(), 3);
-  EXPECT_EQ(v.at("in_flight").as_int64(), 3);
-  EXPECT_TRUE(v.at("started_at").is_string());
-  EXPECT_TRUE(v.at("completed_at").is_null());
-  EXPECT_TRUE(v.contains("window"));
-}
-
 // With a registry the engine exports dialer_* metrics that follow what it does.
 TEST_F(EngineTest, MetricsFollowStartsAndOutcomes) {
   platform_.default_call = CallScript{};
