@@ -1,6 +1,7 @@
 #pragma once
 /// Why a campaign is not placing a call right now (`blocked_by` in campaign-get,
-/// STATE-MACHINES.md "Campaign"), as a value with JSON and one-line text forms.
+/// STATE-MACHINES.md "Campaign"), as a value with a one-line text form (its JSON:
+/// daemon/scheduler_json).
 
 #include "core/enums.hpp"
 #include "core/time.hpp"

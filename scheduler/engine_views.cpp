@@ -1,4 +1,4 @@
-// What the engine shows: status-get and campaign views, and their JSON.
+// What the engine shows: status-get and campaign views (their JSON is daemon/scheduler_json.cpp).
 
 #include "scheduler/scheduler_impl.hpp"
 
