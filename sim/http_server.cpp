@@ -1,8 +1,8 @@
 #include "sim/http_server.hpp"
 
+#include "core/use_nothrow.hpp"
 #include "sim/log.hpp"
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -18,8 +18,6 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
 namespace {
-
-constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 
 bool is_loopback(const asio::ip::address& a) {
   if (a.is_v6() && a.to_v6().is_v4_mapped()) {
@@ -86,14 +84,14 @@ void HttpServer::stop() {
 
 asio::awaitable<void> HttpServer::accept_loop() {
   while (!stopping_) {
-    auto [ec, socket] = co_await acceptor_.async_accept(kNoThrow);
+    auto [ec, socket] = co_await acceptor_.async_accept(use_nothrow);
     if (stopping_) break;
     if (ec) {
       if (ec == asio::error::operation_aborted) break;
       // Out of descriptors and the like: wait a little instead of spinning.
       logger().warn("accept failed: {}", ec.message());
       asio::steady_timer t(ex_, std::chrono::milliseconds(50));
-      co_await t.async_wait(kNoThrow);
+      co_await t.async_wait(use_nothrow);
       continue;
     }
     if (conns_.size() >= settings_.max_connections) {
@@ -125,7 +123,7 @@ asio::awaitable<void> HttpServer::serve(tcp::socket socket) {
     parser.header_limit(settings_.header_limit);
     parser.body_limit(settings_.body_limit);
     conn.stream.expires_after(settings_.idle_timeout);
-    auto [rec, n] = co_await http::async_read(conn.stream, buffer, parser, kNoThrow);
+    auto [rec, n] = co_await http::async_read(conn.stream, buffer, parser, use_nothrow);
     (void)n;
     if (stopping_) co_return;
     if (rec == http::error::body_limit || rec == http::error::header_limit) {
@@ -142,7 +140,7 @@ asio::awaitable<void> HttpServer::serve(tcp::socket socket) {
       res.keep_alive(false);
       res.prepare_payload();
       conn.stream.expires_after(settings_.write_timeout);
-      co_await http::async_write(conn.stream, res, kNoThrow);
+      co_await http::async_write(conn.stream, res, use_nothrow);
       break;
     }
     if (rec) break;  // end of stream, idle timeout, garbage: just close
@@ -173,7 +171,7 @@ asio::awaitable<void> HttpServer::serve(tcp::socket socket) {
     if (reply.action == Reply::Action::hold || reply.slow) {
       conn.stream.expires_never();
       conn.timer.expires_after(reply.slow ? settings_.slow_delay : settings_.hold_time);
-      co_await conn.timer.async_wait(kNoThrow);
+      co_await conn.timer.async_wait(use_nothrow);
       if (stopping_) co_return;
       if (reply.action == Reply::Action::hold) {
         boost::system::error_code ignored;
@@ -190,7 +188,7 @@ asio::awaitable<void> HttpServer::serve(tcp::socket socket) {
     res.body() = std::move(reply.body);
     res.prepare_payload();
     conn.stream.expires_after(settings_.write_timeout);
-    auto [wec, w] = co_await http::async_write(conn.stream, res, kNoThrow);
+    auto [wec, w] = co_await http::async_write(conn.stream, res, use_nothrow);
     (void)w;
     if (wec || !res.keep_alive()) break;
   }

@@ -1,10 +1,10 @@
 #include "sim/webhook_dispatcher.hpp"
 
+#include "core/use_nothrow.hpp"
 #include "sim/det_rng.hpp"
 #include "sim/hmac.hpp"
 #include "sim/log.hpp"
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -24,7 +24,6 @@ namespace json = boost::json;
 using tcp = asio::ip::tcp;
 
 namespace {
-constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t kLogLimit = 10'000;
 constexpr std::size_t kMaxIdlePerEndpoint = 16;
 constexpr std::size_t kResponseBodyLimit = 64 * 1024;
@@ -449,7 +448,7 @@ asio::awaitable<WebhookDispatcher::AttemptResult> WebhookDispatcher::post(
       stream = std::make_unique<beast::tcp_stream>(ex_);
       stream->expires_at(deadline);
       ActiveStream active(active_streams_, stream.get());
-      auto [ec, unused] = co_await stream->async_connect(ep.resolved, kNoThrow);
+      auto [ec, unused] = co_await stream->async_connect(ep.resolved, use_nothrow);
       (void)unused;
       if (stopping_) co_return AttemptResult{false, 0, "stopped"};
       if (ec) co_return AttemptResult{false, 0, "connect " + describe(ec)};
@@ -468,7 +467,7 @@ asio::awaitable<WebhookDispatcher::AttemptResult> WebhookDispatcher::post(
     req.body() = body;
     req.prepare_payload();
 
-    auto [wec, written] = co_await http::async_write(*stream, req, kNoThrow);
+    auto [wec, written] = co_await http::async_write(*stream, req, use_nothrow);
     (void)written;
     if (stopping_) co_return AttemptResult{false, 0, "stopped"};
     if (wec) {
@@ -483,7 +482,7 @@ asio::awaitable<WebhookDispatcher::AttemptResult> WebhookDispatcher::post(
     beast::flat_buffer buffer;
     http::response_parser<http::string_body> parser;
     parser.body_limit(kResponseBodyLimit);
-    auto [rec, read] = co_await http::async_read(*stream, buffer, parser, kNoThrow);
+    auto [rec, read] = co_await http::async_read(*stream, buffer, parser, use_nothrow);
     (void)read;
     if (stopping_) co_return AttemptResult{false, 0, "stopped"};
     if (rec) {

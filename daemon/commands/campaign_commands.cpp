@@ -17,19 +17,7 @@
 #include <utility>
 #include <variant>
 
-// GCC 12 at -O2 pairs Asio's recycling coroutine-frame allocator (aligned_alloc) with the
-// frame's sized operator delete and warns about a mismatch that is not there: Asio frees those
-// frames with the matching aligned free.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-
 namespace dialer::daemon {
-
-namespace asio = boost::asio;
-namespace json = boost::json;
-using admin::Request;
-using admin::Response;
 
 // --- campaign fields from arguments --------------------------------------------------------
 
@@ -338,29 +326,24 @@ asio::awaitable<Response> campaign_export(CommandContext& c, Request r) {
 Result<void> register_campaign_commands(CommandContext& c) {
   const auto ro = admin::Effect::read_only;
   const auto rw = admin::Effect::changes_state;
-  for (auto r : {
-           c.add("campaign-create", "create a draft campaign (fields, or spec_yaml)", rw,
-                 &campaign_create),
-           c.add("campaign-update", "change a campaign's fields", rw, &campaign_update),
-           c.add("campaign-list", "every campaign with its state and counts", ro, &campaign_list),
-           c.add("campaign-get", "one campaign: fields, state, blocked_by, counts", ro,
-                 &campaign_get),
-           c.add("campaign-start",
-                 "start dialling a draft campaign (its agent and providers are checked first)", rw,
-                 &campaign_start),
-           c.add("campaign-pause", "pause dialling (calls in flight finish)", rw, &campaign_pause),
-           c.add("campaign-resume", "resume a paused or credit-exhausted campaign", rw,
-                 &campaign_resume),
-           c.add("campaign-stop", "cancel: queued contacts are skipped", rw, &campaign_stop),
-           c.add("campaign-delete", "delete a draft campaign and its contacts", rw,
-                 &campaign_delete),
-           c.add("campaign-stats", "counts by contact state and outcome", ro, &campaign_stats),
-           c.add("campaign-export", "results as CSV to a passed descriptor or `output` path", rw,
-                 &campaign_export),
-       }) {
-    if (!r) return r;
-  }
-  return {};
+  return first_error({
+      c.add("campaign-create", "create a draft campaign (fields, or spec_yaml)", rw,
+            &campaign_create),
+      c.add("campaign-update", "change a campaign's fields", rw, &campaign_update),
+      c.add("campaign-list", "every campaign with its state and counts", ro, &campaign_list),
+      c.add("campaign-get", "one campaign: fields, state, blocked_by, counts", ro, &campaign_get),
+      c.add("campaign-start",
+            "start dialling a draft campaign (its agent and providers are checked first)", rw,
+            &campaign_start),
+      c.add("campaign-pause", "pause dialling (calls in flight finish)", rw, &campaign_pause),
+      c.add("campaign-resume", "resume a paused or credit-exhausted campaign", rw,
+            &campaign_resume),
+      c.add("campaign-stop", "cancel: queued contacts are skipped", rw, &campaign_stop),
+      c.add("campaign-delete", "delete a draft campaign and its contacts", rw, &campaign_delete),
+      c.add("campaign-stats", "counts by contact state and outcome", ro, &campaign_stats),
+      c.add("campaign-export", "results as CSV to a passed descriptor or `output` path", rw,
+            &campaign_export),
+  });
 }
 
 }  // namespace dialer::daemon

@@ -12,13 +12,35 @@
 #include <boost/json/object.hpp>
 
 #include <atomic>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <variant>
 
+// GCC 12 at -O2 pairs Asio's recycling coroutine-frame allocator (aligned_alloc) with the
+// frame's sized operator delete and warns about a mismatch that is not there: Asio frees those
+// frames with the matching aligned free. (In this header: every command module has coroutines.)
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+
 namespace dialer::daemon {
 
+// The names every command module uses.
+namespace asio = boost::asio;
+namespace json = boost::json;
+using admin::Request;
+using admin::Response;
+
 struct CommandContext;
+
+/// The first failed registration of a module's list, or success.
+inline Result<void> first_error(std::initializer_list<Result<void>> registrations) {
+  for (const auto& r : registrations) {
+    if (!r) return r;
+  }
+  return {};
+}
 
 /// A handler that answers at once, on the event loop.
 using SyncCommand = admin::Response (*)(CommandContext&, admin::Request&);

@@ -22,19 +22,7 @@
 #include <utility>
 #include <variant>
 
-// GCC 12 at -O2 pairs Asio's recycling coroutine-frame allocator (aligned_alloc) with the
-// frame's sized operator delete and warns about a mismatch that is not there: Asio frees those
-// frames with the matching aligned free.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-
 namespace dialer::daemon {
-
-namespace asio = boost::asio;
-namespace json = boost::json;
-using admin::Request;
-using admin::Response;
 
 namespace {
 
@@ -296,19 +284,14 @@ asio::awaitable<Response> contacts_import(CommandContext& c, Request r) {
 Result<void> register_contacts_commands(CommandContext& c) {
   const auto ro = admin::Effect::read_only;
   const auto rw = admin::Effect::changes_state;
-  for (auto r : {
-           c.add("contacts-import", "import a CSV list (passed descriptor or `path`)", rw,
-                 &contacts_import),
-           c.add("contacts-list", "a campaign's contacts, optionally of one state", ro,
-                 &contacts_list),
-           c.add("calls-list", "attempts, newest first (`in_flight` for open ones)", ro,
-                 &calls_list),
-           c.add("attempt-resolve", "settle an ambiguous attempt by hand: {id, as: void|lost}", rw,
-                 &attempt_resolve),
-       }) {
-    if (!r) return r;
-  }
-  return {};
+  return first_error({
+      c.add("contacts-import", "import a CSV list (passed descriptor or `path`)", rw,
+            &contacts_import),
+      c.add("contacts-list", "a campaign's contacts, optionally of one state", ro, &contacts_list),
+      c.add("calls-list", "attempts, newest first (`in_flight` for open ones)", ro, &calls_list),
+      c.add("attempt-resolve", "settle an ambiguous attempt by hand: {id, as: void|lost}", rw,
+            &attempt_resolve),
+  });
 }
 
 }  // namespace dialer::daemon

@@ -160,23 +160,20 @@ Response log_level_set(CommandContext&, Request& r) {
 Result<void> register_daemon_commands(CommandContext& c) {
   const auto ro = admin::Effect::read_only;
   const auto rw = admin::Effect::changes_state;
-  for (auto r : {
-           c.add("version-get", "the daemon's version and store schema", ro, &version_get),
-           c.add("status-get", "slots, rate, credits, campaigns by state, uptime", ro, &status_get),
-           c.add("config-get", "the config in force, secrets redacted", ro, &config_get),
-           c.add("config-reload", "re-read the config file; keys that need a restart are listed",
-                 rw, &config_reload),
-           c.add("shutdown", "stop gracefully (calls in flight settle first)", rw, &shutdown),
-           c.add("account-unblock", "lift a stop for the account after a 401/403 (dial again)", rw,
-                 &account_unblock),
-           c.add("log-level-set",
-                 "change the log level until the next reload or restart: {level: trace|debug|"
-                 "info|warn|error|critical|off}",
-                 rw, &log_level_set),
-       }) {
-    if (!r) return r;
-  }
-  return {};
+  return first_error({
+      c.add("version-get", "the daemon's version and store schema", ro, &version_get),
+      c.add("status-get", "slots, rate, credits, campaigns by state, uptime", ro, &status_get),
+      c.add("config-get", "the config in force, secrets redacted", ro, &config_get),
+      c.add("config-reload", "re-read the config file; keys that need a restart are listed", rw,
+            &config_reload),
+      c.add("shutdown", "stop gracefully (calls in flight settle first)", rw, &shutdown),
+      c.add("account-unblock", "lift a stop for the account after a 401/403 (dial again)", rw,
+            &account_unblock),
+      c.add("log-level-set",
+            "change the log level until the next reload or restart: {level: trace|debug|"
+            "info|warn|error|critical|off}",
+            rw, &log_level_set),
+  });
 }
 
 }  // namespace dialer::daemon

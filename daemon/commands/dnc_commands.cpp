@@ -19,19 +19,7 @@
 #include <unistd.h>
 #include <vector>
 
-// GCC 12 at -O2 pairs Asio's recycling coroutine-frame allocator (aligned_alloc) with the
-// frame's sized operator delete and warns about a mismatch that is not there: Asio frees those
-// frames with the matching aligned free.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-
 namespace dialer::daemon {
-
-namespace asio = boost::asio;
-namespace json = boost::json;
-using admin::Request;
-using admin::Response;
 
 Result<std::int64_t> skip_queued_for_dnc(store::Database& db, std::string_view phone, TimePoint now,
                                          std::string actor) {
@@ -285,16 +273,12 @@ asio::awaitable<Response> dnc_import(CommandContext& c, Request r) {
 Result<void> register_dnc_commands(CommandContext& c) {
   const auto ro = admin::Effect::read_only;
   const auto rw = admin::Effect::changes_state;
-  for (auto r : {
-           c.add("dnc-add", "put numbers on the do-not-call list", rw, &dnc_add),
-           c.add("dnc-remove", "take numbers off the do-not-call list", rw, &dnc_remove),
-           c.add("dnc-list", "the do-not-call list", ro, &dnc_list),
-           c.add("dnc-import", "add every number of a file (descriptor or `path`)", rw,
-                 &dnc_import),
-       }) {
-    if (!r) return r;
-  }
-  return {};
+  return first_error({
+      c.add("dnc-add", "put numbers on the do-not-call list", rw, &dnc_add),
+      c.add("dnc-remove", "take numbers off the do-not-call list", rw, &dnc_remove),
+      c.add("dnc-list", "the do-not-call list", ro, &dnc_list),
+      c.add("dnc-import", "add every number of a file (descriptor or `path`)", rw, &dnc_import),
+  });
 }
 
 }  // namespace dialer::daemon
