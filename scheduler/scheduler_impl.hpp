@@ -195,6 +195,14 @@ class Scheduler::Impl {
   void note_failure(CampaignRt& c, std::string message);
   void release(OpenAttempt& a);
   void track_started(OpenAttempt& a, TimePoint started_at);
+  /// The open attempt an outcome is about (by call id, session id, or the one ambiguous start
+  /// for its number); nullptr when there is none and the outcome was dealt with here: applied
+  /// late to a `lost` attempt, a duplicate, parked while starts are unanswered, or not ours.
+  OpenAttempt* match_outcome(std::int64_t inbox_id, const SessionOutcome& o, OutcomeSource source,
+                             bool may_park);
+  /// Counters and metric series of an applied outcome.
+  void count_outcome(CampaignRt& c, Outcome outcome, double credits, OutcomeSource source,
+                     TimePoint t);
   /// Applies an outcome; false when it is not final yet (a poll of a call still running).
   bool apply_outcome(std::int64_t inbox_id, const SessionOutcome& o, OutcomeSource source,
                      bool may_park = true);

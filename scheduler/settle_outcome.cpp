@@ -108,8 +108,8 @@ void Scheduler::Impl::apply_late_outcome(const store::AttemptRow& row, std::int6
   request_dispatch();
 }
 
-bool Scheduler::Impl::apply_outcome(std::int64_t inbox_id, const SessionOutcome& o,
-                                    OutcomeSource source, bool may_park) {
+OpenAttempt* Scheduler::Impl::match_outcome(std::int64_t inbox_id, const SessionOutcome& o,
+                                            OutcomeSource source, bool may_park) {
   OpenAttempt* a = nullptr;
   if (!o.call_id.empty()) {
     if (auto it = open_.by_call_id.find(o.call_id); it != open_.by_call_id.end())
@@ -136,7 +136,7 @@ bool Scheduler::Impl::apply_outcome(std::int64_t inbox_id, const SessionOutcome&
                       to_string(row->state));
         mark_inbox_applied(inbox_id);
       }
-      return true;
+      return nullptr;
     }
   }
   if (a == nullptr && !o.call_id.empty() && !o.to_number.empty()) {
@@ -158,13 +158,46 @@ bool Scheduler::Impl::apply_outcome(std::int64_t inbox_id, const SessionOutcome&
     if (may_park && source == OutcomeSource::webhook && !open_.outstanding_starts.empty() &&
         open_.parked.size() < kMaxParked) {
       open_.parked.push_back({inbox_id, o, *open_.outstanding_starts.rbegin()});
-      return true;
+      return nullptr;
     }
     spdlog::warn("session {} (call {}): no attempt of ours; ignored", o.session_id,
                  o.call_id.empty() ? "-" : o.call_id);
     mark_inbox_applied(inbox_id);
-    return true;
+    return nullptr;
   }
+  return a;
+}
+
+void Scheduler::Impl::count_outcome(CampaignRt& c, Outcome outcome, double credits,
+                                    OutcomeSource source, TimePoint t) {
+  ++stats_.outcomes_applied;
+  if (metrics_) metrics_->outcomes[static_cast<std::size_t>(outcome)]->Increment();
+  if (metrics_) {
+    auto& per_outcome = c.m_outcomes[static_cast<std::size_t>(outcome)];
+    if (per_outcome == nullptr) {
+      per_outcome = &metrics_->campaign_outcomes->Add(
+          {{"campaign", c.name()}, {"outcome", std::string(to_string(outcome))}});
+    }
+    per_outcome->Increment();
+    if (credits > 0) {
+      if (c.m_credits == nullptr) {
+        c.m_credits = &metrics_->campaign_credits->Add({{"campaign", c.name()}});
+      }
+      metrics_->credits_spent->Increment(credits);
+      c.m_credits->Increment(credits);
+    }
+  }
+  if (source == OutcomeSource::poll) {
+    ++stats_.outcomes_polled;
+    polled_outcomes_.add(t);
+    if (metrics_) metrics_->polled->Increment();
+  }
+}
+
+bool Scheduler::Impl::apply_outcome(std::int64_t inbox_id, const SessionOutcome& o,
+                                    OutcomeSource source, bool may_park) {
+  OpenAttempt* a = match_outcome(inbox_id, o, source, may_park);
+  if (a == nullptr) return true;
 
   auto outcome = o.outcome();
   if (!outcome) {
@@ -240,28 +273,7 @@ bool Scheduler::Impl::apply_outcome(std::int64_t inbox_id, const SessionOutcome&
       spdlog::info("attempt {}: ambiguous start settled by its outcome (call {})", finished.id,
                    o.call_id);
     }
-    ++stats_.outcomes_applied;
-    if (metrics_) metrics_->outcomes[static_cast<std::size_t>(*outcome)]->Increment();
-    if (metrics_) {
-      auto& per_outcome = c.m_outcomes[static_cast<std::size_t>(*outcome)];
-      if (per_outcome == nullptr) {
-        per_outcome = &metrics_->campaign_outcomes->Add(
-            {{"campaign", c.name()}, {"outcome", std::string(to_string(*outcome))}});
-      }
-      per_outcome->Increment();
-      if (credits > 0) {
-        if (c.m_credits == nullptr) {
-          c.m_credits = &metrics_->campaign_credits->Add({{"campaign", c.name()}});
-        }
-        metrics_->credits_spent->Increment(credits);
-        c.m_credits->Increment(credits);
-      }
-    }
-    if (source == OutcomeSource::poll) {
-      ++stats_.outcomes_polled;
-      polled_outcomes_.add(t);
-      if (metrics_) metrics_->polled->Increment();
-    }
+    count_outcome(c, *outcome, credits, source, t);
     spdlog::debug("campaign {}: attempt {} finished: {}", c.name(), finished.id,
                   to_string(*outcome));
     // No refill: nothing is handed over, so no handoff to measure.
