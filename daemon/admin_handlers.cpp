@@ -70,7 +70,7 @@ void AdminHandlers::Impl::audit(const admin::AuditEvent& e) {
   entry.detail_json = std::move(text);
   entry.result = std::to_string(admin::to_int(e.result));
   if (!e.text.empty()) entry.result += " " + e.text;
-  store::AuditRepo repo(ctx.d.db);
+  auto& repo = ctx.d.store.audit();
   if (auto r = repo.append(entry); !r) {
     spdlog::error("audit log: cannot record {}: {}", entry.action, r.error().what());
   }

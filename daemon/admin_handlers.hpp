@@ -20,7 +20,7 @@
 #include "core/time.hpp"
 #include "scheduler/scheduler.hpp"
 #include "store/campaign_repo.hpp"
-#include "store/database.hpp"
+#include "store/sqlite/database.hpp"
 #include "store/zones.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -73,9 +73,9 @@ using StartCheck =
 struct AdminDeps {
   admin::Registry& registry;
   admin::ProgressTable& progress;
-  /// The event loop's connection (short reads and writes).
-  store::Database& db;
-  /// Where worker threads open their own connections (imports, exports).
+  /// The event loop's store session (short reads and writes).
+  store::Store& store;
+  /// Where worker threads open their own SQLite connections (imports, exports).
   std::string db_path;
   store::OpenOptions worker_open_options;
   scheduler::Scheduler& scheduler;

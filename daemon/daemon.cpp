@@ -7,9 +7,9 @@
 #include "core/version.hpp"
 #include "daemon/daemon_impl.hpp"
 #include "daemon/dialerd_args.hpp"
-#include "store/import_recovery.hpp"
-#include "store/migrations.hpp"
-#include "store/schema.hpp"
+#include "store/sqlite/import_recovery.hpp"
+#include "store/sqlite/migrations.hpp"
+#include "store/sqlite/schema.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -43,21 +43,20 @@ std::optional<Failure> Daemon::Impl::start() {
   open.busy_timeout = kLoopBusyTimeout;
   // Checkpoints (page write-back and syncs) run on their own thread, not in the loop's commits.
   open.background_checkpoint = true;
-  auto db = store::Database::open(cfg.store.path, open);
-  if (!db) {
+  auto opened = store::SqliteStore::open(cfg.store.path, open);
+  if (!opened) {
     return Failure{exit_store_failure,
-                   "cannot open the store " + cfg.store.path + ": " + db.error().message};
+                   "cannot open the store " + cfg.store.path + ": " + opened.error().message};
   }
-  db_.emplace(std::move(*db));
-  auto version = db_->user_version();
+  store_ = std::move(*opened);
+  auto version = store_->schema_version();
   spdlog::info("store {} at schema version {}", cfg.store.path,
                version ? *version : store::current_schema_version());
   auto zones = store::ZoneTable::load();
   if (!zones)
     return Failure{exit_runtime_failure, "cannot load the zone table: " + zones.error().message};
   zones_.emplace(std::move(*zones));
-  inbox_repo_.emplace(*db_);
-  inbox_.emplace(*inbox_repo_);
+  inbox_.emplace(store_->inbox());
 
   // Admin socket (its lock tells whether another instance runs), then the webhook listener.
   if (auto failure = start_admin(cfg)) return failure;
@@ -73,7 +72,7 @@ std::optional<Failure> Daemon::Impl::start() {
   platform_ = std::make_unique<VocobasePlatform>(ioc_.get_executor(), *client_);
   executor_ = std::make_unique<scheduler::AsioExecutor>(ioc_.get_executor(), clock_);
   scheduler_ = std::make_unique<scheduler::Scheduler>(
-      scheduler::SchedulerDeps{*executor_, *db_, *platform_, &parse_session_outcome,
+      scheduler::SchedulerDeps{*executor_, *store_, *platform_, &parse_session_outcome,
                                metrics_.get()},
       scheduler_options(cfg));
   sink_.attach(scheduler_.get());
@@ -86,9 +85,9 @@ std::optional<Failure> Daemon::Impl::start() {
       ForecastDeps{registry_, progress_, *scheduler_, self_, clock_, workers_.get_executor(),
                    cfg.store.path, db_dir, &parse_session_outcome});
   account_ = std::make_unique<AccountCommands>(
-      AccountCommandDeps{registry_, *client_, *scheduler_, *db_, self_, secrets_, clock_});
+      AccountCommandDeps{registry_, *client_, *scheduler_, *store_, self_, secrets_, clock_});
   handlers_ = std::make_unique<AdminHandlers>(
-      AdminDeps{registry_, progress_, *db_, cfg.store.path, worker_open, *scheduler_, self_,
+      AdminDeps{registry_, progress_, *store_, cfg.store.path, worker_open, *scheduler_, self_,
                 *zones_, clock_, workers_.get_executor(), db_dir, account_->start_check(),
                 [this](const std::string& campaign) { return forecast_->last_of(campaign); }});
   *handlers_slot_ = handlers_.get();
@@ -105,7 +104,7 @@ std::optional<Failure> Daemon::Impl::start() {
 
   // Imports interrupted by a crash are rolled back (still staging) or finished (past their
   // commit point) before the scheduler looks at contacts.
-  if (auto r = store::recover_imports(*db_); !r) {
+  if (auto r = store::recover_imports(store_->database()); !r) {
     return Failure{exit_store_failure, "import recovery failed: " + r.error().message};
   } else if (r->rolled_back + r->completed > 0) {
     spdlog::info("imports recovered: {} rolled back, {} completed", r->rolled_back, r->completed);

@@ -26,8 +26,8 @@ void Daemon::Impl::arm_housekeeping(std::chrono::milliseconds after) {
 
 void Daemon::Impl::housekeeping_round() {
   const auto& sc = config_->store;  // read each round: a reload applies at once
-  auto round =
-      store::prune_round(*db_, clock_.now(), sc.inbox_retention, sc.audit_retention, kPruneBatch);
+  auto round = store::prune_round(store_->database(), clock_.now(), sc.inbox_retention,
+                                  sc.audit_retention, kPruneBatch);
   if (!round) {
     spdlog::warn("housekeeping: {}; tried again in an hour", round.error().what());
     pruned_ = {};

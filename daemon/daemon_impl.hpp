@@ -22,9 +22,9 @@
 #include "daemon/vocobase_platform.hpp"
 #include "scheduler/executor.hpp"
 #include "scheduler/scheduler.hpp"
-#include "store/database.hpp"
-#include "store/housekeeping.hpp"
 #include "store/inbox_repo.hpp"
+#include "store/sqlite/housekeeping.hpp"
+#include "store/sqlite/sqlite_store.hpp"
 #include "store/zones.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -121,9 +121,8 @@ class Daemon::Impl {
   // Declared first so it is destroyed last: every component below holds I/O objects of it.
   boost::asio::io_context ioc_{1};
   boost::asio::thread_pool workers_{2};
-  std::optional<store::Database> db_;
+  std::unique_ptr<store::SqliteStore> store_;
   std::optional<store::ZoneTable> zones_;
-  std::optional<store::InboxRepo> inbox_repo_;
   std::optional<api::StoreInbox> inbox_;
   InboxSink sink_;
   std::shared_ptr<prometheus::Registry> metrics_ = std::make_shared<prometheus::Registry>();

@@ -117,9 +117,8 @@ std::optional<Failure> Daemon::Impl::start_metrics(const config::Config& cfg,
     counts_running_->store(true);
     asio::post(workers_, [running = counts_running_, metrics = &*daemon_metrics_, db_path,
                           worker_open, t = clock_.now()] {
-      if (auto db = store::Database::open(db_path, worker_open)) {
-        store::ContactRepo contacts(*db);
-        if (auto counts = contacts.counts_of_all(t)) {
+      if (auto db = store::SqliteStore::open(db_path, worker_open)) {
+        if (auto counts = (*db)->contacts().counts_of_all(t)) {
           metrics->apply(*counts);
         } else {
           spdlog::warn("metrics: campaign contact counts: {}", counts.error().what());

@@ -146,7 +146,7 @@ json::object to_json(const scheduler::CampaignView& v) {
   return o;
 }
 
-json::object to_json(const scheduler::Forecast& f) {
+json::object to_json(const Forecast& f) {
   json::array days;
   for (const auto& d : f.by_day) {
     days.push_back(json::object{{"date", d.date}, {"calls", d.calls}, {"credits", d.credits}});

@@ -4,8 +4,8 @@
 /// only produces the values.
 
 #include "core/time.hpp"
+#include "daemon/forecast.hpp"
 #include "scheduler/blocked_by.hpp"
-#include "scheduler/forecast.hpp"
 #include "scheduler/scheduler.hpp"
 
 #include <boost/json/object.hpp>
@@ -32,6 +32,6 @@ boost::json::object to_json(const scheduler::SchedulerStatus& s);
 boost::json::object to_json(const scheduler::CampaignView& v);
 
 /// `{finish_at, finish_at_local, calls, credits, by_day, assumptions, …}`.
-boost::json::object to_json(const scheduler::Forecast& f);
+boost::json::object to_json(const Forecast& f);
 
 }  // namespace dialer::daemon

@@ -3,7 +3,6 @@
 
 #include "core/campaign_json.hpp"
 #include "scheduler/scheduler_impl.hpp"
-#include "store/scheduler_queries.hpp"
 
 #include <boost/json/serialize.hpp>
 #include <prometheus/family.h>

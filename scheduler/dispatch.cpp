@@ -156,10 +156,10 @@ std::optional<store::ContactRow> Scheduler::Impl::next_contact(CampaignRt& c, Ti
     if (rows->empty()) return std::nullopt;
 
     // DNC skips and window deferrals of one batch share a transaction (one fsync).
-    std::optional<store::Transaction> tx;
+    std::optional<store::UnitOfWork> tx;
     auto ensure_tx = [&]() -> bool {
       if (tx) return true;
-      auto b = store::Transaction::begin(db_);
+      auto b = store_.begin();
       if (!b) {
         pass_store_error("campaign " + c.name(), b.error());
         return false;
@@ -235,7 +235,7 @@ bool Scheduler::Impl::claim_and_start(CampaignRt& c, const store::ContactRow& co
   const auto t0 = std::chrono::steady_clock::now();
   std::int64_t attempt_id = 0;
   {
-    auto tx = store::Transaction::begin(db_);
+    auto tx = store_.begin();
     if (!tx) {
       pass_store_error("claim", tx.error());
       return false;

@@ -76,7 +76,7 @@ Result<void> Scheduler::Impl::campaign_event(CampaignRt& c, CampaignEvent event,
   const TimePoint t = now();
   const PauseReason pause_reason = *to == CampaignState::paused ? reason : PauseReason::none;
   {
-    auto tx = store::Transaction::begin(db_);
+    auto tx = store_.begin();
     if (!tx) return tx.error();
     if (auto r = campaigns_repo_.set_state(c.id(), *to, pause_reason, t); !r) return r.error();
     boost::json::object detail{
@@ -180,7 +180,7 @@ void Scheduler::Impl::maybe_budget(CampaignRt& c) {
 Result<std::int64_t> Scheduler::Impl::create(const CampaignSpec& spec, std::string_view actor) {
   if (auto v = validate_spec(spec, zones_); !v) return v.error();
   const TimePoint t = now();
-  auto tx = store::Transaction::begin(db_);
+  auto tx = store_.begin();
   if (!tx) return tx.error();
   auto id = campaigns_repo_.create(spec, t);
   if (!id) return id.error();
@@ -209,7 +209,7 @@ Result<void> Scheduler::Impl::update(std::string_view campaign, const CampaignSp
   if (auto v = validate_spec(spec, zones_); !v) return v.error();
   const TimePoint t = now();
   const CampaignSpec before = c->row.spec;
-  auto tx = store::Transaction::begin(db_);
+  auto tx = store_.begin();
   if (!tx) return tx.error();
   if (auto r = campaigns_repo_.update_spec(c->id(), spec, t); !r) return r.error();
   audit(actor, "campaign-update", "campaign:" + spec.name,
@@ -310,7 +310,7 @@ Result<void> Scheduler::Impl::stop(std::string_view campaign, std::string_view a
 Result<std::int64_t> Scheduler::Impl::close_campaign(CampaignRt& c, CampaignEvent event,
                                                      std::string_view reason,
                                                      std::string_view actor, std::string note) {
-  auto tx = store::Transaction::begin(db_);
+  auto tx = store_.begin();
   if (!tx) return tx.error();
   auto skipped = lifecycle_.skip_queued(c.id(), c.name(), reason, now());
   if (!skipped) return skipped.error();
@@ -328,7 +328,7 @@ Result<void> Scheduler::Impl::remove(std::string_view campaign, std::string_view
                  "campaign " + name + " is " + std::string(to_string(c->row.state)) +
                      ": only a draft can be deleted (campaign-stop ends the others)"};
   }
-  store::ImportRepo imports(db_);
+  auto& imports = store_.imports();
   auto running = imports.list_in_state(store::ImportState::running);
   if (!running) return running.error();
   for (const auto& i : *running) {
@@ -342,7 +342,7 @@ Result<void> Scheduler::Impl::remove(std::string_view campaign, std::string_view
   if (!counts) return counts.error();
   std::int64_t contacts = 0;
   for (const auto& [state, n] : *counts) contacts += n;
-  auto tx = store::Transaction::begin(db_);
+  auto tx = store_.begin();
   if (!tx) return tx.error();
   auto gone = campaigns_repo_.remove_draft(c->id());
   if (!gone) return gone.error();

@@ -23,14 +23,14 @@ std::string transition_detail(std::string_view from, std::string_view event, std
 
 }  // namespace
 
-Lifecycle::Lifecycle(store::Database& db, std::string actor)
-    : db_(db), writes_(db), actor_(std::move(actor)) {}
+Lifecycle::Lifecycle(store::Store& store, std::string actor)
+    : store_(store), writes_(store.state_writes()), actor_(std::move(actor)) {}
 
 void Lifecycle::audit(std::string subject, std::string detail_json, TimePoint now,
                       std::string_view action) {
   store::AuditEntry e{now, actor_, std::string(action), std::move(subject), std::move(detail_json),
                       ""};
-  if (auto r = store::AuditRepo(db_).append(e); !r) {
+  if (auto r = store_.audit().append(e); !r) {
     spdlog::error("audit log: {}", r.error().what());
   }
 }
@@ -71,7 +71,7 @@ Result<Lifecycle::Reservation> Lifecycle::reserve(std::int64_t campaign_id,
   auto w = writes_.contact(contact.id, from, *to, {}, now, store::NumberGuard::no_open_attempt);
   if (!w) return w.error();
   if (!*w) {
-    auto state = store::ContactRepo(db_).state_of(contact.id);
+    auto state = store_.contacts().state_of(contact.id);
     if (!state) return state.error();
     return Reservation{*state == from ? store::Claim::number_busy : store::Claim::not_queued, 0};
   }

@@ -3,18 +3,18 @@
 /// lifecycle looks it up in the transition tables (state_machines.hpp), makes one guarded write
 /// (store/state_writes.hpp: `… SET state = :to … WHERE id = ? AND state = :from`), audits it
 /// and logs it, and answers whether it was written. Nothing else in the project writes those
-/// states: StateWrites can only be constructed here.
+/// states: only Lifecycle can call StateWrites.
 ///
-/// It holds no state of its own and costs two references, so whoever holds a database
-/// connection (the engine on the event loop, an admin job on a worker) makes one when needed.
+/// It holds no state of its own and costs two references, so whoever holds a store (the engine
+/// on the event loop, an admin job on a worker) makes one when needed.
 
 #include "core/enums.hpp"
 #include "core/errc.hpp"
 #include "core/time.hpp"
 #include "scheduler/state_machines.hpp"
 #include "store/contact_repo.hpp"
-#include "store/database.hpp"
 #include "store/state_writes.hpp"
+#include "store/store.hpp"
 
 #include <cstdint>
 #include <string>
@@ -25,7 +25,7 @@ namespace dialer::scheduler {
 class Lifecycle {
  public:
   /// `actor` is who the audit log names for the moves ("scheduler", "uid:1000", …).
-  explicit Lifecycle(store::Database& db, std::string actor = "scheduler");
+  explicit Lifecycle(store::Store& store, std::string actor = "scheduler");
 
   /// The contact in `from` takes `event`. True when written; false when it is no longer in
   /// `from` (nothing written, nothing audited); errc::invalid_transition when the table has no
@@ -65,8 +65,8 @@ class Lifecycle {
   void audit(std::string subject, std::string detail_json, TimePoint now,
              std::string_view action = "transition");
 
-  store::Database& db_;
-  store::StateWrites writes_;
+  store::Store& store_;
+  store::StateWrites& writes_;
   std::string actor_;
 };
 

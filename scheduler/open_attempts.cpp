@@ -2,7 +2,6 @@
 // stale_call_timeout), lost calls, slot holds, and an operator's resolution of an ambiguous one.
 
 #include "scheduler/scheduler_impl.hpp"
-#include "store/scheduler_queries.hpp"
 
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
@@ -117,7 +116,7 @@ void Scheduler::Impl::on_lost(std::int64_t attempt_id) {
     return;
   }
   {
-    auto tx = store::Transaction::begin(db_);
+    auto tx = store_.begin();
     if (!tx) {
       spdlog::error("attempt {}: {}", attempt_id, tx.error().what());
       return;
@@ -195,7 +194,7 @@ Result<void> Scheduler::Impl::resolve_attempt(std::int64_t attempt_id, Resolutio
   CampaignRt& c = campaigns_.at(campaign_id);
   const TimePoint t = now();
   {
-    auto tx = store::Transaction::begin(db_);
+    auto tx = store_.begin();
     if (!tx) return tx.error();
     auto m = lifecycle_.attempt(attempt_id, AttemptState::ambiguous, AttemptEvent::resolved_lost,
                                 {.counted = true, .ended_at = t, .outcome = Outcome::lost}, t);

@@ -2,7 +2,6 @@
 // call polls for overdue outcomes, and calls the platform counted as over early.
 
 #include "scheduler/scheduler_impl.hpp"
-#include "store/scheduler_queries.hpp"
 
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
@@ -234,7 +233,7 @@ void Scheduler::Impl::on_listing(PlatformResult<CallListing> result) {
 void Scheduler::Impl::settle_found(OpenAttempt& a, const ListedCall& call) {
   const TimePoint t = now();
   {
-    auto tx = store::Transaction::begin(db_);
+    auto tx = store_.begin();
     if (!tx) {
       spdlog::error("reconcile: {}", tx.error().what());
       return;
@@ -268,7 +267,7 @@ void Scheduler::Impl::settle_found(OpenAttempt& a, const ListedCall& call) {
 void Scheduler::Impl::settle_void(OpenAttempt& a, AttemptEvent event) {
   const TimePoint t = now();
   {
-    auto tx = store::Transaction::begin(db_);
+    auto tx = store_.begin();
     if (!tx) {
       spdlog::error("reconcile: {}", tx.error().what());
       return;

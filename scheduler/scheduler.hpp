@@ -17,7 +17,7 @@
 #include "scheduler/call_platform.hpp"
 #include "scheduler/executor.hpp"
 #include "store/campaign_repo.hpp"
-#include "store/database.hpp"
+#include "store/store.hpp"
 
 #include <boost/json/object.hpp>
 
@@ -82,7 +82,7 @@ using SessionParser = std::function<Result<SessionOutcome>(std::string_view body
 /// What the scheduler works with; all must outlive it.
 struct SchedulerDeps {
   Executor& executor;
-  store::Database& db;
+  store::Store& store;
   CallPlatform& platform;
   SessionParser parse_session;
   prometheus::Registry* registry = nullptr;  ///< optional: dialer_* metrics

@@ -268,18 +268,18 @@ class Scheduler::Impl {
   }
 
   Executor& ex_;
-  store::Database& db_;
+  store::Store& store_;
   CallPlatform& platform_;
   SessionParser parse_session_;
 
-  store::CampaignRepo campaigns_repo_;
-  store::ContactRepo contacts_;
-  store::AttemptRepo attempts_;
-  store::InboxRepo inbox_;
-  store::DncRepo dnc_;
-  store::AuditRepo audit_;
+  store::CampaignRepo& campaigns_repo_;
+  store::ContactRepo& contacts_;
+  store::AttemptRepo& attempts_;
+  store::InboxRepo& inbox_;
+  store::DncRepo& dnc_;
+  store::AuditRepo& audit_;
   Lifecycle lifecycle_;
-  store::KvRepo kv_;
+  store::KvRepo& kv_;
 
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 

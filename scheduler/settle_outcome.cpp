@@ -3,7 +3,6 @@
 // after `lost`; the durable inbox drained in order.
 
 #include "scheduler/scheduler_impl.hpp"
-#include "store/scheduler_queries.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -52,7 +51,7 @@ void Scheduler::Impl::apply_late_outcome(const store::AttemptRow& row, std::int6
   const double credits = o.credits_used.value_or(0);
   CampaignRt* c = campaign_by_id(row.campaign_id);
   const TimePoint t = now();
-  auto tx = store::Transaction::begin(db_);
+  auto tx = store_.begin();
   if (!tx) {
     spdlog::error("late outcome of attempt {}: {}", row.id, tx.error().what());
     run_.inbox_retry = inbox_id > 0;
@@ -91,7 +90,7 @@ void Scheduler::Impl::apply_late_outcome(const store::AttemptRow& row, std::int6
   if (inbox_id > 0) {
     if (auto r = inbox_.mark_applied(inbox_id, t); !r) return fail(r.error());
   } else if (source == OutcomeSource::poll) {
-    auto r = store::record_polled_session(db_, o.session_id, o.call_id, o.raw_json, t);
+    auto r = inbox_.record_polled(o.session_id, o.call_id, o.raw_json, t);
     if (!r) return fail(r.error());
   }
   if (auto r = tx->commit(); !r) return fail(r.error());
@@ -211,7 +210,7 @@ bool Scheduler::Impl::apply_outcome(std::int64_t inbox_id, const SessionOutcome&
   const double credits = o.credits_used.value_or(0);
   const AttemptState was = a->state;
   {
-    auto tx = store::Transaction::begin(db_);
+    auto tx = store_.begin();
     if (!tx) {
       spdlog::error("outcome of attempt {}: {}", a->id, tx.error().what());
       run_.inbox_retry = inbox_id > 0;
@@ -240,7 +239,7 @@ bool Scheduler::Impl::apply_outcome(std::int64_t inbox_id, const SessionOutcome&
     if (inbox_id > 0) {
       if (auto r = inbox_.mark_applied(inbox_id, t); !r) return fail(r.error());
     } else if (source == OutcomeSource::poll) {
-      auto r = store::record_polled_session(db_, o.session_id, o.call_id, o.raw_json, t);
+      auto r = inbox_.record_polled(o.session_id, o.call_id, o.raw_json, t);
       if (!r) return fail(r.error());
     }
 

@@ -2,7 +2,6 @@
 // contact's next state once its attempt ended (retry policy, callbacks, DNC).
 
 #include "scheduler/scheduler_impl.hpp"
-#include "store/scheduler_queries.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -120,7 +119,7 @@ void Scheduler::Impl::start_accepted(OpenAttempt& a, CampaignRt& c, const StartR
   const std::int64_t attempt_id = a.id;
   ++stats_.started;
   c.starts.add(t);
-  auto tx = store::Transaction::begin(db_);
+  auto tx = store_.begin();
   bool ok = static_cast<bool>(tx);
   if (ok) {
     auto m = record_started(a, r.call_id, r.session_id, t, t);
@@ -176,7 +175,7 @@ void Scheduler::Impl::start_refused(OpenAttempt& a, CampaignRt& c, const StartRe
       r.kind == StartKind::not_sent ? std::string("network") : std::string(to_string(r.reason));
   const Provider provider = a.provider;
   {
-    auto tx = store::Transaction::begin(db_);
+    auto tx = store_.begin();
     auto marked =
         tx ? lifecycle_.attempt(
                  attempt_id, AttemptState::reserved, AttemptEvent::refused,
@@ -255,7 +254,7 @@ void Scheduler::Impl::start_ambiguous(OpenAttempt& a, CampaignRt& c, const Start
   const std::int64_t attempt_id = a.id;
   const std::int64_t contact_id = a.contact.id;
   ++stats_.ambiguous;
-  auto tx = store::Transaction::begin(db_);
+  auto tx = store_.begin();
   if (tx) {
     // The request went out no later than its answer came back: recording that instant
     // as sent_at can only make a proof of absence wait longer, never come too early.

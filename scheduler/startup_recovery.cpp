@@ -1,7 +1,6 @@
 // Startup recovery (STATE-MACHINES.md "Crash recovery") and graceful shutdown.
 
 #include "scheduler/scheduler_impl.hpp"
-#include "store/scheduler_queries.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -72,7 +71,7 @@ Result<void> Scheduler::Impl::recover() {
     switch (row.state) {
       case AttemptState::reserved: {
         ++reserved;
-        auto tx = store::Transaction::begin(db_);
+        auto tx = store_.begin();
         if (!tx) return tx.error();
         if (auto m =
                 lifecycle_.attempt(id, AttemptState::reserved, AttemptEvent::restart,
@@ -101,7 +100,7 @@ Result<void> Scheduler::Impl::recover() {
   }
   stats_.max_in_flight = std::max(stats_.max_in_flight, open_.in_flight);
 
-  auto orphans = store::orphan_claimed_contacts(db_);
+  auto orphans = contacts_.orphan_claimed();
   if (!orphans) return orphans.error();
   for (const auto& o : *orphans) {
     auto repaired = lifecycle_.repair(o.id, o.state, t);

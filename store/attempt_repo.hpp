@@ -8,7 +8,6 @@
 #include "core/enums.hpp"
 #include "core/errc.hpp"
 #include "core/time.hpp"
-#include "store/database.hpp"
 
 #include <cstdint>
 #include <map>
@@ -62,42 +61,39 @@ struct FinishedCall {
 
 class AttemptRepo {
  public:
-  explicit AttemptRepo(Database& db) : db_(db) {}
+  virtual ~AttemptRepo() = default;
 
   /// Notes when the request went out (reserved only).
-  Result<bool> mark_sent(std::int64_t id, TimePoint sent_at);
+  virtual Result<bool> mark_sent(std::int64_t id, TimePoint sent_at) = 0;
   /// The session id of a call whose start answer carried none (learned from GET /calls/{id}).
-  Result<bool> set_session_id(std::int64_t id, std::string_view session_id);
-  Result<std::optional<AttemptRow>> get(std::int64_t id);
-  Result<std::optional<AttemptRow>> find_by_call_id(std::string_view call_id);
-  Result<std::optional<AttemptRow>> find_by_session_id(std::string_view session_id);
+  virtual Result<bool> set_session_id(std::int64_t id, std::string_view session_id) = 0;
+  virtual Result<std::optional<AttemptRow>> get(std::int64_t id) = 0;
+  virtual Result<std::optional<AttemptRow>> find_by_call_id(std::string_view call_id) = 0;
+  virtual Result<std::optional<AttemptRow>> find_by_session_id(std::string_view session_id) = 0;
   /// The contact's newest attempt.
-  Result<std::optional<AttemptRow>> last_for_contact(std::int64_t contact_id);
+  virtual Result<std::optional<AttemptRow>> last_for_contact(std::int64_t contact_id) = 0;
   /// Attempts holding a slot (reserved, ambiguous, started), oldest first, every campaign.
-  Result<std::vector<AttemptRow>> open_attempts();
+  virtual Result<std::vector<AttemptRow>> open_attempts() = 0;
   /// Newest first, optionally of one campaign and/or only those holding a slot.
-  Result<std::vector<AttemptRow>> list(std::optional<std::int64_t> campaign_id, bool in_flight_only,
-                                       std::int64_t limit, std::int64_t offset = 0);
+  virtual Result<std::vector<AttemptRow>> list(std::optional<std::int64_t> campaign_id,
+                                               bool in_flight_only, std::int64_t limit,
+                                               std::int64_t offset = 0) = 0;
 
   /// Counted attempts of the contact per outcome (the per-rule retry budgets).
-  Result<std::map<Outcome, int>> count_by_outcome(std::int64_t contact_id);
+  virtual Result<std::map<Outcome, int>> count_by_outcome(std::int64_t contact_id) = 0;
   /// Attempts of the campaign per outcome (only outcomes that occurred).
-  Result<std::map<Outcome, std::int64_t>> outcome_counts(std::int64_t campaign_id);
+  virtual Result<std::map<Outcome, std::int64_t>> outcome_counts(std::int64_t campaign_id) = 0;
   /// Attempts of the campaign holding a slot.
-  Result<std::int64_t> in_flight(std::int64_t campaign_id);
+  virtual Result<std::int64_t> in_flight(std::int64_t campaign_id) = 0;
   /// Attempts holding a slot, all campaigns.
-  Result<std::int64_t> in_flight_total();
+  virtual Result<std::int64_t> in_flight_total() = 0;
   /// Every attempt of the campaign.
-  Result<std::int64_t> count(std::int64_t campaign_id);
+  virtual Result<std::int64_t> count(std::int64_t campaign_id) = 0;
 
- private:
-  Database& db_;
+ protected:
+  AttemptRepo() = default;
+  AttemptRepo(const AttemptRepo&) = delete;
+  AttemptRepo& operator=(const AttemptRepo&) = delete;
 };
-
-/// Reads an attempt from a statement whose columns start at `first` in the order of
-/// attempt_columns(). For repositories that join attempts.
-Result<AttemptRow> read_attempt_row(const Statement& st, int first = 0);
-/// "id, campaign_id, …" qualified with `alias.` when given.
-std::string attempt_columns(std::string_view alias = {});
 
 }  // namespace dialer::store

@@ -4,7 +4,6 @@
 
 #include "core/errc.hpp"
 #include "core/time.hpp"
-#include "store/database.hpp"
 
 #include <cstdint>
 #include <string>
@@ -30,18 +29,20 @@ struct AuditRow {
 
 class AuditRepo {
  public:
-  explicit AuditRepo(Database& db) : db_(db) {}
+  virtual ~AuditRepo() = default;
 
   /// Appends an entry; returns its id.
-  Result<std::int64_t> append(const AuditEntry& entry);
+  virtual Result<std::int64_t> append(const AuditEntry& entry) = 0;
   /// The newest entries, newest first.
-  Result<std::vector<AuditRow>> recent(std::int64_t limit);
+  virtual Result<std::vector<AuditRow>> recent(std::int64_t limit) = 0;
   /// Deletes entries older than `before` (bounds the table), oldest first, at most `limit`
   /// (< 0: all); returns how many.
-  Result<std::int64_t> prune_before(TimePoint before, std::int64_t limit = -1);
+  virtual Result<std::int64_t> prune_before(TimePoint before, std::int64_t limit = -1) = 0;
 
- private:
-  Database& db_;
+ protected:
+  AuditRepo() = default;
+  AuditRepo(const AuditRepo&) = delete;
+  AuditRepo& operator=(const AuditRepo&) = delete;
 };
 
 }  // namespace dialer::store

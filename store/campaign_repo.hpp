@@ -5,7 +5,6 @@
 #include "core/enums.hpp"
 #include "core/errc.hpp"
 #include "core/time.hpp"
-#include "store/database.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -30,32 +29,34 @@ struct CampaignRow {
 
 class CampaignRepo {
  public:
-  explicit CampaignRepo(Database& db) : db_(db) {}
+  virtual ~CampaignRepo() = default;
 
   /// Stores a new draft campaign and returns its id; errc::duplicate when the name is taken.
-  Result<std::int64_t> create(const CampaignSpec& spec, TimePoint now);
+  virtual Result<std::int64_t> create(const CampaignSpec& spec, TimePoint now) = 0;
   /// By name, else (when the text is all digits) by id — the admin `campaign` argument.
-  Result<std::optional<CampaignRow>> find(std::string_view name_or_id);
-  Result<std::optional<CampaignRow>> get(std::int64_t id);
+  virtual Result<std::optional<CampaignRow>> find(std::string_view name_or_id) = 0;
+  virtual Result<std::optional<CampaignRow>> get(std::int64_t id) = 0;
   /// Every campaign in id order.
-  Result<std::vector<CampaignRow>> list();
+  virtual Result<std::vector<CampaignRow>> list() = 0;
   /// Campaigns in one state, in id order (e.g. every running one).
-  Result<std::vector<CampaignRow>> list_in_state(CampaignState state);
+  virtual Result<std::vector<CampaignRow>> list_in_state(CampaignState state) = 0;
   /// Replaces the fields; errc::not_found, or errc::duplicate when renamed onto a taken name.
-  Result<void> update_spec(std::int64_t id, const CampaignSpec& spec, TimePoint now);
+  virtual Result<void> update_spec(std::int64_t id, const CampaignSpec& spec, TimePoint now) = 0;
   /// Deletes a campaign that is still a draft, its contacts and imports with it (ON DELETE
   /// CASCADE); false when it is no draft (nothing deleted).
-  Result<bool> remove_draft(std::int64_t id);
+  virtual Result<bool> remove_draft(std::int64_t id) = 0;
   /// Writes state and pause reason (whether the move is allowed is the scheduler's table).
   /// Sets started_at the first time it becomes running, completed_at when it becomes completed
   /// or cancelled. errc::not_found for an unknown id.
-  Result<void> set_state(std::int64_t id, CampaignState state, PauseReason pause_reason,
-                         TimePoint now);
+  virtual Result<void> set_state(std::int64_t id, CampaignState state, PauseReason pause_reason,
+                                 TimePoint now) = 0;
   /// credits_used += delta (outcomes report spend per call).
-  Result<void> add_credits_used(std::int64_t id, double delta);
+  virtual Result<void> add_credits_used(std::int64_t id, double delta) = 0;
 
- private:
-  Database& db_;
+ protected:
+  CampaignRepo() = default;
+  CampaignRepo(const CampaignRepo&) = delete;
+  CampaignRepo& operator=(const CampaignRepo&) = delete;
 };
 
 }  // namespace dialer::store

@@ -8,7 +8,6 @@
 #include "core/enums.hpp"
 #include "core/errc.hpp"
 #include "core/time.hpp"
-#include "store/database.hpp"
 
 #include <cstdint>
 #include <functional>
@@ -71,59 +70,72 @@ struct CampaignContactCounts {
   std::int64_t due_now = 0;                       ///< queued with next_attempt_at <= now
 };
 
+/// A contact claimed by the dispatcher (dialing or in_call) that no open attempt holds.
+struct OrphanContact {
+  std::int64_t id = 0;
+  std::int64_t campaign_id = 0;
+  ContactState state = ContactState::dialing;
+};
+
 class ContactRepo {
  public:
-  explicit ContactRepo(Database& db) : db_(db) {}
+  virtual ~ContactRepo() = default;
 
   /// Adds a contact; false when the campaign already has this phone (nothing written). One
   /// cached statement and no other query. Fresh contacts are due at once (next_attempt_at =
   /// epoch), in insert order. (The CSV importer stages its rows through ImportRepo::stage.)
-  Result<bool> insert(std::int64_t campaign_id, const NewContact& contact, TimePoint now);
+  virtual Result<bool> insert(std::int64_t campaign_id, const NewContact& contact,
+                              TimePoint now) = 0;
 
-  Result<std::optional<ContactRow>> get(std::int64_t contact_id);
-  Result<std::optional<ContactRow>> find(std::int64_t campaign_id, std::string_view phone);
+  virtual Result<std::optional<ContactRow>> get(std::int64_t contact_id) = 0;
+  virtual Result<std::optional<ContactRow>> find(std::int64_t campaign_id,
+                                                 std::string_view phone) = 0;
 
   /// Queued contacts due at `now`, earliest first (then insert order), at most `limit`. One seek
   /// on the contacts_due partial index: O(log n + limit) whatever the campaign's size.
-  Result<std::vector<ContactRow>> next_due(std::int64_t campaign_id, TimePoint now, int limit);
+  virtual Result<std::vector<ContactRow>> next_due(std::int64_t campaign_id, TimePoint now,
+                                                   int limit) = 0;
   /// Earliest next_attempt_at among queued contacts (due or not); nullopt when none is queued.
-  Result<std::optional<TimePoint>> next_due_time(std::int64_t campaign_id);
+  virtual Result<std::optional<TimePoint>> next_due_time(std::int64_t campaign_id) = 0;
   /// Queued contacts due at `now`, counted up to `cap` (an index range scan of at most `cap`).
-  Result<std::int64_t> count_due(std::int64_t campaign_id, TimePoint now, std::int64_t cap);
+  virtual Result<std::int64_t> count_due(std::int64_t campaign_id, TimePoint now,
+                                         std::int64_t cap) = 0;
   /// The queued contact due first (ties by id), due or not; nullopt when none is queued.
-  Result<std::optional<ContactRow>> next_due_contact(std::int64_t campaign_id);
+  virtual Result<std::optional<ContactRow>> next_due_contact(std::int64_t campaign_id) = 0;
 
   /// The contact's state; nullopt for an unknown id.
-  Result<std::optional<ContactState>> state_of(std::int64_t contact_id);
+  virtual Result<std::optional<ContactState>> state_of(std::int64_t contact_id) = 0;
   /// Moves a queued contact's due time (e.g. to the calling window's next opening). False when
   /// it is no longer queued.
-  Result<bool> defer(std::int64_t contact_id, TimePoint next_attempt_at, TimePoint now);
+  virtual Result<bool> defer(std::int64_t contact_id, TimePoint next_attempt_at, TimePoint now) = 0;
   /// Count per state; every state is present (0 when none).
-  Result<std::map<ContactState, std::int64_t>> counts_by_state(std::int64_t campaign_id);
+  virtual Result<std::map<ContactState, std::int64_t>> counts_by_state(
+      std::int64_t campaign_id) = 0;
   /// counts_by_state and the due count of every campaign, in two grouped index scans (costs
   /// in proportion to the contacts: run it off the event loop for large stores).
-  Result<std::vector<CampaignContactCounts>> counts_of_all(TimePoint now);
-  Result<bool> exists_in_state(std::int64_t campaign_id, ContactState state);
+  virtual Result<std::vector<CampaignContactCounts>> counts_of_all(TimePoint now) = 0;
+  virtual Result<bool> exists_in_state(std::int64_t campaign_id, ContactState state) = 0;
   /// True while any contact is queued, dialing or in_call, or a committed import is still
   /// making its contacts visible (the campaign is not drained).
-  Result<bool> any_active(std::int64_t campaign_id);
+  virtual Result<bool> any_active(std::int64_t campaign_id) = 0;
 
   /// Page of contacts in id order, optionally of one state.
-  Result<std::vector<ContactRow>> list(std::int64_t campaign_id, std::optional<ContactState> state,
-                                       std::int64_t limit, std::int64_t offset = 0);
+  virtual Result<std::vector<ContactRow>> list(std::int64_t campaign_id,
+                                               std::optional<ContactState> state,
+                                               std::int64_t limit, std::int64_t offset = 0) = 0;
   /// Streams every contact of the campaign in id order without holding them all; the callback
   /// returns false to stop early.
-  Result<void> for_each(std::int64_t campaign_id,
-                        const std::function<bool(const ContactRow&)>& callback);
+  virtual Result<void> for_each(std::int64_t campaign_id,
+                                const std::function<bool(const ContactRow&)>& callback) = 0;
+  /// Contacts in `dialing` or `in_call` without an attempt in reserved, ambiguous or started.
+  /// Claim and reserve share one transaction, so this finds nothing unless the database was
+  /// edited by hand; recovery repairs what it finds.
+  virtual Result<std::vector<OrphanContact>> orphan_claimed() = 0;
 
- private:
-  Database& db_;
+ protected:
+  ContactRepo() = default;
+  ContactRepo(const ContactRepo&) = delete;
+  ContactRepo& operator=(const ContactRepo&) = delete;
 };
-
-/// Reads a contact from a statement whose columns start at `first` in the order of
-/// contact_columns(). For repositories that join contacts.
-Result<ContactRow> read_contact_row(const Statement& st, int first = 0);
-/// "id, campaign_id, phone, …" qualified with `alias.` when given.
-std::string contact_columns(std::string_view alias = {});
 
 }  // namespace dialer::store

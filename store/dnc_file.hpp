@@ -3,7 +3,9 @@
 /// the file has one, else the first column), streamed in chunks.
 
 #include "core/errc.hpp"
-#include "store/csv_import.hpp"
+#include "store/csv_reader.hpp"
+#include "store/import_report.hpp"
+#include "store/phone.hpp"
 
 #include <cstdint>
 #include <functional>

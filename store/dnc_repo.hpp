@@ -3,7 +3,6 @@
 
 #include "core/errc.hpp"
 #include "core/time.hpp"
-#include "store/database.hpp"
 
 #include <cstdint>
 #include <span>
@@ -24,23 +23,25 @@ struct DncEntry {
 
 class DncRepo {
  public:
-  explicit DncRepo(Database& db) : db_(db) {}
+  virtual ~DncRepo() = default;
 
   /// Adds the numbers in one transaction; returns how many were not already listed (a number
   /// already listed keeps its first reason and time). Does not touch contacts: pair it with
   /// scheduler::Lifecycle::skip_queued_number in the caller's transaction.
-  Result<std::int64_t> add(std::span<const std::string> phones, std::string_view reason,
-                           std::string_view source, TimePoint now);
+  virtual Result<std::int64_t> add(std::span<const std::string> phones, std::string_view reason,
+                                   std::string_view source, TimePoint now) = 0;
   /// Removes the numbers; returns how many were listed.
-  Result<std::int64_t> remove(std::span<const std::string> phones);
+  virtual Result<std::int64_t> remove(std::span<const std::string> phones) = 0;
   /// One primary-key lookup (cached statement): cheap enough per imported row.
-  Result<bool> contains(std::string_view phone);
+  virtual Result<bool> contains(std::string_view phone) = 0;
   /// Ordered by phone.
-  Result<std::vector<DncEntry>> list(std::int64_t limit, std::int64_t offset = 0);
-  Result<std::int64_t> count();
+  virtual Result<std::vector<DncEntry>> list(std::int64_t limit, std::int64_t offset = 0) = 0;
+  virtual Result<std::int64_t> count() = 0;
 
- private:
-  Database& db_;
+ protected:
+  DncRepo() = default;
+  DncRepo(const DncRepo&) = delete;
+  DncRepo& operator=(const DncRepo&) = delete;
 };
 
 }  // namespace dialer::store

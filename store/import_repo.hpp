@@ -11,7 +11,6 @@
 #include "core/errc.hpp"
 #include "core/time.hpp"
 #include "store/contact_repo.hpp"
-#include "store/database.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -61,44 +60,49 @@ struct FlipCounts {
 /// the transactions around them (one per chunk) are the caller's.
 class ImportRepo {
  public:
-  explicit ImportRepo(Database& db) : db_(db) {}
+  virtual ~ImportRepo() = default;
 
   /// Adds a `running` import of the campaign and returns its id. errc::conflict when the
   /// campaign already has a running import: two imports staging into one campaign would count
   /// each other's rows as duplicates, and one's failure would then lose the other's numbers.
   /// Call inside a write transaction (the check and the insert must not be split).
-  Result<std::int64_t> begin(std::int64_t campaign_id, TimePoint now);
+  virtual Result<std::int64_t> begin(std::int64_t campaign_id, TimePoint now) = 0;
 
   /// The import, or nullopt when there is none with this id.
-  Result<std::optional<ImportRow>> get(std::int64_t import_id);
+  virtual Result<std::optional<ImportRow>> get(std::int64_t import_id) = 0;
   /// Imports in `state`, oldest first.
-  Result<std::vector<ImportRow>> list_in_state(ImportState state);
+  virtual Result<std::vector<ImportRow>> list_in_state(ImportState state) = 0;
 
   /// Writes a contact as staged for the import; false when the campaign already has this phone
   /// (in any state, staged included: nothing written). `contact.state` is not used: reason
   /// `dnc` makes the row skipped at the flip, any other reason queued. One cached statement and
   /// no other query: called per row.
-  Result<bool> stage(std::int64_t campaign_id, std::int64_t import_id, const NewContact& contact,
-                     TimePoint now);
+  virtual Result<bool> stage(std::int64_t campaign_id, std::int64_t import_id,
+                             const NewContact& contact, TimePoint now) = 0;
   /// Whether the import still has staged rows.
-  Result<bool> has_staged(std::int64_t import_id);
+  virtual Result<bool> has_staged(std::int64_t import_id) = 0;
   /// Deletes at most `limit` of the import's staged rows; returns how many.
-  Result<std::int64_t> delete_staged(std::int64_t import_id, std::int64_t limit);
+  virtual Result<std::int64_t> delete_staged(std::int64_t import_id, std::int64_t limit) = 0;
   /// Flips at most `limit` of the import's staged rows: to skipped/`dnc` when staged as DNC or
   /// on the DNC list now (a number listed during the import), else to skipped/`stopped` when
   /// the campaign is cancelled or completed now, else to queued.
-  Result<FlipCounts> flip_staged(std::int64_t import_id, std::int64_t limit, TimePoint now);
+  virtual Result<FlipCounts> flip_staged(std::int64_t import_id, std::int64_t limit,
+                                         TimePoint now) = 0;
 
   /// running -> committed with the report: the import's commit point. False when the import
   /// is not running (nothing written).
-  Result<bool> mark_committed(std::int64_t import_id, std::string_view report_json, TimePoint now);
+  virtual Result<bool> mark_committed(std::int64_t import_id, std::string_view report_json,
+                                      TimePoint now) = 0;
   /// running -> failed with `{"error": message}`. False when the import is not running.
-  Result<bool> mark_failed(std::int64_t import_id, std::string_view message, TimePoint now);
+  virtual Result<bool> mark_failed(std::int64_t import_id, std::string_view message,
+                                   TimePoint now) = 0;
   /// Replaces the stored report (the final counts, once the flip is done).
-  Result<void> set_report(std::int64_t import_id, std::string_view report_json);
+  virtual Result<void> set_report(std::int64_t import_id, std::string_view report_json) = 0;
 
- private:
-  Database& db_;
+ protected:
+  ImportRepo() = default;
+  ImportRepo(const ImportRepo&) = delete;
+  ImportRepo& operator=(const ImportRepo&) = delete;
 };
 
 }  // namespace dialer::store

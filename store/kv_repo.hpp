@@ -2,7 +2,6 @@
 /// Small daemon state that must survive restarts (last known credit balance, …).
 
 #include "core/errc.hpp"
-#include "store/database.hpp"
 
 #include <optional>
 #include <string>
@@ -12,16 +11,18 @@ namespace dialer::store {
 
 class KvRepo {
  public:
-  explicit KvRepo(Database& db) : db_(db) {}
+  virtual ~KvRepo() = default;
 
-  Result<std::optional<std::string>> get(std::string_view key);
+  virtual Result<std::optional<std::string>> get(std::string_view key) = 0;
   /// Inserts or replaces.
-  Result<void> set(std::string_view key, std::string_view value);
+  virtual Result<void> set(std::string_view key, std::string_view value) = 0;
   /// True when the key existed.
-  Result<bool> erase(std::string_view key);
+  virtual Result<bool> erase(std::string_view key) = 0;
 
- private:
-  Database& db_;
+ protected:
+  KvRepo() = default;
+  KvRepo(const KvRepo&) = delete;
+  KvRepo& operator=(const KvRepo&) = delete;
 };
 
 }  // namespace dialer::store

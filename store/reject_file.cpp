@@ -1,7 +1,7 @@
 #include "store/reject_file.hpp"
 
-#include "store/contact_import.hpp"
 #include "store/csv_reader.hpp"
+#include "store/import_report.hpp"
 
 #include <algorithm>
 #include <cerrno>

@@ -4,7 +4,8 @@
 /// state = :from` — so a stale or duplicate signal (webhook after poll, poll after webhook) is a
 /// harmless no-op that answers false. Whether a move is allowed is not decided here: only
 /// scheduler::Lifecycle, which looks every move up in the transition tables and audits it, can
-/// construct a StateWrites (the store's own tests through StateWritesTestAccess).
+/// call a StateWrites (the store's own tests through testing::StateMoves). It is a port: each
+/// backend implements the private virtuals (store/sqlite/state_writes.cpp).
 ///
 /// A change names the columns it sets; the others keep their value. Rows an import has staged
 /// are not contacts yet: their publication (store/import_repo.hpp) is their creation, not a move.
@@ -13,7 +14,6 @@
 #include "core/errc.hpp"
 #include "core/time.hpp"
 #include "store/attempt_repo.hpp"
-#include "store/database.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -22,6 +22,9 @@
 
 namespace dialer::scheduler {
 class Lifecycle;
+}
+namespace dialer::store::testing {
+class StateMoves;
 }
 
 namespace dialer::store {
@@ -65,33 +68,39 @@ enum class NumberGuard {
 
 class StateWrites {
  public:
-  /// The contact from `from` to `to` with `change`; false when it is not in `from` (or the
-  /// guard does not hold): nothing written.
-  Result<bool> contact(std::int64_t contact_id, ContactState from, ContactState to,
-                       const ContactChange& change, TimePoint now,
-                       NumberGuard guard = NumberGuard::none);
-  /// Every contact of the campaign in `from` to `to` with `reason`; how many.
-  Result<std::int64_t> contacts_of_campaign(std::int64_t campaign_id, ContactState from,
-                                            ContactState to, std::string_view reason,
-                                            TimePoint now);
-  /// Every contact with this phone, in every campaign, in `from` to `to` with `reason`; how many.
-  Result<std::int64_t> contacts_with_phone(std::string_view phone, ContactState from,
-                                           ContactState to, std::string_view reason, TimePoint now);
-  /// The attempt from `from` to `to` with `change`; false when it is not in `from`.
-  /// errc::duplicate when another attempt already holds the call or session id.
-  Result<bool> attempt(std::int64_t attempt_id, AttemptState from, AttemptState to,
-                       const AttemptChange& change);
-  /// A new attempt in `state` (the attempt machine's initial state); its id.
-  Result<std::int64_t> insert_attempt(AttemptState state, std::int64_t campaign_id,
-                                      std::int64_t contact_id, Provider provider,
-                                      std::string_view to_number, std::string_view agent_id,
-                                      TimePoint reserved_at);
+  virtual ~StateWrites() = default;
+
+ protected:
+  StateWrites() = default;
+  StateWrites(const StateWrites&) = delete;
+  StateWrites& operator=(const StateWrites&) = delete;
 
  private:
-  explicit StateWrites(Database& db) : db_(db) {}
   friend class scheduler::Lifecycle;
-  friend struct StateWritesTestAccess;
-  Database& db_;
+  friend class testing::StateMoves;
+
+  /// The contact from `from` to `to` with `change`; false when it is not in `from` (or the
+  /// guard does not hold): nothing written.
+  virtual Result<bool> contact(std::int64_t contact_id, ContactState from, ContactState to,
+                               const ContactChange& change, TimePoint now,
+                               NumberGuard guard = NumberGuard::none) = 0;
+  /// Every contact of the campaign in `from` to `to` with `reason`; how many.
+  virtual Result<std::int64_t> contacts_of_campaign(std::int64_t campaign_id, ContactState from,
+                                                    ContactState to, std::string_view reason,
+                                                    TimePoint now) = 0;
+  /// Every contact with this phone, in every campaign, in `from` to `to` with `reason`; how many.
+  virtual Result<std::int64_t> contacts_with_phone(std::string_view phone, ContactState from,
+                                                   ContactState to, std::string_view reason,
+                                                   TimePoint now) = 0;
+  /// The attempt from `from` to `to` with `change`; false when it is not in `from`.
+  /// errc::duplicate when another attempt already holds the call or session id.
+  virtual Result<bool> attempt(std::int64_t attempt_id, AttemptState from, AttemptState to,
+                               const AttemptChange& change) = 0;
+  /// A new attempt in `state` (the attempt machine's initial state); its id.
+  virtual Result<std::int64_t> insert_attempt(AttemptState state, std::int64_t campaign_id,
+                                              std::int64_t contact_id, Provider provider,
+                                              std::string_view to_number, std::string_view agent_id,
+                                              TimePoint reserved_at) = 0;
 };
 
 }  // namespace dialer::store

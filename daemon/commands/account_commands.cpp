@@ -68,7 +68,7 @@ asio::awaitable<Response> AccountCommands::account_check(Request r) {
   if (auto u = no_arguments(r.arguments, "account-check")) co_return Response::error(*u);
   const auto& cfg = d_.control.config();
   CheckInputs in;
-  store::CampaignRepo repo(d_.db);
+  auto& repo = d_.store.campaigns();
   auto campaigns = repo.list();
   if (!campaigns) co_return Response::error("cannot list campaigns: " + campaigns.error().message);
   for (const auto& c : *campaigns) {

@@ -11,7 +11,7 @@
 #include "daemon/admin_handlers.hpp"
 #include "daemon/webhook_registration.hpp"
 #include "scheduler/scheduler.hpp"
-#include "store/database.hpp"
+#include "store/sqlite/database.hpp"
 
 #include <filesystem>
 #include <optional>
@@ -34,7 +34,7 @@ struct AccountCommandDeps {
   admin::Registry& registry;
   api::VocobaseClient& client;
   scheduler::Scheduler& scheduler;
-  store::Database& db;  ///< the event loop's connection: a short campaign list
+  store::Store& store;  ///< the event loop's store session: a short campaign list
   DaemonControl& control;
   WebhookSecretsHolder& secrets;
   const Clock& clock;

@@ -7,7 +7,7 @@
 #include "daemon/admin_files.hpp"
 #include "daemon/admin_views.hpp"
 #include "daemon/scheduler_json.hpp"
-#include "store/export_writer.hpp"
+#include "store/sqlite/export_writer.hpp"
 
 #include <boost/json/array.hpp>
 #include <boost/json/serialize.hpp>
@@ -156,7 +156,7 @@ Response campaign_list(CommandContext& c, Request& r) {
     only = from_string<CampaignState>(**state_arg);
     if (!only) return Response::error("argument 'state': no campaign state '" + **state_arg + "'");
   }
-  store::CampaignRepo repo(c.d.db);
+  auto& repo = c.d.store.campaigns();
   auto rows = repo.list();
   if (!rows) return Response::error(rows.error().message);
   json::array list;

@@ -34,7 +34,7 @@ std::variant<store::CampaignRow, Response> CommandContext::find_campaign(
     const boost::json::object& args, bool lookup) {
   auto name = req_string(args, "campaign");
   if (!name) return bad(name.error());
-  store::CampaignRepo repo(d.db);
+  auto& repo = d.store.campaigns();
   auto row = repo.find(*name);
   if (!row) return Response::error(row.error().message);
   if (!*row) return no_campaign(*name, lookup);

@@ -7,8 +7,9 @@
 #include "daemon/admin_views.hpp"
 #include "store/attempt_repo.hpp"
 #include "store/contact_repo.hpp"
-#include "store/csv_import.hpp"
+#include "store/csv_reader.hpp"
 #include "store/phone.hpp"
+#include "store/sqlite/contact_import.hpp"
 
 #include <boost/json/array.hpp>
 #include <climits>
@@ -44,7 +45,7 @@ Response contacts_list(CommandContext& c, Request& r) {
   if (!limit) return bad(limit.error());
   auto offset = opt_int(r.arguments, "offset", 0, 0, INT64_MAX);
   if (!offset) return bad(offset.error());
-  store::ContactRepo repo(c.d.db);
+  auto& repo = c.d.store.contacts();
   auto rows = repo.list(row.id, state, *limit, *offset);
   if (!rows) return Response::error(rows.error().message);
   json::array list;
@@ -72,10 +73,10 @@ Response calls_list(CommandContext& c, Request& r) {
     if (auto* resp = std::get_if<Response>(&found)) return std::move(*resp);
     campaign_id = std::get<store::CampaignRow>(found).id;
   }
-  store::AttemptRepo attempts(c.d.db);
+  auto& attempts = c.d.store.attempts();
   auto rows = attempts.list(campaign_id, *in_flight, *limit, *offset);
   if (!rows) return Response::error(rows.error().message);
-  store::CampaignRepo campaigns(c.d.db);
+  auto& campaigns = c.d.store.campaigns();
   std::unordered_map<std::int64_t, std::string> names;
   json::array list;
   for (const auto& a : *rows) {

@@ -21,9 +21,9 @@
 
 namespace dialer::daemon {
 
-Result<std::int64_t> skip_queued_for_dnc(store::Database& db, std::string_view phone, TimePoint now,
+Result<std::int64_t> skip_queued_for_dnc(store::Store& store, std::string_view phone, TimePoint now,
                                          std::string actor) {
-  return scheduler::Lifecycle(db, std::move(actor)).skip_queued_number(phone, "dnc", now);
+  return scheduler::Lifecycle(store, std::move(actor)).skip_queued_number(phone, "dnc", now);
 }
 
 namespace {
@@ -98,14 +98,14 @@ Response dnc_add(CommandContext& c, Request& r) {
   auto reason = opt_string(r.arguments, "reason");
   if (!reason) return bad(reason.error());
   const TimePoint now = c.d.clock.now();
-  auto tx = store::Transaction::begin(c.d.db);
+  auto tx = c.d.store.begin();
   if (!tx) return Response::error(tx.error().message);
-  store::DncRepo dnc(c.d.db);
+  auto& dnc = c.d.store.dnc();
   auto added = dnc.add(*numbers, reason->value_or("admin"), "admin", now);
   if (!added) return Response::error(added.error().message);
   std::int64_t skipped = 0;
   for (const auto& n : *numbers) {
-    auto s = skip_queued_for_dnc(c.d.db, n, now, CommandContext::actor(r));
+    auto s = skip_queued_for_dnc(c.d.store, n, now, CommandContext::actor(r));
     if (!s) return Response::error(s.error().message);
     skipped += *s;
   }
@@ -128,7 +128,7 @@ Response dnc_remove(CommandContext& c, Request& r) {
   }
   auto numbers = normalize_numbers(r.arguments);
   if (!numbers) return bad(numbers.error());
-  store::DncRepo dnc(c.d.db);
+  auto& dnc = c.d.store.dnc();
   auto removed = dnc.remove(*numbers);
   if (!removed) return Response::error(removed.error().message);
   json::array list;
@@ -146,7 +146,7 @@ Response dnc_list(CommandContext& c, Request& r) {
   if (!limit) return bad(limit.error());
   auto offset = opt_int(r.arguments, "offset", 0, 0, INT64_MAX);
   if (!offset) return bad(offset.error());
-  store::DncRepo dnc(c.d.db);
+  auto& dnc = c.d.store.dnc();
   auto total = dnc.count();
   if (!total) return Response::error(total.error().message);
   auto rows = dnc.list(*limit, *offset);
@@ -204,21 +204,21 @@ asio::awaitable<Response> dnc_import(CommandContext& c, Request r) {
         return Result<Outcome>(Error{errc::io_error, "cannot read the file again from its start"});
       }
     }
-    auto db = c.jobs.open_db();
+    auto db = c.jobs.open_store();
     if (!db) return Result<Outcome>(db.error());
-    store::DncRepo dnc(*db);
+    auto& dnc = (*db)->dnc();
     // One short transaction per chunk, as contacts-import does: the event loop's writes wait
     // for one chunk at most, never for the whole file. Numbers added stay added if a later
     // chunk fails (adding to the DNC list only ever prevents calls); the answer says how many.
     auto chunk = [&](std::span<const std::string> numbers) -> Result<void> {
-      auto tx = store::Transaction::begin(*db);
+      auto tx = (*db)->begin();
       if (!tx) return tx.error();
       const TimePoint now = c.d.clock.now();
       auto added = dnc.add(numbers, why, "import", now);
       if (!added) return added.error();
       std::int64_t skipped = 0;
       for (const auto& n : numbers) {
-        auto s = skip_queued_for_dnc(*db, n, now, "import");
+        auto s = skip_queued_for_dnc(**db, n, now, "import");
         if (!s) return s.error();
         skipped += *s;
       }

@@ -6,7 +6,7 @@
 #include "core/errc.hpp"
 #include "core/time.hpp"
 #include "daemon/commands/command_context.hpp"
-#include "store/database.hpp"
+#include "store/store.hpp"
 
 #include <cstdint>
 #include <string_view>
@@ -18,7 +18,7 @@ Result<void> register_dnc_commands(CommandContext& c);
 
 /// Skips the queued contacts of `phone` (reason "dnc") through the contact lifecycle (audited
 /// for `actor`): what every way onto the DNC list does. Returns how many were skipped.
-Result<std::int64_t> skip_queued_for_dnc(store::Database& db, std::string_view phone, TimePoint now,
+Result<std::int64_t> skip_queued_for_dnc(store::Store& store, std::string_view phone, TimePoint now,
                                          std::string actor);
 
 }  // namespace dialer::daemon

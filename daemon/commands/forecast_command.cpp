@@ -1,8 +1,8 @@
 #include "daemon/commands/forecast_command.hpp"
 
 #include "daemon/admin_args.hpp"
+#include "daemon/forecast.hpp"
 #include "daemon/scheduler_json.hpp"
-#include "scheduler/forecast.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -46,7 +46,7 @@ asio::awaitable<Response> ForecastCommand::forecast(Request r) {
     ~Release() { flag->store(false); }
   } release{running_};
 
-  scheduler::ForecastRequest rq;
+  ForecastRequest rq;
   rq.store_path = d_.db_path;
   rq.scratch = d_.scratch_dir;
   rq.campaign = std::move(*campaign);
@@ -75,7 +75,7 @@ asio::awaitable<Response> ForecastCommand::forecast(Request r) {
         ticket->update(static_cast<std::uint64_t>(simulated.count() / 1000),
                        static_cast<std::uint64_t>(calls));
     };
-    return scheduler::run_forecast(rq, progress, token);
+    return run_forecast(rq, progress, token);
   };
   auto result = co_await admin::run_on(d_.worker, std::move(job));
   if (!result) {

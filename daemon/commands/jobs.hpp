@@ -6,7 +6,7 @@
 
 #include "api/admin/registry.hpp"
 #include "core/errc.hpp"
-#include "store/database.hpp"
+#include "store/sqlite/sqlite_store.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 
@@ -51,8 +51,8 @@ class Jobs {
   /// Where a worker opens its own connection.
   [[nodiscard]] const std::string& db_path() const { return db_path_; }
   [[nodiscard]] const store::OpenOptions& open_options() const { return open_options_; }
-  /// A connection of the calling worker's own.
-  [[nodiscard]] Result<store::Database> open_db() const;
+  /// A store session (its own SQLite connection) of the calling worker's own.
+  [[nodiscard]] Result<std::unique_ptr<store::SqliteStore>> open_store() const;
 
   /// "<prefix>-N", N counting up: the progress id of an import whose client named none.
   std::string next_id(std::string_view prefix);

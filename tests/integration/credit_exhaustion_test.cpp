@@ -11,10 +11,10 @@
 #include "scheduler/executor.hpp"
 #include "scheduler/scheduler.hpp"
 #include "sim/simulator.hpp"
-#include "store/attempt_repo.hpp"
-#include "store/contact_repo.hpp"
-#include "store/database.hpp"
 #include "store/inbox_repo.hpp"
+#include "store/sqlite/attempts.hpp"
+#include "store/sqlite/contacts.hpp"
+#include "store/sqlite/database.hpp"
 #include "tests/integration/sim_stack.hpp"
 #include "tests/sim/sim_test_support.hpp"
 
@@ -53,8 +53,8 @@ class CreditExhaustion : public SimStackTest {
   void expect_only_started_counted(std::int64_t campaign_id, const boost::json::object& stats,
                                    bool expect_terminal) {
     const auto& numbers = stats.at("numbers").as_object();
-    store::ContactRepo contacts(*db_);
-    store::AttemptRepo attempts(*db_);
+    store::SqliteContacts contacts(*db_);
+    store::SqliteAttempts attempts(*db_);
     auto all = attempts.list(campaign_id, false, 100000);
     ASSERT_TRUE(all);
     std::map<std::int64_t, int> started;  // contact id → attempts with a call id
@@ -159,7 +159,7 @@ TEST_F(CreditExhaustion, CampaignsPauseOnEmptyBalanceAndResumeWhenRestored) {
   EXPECT_LE(num(stats.at("max_concurrent")), 4) << stats;
   expect_only_started_counted(*a, stats, true);
   expect_only_started_counted(*b, stats, true);
-  EXPECT_EQ(inbox_repo_->count_unapplied().value(), 0);
+  EXPECT_EQ(store_->inbox().count_unapplied().value(), 0);
   RecordProperty("refused_credits", static_cast<int>(num(stats.at("refused").at("credits"))));
 }
 

@@ -14,9 +14,9 @@
 #include "scheduler/scheduler.hpp"
 #include "sim/simulator.hpp"
 #include "store/attempt_repo.hpp"
-#include "store/contact_repo.hpp"
-#include "store/database.hpp"
-#include "store/inbox_repo.hpp"
+#include "store/sqlite/contacts.hpp"
+#include "store/sqlite/database.hpp"
+#include "store/sqlite/sqlite_store.hpp"
 #include "tests/integration/sim_stack.hpp"
 #include "tests/support/recovery_audit.hpp"
 
@@ -55,7 +55,7 @@ struct Life {
   // io_context (with every handler still queued) after the objects that use it, the database
   // connection last.
   std::optional<store::Database> db;
-  std::optional<store::InboxRepo> inbox_repo;
+  std::optional<store::SqliteStore> store;  ///< the engine's view of db
   std::optional<api::StoreInbox> inbox;
   InboxSink sink;
   std::unique_ptr<boost::asio::io_context> io = std::make_unique<boost::asio::io_context>();
@@ -91,8 +91,8 @@ class RestartUnderFaults : public ::testing::Test {
     auto db = store::Database::open((dir_.path() / "dialer.db").string());
     ASSERT_TRUE(db) << db.error().what();
     life->db.emplace(std::move(*db));
-    life->inbox_repo.emplace(*life->db);
-    life->inbox.emplace(*life->inbox_repo);
+    life->store.emplace(*life->db);
+    life->inbox.emplace(life->store->inbox());
     life->executor = std::make_unique<scheduler::AsioExecutor>(life->io->get_executor(), clock_);
 
     api::WebhookServerOptions wo;
@@ -135,7 +135,7 @@ class RestartUnderFaults : public ::testing::Test {
     opts.request_timeout = co.request_timeout;
     opts.start_wait_limit = co.start_queue_timeout + co.connect_timeout;
     life_->scheduler = std::make_unique<scheduler::Scheduler>(
-        scheduler::SchedulerDeps{*life_->executor, *life_->db, *life_->platform,
+        scheduler::SchedulerDeps{*life_->executor, *life_->store, *life_->platform,
                                  &daemon::parse_session_outcome, nullptr},
         opts);
     life_->sink.scheduler = life_->scheduler.get();
@@ -229,7 +229,7 @@ TEST_F(RestartUnderFaults, RepeatedCrashesLoseNothingAndNeverDoubleCall) {
     auto id = life_->scheduler->create(sim_campaign("restart"));
     ASSERT_TRUE(id) << id.error().what();
     campaign_id = *id;
-    store::ContactRepo repo(*life_->db);
+    store::SqliteContacts repo(*life_->db);
     for (int i = 0; i < kContacts; ++i) {
       char buf[32];
       std::snprintf(buf, sizeof buf, "+9198766%05d", i);
@@ -269,7 +269,7 @@ TEST_F(RestartUnderFaults, RepeatedCrashesLoseNothingAndNeverDoubleCall) {
     ASSERT_FALSE(HasFatalFailure());
   }
   // The last life settles: outcomes of calls still reported late are applied.
-  ASSERT_TRUE(run_until([&] { return life_->inbox_repo->count_unapplied().value() == 0; }, 30s));
+  ASSERT_TRUE(run_until([&] { return life_->store->inbox().count_unapplied().value() == 0; }, 30s));
   EXPECT_GE(crashes, 3) << "the schedule should crash the daemon several times";
 
   const auto stats = sim_stats();

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # scripts/check-seams must refuse what it names: a contact/attempt state written outside
-# store/state_writes.cpp (a statement split over literals included), StateWrites used outside the
-# lifecycle, an include or a link of a module above, an unformatted file — and pass a clean tree.
+# store/<backend>/state_writes.cpp (a statement split over literals included), StateWrites used outside the
+# lifecycle, an include or a link of a module above, the engine naming a store backend, an unformatted file — and pass a clean tree.
 # Each case is a small git tree in a temp dir holding a copy of the script.
 set -euo pipefail
 src=${1:?usage: check_seams_test.sh PROJECT_SOURCE_DIR}
@@ -57,6 +57,15 @@ run "StateWrites named outside the lifecycle" 1 "StateWrites used outside"
 tree
 printf '#include "scheduler/x.hpp"\n' >"$tmp/t/store/bad.cpp"
 run "store includes scheduler" 1 "store/bad.cpp:1: store includes scheduler/"
+
+tree
+printf '#include "store/sqlite/database.hpp"\n' >"$tmp/t/scheduler/bad.cpp"
+run "the engine names a store backend" 1 "scheduler/bad.cpp:1: includes a store backend"
+
+tree
+mkdir -p "$tmp/t/store/sqlite"
+printf 'const char* q = "UPDATE contacts SET state = ?";\n' >"$tmp/t/store/sqlite/state_writes.cpp"
+run "a backend's state_writes.cpp may write states" 0
 
 tree
 printf 'dialer_module(dialer_store DEPS dialer_core dialer_api_webhook)\n' >"$tmp/t/store/CMakeLists.txt"

@@ -13,8 +13,8 @@
 #include "scheduler/executor.hpp"
 #include "scheduler/scheduler.hpp"
 #include "sim/simulator.hpp"
-#include "store/database.hpp"
-#include "store/inbox_repo.hpp"
+#include "store/sqlite/database.hpp"
+#include "store/sqlite/sqlite_store.hpp"
 #include "tests/support/temp_dir.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -68,8 +68,8 @@ class SimStack {
     auto db = store::Database::open((dir_.path() / "dialer.db").string(), open);
     if (!db) return db.error().what();
     db_.emplace(std::move(*db));
-    inbox_repo_.emplace(*db_);
-    inbox_.emplace(*inbox_repo_);
+    store_.emplace(*db_);
+    inbox_.emplace(store_->inbox());
 
     api::WebhookServerOptions wo;
     wo.listen = "127.0.0.1:0";
@@ -114,7 +114,7 @@ class SimStack {
     options.request_timeout = co.request_timeout;
     options.start_wait_limit = co.start_queue_timeout + co.connect_timeout;
     scheduler_ = std::make_unique<scheduler::Scheduler>(
-        scheduler::SchedulerDeps{executor_, *db_, *platform_, &daemon::parse_session_outcome,
+        scheduler::SchedulerDeps{executor_, *store_, *platform_, &daemon::parse_session_outcome,
                                  registry},
         options);
     sink_.scheduler = scheduler_.get();
@@ -168,7 +168,7 @@ class SimStack {
   SystemClock clock_;
   scheduler::AsioExecutor executor_{io_.get_executor(), clock_};
   std::optional<store::Database> db_;
-  std::optional<store::InboxRepo> inbox_repo_;
+  std::optional<store::SqliteStore> store_;  ///< the engine's view of db_
   std::optional<api::StoreInbox> inbox_;
   InboxSink sink_;
   std::unique_ptr<api::WebhookServer> webhook_;

@@ -5,13 +5,14 @@
 
 #include "scheduler/scheduler.hpp"
 #include "scheduler/simulated_platform.hpp"
-#include "store/attempt_repo.hpp"
 #include "store/audit_repo.hpp"
 #include "store/campaign_repo.hpp"
-#include "store/contact_repo.hpp"
-#include "store/database.hpp"
 #include "store/dnc_repo.hpp"
-#include "store/inbox_repo.hpp"
+#include "store/sqlite/attempts.hpp"
+#include "store/sqlite/contacts.hpp"
+#include "store/sqlite/database.hpp"
+#include "store/sqlite/inbox.hpp"
+#include "store/sqlite/sqlite_store.hpp"
 #include "tests/support/campaigns.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -77,10 +78,12 @@ class EngineTest : public ::testing::Test {
 
   void TearDown() override {
     scheduler_.reset();
+    store_.reset();
     db_.reset();
   }
 
   void open_db() {
+    store_.reset();
     db_.reset();
     // A simulated crash keeps the file, so `normal` loses nothing here and spares the fsyncs.
     store::OpenOptions options;
@@ -89,12 +92,13 @@ class EngineTest : public ::testing::Test {
     auto db = store::Database::open(path_, options);
     ASSERT_TRUE(db) << db.error().what();
     db_.emplace(std::move(*db));
+    store_.emplace(*db_);
   }
 
   /// Builds the scheduler and runs recovery (the daemon's startup order).
   void start_scheduler() {
     scheduler_ = std::make_unique<Scheduler>(
-        SchedulerDeps{ex_, *db_, platform_, parse_body, nullptr}, options_);
+        SchedulerDeps{ex_, *store_, platform_, parse_body, nullptr}, options_);
     auto r = scheduler_->recover();
     ASSERT_TRUE(r) << r.error().what();
     ex_.run_until(ex_.now());
@@ -120,7 +124,7 @@ class EngineTest : public ::testing::Test {
   }
 
   void add_contacts(std::int64_t campaign_id, int first, int count, std::string zones = "") {
-    store::ContactRepo repo(*db_);
+    store::SqliteContacts repo(*db_);
     for (int i = first; i < first + count; ++i) {
       store::NewContact c;
       c.phone = phone(i);
@@ -131,7 +135,7 @@ class EngineTest : public ::testing::Test {
   }
 
   void add_contact(std::int64_t campaign_id, const std::string& number, std::string zones = "") {
-    store::ContactRepo repo(*db_);
+    store::SqliteContacts repo(*db_);
     store::NewContact c;
     c.phone = number;
     c.zones = std::move(zones);
@@ -147,21 +151,21 @@ class EngineTest : public ::testing::Test {
   /// What the webhook server does: store the body durably, then tell the scheduler.
   void deliver(const SessionOutcome& o) {
     if (!deliver_webhooks_) return;
-    store::InboxRepo inbox(*db_);
+    store::SqliteInbox inbox(*db_);
     auto r = inbox.insert({o.session_id, o.call_id, to_body(o), ex_.now()});
     ASSERT_TRUE(r) << r.error().what();
     if (scheduler_) scheduler_->inbox_updated();
   }
 
   store::ContactRow contact(std::int64_t campaign_id, const std::string& number) {
-    store::ContactRepo repo(*db_);
+    store::SqliteContacts repo(*db_);
     auto r = repo.find(campaign_id, number);
     EXPECT_TRUE(r && *r) << "no contact " << number;
     return r && *r ? **r : store::ContactRow{};
   }
 
   std::vector<store::AttemptRow> attempts_of(std::int64_t campaign_id) {
-    store::AttemptRepo repo(*db_);
+    store::SqliteAttempts repo(*db_);
     auto r = repo.list(campaign_id, false, 100000);
     EXPECT_TRUE(r);
     auto v = r ? *r : std::vector<store::AttemptRow>{};
@@ -183,6 +187,7 @@ class EngineTest : public ::testing::Test {
   TempDir dir_;
   std::string path_;
   std::optional<store::Database> db_;
+  std::optional<store::SqliteStore> store_;  ///< the engine's view of db_
   SimulatedExecutor ex_;
   FakePlatform platform_;
   SchedulerOptions options_;

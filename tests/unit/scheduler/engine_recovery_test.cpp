@@ -3,6 +3,9 @@
 
 #include "engine_fixture.hpp"
 #include "scheduler/state_machines.hpp"
+#include "store/sqlite/audit.hpp"
+#include "store/sqlite/dnc.hpp"
+#include "store/sqlite/inbox.hpp"
 
 #include <boost/json/parse.hpp>
 
@@ -179,7 +182,7 @@ TEST_P(RestartTest, RecoversEveryCombination) {
 
   scheduler_.reset();  // kill -9
   run_for(15min);      // down long enough for reconcile_after to pass
-  store::InboxRepo inbox(*db_);
+  store::SqliteInbox inbox(*db_);
   EXPECT_EQ(inbox.count_unapplied().value(), k.ending == RestartCase::webhook_while_down ? 1 : 0);
 
   crash_and_restart();
@@ -267,7 +270,7 @@ TEST_F(EngineTest, MissingWebhookIsPolled) {
   EXPECT_EQ(contact(id, phone(1)).state, ContactState::done);
   EXPECT_EQ(scheduler_->status().outcomes_by_poll_last_hour, 1u);
   EXPECT_EQ(scheduler_->stats().outcomes_polled, 1u);
-  store::InboxRepo inbox(*db_);
+  store::SqliteInbox inbox(*db_);
   auto rec = inbox.find_by_session(platform_.calls.at(0).session_id);
   ASSERT_TRUE(rec && *rec);
   EXPECT_TRUE((*rec)->applied_at.has_value());
@@ -660,7 +663,7 @@ TEST_F(EngineTest, CircuitBreakerPausesAfterConsecutiveFailures) {
   EXPECT_EQ(v.campaign.state, CampaignState::paused);
   EXPECT_EQ(v.campaign.pause_reason, PauseReason::errors);
   EXPECT_EQ(platform_.starts.size(), 6U);
-  store::AuditRepo audit(*db_);
+  store::SqliteAudit audit(*db_);
   bool noted = false;
   for (const auto& row : audit.recent(100).value()) {
     if (row.entry.detail_json.find("3 consecutive failed starts") != std::string::npos) {
@@ -753,7 +756,7 @@ TEST_F(EngineTest, EveryContactAndAttemptTransitionIsInItsTable) {
   s.retry[Outcome::busy] = RetryRule{1min, 1};
   const auto id = create(s);
   for (int i = 0; i <= 8; ++i) add_contact(id, phone(i));
-  store::DncRepo dnc(*db_);
+  store::SqliteDnc dnc(*db_);
   const std::array<std::string, 1> listed{phone(8)};
   ASSERT_TRUE(dnc.add(listed, "", "admin", ex_.now()));
   start("all");
@@ -765,7 +768,7 @@ TEST_F(EngineTest, EveryContactAndAttemptTransitionIsInItsTable) {
 
   std::set<std::string> contact_events;
   std::set<std::string> attempt_events;
-  store::AuditRepo audit(*db_);
+  store::SqliteAudit audit(*db_);
   for (const auto& row : audit.recent(100000).value()) {
     if (row.entry.action != "transition") continue;
     const auto& subj = row.entry.subject;

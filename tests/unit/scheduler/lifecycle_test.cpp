@@ -1,9 +1,6 @@
 #include "scheduler/lifecycle.hpp"
 
-#include "store/attempt_repo.hpp"
-#include "store/audit_repo.hpp"
-#include "store/campaign_repo.hpp"
-#include "store/contact_repo.hpp"
+#include "store/sqlite/sqlite_store.hpp"
 
 #include <gtest/gtest.h>
 
@@ -20,10 +17,10 @@ constexpr std::string_view kAgent = "0f8fad5b-d9cb-469f-a165-70867728950e";
 class LifecycleTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto db = store::Database::open(":memory:");
+    auto db = store::SqliteStore::open(":memory:");
     ASSERT_TRUE(db) << db.error().what();
-    db_.emplace(std::move(*db));
-    store::CampaignRepo campaigns(*db_);
+    store_ = std::move(*db);
+    auto& campaigns = store_->campaigns();
     CampaignSpec spec;
     spec.name = "a";
     spec.agent_id = std::string(kAgent);
@@ -34,23 +31,23 @@ class LifecycleTest : public ::testing::Test {
     b_ = add(camp_b_, "+14155550001");
   }
   std::int64_t add(std::int64_t campaign, const std::string& phone) {
-    store::ContactRepo contacts(*db_);
+    auto& contacts = store_->contacts();
     store::NewContact c;
     c.phone = phone;
     EXPECT_TRUE(contacts.insert(campaign, c, kT0).value());
     return contacts.find(campaign, phone).value()->id;
   }
-  store::ContactRow contact(std::int64_t id) { return *store::ContactRepo(*db_).get(id).value(); }
-  store::AttemptRow attempt(std::int64_t id) { return *store::AttemptRepo(*db_).get(id).value(); }
-  std::size_t audit_rows() { return store::AuditRepo(*db_).recent(1000).value().size(); }
+  store::ContactRow contact(std::int64_t id) { return *store_->contacts().get(id).value(); }
+  store::AttemptRow attempt(std::int64_t id) { return *store_->attempts().get(id).value(); }
+  std::size_t audit_rows() { return store_->audit().recent(1000).value().size(); }
 
-  std::optional<store::Database> db_;
+  std::unique_ptr<store::SqliteStore> store_;
   std::int64_t camp_a_ = 0, camp_b_ = 0, a_ = 0, b_ = 0;
 };
 
 // A move the table has no row for is refused before anything is written or audited.
 TEST_F(LifecycleTest, AMoveTheTableRefusesWritesNothing) {
-  Lifecycle life(*db_);
+  Lifecycle life(*store_);
   auto r = life.contact(a_, ContactState::queued, ContactEvent::start_accepted, {}, kT0);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, make_error_code(errc::invalid_transition));
@@ -61,7 +58,7 @@ TEST_F(LifecycleTest, AMoveTheTableRefusesWritesNothing) {
 // A stale move (the row is no longer in `from`) writes nothing and is not audited; a move from
 // the row's state writes the table's target with the change, and is audited once.
 TEST_F(LifecycleTest, OneGuardedWriteToTheTablesTarget) {
-  Lifecycle life(*db_, "uid:1000");
+  Lifecycle life(*store_, "uid:1000");
   EXPECT_FALSE(
       life.contact(a_, ContactState::dialing, ContactEvent::reconciled_void, {}, kT0).value());
   EXPECT_EQ(audit_rows(), 0u);
@@ -72,7 +69,7 @@ TEST_F(LifecycleTest, OneGuardedWriteToTheTablesTarget) {
   EXPECT_EQ(row.state, ContactState::skipped);
   EXPECT_EQ(row.reason, "dnc");
   EXPECT_EQ(row.updated_at, kT0 + 1s);
-  auto audit = store::AuditRepo(*db_).recent(10).value();
+  auto audit = store_->audit().recent(10).value();
   ASSERT_EQ(audit.size(), 1u);
   EXPECT_EQ(audit[0].entry.actor, "uid:1000");
   EXPECT_EQ(audit[0].entry.subject, "contact:" + std::to_string(a_));
@@ -83,7 +80,7 @@ TEST_F(LifecycleTest, OneGuardedWriteToTheTablesTarget) {
 // campaign waits (number_busy) while that attempt is open, and a claimed contact is not claimed
 // again.
 TEST_F(LifecycleTest, ReserveIsOneCallPerPerson) {
-  Lifecycle life(*db_);
+  Lifecycle life(*store_);
   auto first = life.reserve(camp_a_, contact(a_), Provider::twilio, kAgent, kT0).value();
   ASSERT_EQ(first.claim, store::Claim::claimed);
   EXPECT_EQ(contact(a_).state, ContactState::dialing);
@@ -117,7 +114,7 @@ TEST_F(LifecycleTest, ReserveIsOneCallPerPerson) {
 // The store no longer decides on its own which states a setter may leave: a refusal of an
 // ambiguous attempt, a void of a reserved one and a second outcome are all refused by the table.
 TEST_F(LifecycleTest, MovesTheStoreOnceAcceptedAreRefused) {
-  Lifecycle life(*db_);
+  Lifecycle life(*store_);
   auto r = life.reserve(camp_a_, contact(a_), Provider::twilio, kAgent, kT0).value();
   EXPECT_EQ(
       life.attempt(r.attempt_id, AttemptState::reserved, AttemptEvent::reconciled_absent, {}, kT0)
@@ -138,7 +135,7 @@ TEST_F(LifecycleTest, MovesTheStoreOnceAcceptedAreRefused) {
 // Bulk moves: a stopped campaign's queued contacts, and a number put on the DNC list wherever it
 // is queued; one audit entry each, the dialing contact untouched.
 TEST_F(LifecycleTest, BulkSkipsTouchQueuedContactsOnly) {
-  Lifecycle life(*db_);
+  Lifecycle life(*store_);
   const auto other = add(camp_a_, "+14155550002");
   ASSERT_EQ(life.reserve(camp_a_, contact(other), Provider::twilio, kAgent, kT0)->claim,
             store::Claim::claimed);
@@ -155,11 +152,11 @@ TEST_F(LifecycleTest, BulkSkipsTouchQueuedContactsOnly) {
 // Startup's repair puts a contact left dialing without an attempt back in the queue, audited as
 // a repair; it is refused for a state it does not apply to.
 TEST_F(LifecycleTest, RepairIsTheOneMoveOutsideTheTable) {
-  Lifecycle life(*db_);
+  Lifecycle life(*store_);
   ASSERT_TRUE(life.reserve(camp_a_, contact(a_), Provider::twilio, kAgent, kT0));
   ASSERT_TRUE(life.repair(a_, ContactState::dialing, kT0 + 1s).value());
   EXPECT_EQ(contact(a_).state, ContactState::queued);
-  EXPECT_EQ(store::AuditRepo(*db_).recent(1).value()[0].entry.action, "repair");
+  EXPECT_EQ(store_->audit().recent(1).value()[0].entry.action, "repair");
   EXPECT_FALSE(life.repair(b_, ContactState::queued, kT0));
 }
 

@@ -1,7 +1,6 @@
-#include "store/attempt_repo.hpp"
-
-#include "store/campaign_repo.hpp"
-#include "store/contact_repo.hpp"
+#include "store/sqlite/attempts.hpp"
+#include "store/sqlite/campaigns.hpp"
+#include "store/sqlite/contacts.hpp"
 #include "tests/unit/store/state_moves.hpp"
 #include "tests/unit/store/store_fixture.hpp"
 
@@ -22,18 +21,18 @@ class AttemptRepoTest : public StoreTest {
   void SetUp() override {
     StoreTest::SetUp();
     if (HasFatalFailure()) return;
-    CampaignRepo campaigns{db()};
+    auto& campaigns = store().campaigns();
     camp_ = campaigns.create(sample_spec("a"), kT0).value();
     other_camp_ = campaigns.create(sample_spec("b"), kT0).value();
-    ContactRepo contacts{db()};
+    auto& contacts = store().contacts();
     NewContact c;
     c.phone = "+14155550001";
     ASSERT_TRUE(contacts.insert(camp_, c, kT0).value());
     contact_ = contacts.find(camp_, c.phone).value()->id;
     ASSERT_TRUE(contacts.insert(other_camp_, c, kT0).value());
     other_contact_ = contacts.find(other_camp_, c.phone).value()->id;
-    repo_.emplace(db());
-    moves_.emplace(db());
+    repo_ = &store().attempts();
+    moves_.emplace(store());
   }
   AttemptRepo& repo() { return *repo_; }
   testing::StateMoves& moves() { return *moves_; }
@@ -64,7 +63,7 @@ class AttemptRepoTest : public StoreTest {
   }
 
   std::int64_t camp_ = 0, other_camp_ = 0, contact_ = 0, other_contact_ = 0;
-  std::optional<AttemptRepo> repo_;
+  AttemptRepo* repo_ = nullptr;
   std::optional<testing::StateMoves> moves_;
 };
 DIALER_STORE_CONFORMANCE(AttemptRepoTest);

@@ -1,5 +1,4 @@
-#include "store/campaign_repo.hpp"
-
+#include "store/sqlite/campaigns.hpp"
 #include "tests/unit/store/store_fixture.hpp"
 
 #include <gtest/gtest.h>
@@ -17,10 +16,10 @@ const TimePoint kT2 = kT0 + std::chrono::minutes{2};
 class CampaignRepoTest : public StoreTest {
  protected:
   CampaignRepo& repo() {
-    if (!repo_) repo_.emplace(db());
+    if (repo_ == nullptr) repo_ = &store().campaigns();
     return *repo_;
   }
-  std::optional<CampaignRepo> repo_;
+  CampaignRepo* repo_ = nullptr;
 };
 DIALER_STORE_CONFORMANCE(CampaignRepoTest);
 

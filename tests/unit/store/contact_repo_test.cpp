@@ -1,7 +1,6 @@
-#include "store/contact_repo.hpp"
-
 #include "store/attempt_repo.hpp"
-#include "store/campaign_repo.hpp"
+#include "store/sqlite/campaigns.hpp"
+#include "store/sqlite/contacts.hpp"
 #include "tests/unit/store/state_moves.hpp"
 #include "tests/unit/store/store_fixture.hpp"
 
@@ -23,14 +22,14 @@ class ContactRepoTest : public StoreTest {
   void SetUp() override {
     StoreTest::SetUp();
     if (HasFatalFailure()) return;
-    CampaignRepo campaigns{db()};
+    auto& campaigns = store().campaigns();
     auto a = campaigns.create(sample_spec("a"), kT0);
     auto b = campaigns.create(sample_spec("b"), kT0);
     ASSERT_TRUE(a && b);
     camp_a_ = *a;
     camp_b_ = *b;
-    repo_.emplace(db());
-    moves_.emplace(db());
+    repo_ = &store().contacts();
+    moves_.emplace(store());
   }
   ContactRepo& repo() { return *repo_; }
   testing::StateMoves& moves() { return *moves_; }
@@ -52,7 +51,7 @@ class ContactRepoTest : public StoreTest {
 
   std::int64_t camp_a_ = 0;
   std::int64_t camp_b_ = 0;
-  std::optional<ContactRepo> repo_;
+  ContactRepo* repo_ = nullptr;
   std::optional<testing::StateMoves> moves_;
 };
 DIALER_STORE_CONFORMANCE(ContactRepoTest);

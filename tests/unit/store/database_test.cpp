@@ -1,6 +1,6 @@
-#include "store/database.hpp"
+#include "store/sqlite/database.hpp"
 
-#include "store/schema.hpp"
+#include "store/sqlite/schema.hpp"
 #include "tests/unit/store/store_fixture.hpp"
 
 #include <gtest/gtest.h>

@@ -1,5 +1,4 @@
-#include "store/dnc_repo.hpp"
-
+#include "store/sqlite/dnc.hpp"
 #include "tests/unit/store/store_fixture.hpp"
 
 #include <gtest/gtest.h>
@@ -14,7 +13,7 @@ const TimePoint kT0 = from_unix_ms(1'767'225'600'000);
 
 class DncRepoTest : public StoreTest {
  protected:
-  DncRepo repo() { return DncRepo{db()}; }
+  DncRepo& repo() { return store().dnc(); }
 };
 DIALER_STORE_CONFORMANCE(DncRepoTest);
 

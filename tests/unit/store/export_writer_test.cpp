@@ -1,11 +1,12 @@
 // The results export over a real store: CSV quoting, the columns and rows, and cells from people
 // defused for spreadsheets.
 
-#include "store/export_writer.hpp"
+#include "store/sqlite/export_writer.hpp"
 
 #include "store/attempt_repo.hpp"
-#include "store/campaign_repo.hpp"
-#include "store/contact_repo.hpp"
+#include "store/sqlite/campaigns.hpp"
+#include "store/sqlite/contacts.hpp"
+#include "store/sqlite/sqlite_store.hpp"
 #include "tests/support/mem_file.hpp"
 #include "tests/unit/store/state_moves.hpp"
 
@@ -39,7 +40,7 @@ struct ExportStore {
     CampaignSpec spec;
     spec.name = name;
     spec.agent_id = kAgent;
-    campaign_id = store::CampaignRepo(db).create(spec, t0).value();
+    campaign_id = store::SqliteCampaigns(db).create(spec, t0).value();
   }
   store::Database db;
   TimePoint t0;
@@ -53,7 +54,7 @@ TEST(DaemonExport, ColumnsAndRowsFromTheStore) {
   auto* db = &es.db;
   const TimePoint t0 = es.t0;
   const auto cid = std::optional<std::int64_t>(es.campaign_id);
-  store::ContactRepo contacts(*db);
+  store::SqliteContacts contacts(*db);
   store::NewContact a;
   a.phone = "+919800000001";
   a.name = "Ravi, Jr.";
@@ -65,7 +66,8 @@ TEST(DaemonExport, ColumnsAndRowsFromTheStore) {
   ASSERT_TRUE(contacts.insert(*cid, b, t0));
   auto ca = contacts.find(*cid, a.phone);
   ASSERT_TRUE(ca && *ca);
-  store::testing::StateMoves attempts(*db);
+  store::SqliteStore sqlite(*db);
+  store::testing::StateMoves attempts(sqlite);
   for (int i = 0; i < 2; ++i) {
     auto id = attempts.insert_reserved(*cid, (*ca)->id, Provider::twilio, a.phone, kAgent, t0);
     ASSERT_TRUE(id);
@@ -108,7 +110,7 @@ TEST(DaemonExport, FormulaCellsFromPeopleAreDefused) {
   auto* db = &es.db;
   const TimePoint t0 = es.t0;
   const auto cid = std::optional<std::int64_t>(es.campaign_id);
-  store::ContactRepo contacts(*db);
+  store::SqliteContacts contacts(*db);
   store::NewContact a;
   a.phone = "+919800000001";
   a.name = "=HYPERLINK(\"http://x\",\"y\")";

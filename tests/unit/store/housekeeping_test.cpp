@@ -1,7 +1,7 @@
-#include "store/housekeeping.hpp"
+#include "store/sqlite/housekeeping.hpp"
 
-#include "store/audit_repo.hpp"
-#include "store/inbox_repo.hpp"
+#include "store/sqlite/audit.hpp"
+#include "store/sqlite/inbox.hpp"
 #include "tests/unit/store/store_fixture.hpp"
 
 #include <gtest/gtest.h>
@@ -21,8 +21,8 @@ DIALER_STORE_CONFORMANCE(HousekeepingTest);
 // inbox rows past their retention and audit entries past theirs go; unapplied inbox rows (however
 // old) and recent rows of both tables stay.
 TEST_P(HousekeepingTest, PrunesInBoundedRoundsAndKeepsWhatMustStay) {
-  InboxRepo inbox(db());
-  AuditRepo audit(db());
+  auto& inbox = store().inbox();
+  auto& audit = store().audit();
   for (int i = 0; i < 5; ++i) {
     const auto session = "old-" + std::to_string(i);
     ASSERT_TRUE(inbox.insert({session, "c", "{}", kNow - 10 * 24h + std::chrono::minutes(i)}));

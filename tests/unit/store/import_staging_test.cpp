@@ -2,14 +2,14 @@
 // the flip, the clean-up, recovery of a crash at either stage, and another connection writing
 // while a large import runs.
 
-#include "store/campaign_repo.hpp"
-#include "store/contact_import.hpp"
-#include "store/contact_repo.hpp"
-#include "store/dnc_repo.hpp"
-#include "store/export_repo.hpp"
-#include "store/import_recovery.hpp"
-#include "store/import_repo.hpp"
-#include "store/kv_repo.hpp"
+#include "store/sqlite/campaigns.hpp"
+#include "store/sqlite/contact_import.hpp"
+#include "store/sqlite/contacts.hpp"
+#include "store/sqlite/dnc.hpp"
+#include "store/sqlite/export_repo.hpp"
+#include "store/sqlite/import_recovery.hpp"
+#include "store/sqlite/imports.hpp"
+#include "store/sqlite/kv.hpp"
 #include "tests/unit/store/state_moves.hpp"
 #include "tests/unit/store/store_fixture.hpp"
 
@@ -49,7 +49,7 @@ std::int64_t query_count(Database& db, const std::string& sql) {
 
 /// Every column of the campaign's visible contacts, to compare before and after.
 std::vector<ContactRow> visible(Database& db, std::int64_t campaign) {
-  auto rows = ContactRepo{db}.list(campaign, std::nullopt, 1'000'000);
+  auto rows = SqliteContacts{db}.list(campaign, std::nullopt, 1'000'000);
   EXPECT_TRUE(rows) << rows.error().what();
   return rows ? *rows : std::vector<ContactRow>{};
 }
@@ -62,13 +62,13 @@ class ImportRepoTest : public StoreTest {
   void SetUp() override {
     StoreTest::SetUp();
     if (HasFatalFailure()) return;
-    CampaignRepo campaigns{db()};
+    auto& campaigns = store().campaigns();
     camp_a_ = campaigns.create(sample_spec("a"), kT0).value();
     camp_b_ = campaigns.create(sample_spec("b"), kT0).value();
   }
 
-  ContactRepo contacts() { return ContactRepo{db()}; }
-  ImportRepo imports() { return ImportRepo{db()}; }
+  ContactRepo& contacts() { return store().contacts(); }
+  ImportRepo& imports() { return store().imports(); }
 
   std::int64_t begin_import(std::int64_t campaign) {
     auto tx = Transaction::begin(db());
@@ -150,8 +150,8 @@ TEST_P(ImportRepoTest, StagedRowsAreInvisible) {
   // The campaign without an import is unaffected.
   EXPECT_EQ(contacts().counts_by_state(camp_a_).value().at(ContactState::queued), 1);
   // A stop and a DNC entry touch queued contacts only; the flip applies them instead.
-  EXPECT_EQ(testing::StateMoves(db()).skip_queued_by_phone(phone_of(1), "dnc", kT0).value(), 0);
-  EXPECT_EQ(testing::StateMoves(db()).skip_queued(camp_b_, "stopped", kT0).value(), 0);
+  EXPECT_EQ(testing::StateMoves(store()).skip_queued_by_phone(phone_of(1), "dnc", kT0).value(), 0);
+  EXPECT_EQ(testing::StateMoves(store()).skip_queued(camp_b_, "stopped", kT0).value(), 0);
   EXPECT_EQ(staged(), 4);
   // The phone is taken all the same: a second writer of it finds a duplicate.
   NewContact dup;
@@ -172,7 +172,7 @@ TEST_P(ImportRepoTest, CommitThenFlipMakesRowsContacts) {
   EXPECT_TRUE(visible(db(), camp_b_).empty());
   // A number listed after its row was staged is skipped at the flip.
   std::vector<std::string> listed{phone_of(4)};
-  ASSERT_TRUE(DncRepo{db()}.add(listed, "", "admin", kT0));
+  ASSERT_TRUE(store().dnc().add(listed, "", "admin", kT0));
 
   auto flipped = complete_import(db(), id, kT1, 2);
   ASSERT_TRUE(flipped) << flipped.error().what();
@@ -206,7 +206,7 @@ TEST_P(ImportRepoTest, FlipIntoStoppedCampaignSkipsRows) {
   stage(camp_b_, id, 0, 3);
   commit(id);
   ASSERT_TRUE(
-      CampaignRepo{db()}.set_state(camp_b_, CampaignState::cancelled, PauseReason::none, kT0));
+      store().campaigns().set_state(camp_b_, CampaignState::cancelled, PauseReason::none, kT0));
   auto flipped = complete_import(db(), id, kT1);
   ASSERT_TRUE(flipped);
   EXPECT_EQ(flipped->stopped, 3);
@@ -271,11 +271,11 @@ TEST_P(ImportRepoTest, RecoveryFinishesCommittedImport) {
   stage(camp_a_, id, 0, 1, "dnc");
   stage(camp_a_, id, 1, 2499);
   commit(id);
-  auto part = ImportRepo{db()}.flip_staged(id, 1000, kT0);
+  auto part = store().imports().flip_staged(id, 1000, kT0);
   ASSERT_TRUE(part);
   EXPECT_EQ(part->total(), 1000);
   std::vector<std::string> listed{phone_of(2499)};
-  ASSERT_TRUE(DncRepo{db()}.add(listed, "", "admin", kT0));
+  ASSERT_TRUE(store().dnc().add(listed, "", "admin", kT0));
   ASSERT_EQ(staged(), 1500);
 
   auto report = recover_imports(db(), kT1, 700);
@@ -336,8 +336,8 @@ class ImportStaging : public ::testing::Test {
     db_path_ = (dir_.path() / "dialer.db").string();
     db_.emplace(open());
     importer_db_.emplace(open());
-    campaign_ = CampaignRepo{*db_}.create(sample_spec("spring"), clock_.now()).value();
-    other_ = CampaignRepo{*db_}.create(sample_spec("autumn"), clock_.now()).value();
+    campaign_ = SqliteCampaigns{*db_}.create(sample_spec("spring"), clock_.now()).value();
+    other_ = SqliteCampaigns{*db_}.create(sample_spec("autumn"), clock_.now()).value();
   }
 
   Database open(Millis busy_timeout = Millis{5000}) {
@@ -391,8 +391,8 @@ TEST_F(ImportStaging, ConcurrentWriterProgressesDuringLargeImport) {
   auto path = write_list(generated(kRows));
   NewContact c;
   c.phone = "+14155550100";
-  ASSERT_TRUE(ContactRepo{*db_}.insert(other_, c, kT0).value());
-  const auto contact_id = ContactRepo{*db_}.find(other_, c.phone).value()->id;
+  ASSERT_TRUE(SqliteContacts{*db_}.insert(other_, c, kT0).value());
+  const auto contact_id = SqliteContacts{*db_}.find(other_, c.phone).value()->id;
 
   std::mutex m;
   std::condition_variable cv;
@@ -408,8 +408,9 @@ TEST_F(ImportStaging, ConcurrentWriterProgressesDuringLargeImport) {
         auto tx = Transaction::begin(db);
         if (!tx) return tx.error();
         // What dispatch writes: a contact's due time, and a small piece of state.
-        if (auto d = ContactRepo{db}.defer(contact_id, kT0 + Millis{n}, kT0); !d) return d.error();
-        if (auto k = KvRepo{db}.set("writer", std::to_string(n)); !k) return k.error();
+        if (auto d = SqliteContacts{db}.defer(contact_id, kT0 + Millis{n}, kT0); !d)
+          return d.error();
+        if (auto k = SqliteKv{db}.set("writer", std::to_string(n)); !k) return k.error();
         return tx->commit();
       };
       auto r = write();
@@ -464,7 +465,7 @@ TEST_F(ImportStaging, ConcurrentWriterProgressesDuringLargeImport) {
   RecordProperty("writes_during_import", static_cast<int>(during));
   RecordProperty("busy_failures", static_cast<int>(failures));
   // The other connection's last write is there.
-  EXPECT_EQ(KvRepo{*db_}.get("writer").value(), std::to_string(last_written));
+  EXPECT_EQ(SqliteKv{*db_}.get("writer").value(), std::to_string(last_written));
 }
 
 // Mid-import the staged rows are in the database but the event loop's connection sees no
@@ -478,7 +479,7 @@ TEST_F(ImportStaging, StagedRowsInvisibleMidImport) {
   o.on_progress = [&](const ImportProgress& p) {
     if (p.rows == 10'000) return;  // the final report, after the flip
     ++checks;
-    ContactRepo contacts{*db_};
+    SqliteContacts contacts{*db_};
     most_staged = std::max(most_staged, staged());
     for (const auto& [state, n] : contacts.counts_by_state(campaign_).value()) {
       EXPECT_EQ(n, 0) << to_string(state);
@@ -494,8 +495,9 @@ TEST_F(ImportStaging, StagedRowsInvisibleMidImport) {
   EXPECT_GE(most_staged, 2000);  // several chunks were written while nothing was visible
   EXPECT_EQ(staged(), 0);
   EXPECT_EQ(r->imported, 10'000u);
-  EXPECT_EQ(ContactRepo{*db_}.counts_by_state(campaign_).value().at(ContactState::queued), 10'000);
-  auto row = ImportRepo{*db_}.get(r->import_id).value();
+  EXPECT_EQ(SqliteContacts{*db_}.counts_by_state(campaign_).value().at(ContactState::queued),
+            10'000);
+  auto row = SqliteImports{*db_}.get(r->import_id).value();
   ASSERT_TRUE(row);
   EXPECT_EQ(row->state, ImportState::committed);
   EXPECT_EQ(row->campaign_id, campaign_);
@@ -535,7 +537,8 @@ TEST_F(ImportStaging, CampaignStoppedMidImportFailsIt) {
   auto path = write_list(generated(6'000));
   auto o = options();
   o.on_progress = [&](const ImportProgress&) {
-    (void)CampaignRepo{*db_}.set_state(campaign_, CampaignState::cancelled, PauseReason::none, kT0);
+    (void)SqliteCampaigns{*db_}.set_state(campaign_, CampaignState::cancelled, PauseReason::none,
+                                          kT0);
   };
   auto r = import(path, o);
   ASSERT_FALSE(r);

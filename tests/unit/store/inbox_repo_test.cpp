@@ -1,5 +1,4 @@
-#include "store/inbox_repo.hpp"
-
+#include "store/sqlite/inbox.hpp"
 #include "tests/unit/store/store_fixture.hpp"
 
 #include <gtest/gtest.h>
@@ -19,7 +18,7 @@ InboxEvent event(const std::string& session, TimePoint at, std::string call = "c
 
 class InboxRepoTest : public StoreTest {
  protected:
-  InboxRepo repo() { return InboxRepo{db()}; }
+  InboxRepo& repo() { return store().inbox(); }
 };
 DIALER_STORE_CONFORMANCE(InboxRepoTest);
 

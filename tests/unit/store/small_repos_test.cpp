@@ -1,9 +1,9 @@
 #include "store/attempt_repo.hpp"
-#include "store/audit_repo.hpp"
-#include "store/campaign_repo.hpp"
-#include "store/contact_repo.hpp"
-#include "store/export_repo.hpp"
-#include "store/kv_repo.hpp"
+#include "store/sqlite/audit.hpp"
+#include "store/sqlite/campaigns.hpp"
+#include "store/sqlite/contacts.hpp"
+#include "store/sqlite/export_repo.hpp"
+#include "store/sqlite/kv.hpp"
 #include "tests/unit/store/state_moves.hpp"
 #include "tests/unit/store/store_fixture.hpp"
 
@@ -23,7 +23,7 @@ DIALER_STORE_CONFORMANCE(SmallReposTest);
 
 // Audit entries read back newest first with every field; pruning drops only older ones.
 TEST_P(SmallReposTest, AuditAppendRecentPrune) {
-  AuditRepo audit{db()};
+  auto& audit = store().audit();
   AuditEntry a{kT0, "uid:1000", "campaign-start", "campaign:spring", R"({"from":"draft"})", "ok"};
   AuditEntry b{kT0 + 1h, "scheduler", "transition", "contact:42", "{}", ""};
   auto ida = audit.append(a);
@@ -42,7 +42,7 @@ TEST_P(SmallReposTest, AuditAppendRecentPrune) {
 
 // kv: absent keys read as nullopt, set inserts then replaces, erase reports presence.
 TEST_P(SmallReposTest, KvGetSetErase) {
-  KvRepo kv{db()};
+  auto& kv = store().kv();
   EXPECT_EQ(kv.get("credit_balance").value(), std::nullopt);
   ASSERT_TRUE(kv.set("credit_balance", "12.5"));
   EXPECT_EQ(kv.get("credit_balance").value(), "12.5");
@@ -55,9 +55,9 @@ TEST_P(SmallReposTest, KvGetSetErase) {
 // Export rows carry each contact with its newest real call (not a later rejected attempt) and
 // its total spend; contacts never called have no call.
 TEST_P(SmallReposTest, ExportRowsJoinLastCall) {
-  CampaignRepo campaigns{db()};
-  ContactRepo contacts{db()};
-  testing::StateMoves attempts{db()};
+  auto& campaigns = store().campaigns();
+  auto& contacts = store().contacts();
+  testing::StateMoves attempts{store()};
   auto camp = campaigns.create(sample_spec("spring"), kT0).value();
   for (const char* phone : {"+14155550001", "+14155550002"}) {
     NewContact c;

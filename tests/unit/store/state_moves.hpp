@@ -5,20 +5,17 @@
 
 #include "store/contact_repo.hpp"
 #include "store/state_writes.hpp"
+#include "store/store.hpp"
 
 #include <initializer_list>
 
 namespace dialer::store {
 
-struct StateWritesTestAccess {
-  static StateWrites make(Database& db) { return StateWrites(db); }
-};
-
 namespace testing {
 
 class StateMoves {
  public:
-  explicit StateMoves(Database& db) : db_(db), w_(StateWritesTestAccess::make(db)) {}
+  explicit StateMoves(Store& store) : store_(store), w_(store.state_writes()) {}
 
   // --- contacts
   Result<Claim> claim(std::int64_t id, TimePoint now) {
@@ -26,7 +23,7 @@ class StateMoves {
                         NumberGuard::no_open_attempt);
     if (!w) return w.error();
     if (*w) return Claim::claimed;
-    auto s = ContactRepo(db_).state_of(id);
+    auto s = store_.contacts().state_of(id);
     if (!s) return s.error();
     return *s == ContactState::queued ? Claim::number_busy : Claim::not_queued;
   }
@@ -93,8 +90,8 @@ class StateMoves {
     return false;
   }
 
-  Database& db_;
-  StateWrites w_;
+  Store& store_;
+  StateWrites& w_;
 };
 
 }  // namespace testing

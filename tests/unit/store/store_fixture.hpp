@@ -3,7 +3,9 @@
 // and against a file database in a fresh temp directory.
 
 #include "core/campaign_spec.hpp"
-#include "store/database.hpp"
+#include "store/sqlite/database.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+#include "store/store.hpp"
 #include "tests/support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
@@ -12,6 +14,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -65,16 +68,24 @@ class StoreTest : public ::testing::TestWithParam<Backing> {
     auto db = Database::open(path_, options());
     ASSERT_TRUE(db) << db.error().what();
     db_.emplace(std::move(*db));
+    store_ = std::make_unique<SqliteStore>(*db_);
   }
-  void TearDown() override { db_.reset(); }
+  void TearDown() override {
+    store_.reset();
+    db_.reset();
+  }
 
   virtual OpenOptions options() const { return {}; }
+  /// The store under test, through its ports.
+  Store& store() { return *store_; }
+  /// The SQLite connection under it, for checks only SQLite can make (plans, traced SQL).
   Database& db() { return *db_; }
   [[nodiscard]] bool is_file() const { return GetParam() == Backing::file; }
 
   std::optional<TempDir> dir_;
   std::string path_;
   std::optional<Database> db_;
+  std::unique_ptr<Store> store_;
 };
 
 /// The SQL text of every statement `fn` runs on `db`, in order (via sqlite3_trace_v2), so a

@@ -1,0 +1,21 @@
+#pragma once
+/// SQLite implementation of store/audit_repo.hpp.
+
+#include "store/audit_repo.hpp"
+#include "store/sqlite/database.hpp"
+
+namespace dialer::store {
+
+class SqliteAudit final : public AuditRepo {
+ public:
+  explicit SqliteAudit(Database& db) : db_(db) {}
+
+  Result<std::int64_t> append(const AuditEntry& entry) override;
+  Result<std::vector<AuditRow>> recent(std::int64_t limit) override;
+  Result<std::int64_t> prune_before(TimePoint before, std::int64_t limit = -1) override;
+
+ private:
+  Database& db_;
+};
+
+}  // namespace dialer::store

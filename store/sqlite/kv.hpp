@@ -1,0 +1,21 @@
+#pragma once
+/// SQLite implementation of store/kv_repo.hpp.
+
+#include "store/kv_repo.hpp"
+#include "store/sqlite/database.hpp"
+
+namespace dialer::store {
+
+class SqliteKv final : public KvRepo {
+ public:
+  explicit SqliteKv(Database& db) : db_(db) {}
+
+  Result<std::optional<std::string>> get(std::string_view key) override;
+  Result<void> set(std::string_view key, std::string_view value) override;
+  Result<bool> erase(std::string_view key) override;
+
+ private:
+  Database& db_;
+};
+
+}  // namespace dialer::store
