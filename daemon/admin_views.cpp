@@ -76,25 +76,8 @@ void add_pace(json::object& o, const scheduler::CampaignView& v) {
 }
 
 json::object stats_json(const scheduler::CampaignView& v) {
-  const auto& row = v.campaign;
-  json::object o;
-  o["id"] = row.id;
-  o["name"] = row.spec.name;
-  o["state"] = to_string(row.state);
-  o["pause_reason"] = to_string(row.pause_reason);
-  o["blocked_by"] = to_json(v.blocked_by, v.now);
-  o["blocked_by_text"] = scheduler::to_text(v.blocked_by, v.now);
-  json::object contacts;
-  for (const auto& [state, n] : v.contacts) contacts[to_string(state)] = n;
-  o["contacts"] = std::move(contacts);
+  json::object o = campaign_status_json(v);
   add_pace(o, v);
-  o["outcomes"] = outcome_counts(v.outcomes);
-  o["attempts"] = v.attempts;
-  o["in_flight"] = v.in_flight;
-  o["credits_used"] = row.credits_used;
-  o["created_at"] = format_iso8601(row.created_at);
-  o["started_at"] = iso_or_null(row.started_at);
-  o["completed_at"] = iso_or_null(row.completed_at);
   return o;
 }
 

@@ -121,9 +121,9 @@ json::object to_json(const scheduler::SchedulerStatus& s) {
   return o;
 }
 
-json::object to_json(const scheduler::CampaignView& v) {
+json::object campaign_status_json(const scheduler::CampaignView& v) {
   const auto& row = v.campaign;
-  json::object o = campaign_spec_to_json(row.spec);
+  json::object o;
   o["id"] = row.id;
   o["name"] = row.spec.name;
   o["state"] = to_string(row.state);
@@ -143,6 +143,12 @@ json::object to_json(const scheduler::CampaignView& v) {
   o["updated_at"] = format_iso8601(row.updated_at);
   o["started_at"] = iso_or_null(row.started_at);
   o["completed_at"] = iso_or_null(row.completed_at);
+  return o;
+}
+
+json::object to_json(const scheduler::CampaignView& v) {
+  json::object o = campaign_spec_to_json(v.campaign.spec);
+  for (auto& [key, value] : campaign_status_json(v)) o[key] = std::move(value);
   return o;
 }
 

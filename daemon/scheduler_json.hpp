@@ -30,6 +30,10 @@ boost::json::object to_json(const scheduler::SchedulerStatus& s);
 /// attempts, in_flight, credits_used, created_at, started_at, completed_at, plus every campaign
 /// field (core/campaign_json.hpp).
 boost::json::object to_json(const scheduler::CampaignView& v);
+/// The campaign's state and counts without its fields (id, name, state, pause_reason,
+/// blocked_by[_text], contacts, outcomes, attempts, in_flight, credits_used, the timestamps):
+/// the part campaign-get and campaign-stats share.
+boost::json::object campaign_status_json(const scheduler::CampaignView& v);
 
 /// `{finish_at, finish_at_local, calls, credits, by_day, assumptions, …}`.
 boost::json::object to_json(const Forecast& f);

@@ -69,16 +69,7 @@ Result<bool> wrote_one(const Result<std::int64_t>& n) {
 }  // namespace
 
 std::string attempt_columns(std::string_view alias) {
-  std::string out;
-  for (auto c : kColumns) {
-    if (!out.empty()) out += ", ";
-    if (!alias.empty()) {
-      out += alias;
-      out += '.';
-    }
-    out += c;
-  }
-  return out;
+  return column_list(kColumns, alias);
 }
 
 Result<AttemptRow> read_attempt_row(const Statement& st, int first) {

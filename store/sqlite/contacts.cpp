@@ -32,16 +32,7 @@ Result<std::optional<ContactRow>> read_one(Statement& st) {
 }  // namespace
 
 std::string contact_columns(std::string_view alias) {
-  std::string out;
-  for (auto c : kColumns) {
-    if (!out.empty()) out += ", ";
-    if (!alias.empty()) {
-      out += alias;
-      out += '.';
-    }
-    out += c;
-  }
-  return out;
+  return column_list(kColumns, alias);
 }
 
 Result<ContactRow> read_contact_row(const Statement& st, int first) {

@@ -545,4 +545,17 @@ void Transaction::rollback() noexcept {
   }
 }
 
+std::string column_list(std::span<const std::string_view> columns, std::string_view alias) {
+  std::string out;
+  for (auto c : columns) {
+    if (!out.empty()) out += ", ";
+    if (!alias.empty()) {
+      out += alias;
+      out += '.';
+    }
+    out += c;
+  }
+  return out;
+}
+
 }  // namespace dialer::store

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -194,6 +195,9 @@ Result<std::vector<typename detail::RowValue<Ret>::type>> collect_rows(Statement
 }
 
 /// One SQLite connection. Movable (statements borrowed from it stay valid), not copyable.
+/// "a, b, c" — or "t.a, t.b, t.c" with `alias` t — for the SELECT of a row reader.
+std::string column_list(std::span<const std::string_view> columns, std::string_view alias = {});
+
 class Database {
  public:
   /// Opens (creating if missing) `path`, or ":memory:", or a `file:` URI. Applies WAL (file
