@@ -20,8 +20,8 @@
 #include "scheduler/scheduler.hpp"
 #include "sim/simulator.hpp"
 #include "store/inbox_repo.hpp"
-#include "store/sqlite/contacts.hpp"
-#include "store/sqlite/database.hpp"
+#include "store/sql/contacts.hpp"
+#include "store/sql/database.hpp"
 #include "tests/support/campaigns.hpp"
 #include "tests/support/sim_stack.hpp"
 
@@ -105,7 +105,7 @@ class Rig : public testkit::SimStack {
   }
 
   bool add_contacts(std::int64_t campaign_id, int count) {
-    store::SqliteContacts repo(*db_);
+    store::SqlContacts repo(*db_);
     // One transaction: the import path is not what this benchmark measures.
     if (!db_->exec("BEGIN IMMEDIATE")) return fail("BEGIN failed");
     for (int i = 0; i < count; ++i) {

@@ -10,9 +10,9 @@
 
 #include "core/time.hpp"
 #include "store/phone.hpp"
-#include "store/sqlite/campaigns.hpp"
+#include "store/sql/campaigns.hpp"
+#include "store/sql/database.hpp"
 #include "store/sqlite/contact_import.hpp"
-#include "store/sqlite/database.hpp"
 #include "store/zones.hpp"
 
 #include <boost/json.hpp>
@@ -340,7 +340,7 @@ int run(const Args& args, const std::string& self) {
     spec.name = "bench";
     spec.agent_id = "0f8fad5b-d9cb-469f-a165-70867728950e";
     spec.providers = {Provider::twilio};
-    auto id = store::SqliteCampaigns{*db}.create(spec, SystemClock{}.now());
+    auto id = store::SqlCampaigns{*db}.create(spec, SystemClock{}.now());
     if (!id || *id != 1) throw std::runtime_error("cannot create the campaign");
   }
   {

@@ -37,7 +37,7 @@
 #include "bench/json_line.hpp"
 #include "core/enums.hpp"
 #include "sim/simulator.hpp"
-#include "store/sqlite/database.hpp"
+#include "store/sql/database.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/recovery_audit.hpp"
 #include "tests/support/sim_stack.hpp"

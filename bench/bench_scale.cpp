@@ -23,9 +23,9 @@
 #include "bench/json_line.hpp"
 #include "core/time.hpp"
 #include "sim/simulator.hpp"
-#include "store/sqlite/campaigns.hpp"
-#include "store/sqlite/contacts.hpp"
-#include "store/sqlite/database.hpp"
+#include "store/sql/campaigns.hpp"
+#include "store/sql/contacts.hpp"
+#include "store/sql/database.hpp"
 #include "tests/support/campaigns.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -98,7 +98,7 @@ bool generate(const fs::path& path, const Args& a) {
   }
   SystemClock clock;
   std::vector<std::int64_t> ids;
-  store::SqliteCampaigns campaigns(*db);
+  store::SqlCampaigns campaigns(*db);
   for (int c = 0; c < a.campaigns; ++c) {
     char name[32];
     std::snprintf(name, sizeof name, "scale-%03d", c);
@@ -109,7 +109,7 @@ bool generate(const fs::path& path, const Args& a) {
     }
     ids.push_back(*id);
   }
-  store::SqliteContacts contacts(*db);
+  store::SqlContacts contacts(*db);
   const std::int64_t per = (a.contacts + a.campaigns - 1) / a.campaigns;
   std::int64_t written = 0;
   store::NewContact c;

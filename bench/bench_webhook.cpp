@@ -14,8 +14,8 @@
 #include "api/webhook/server.hpp"
 #include "api/webhook/signature.hpp"
 #include "bench/json_line.hpp"
-#include "store/sqlite/database.hpp"
-#include "store/sqlite/inbox.hpp"
+#include "store/sql/database.hpp"
+#include "store/sql/inbox.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -272,7 +272,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "bench_webhook: %s\n", db.error().what().c_str());
     return 1;
   }
-  store::SqliteInbox repo(*db);
+  store::SqlInbox repo(*db);
   api::StoreInbox inbox(repo);
   CountingSink sink;
   SystemClock clock;

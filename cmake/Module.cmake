@@ -16,10 +16,11 @@ function(dialer_module target)
   endif()
 endfunction()
 
-# dialer_test(<name> SOURCES <globs or files>... DEPS <targets>... [LABELS <labels>])
+# dialer_test(<name> SOURCES <globs or files>... DEPS <targets>... [LABELS <labels>]
+#             [FIXTURES <ctest fixture every test requires>])
 # One gtest binary; each TEST becomes a ctest test (discovered when ctest runs).
 function(dialer_test name)
-  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "" "FIXTURES" "SOURCES;DEPS;LABELS" ${ARGN})
   file(GLOB sources CONFIGURE_DEPENDS ${ARG_SOURCES})
   if(NOT sources)
     return()
@@ -31,6 +32,12 @@ function(dialer_test name)
     DIALER_SHARED_DIR="${PROJECT_SOURCE_DIR}/../shared"
     DIALER_BIN_DIR="${CMAKE_RUNTIME_OUTPUT_DIRECTORY}")
   set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
-  gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 60
-                       PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT 300)
+  if(ARG_FIXTURES)
+    gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 60
+                         PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT 300
+                                    FIXTURES_REQUIRED "${ARG_FIXTURES}")
+  else()
+    gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 60
+                         PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT 300)
+  endif()
 endfunction()

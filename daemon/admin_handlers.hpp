@@ -20,7 +20,7 @@
 #include "core/time.hpp"
 #include "scheduler/scheduler.hpp"
 #include "store/campaign_repo.hpp"
-#include "store/sqlite/database.hpp"
+#include "store/sql/database.hpp"
 #include "store/zones.hpp"
 
 #include <boost/asio/any_io_executor.hpp>

@@ -7,9 +7,9 @@
 #include "core/version.hpp"
 #include "daemon/daemon_impl.hpp"
 #include "daemon/dialerd_args.hpp"
+#include "store/sql/migrations.hpp"
+#include "store/sql/schema.hpp"
 #include "store/sqlite/import_recovery.hpp"
-#include "store/sqlite/migrations.hpp"
-#include "store/sqlite/schema.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -43,7 +43,7 @@ std::optional<Failure> Daemon::Impl::start() {
   open.busy_timeout = kLoopBusyTimeout;
   // Checkpoints (page write-back and syncs) run on their own thread, not in the loop's commits.
   open.background_checkpoint = true;
-  auto opened = store::SqliteStore::open(cfg.store.path, open);
+  auto opened = store::SqlStore::open(cfg.store.path, open);
   if (!opened) {
     return Failure{exit_store_failure,
                    "cannot open the store " + cfg.store.path + ": " + opened.error().message};

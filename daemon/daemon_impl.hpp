@@ -23,8 +23,8 @@
 #include "scheduler/executor.hpp"
 #include "scheduler/scheduler.hpp"
 #include "store/inbox_repo.hpp"
+#include "store/sql/sql_store.hpp"
 #include "store/sqlite/housekeeping.hpp"
-#include "store/sqlite/sqlite_store.hpp"
 #include "store/zones.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -121,7 +121,7 @@ class Daemon::Impl {
   // Declared first so it is destroyed last: every component below holds I/O objects of it.
   boost::asio::io_context ioc_{1};
   boost::asio::thread_pool workers_{2};
-  std::unique_ptr<store::SqliteStore> store_;
+  std::unique_ptr<store::SqlStore> store_;
   std::optional<store::ZoneTable> zones_;
   std::optional<api::StoreInbox> inbox_;
   InboxSink sink_;

@@ -117,7 +117,7 @@ std::optional<Failure> Daemon::Impl::start_metrics(const config::Config& cfg,
     counts_running_->store(true);
     asio::post(workers_, [running = counts_running_, metrics = &*daemon_metrics_, db_path,
                           worker_open, t = clock_.now()] {
-      if (auto db = store::SqliteStore::open(db_path, worker_open)) {
+      if (auto db = store::SqlStore::open(db_path, worker_open)) {
         if (auto counts = (*db)->contacts().counts_of_all(t)) {
           metrics->apply(*counts);
         } else {

@@ -4,7 +4,7 @@
 #include "scheduler/calling_window.hpp"
 #include "scheduler/executor.hpp"
 #include "scheduler/simulated_platform.hpp"
-#include "store/sqlite/sqlite_store.hpp"
+#include "store/sql/sql_store.hpp"
 
 #include <date/tz.h>
 
@@ -122,7 +122,7 @@ Result<Forecast> run_forecast(const ForecastRequest& rq, const ForecastProgress&
   {
     auto live = store::Database::open(rq.store_path, live_open);
     if (!live) return live.error();
-    store::SqliteCampaigns campaigns(*live);
+    store::SqlCampaigns campaigns(*live);
     auto row = campaigns.find(rq.campaign);
     if (!row) return row.error();
     if (!*row) return Error(errc::not_found, "no campaign " + rq.campaign);
@@ -201,7 +201,7 @@ Result<Forecast> run_forecast(const ForecastRequest& rq, const ForecastProgress&
   std::discrete_distribution<std::size_t> pick(weights.begin(), weights.end());
   platform.draw_call = [&](const SimulatedCall&) { return script_for(fc.mix[pick(rng)]); };
 
-  store::SqliteStore copy_store(*db);
+  store::SqlStore copy_store(*db);
   std::unique_ptr<Scheduler> sched;
   platform.webhook = [&](const SessionOutcome& o) {
     if (sched) sched->on_session_completed(o);
@@ -238,7 +238,7 @@ Result<Forecast> run_forecast(const ForecastRequest& rq, const ForecastProgress&
   ex.run_for(std::chrono::seconds{2});  // GET /config and the first concurrency reading
 
   auto state_of = [&]() -> Result<CampaignState> {
-    store::SqliteCampaigns repo(*db);
+    store::SqlCampaigns repo(*db);
     auto row = repo.find(std::to_string(campaign_id));
     if (!row) return row.error();
     if (!*row) return Error(errc::not_found, "campaign vanished from the copy");
@@ -309,7 +309,7 @@ Result<Forecast> run_forecast(const ForecastRequest& rq, const ForecastProgress&
   }
   for (auto& [d, v] : days) fc.by_day.push_back(v);
   {
-    store::SqliteCampaigns repo(*db);
+    store::SqlCampaigns repo(*db);
     auto row = repo.find(std::to_string(campaign_id));
     if (row && *row && (*row)->completed_at && !fc.truncated) {
       fc.finish_at = (*row)->completed_at;

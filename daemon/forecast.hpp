@@ -11,7 +11,7 @@
 #include "core/time.hpp"
 #include "scheduler/call_platform.hpp"
 #include "scheduler/scheduler.hpp"
-#include "store/sqlite/database.hpp"
+#include "store/sql/database.hpp"
 
 #include <filesystem>
 #include <functional>

@@ -11,7 +11,7 @@
 #include "daemon/admin_handlers.hpp"
 #include "daemon/webhook_registration.hpp"
 #include "scheduler/scheduler.hpp"
-#include "store/sqlite/database.hpp"
+#include "store/sql/database.hpp"
 
 #include <filesystem>
 #include <optional>

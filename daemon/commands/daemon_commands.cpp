@@ -3,7 +3,7 @@
 #include "core/version.hpp"
 #include "daemon/admin_args.hpp"
 #include "daemon/scheduler_json.hpp"
-#include "store/sqlite/schema.hpp"
+#include "store/sql/schema.hpp"
 
 #include <boost/json/array.hpp>
 #include <spdlog/spdlog.h>

@@ -9,8 +9,8 @@ Jobs::Jobs(std::shared_ptr<std::atomic<int>> running, boost::asio::any_io_execut
       db_path_(std::move(db_path)),
       open_options_(std::move(open_options)) {}
 
-Result<std::unique_ptr<store::SqliteStore>> Jobs::open_store() const {
-  return store::SqliteStore::open(db_path_, open_options_);
+Result<std::unique_ptr<store::SqlStore>> Jobs::open_store() const {
+  return store::SqlStore::open(db_path_, open_options_);
 }
 
 std::string Jobs::next_id(std::string_view prefix) {

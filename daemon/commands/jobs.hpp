@@ -6,7 +6,7 @@
 
 #include "api/admin/registry.hpp"
 #include "core/errc.hpp"
-#include "store/sqlite/sqlite_store.hpp"
+#include "store/sql/sql_store.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 
@@ -52,7 +52,7 @@ class Jobs {
   [[nodiscard]] const std::string& db_path() const { return db_path_; }
   [[nodiscard]] const store::OpenOptions& open_options() const { return open_options_; }
   /// A store session (its own SQLite connection) of the calling worker's own.
-  [[nodiscard]] Result<std::unique_ptr<store::SqliteStore>> open_store() const;
+  [[nodiscard]] Result<std::unique_ptr<store::SqlStore>> open_store() const;
 
   /// "<prefix>-N", N counting up: the progress id of an import whose client named none.
   std::string next_id(std::string_view prefix);

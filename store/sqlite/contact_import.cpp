@@ -5,9 +5,9 @@
 #include "store/import_pipeline.hpp"
 #include "store/phone.hpp"
 #include "store/reject_file.hpp"
-#include "store/sqlite/dnc.hpp"
+#include "store/sql/dnc.hpp"
+#include "store/sql/imports.hpp"
 #include "store/sqlite/import_recovery.hpp"
-#include "store/sqlite/imports.hpp"
 
 #include <boost/json/serialize.hpp>
 #include <boost/json/string_view.hpp>
@@ -190,7 +190,7 @@ Result<ImportReport> ContactImporter::run(Database& db, std::int64_t campaign_id
   RelaxedSync sync{db};
   // The import's row, in a transaction of its own: from here on its staged rows are either
   // made visible (committed) or deleted (failed), now or by recovery after a crash.
-  SqliteImports imports{db};
+  SqlImports imports{db};
   std::int64_t import_id = 0;
   {
     auto tx = Transaction::begin(db, TransactionKind::immediate);
@@ -215,7 +215,7 @@ Result<ImportReport> ContactImporter::run(Database& db, std::int64_t campaign_id
     (void)is_valid_zone("UTC");
     RowPreparer preparer{*cols, *phones, zones_, options.mobile_only};
     Pipeline pipeline{preparer, options.helper_threads};
-    SqliteDnc dnc{db};
+    SqlDnc dnc{db};
     std::vector<NewContact> pending(static_cast<std::size_t>(chunk_rows));
     std::size_t used = 0;
     std::uint64_t progress_bytes = 0;

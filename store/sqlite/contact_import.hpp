@@ -20,7 +20,7 @@
 #include "core/time.hpp"
 #include "store/csv_reader.hpp"
 #include "store/import_report.hpp"
-#include "store/sqlite/database.hpp"
+#include "store/sql/database.hpp"
 #include "store/zones.hpp"
 
 #include <boost/json/object.hpp>

@@ -1,7 +1,7 @@
 #include "store/sqlite/export_repo.hpp"
 
-#include "store/sqlite/attempts.hpp"
-#include "store/sqlite/contacts.hpp"
+#include "store/sql/attempts.hpp"
+#include "store/sql/contacts.hpp"
 
 namespace dialer::store {
 

@@ -6,7 +6,7 @@
 #include "core/errc.hpp"
 #include "store/attempt_repo.hpp"
 #include "store/contact_repo.hpp"
-#include "store/sqlite/database.hpp"
+#include "store/sql/database.hpp"
 
 #include <cstdint>
 #include <functional>

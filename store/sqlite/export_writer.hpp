@@ -4,7 +4,7 @@
 
 #include "core/errc.hpp"
 #include "core/time.hpp"
-#include "store/sqlite/database.hpp"
+#include "store/sql/database.hpp"
 
 #include <cstdint>
 #include <string>

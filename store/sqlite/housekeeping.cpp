@@ -1,17 +1,17 @@
 #include "store/sqlite/housekeeping.hpp"
 
-#include "store/sqlite/audit.hpp"
-#include "store/sqlite/inbox.hpp"
+#include "store/sql/audit.hpp"
+#include "store/sql/inbox.hpp"
 
 namespace dialer::store {
 
 Result<PruneRound> prune_round(Database& db, TimePoint now, Millis inbox_retention,
                                Millis audit_retention, std::int64_t batch) {
   PruneRound out;
-  SqliteInbox inbox(db);
+  SqlInbox inbox(db);
   auto i = inbox.prune_applied(now - inbox_retention, batch);
   if (!i) return i.error();
-  SqliteAudit audit(db);
+  SqlAudit audit(db);
   auto a = audit.prune_before(now - audit_retention, batch);
   if (!a) return a.error();
   out.inbox = *i;

@@ -6,7 +6,7 @@
 
 #include "core/errc.hpp"
 #include "core/time.hpp"
-#include "store/sqlite/database.hpp"
+#include "store/sql/database.hpp"
 
 #include <cstdint>
 

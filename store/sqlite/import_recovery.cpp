@@ -1,6 +1,6 @@
 #include "store/sqlite/import_recovery.hpp"
 
-#include "store/sqlite/imports.hpp"
+#include "store/sql/imports.hpp"
 
 #include <vector>
 
@@ -9,7 +9,7 @@ namespace dialer::store {
 Result<std::int64_t> roll_back_import(Database& db, std::int64_t import_id,
                                       std::string_view message, TimePoint now,
                                       std::int64_t chunk_rows) {
-  SqliteImports repo{db};
+  SqlImports repo{db};
   std::int64_t deleted = 0;
   for (;;) {
     auto tx = Transaction::begin(db);
@@ -30,7 +30,7 @@ Result<std::int64_t> roll_back_import(Database& db, std::int64_t import_id,
 
 Result<FlipCounts> complete_import(Database& db, std::int64_t import_id, TimePoint now,
                                    std::int64_t chunk_rows) {
-  SqliteImports repo{db};
+  SqlImports repo{db};
   FlipCounts total;
   for (;;) {
     auto tx = Transaction::begin(db);
@@ -44,7 +44,7 @@ Result<FlipCounts> complete_import(Database& db, std::int64_t import_id, TimePoi
 }
 
 Result<ImportRecoveryReport> recover_imports(Database& db, TimePoint now, std::int64_t chunk_rows) {
-  SqliteImports repo{db};
+  SqlImports repo{db};
   ImportRecoveryReport report;
 
   auto running = repo.list_in_state(ImportState::running);

@@ -8,7 +8,7 @@
 #include "core/errc.hpp"
 #include "core/time.hpp"
 #include "store/import_repo.hpp"
-#include "store/sqlite/database.hpp"
+#include "store/sql/database.hpp"
 
 #include <cstdint>
 #include <string_view>

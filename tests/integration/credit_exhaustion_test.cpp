@@ -12,9 +12,9 @@
 #include "scheduler/scheduler.hpp"
 #include "sim/simulator.hpp"
 #include "store/inbox_repo.hpp"
-#include "store/sqlite/attempts.hpp"
-#include "store/sqlite/contacts.hpp"
-#include "store/sqlite/database.hpp"
+#include "store/sql/attempts.hpp"
+#include "store/sql/contacts.hpp"
+#include "store/sql/database.hpp"
 #include "tests/integration/sim_stack.hpp"
 #include "tests/sim/sim_test_support.hpp"
 
@@ -53,8 +53,8 @@ class CreditExhaustion : public SimStackTest {
   void expect_only_started_counted(std::int64_t campaign_id, const boost::json::object& stats,
                                    bool expect_terminal) {
     const auto& numbers = stats.at("numbers").as_object();
-    store::SqliteContacts contacts(*db_);
-    store::SqliteAttempts attempts(*db_);
+    store::SqlContacts contacts(*db_);
+    store::SqlAttempts attempts(*db_);
     auto all = attempts.list(campaign_id, false, 100000);
     ASSERT_TRUE(all);
     std::map<std::int64_t, int> started;  // contact id → attempts with a call id

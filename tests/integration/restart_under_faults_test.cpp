@@ -14,9 +14,9 @@
 #include "scheduler/scheduler.hpp"
 #include "sim/simulator.hpp"
 #include "store/attempt_repo.hpp"
-#include "store/sqlite/contacts.hpp"
-#include "store/sqlite/database.hpp"
-#include "store/sqlite/sqlite_store.hpp"
+#include "store/sql/contacts.hpp"
+#include "store/sql/database.hpp"
+#include "store/sql/sql_store.hpp"
 #include "tests/integration/sim_stack.hpp"
 #include "tests/support/recovery_audit.hpp"
 
@@ -55,7 +55,7 @@ struct Life {
   // io_context (with every handler still queued) after the objects that use it, the database
   // connection last.
   std::optional<store::Database> db;
-  std::optional<store::SqliteStore> store;  ///< the engine's view of db
+  std::optional<store::SqlStore> store;  ///< the engine's view of db
   std::optional<api::StoreInbox> inbox;
   InboxSink sink;
   std::unique_ptr<boost::asio::io_context> io = std::make_unique<boost::asio::io_context>();
@@ -229,7 +229,7 @@ TEST_F(RestartUnderFaults, RepeatedCrashesLoseNothingAndNeverDoubleCall) {
     auto id = life_->scheduler->create(sim_campaign("restart"));
     ASSERT_TRUE(id) << id.error().what();
     campaign_id = *id;
-    store::SqliteContacts repo(*life_->db);
+    store::SqlContacts repo(*life_->db);
     for (int i = 0; i < kContacts; ++i) {
       char buf[32];
       std::snprintf(buf, sizeof buf, "+9198766%05d", i);

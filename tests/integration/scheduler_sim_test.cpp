@@ -12,8 +12,8 @@
 #include "scheduler/scheduler.hpp"
 #include "sim/simulator.hpp"
 #include "store/inbox_repo.hpp"
-#include "store/sqlite/contacts.hpp"
-#include "store/sqlite/database.hpp"
+#include "store/sql/contacts.hpp"
+#include "store/sql/database.hpp"
 #include "tests/integration/sim_stack.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -157,7 +157,7 @@ TEST_F(SchedulerOverSim, ScriptedOutcomesEndInTheStatesTheyImply) {
     auto id = scheduler_->create(spec);
     ASSERT_TRUE(id) << id.error().what();
     ids[c] = *id;
-    store::SqliteContacts repo(*db_);
+    store::SqlContacts repo(*db_);
     for (int i = 0; i < kPerCampaign; ++i) {
       store::NewContact contact;
       contact.phone = phone(c, i);
@@ -175,7 +175,7 @@ TEST_F(SchedulerOverSim, ScriptedOutcomesEndInTheStatesTheyImply) {
       << to_json(*scheduler_->campaign_view("alpha")) << "\n"
       << to_json(*scheduler_->campaign_view("beta"));
 
-  store::SqliteContacts repo(*db_);
+  store::SqlContacts repo(*db_);
   for (int c = 0; c < 2; ++c) {
     expect_consistent(ids[c]);
     for (int i = 0; i < kPerCampaign; ++i) {

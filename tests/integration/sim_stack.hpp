@@ -13,8 +13,8 @@
 #include "scheduler/scheduler.hpp"
 #include "sim/simulator.hpp"
 #include "store/inbox_repo.hpp"
-#include "store/sqlite/contacts.hpp"
-#include "store/sqlite/database.hpp"
+#include "store/sql/contacts.hpp"
+#include "store/sql/database.hpp"
 #include "tests/support/campaigns.hpp"
 #include "tests/support/sim_stack.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -93,7 +93,7 @@ class SimStackTest : public ::testing::Test, protected testkit::SimStack {
 
   /// Contacts +9198765<first> … +9198765<first + count − 1> (5-digit suffix).
   void add_contacts(std::int64_t campaign_id, int first, int count) {
-    store::SqliteContacts repo(*db_);
+    store::SqlContacts repo(*db_);
     for (int i = first; i < first + count; ++i) {
       char buf[32];
       std::snprintf(buf, sizeof buf, "+9198765%05d", i);
@@ -108,7 +108,7 @@ class SimStackTest : public ::testing::Test, protected testkit::SimStack {
     const auto stats = sim_stats();
     EXPECT_EQ(num(stats.at("limit_violations")), 0) << stats;
     const auto& numbers = stats.at("numbers").as_object();
-    store::SqliteContacts repo(*db_);
+    store::SqlContacts repo(*db_);
     auto rows = repo.list(campaign_id, std::nullopt, 10000);
     ASSERT_TRUE(rows);
     for (const auto& c : *rows) {

@@ -6,7 +6,7 @@
 // the account (the simulator's foreign calls) are not ours and are left out.
 
 #include "sim/simulator.hpp"
-#include "store/sqlite/database.hpp"
+#include "store/sql/database.hpp"
 
 #include <boost/json.hpp>
 

@@ -13,8 +13,8 @@
 #include "scheduler/executor.hpp"
 #include "scheduler/scheduler.hpp"
 #include "sim/simulator.hpp"
-#include "store/sqlite/database.hpp"
-#include "store/sqlite/sqlite_store.hpp"
+#include "store/sql/database.hpp"
+#include "store/sql/sql_store.hpp"
 #include "tests/support/temp_dir.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -168,7 +168,7 @@ class SimStack {
   SystemClock clock_;
   scheduler::AsioExecutor executor_{io_.get_executor(), clock_};
   std::optional<store::Database> db_;
-  std::optional<store::SqliteStore> store_;  ///< the engine's view of db_
+  std::optional<store::SqlStore> store_;  ///< the engine's view of db_
   std::optional<api::StoreInbox> inbox_;
   InboxSink sink_;
   std::unique_ptr<api::WebhookServer> webhook_;

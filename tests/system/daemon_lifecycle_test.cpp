@@ -2,9 +2,9 @@
 // codes (5 another instance, 4 store, 3 config), SIGHUP with valid and invalid files, SIGTERM.
 
 #include "daemon_test_support.hpp"
-#include "store/sqlite/audit.hpp"
-#include "store/sqlite/database.hpp"
-#include "store/sqlite/inbox.hpp"
+#include "store/sql/audit.hpp"
+#include "store/sql/database.hpp"
+#include "store/sql/inbox.hpp"
 
 #include <gmock/gmock.h>
 
@@ -460,12 +460,12 @@ TEST(DaemonLifecycle, PrunesOldInboxAndAuditRowsAtStart) {
   {
     auto db = store::Database::open(dir.file("dialerd.db"));
     ASSERT_TRUE(db) << db.error().what();
-    store::SqliteInbox inbox(*db);
+    store::SqlInbox inbox(*db);
     ASSERT_TRUE(inbox.insert({"old-session", "old-call", "{}", now - 72h}));
     ASSERT_TRUE(inbox.mark_applied(inbox.find_by_session("old-session").value()->id, now - 72h));
     ASSERT_TRUE(inbox.insert({"new-session", "new-call", "{}", now - 1h}));
     ASSERT_TRUE(inbox.mark_applied(inbox.find_by_session("new-session").value()->id, now - 1h));
-    store::SqliteAudit audit(*db);
+    store::SqlAudit audit(*db);
     ASSERT_TRUE(audit.append({now - 40 * 24h, "system", "old-entry", "", "{}", ""}));
     ASSERT_TRUE(audit.append({now - 20 * 24h, "system", "kept-entry", "", "{}", ""}));
   }
@@ -484,10 +484,10 @@ TEST(DaemonLifecycle, PrunesOldInboxAndAuditRowsAtStart) {
 
   auto db = store::Database::open(dir.file("dialerd.db"));
   ASSERT_TRUE(db) << db.error().what();
-  store::SqliteInbox inbox(*db);
+  store::SqlInbox inbox(*db);
   EXPECT_FALSE(inbox.find_by_session("old-session").value().has_value());
   EXPECT_TRUE(inbox.find_by_session("new-session").value().has_value());
-  store::SqliteAudit audit(*db);
+  store::SqlAudit audit(*db);
   bool old_seen = false, kept_seen = false;
   for (const auto& row : audit.recent(1000).value()) {
     old_seen = old_seen || row.entry.action == "old-entry";

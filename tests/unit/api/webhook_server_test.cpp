@@ -1,6 +1,6 @@
 #include "api/webhook/server.hpp"
-#include "store/sqlite/database.hpp"
-#include "store/sqlite/inbox.hpp"
+#include "store/sql/database.hpp"
+#include "store/sql/inbox.hpp"
 #include "tests/unit/api/fake_http_server.hpp"
 
 #include <boost/asio/connect.hpp>
@@ -176,7 +176,7 @@ class WebhookServerTest : public ::testing::Test {
   std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
   std::string dir_;
   std::optional<store::Database> db_;
-  std::optional<store::SqliteInbox> repo_;
+  std::optional<store::SqlInbox> repo_;
   std::optional<StoreInbox> inbox_;
   std::unique_ptr<WebhookServer> server_;
 };

@@ -1,7 +1,7 @@
 // campaign-delete: only drafts, audited, never under an import.
 
 #include "engine_fixture.hpp"
-#include "store/sqlite/imports.hpp"
+#include "store/sql/imports.hpp"
 
 namespace dialer::scheduler::testing {
 namespace {
@@ -21,7 +21,7 @@ TEST_F(EngineTest, OnlyADraftCanBeDeleted) {
   EXPECT_NE(r.error().message.find("only a draft can be deleted"), std::string::npos);
   EXPECT_EQ(scheduler_->remove("nope").error().code, make_error_code(errc::not_found));
 
-  store::SqliteImports imports(*db_);
+  store::SqlImports imports(*db_);
   const auto import_id = imports.begin(draft, ex_.now());
   ASSERT_TRUE(import_id);
   auto busy = scheduler_->remove("draft", "uid:1000");

@@ -2,8 +2,8 @@
 
 #include "engine_fixture.hpp"
 #include "scheduler/calling_window.hpp"
-#include "store/sqlite/audit.hpp"
-#include "store/sqlite/dnc.hpp"
+#include "store/sql/audit.hpp"
+#include "store/sql/dnc.hpp"
 #include "store/zones.hpp"
 
 #include <boost/json/parse.hpp>
@@ -20,7 +20,7 @@ bool is_conflict(const Result<void>& r) {
 }
 
 std::vector<store::AuditRow> audit_rows(store::Database& db) {
-  store::SqliteAudit repo(db);
+  store::SqlAudit repo(db);
   auto r = repo.recent(1'000'000);
   EXPECT_TRUE(r);
   auto v = r ? *r : std::vector<store::AuditRow>{};
@@ -407,7 +407,7 @@ TEST_F(EngineTest, DncAddedAfterImportIsHonoured) {
   start_scheduler();
   const auto id = create(spec("dnc"));
   add_contacts(id, 0, 5);
-  store::SqliteDnc dnc(*db_);
+  store::SqlDnc dnc(*db_);
   const std::array<std::string, 1> listed{phone(2)};
   ASSERT_TRUE(dnc.add(listed, "customer request", "admin", ex_.now()));
   start("dnc");
@@ -499,7 +499,7 @@ TEST_F(EngineTest, BlockedOutcomeSkipsAndAddsToDnc) {
   EXPECT_EQ(c.state, ContactState::skipped);
   EXPECT_EQ(c.reason, "blocked");
   EXPECT_EQ(c.last_outcome, Outcome::blocked);
-  store::SqliteDnc dnc(*db_);
+  store::SqlDnc dnc(*db_);
   EXPECT_TRUE(dnc.contains(phone(1)).value());
   const auto other = contact(b, phone(1));
   EXPECT_EQ(other.state, ContactState::skipped);

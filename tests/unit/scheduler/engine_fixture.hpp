@@ -8,11 +8,11 @@
 #include "store/audit_repo.hpp"
 #include "store/campaign_repo.hpp"
 #include "store/dnc_repo.hpp"
-#include "store/sqlite/attempts.hpp"
-#include "store/sqlite/contacts.hpp"
-#include "store/sqlite/database.hpp"
-#include "store/sqlite/inbox.hpp"
-#include "store/sqlite/sqlite_store.hpp"
+#include "store/sql/attempts.hpp"
+#include "store/sql/contacts.hpp"
+#include "store/sql/database.hpp"
+#include "store/sql/inbox.hpp"
+#include "store/sql/sql_store.hpp"
 #include "tests/support/campaigns.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -124,7 +124,7 @@ class EngineTest : public ::testing::Test {
   }
 
   void add_contacts(std::int64_t campaign_id, int first, int count, std::string zones = "") {
-    store::SqliteContacts repo(*db_);
+    store::SqlContacts repo(*db_);
     for (int i = first; i < first + count; ++i) {
       store::NewContact c;
       c.phone = phone(i);
@@ -135,7 +135,7 @@ class EngineTest : public ::testing::Test {
   }
 
   void add_contact(std::int64_t campaign_id, const std::string& number, std::string zones = "") {
-    store::SqliteContacts repo(*db_);
+    store::SqlContacts repo(*db_);
     store::NewContact c;
     c.phone = number;
     c.zones = std::move(zones);
@@ -151,21 +151,21 @@ class EngineTest : public ::testing::Test {
   /// What the webhook server does: store the body durably, then tell the scheduler.
   void deliver(const SessionOutcome& o) {
     if (!deliver_webhooks_) return;
-    store::SqliteInbox inbox(*db_);
+    store::SqlInbox inbox(*db_);
     auto r = inbox.insert({o.session_id, o.call_id, to_body(o), ex_.now()});
     ASSERT_TRUE(r) << r.error().what();
     if (scheduler_) scheduler_->inbox_updated();
   }
 
   store::ContactRow contact(std::int64_t campaign_id, const std::string& number) {
-    store::SqliteContacts repo(*db_);
+    store::SqlContacts repo(*db_);
     auto r = repo.find(campaign_id, number);
     EXPECT_TRUE(r && *r) << "no contact " << number;
     return r && *r ? **r : store::ContactRow{};
   }
 
   std::vector<store::AttemptRow> attempts_of(std::int64_t campaign_id) {
-    store::SqliteAttempts repo(*db_);
+    store::SqlAttempts repo(*db_);
     auto r = repo.list(campaign_id, false, 100000);
     EXPECT_TRUE(r);
     auto v = r ? *r : std::vector<store::AttemptRow>{};
@@ -187,7 +187,7 @@ class EngineTest : public ::testing::Test {
   TempDir dir_;
   std::string path_;
   std::optional<store::Database> db_;
-  std::optional<store::SqliteStore> store_;  ///< the engine's view of db_
+  std::optional<store::SqlStore> store_;  ///< the engine's view of db_
   SimulatedExecutor ex_;
   FakePlatform platform_;
   SchedulerOptions options_;

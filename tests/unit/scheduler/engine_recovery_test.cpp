@@ -3,9 +3,9 @@
 
 #include "engine_fixture.hpp"
 #include "scheduler/state_machines.hpp"
-#include "store/sqlite/audit.hpp"
-#include "store/sqlite/dnc.hpp"
-#include "store/sqlite/inbox.hpp"
+#include "store/sql/audit.hpp"
+#include "store/sql/dnc.hpp"
+#include "store/sql/inbox.hpp"
 
 #include <boost/json/parse.hpp>
 
@@ -182,7 +182,7 @@ TEST_P(RestartTest, RecoversEveryCombination) {
 
   scheduler_.reset();  // kill -9
   run_for(15min);      // down long enough for reconcile_after to pass
-  store::SqliteInbox inbox(*db_);
+  store::SqlInbox inbox(*db_);
   EXPECT_EQ(inbox.count_unapplied().value(), k.ending == RestartCase::webhook_while_down ? 1 : 0);
 
   crash_and_restart();
@@ -270,7 +270,7 @@ TEST_F(EngineTest, MissingWebhookIsPolled) {
   EXPECT_EQ(contact(id, phone(1)).state, ContactState::done);
   EXPECT_EQ(scheduler_->status().outcomes_by_poll_last_hour, 1u);
   EXPECT_EQ(scheduler_->stats().outcomes_polled, 1u);
-  store::SqliteInbox inbox(*db_);
+  store::SqlInbox inbox(*db_);
   auto rec = inbox.find_by_session(platform_.calls.at(0).session_id);
   ASSERT_TRUE(rec && *rec);
   EXPECT_TRUE((*rec)->applied_at.has_value());
@@ -663,7 +663,7 @@ TEST_F(EngineTest, CircuitBreakerPausesAfterConsecutiveFailures) {
   EXPECT_EQ(v.campaign.state, CampaignState::paused);
   EXPECT_EQ(v.campaign.pause_reason, PauseReason::errors);
   EXPECT_EQ(platform_.starts.size(), 6U);
-  store::SqliteAudit audit(*db_);
+  store::SqlAudit audit(*db_);
   bool noted = false;
   for (const auto& row : audit.recent(100).value()) {
     if (row.entry.detail_json.find("3 consecutive failed starts") != std::string::npos) {
@@ -756,7 +756,7 @@ TEST_F(EngineTest, EveryContactAndAttemptTransitionIsInItsTable) {
   s.retry[Outcome::busy] = RetryRule{1min, 1};
   const auto id = create(s);
   for (int i = 0; i <= 8; ++i) add_contact(id, phone(i));
-  store::SqliteDnc dnc(*db_);
+  store::SqlDnc dnc(*db_);
   const std::array<std::string, 1> listed{phone(8)};
   ASSERT_TRUE(dnc.add(listed, "", "admin", ex_.now()));
   start("all");
@@ -768,7 +768,7 @@ TEST_F(EngineTest, EveryContactAndAttemptTransitionIsInItsTable) {
 
   std::set<std::string> contact_events;
   std::set<std::string> attempt_events;
-  store::SqliteAudit audit(*db_);
+  store::SqlAudit audit(*db_);
   for (const auto& row : audit.recent(100000).value()) {
     if (row.entry.action != "transition") continue;
     const auto& subj = row.entry.subject;

@@ -1,7 +1,7 @@
 // Scheduled start and end (campaign fields start_at, end_at), in simulated time.
 
 #include "engine_fixture.hpp"
-#include "store/sqlite/audit.hpp"
+#include "store/sql/audit.hpp"
 
 namespace dialer::scheduler::testing {
 namespace {
@@ -27,7 +27,7 @@ TEST_F(EngineTest, ScheduledStartAndEnd) {
   EXPECT_EQ(state("timed"), CampaignState::running);
   ASSERT_EQ(platform_.starts.size(), 2U);
   EXPECT_EQ(platform_.starts[0].at, t0 + 1h);
-  store::SqliteAudit audit(*db_);
+  store::SqlAudit audit(*db_);
   bool started_by_scheduler = false;
   for (const auto& row : audit.recent(50).value()) {
     if (row.entry.actor == "scheduler" &&

@@ -2,8 +2,8 @@
 // shares numbers between campaigns, forgets zones, lists foreign calls and answers slowly.
 
 #include "engine_fixture.hpp"
-#include "store/sqlite/contacts.hpp"
-#include "store/sqlite/dnc.hpp"
+#include "store/sql/contacts.hpp"
+#include "store/sql/dnc.hpp"
 
 #include <spdlog/sinks/ringbuffer_sink.h>
 
@@ -242,7 +242,7 @@ TEST_F(EngineTest, LateOutcomesAfterLostAreAppliedInFull) {
 
   EXPECT_EQ(contact(id, phone(1)).state, ContactState::done);
   EXPECT_EQ(contact(id, phone(2)).state, ContactState::skipped);
-  store::SqliteDnc dnc(*db_);
+  store::SqlDnc dnc(*db_);
   auto listed = dnc.contains(phone(2));
   ASSERT_TRUE(listed);
   EXPECT_TRUE(*listed);
@@ -460,7 +460,7 @@ TEST_F(ListingTest, ALaterPageNeverProvesAbsentAStartNewerThanTheListing) {
   const auto id = create(spec("pages"));
   add_contact(id, phone(1));
   add_contact(id, phone(2));
-  store::SqliteContacts repo(*db_);
+  store::SqlContacts repo(*db_);
   ASSERT_TRUE(repo.defer(contact(id, phone(2)).id, ex_.now() + 11s, ex_.now()));
   // phone(1): no call; phone(2): the server creates the call and answers 502.
   platform_.start_scripts_by_number[phone(1)] = {

@@ -2,7 +2,7 @@
 // status/campaign views and metrics.
 
 #include "engine_fixture.hpp"
-#include "store/sqlite/inbox.hpp"
+#include "store/sql/inbox.hpp"
 
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
@@ -22,7 +22,7 @@ TEST_F(EngineTest, WebhookBeatingTheStartAnswerIsApplied) {
   add_contact(id, phone(1));
   start("race");
   run_for(2s);
-  store::SqliteInbox inbox(*db_);
+  store::SqlInbox inbox(*db_);
   EXPECT_EQ(inbox.count_unapplied().value(), 1);  // held, not dropped
   run_for(5s);
   const auto c = contact(id, phone(1));
@@ -44,7 +44,7 @@ TEST_F(EngineTest, SessionCompletedFindsItsInboxRow) {
   start("sink");
   run_for(3min);
   ASSERT_EQ(held.size(), 1U);
-  store::SqliteInbox inbox(*db_);
+  store::SqlInbox inbox(*db_);
   ASSERT_TRUE(inbox.insert({held[0].session_id, held[0].call_id, to_body(held[0]), ex_.now()}));
   scheduler_->on_session_completed(held[0]);
   scheduler_->on_session_completed(held[0]);
@@ -69,7 +69,7 @@ TEST_F(EngineTest, UnknownSessionIsIgnoredOnceStartsSettle) {
   foreign.status = CallStatus::completed;
   deliver(foreign);
   run_for(1s);
-  store::SqliteInbox inbox(*db_);
+  store::SqlInbox inbox(*db_);
   EXPECT_EQ(inbox.count_unapplied().value(), 1);
   run_for(5s);
   EXPECT_EQ(inbox.count_unapplied().value(), 0);
@@ -150,7 +150,7 @@ TEST_F(EngineTest, OutcomeAndRefillShareOneCommit) {
   run_for(3min);  // the first call ended; its webhook is held
   ASSERT_EQ(held.size(), 1U);
   ASSERT_EQ(platform_.starts.size(), 1U);
-  store::SqliteInbox inbox(*db_);
+  store::SqlInbox inbox(*db_);
   ASSERT_TRUE(inbox.insert({held[0].session_id, held[0].call_id, to_body(held[0]), ex_.now()}));
 
   std::vector<std::string> sql;

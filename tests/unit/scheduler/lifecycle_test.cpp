@@ -1,6 +1,6 @@
 #include "scheduler/lifecycle.hpp"
 
-#include "store/sqlite/sqlite_store.hpp"
+#include "store/sql/sql_store.hpp"
 
 #include <gtest/gtest.h>
 
@@ -17,7 +17,7 @@ constexpr std::string_view kAgent = "0f8fad5b-d9cb-469f-a165-70867728950e";
 class LifecycleTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto db = store::SqliteStore::open(":memory:");
+    auto db = store::SqlStore::open(":memory:");
     ASSERT_TRUE(db) << db.error().what();
     store_ = std::move(*db);
     auto& campaigns = store_->campaigns();
@@ -41,7 +41,7 @@ class LifecycleTest : public ::testing::Test {
   store::AttemptRow attempt(std::int64_t id) { return *store_->attempts().get(id).value(); }
   std::size_t audit_rows() { return store_->audit().recent(1000).value().size(); }
 
-  std::unique_ptr<store::SqliteStore> store_;
+  std::unique_ptr<store::SqlStore> store_;
   std::int64_t camp_a_ = 0, camp_b_ = 0, a_ = 0, b_ = 0;
 };
 

@@ -1,6 +1,6 @@
-#include "store/sqlite/attempts.hpp"
-#include "store/sqlite/campaigns.hpp"
-#include "store/sqlite/contacts.hpp"
+#include "store/sql/attempts.hpp"
+#include "store/sql/campaigns.hpp"
+#include "store/sql/contacts.hpp"
 #include "tests/unit/store/state_moves.hpp"
 #include "tests/unit/store/store_fixture.hpp"
 
@@ -245,6 +245,7 @@ TEST_P(AttemptRepoTest, OutcomeCounts) {
 
 // The open-attempt query is served by the attempts_open partial index.
 TEST_P(AttemptRepoTest, OpenAttemptsUseIndex) {
+  DIALER_SQLITE_ONLY();
   auto sql = testing::traced_sql(db(), [&] { ASSERT_TRUE(repo().open_attempts()); });
   ASSERT_EQ(sql.size(), 1u);
   auto plan = testing::query_plan(db(), sql.front());

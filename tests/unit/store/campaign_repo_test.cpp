@@ -1,4 +1,4 @@
-#include "store/sqlite/campaigns.hpp"
+#include "store/sql/campaigns.hpp"
 #include "tests/unit/store/store_fixture.hpp"
 
 #include <gtest/gtest.h>

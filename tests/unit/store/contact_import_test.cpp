@@ -1,8 +1,8 @@
 #include "store/sqlite/contact_import.hpp"
 
-#include "store/sqlite/campaigns.hpp"
-#include "store/sqlite/contacts.hpp"
-#include "store/sqlite/dnc.hpp"
+#include "store/sql/campaigns.hpp"
+#include "store/sql/contacts.hpp"
+#include "store/sql/dnc.hpp"
 #include "tests/unit/store/store_fixture.hpp"
 
 #include <boost/json/parse.hpp>
@@ -92,7 +92,7 @@ class CsvImport : public ::testing::Test {
   }
 
   std::int64_t create_campaign(const std::string& name) {
-    auto id = SqliteCampaigns{*db_}.create(testing::sample_spec(name), clock_.now());
+    auto id = SqlCampaigns{*db_}.create(testing::sample_spec(name), clock_.now());
     EXPECT_TRUE(id) << id.error().what();
     return id ? *id : 0;
   }
@@ -114,8 +114,7 @@ class CsvImport : public ::testing::Test {
   }
 
   std::vector<Stored> stored(std::int64_t campaign = 0) {
-    auto rows =
-        SqliteContacts{*db_}.list(campaign == 0 ? campaign_ : campaign, std::nullopt, 100'000);
+    auto rows = SqlContacts{*db_}.list(campaign == 0 ? campaign_ : campaign, std::nullopt, 100'000);
     EXPECT_TRUE(rows) << rows.error().what();
     std::vector<Stored> out;
     for (const auto& r : *rows) {
@@ -246,7 +245,7 @@ class FailingImport : public CsvImport {
     CsvImport::SetUp();
     ASSERT_TRUE(import(kData / "contacts-messy.csv", options()));
     std::vector<std::string> dnc{"+919876500001", "+919876543218"};
-    ASSERT_TRUE(SqliteDnc{*db_}.add(dnc, "customer request", "admin", clock_.now()));
+    ASSERT_TRUE(SqlDnc{*db_}.add(dnc, "customer request", "admin", clock_.now()));
     create_campaign("autumn");
   }
 
@@ -349,8 +348,8 @@ TEST_F(FailingImport, UnknownOrFinishedCampaignWritesNothing) {
   auto e = expect_failure_changes_nothing(kData / "contacts-messy.csv");
   EXPECT_EQ(e.code, make_error_code(errc::not_found));
   campaign_ = create_campaign("done");
-  ASSERT_TRUE(SqliteCampaigns{*db_}.set_state(campaign_, CampaignState::completed,
-                                              PauseReason::none, clock_.now()));
+  ASSERT_TRUE(SqlCampaigns{*db_}.set_state(campaign_, CampaignState::completed, PauseReason::none,
+                                           clock_.now()));
   e = expect_failure_changes_nothing(kData / "contacts-messy.csv");
   EXPECT_EQ(e.code, make_error_code(errc::conflict));
   EXPECT_EQ(import_count(), 1);  // refused before an import began: the set-up's import only
@@ -384,7 +383,7 @@ TEST_F(FailingImport, CancelledImportWritesNothing) {
 // Numbers on the DNC list are stored as skipped/dnc and counted apart.
 TEST_F(CsvImport, DncNumbersAreSkipped) {
   std::vector<std::string> dnc{"+919876543212", "+14155552672"};
-  ASSERT_TRUE(SqliteDnc{*db_}.add(dnc, "", "admin", clock_.now()));
+  ASSERT_TRUE(SqlDnc{*db_}.add(dnc, "", "admin", clock_.now()));
   auto r = import(kData / "contacts-messy.csv", options());
   ASSERT_TRUE(r) << r.error().what();
   EXPECT_EQ(r->imported, 9u);
@@ -622,7 +621,7 @@ TEST_F(CsvImport, WorkerThreadWithOwnConnection) {
   });
   mid_import.get_future().wait();
   auto visible = db_->query_int64("SELECT count(*) FROM contacts WHERE state <> 'staged'");
-  auto listed = SqliteContacts{*db_}.list(campaign_, std::nullopt, 10);
+  auto listed = SqlContacts{*db_}.list(campaign_, std::nullopt, 10);
   may_continue.set_value();
   ASSERT_TRUE(listed) << listed.error().what();
   EXPECT_TRUE(listed->empty());

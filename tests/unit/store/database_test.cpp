@@ -1,6 +1,6 @@
-#include "store/sqlite/database.hpp"
+#include "store/sql/database.hpp"
 
-#include "store/sqlite/schema.hpp"
+#include "store/sql/schema.hpp"
 #include "tests/unit/store/store_fixture.hpp"
 
 #include <gtest/gtest.h>
@@ -54,7 +54,7 @@ TEST_P(DatabaseTest, FileDatabaseUsesWal) {
 TEST_P(DatabaseTest, StatementCacheReusesPreparedStatements) {
   const std::string sql = "SELECT value FROM kv WHERE key = ?";
   auto before = db().prepare_count();
-  sqlite3_stmt* first = nullptr;
+  const void* first = nullptr;
   {
     auto st = db().prepare(sql);
     ASSERT_TRUE(st);

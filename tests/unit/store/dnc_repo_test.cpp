@@ -1,4 +1,4 @@
-#include "store/sqlite/dnc.hpp"
+#include "store/sql/dnc.hpp"
 #include "tests/unit/store/store_fixture.hpp"
 
 #include <gtest/gtest.h>

@@ -4,9 +4,9 @@
 #include "store/sqlite/export_writer.hpp"
 
 #include "store/attempt_repo.hpp"
-#include "store/sqlite/campaigns.hpp"
-#include "store/sqlite/contacts.hpp"
-#include "store/sqlite/sqlite_store.hpp"
+#include "store/sql/campaigns.hpp"
+#include "store/sql/contacts.hpp"
+#include "store/sql/sql_store.hpp"
 #include "tests/support/mem_file.hpp"
 #include "tests/unit/store/state_moves.hpp"
 
@@ -40,7 +40,7 @@ struct ExportStore {
     CampaignSpec spec;
     spec.name = name;
     spec.agent_id = kAgent;
-    campaign_id = store::SqliteCampaigns(db).create(spec, t0).value();
+    campaign_id = store::SqlCampaigns(db).create(spec, t0).value();
   }
   store::Database db;
   TimePoint t0;
@@ -54,7 +54,7 @@ TEST(DaemonExport, ColumnsAndRowsFromTheStore) {
   auto* db = &es.db;
   const TimePoint t0 = es.t0;
   const auto cid = std::optional<std::int64_t>(es.campaign_id);
-  store::SqliteContacts contacts(*db);
+  store::SqlContacts contacts(*db);
   store::NewContact a;
   a.phone = "+919800000001";
   a.name = "Ravi, Jr.";
@@ -66,7 +66,7 @@ TEST(DaemonExport, ColumnsAndRowsFromTheStore) {
   ASSERT_TRUE(contacts.insert(*cid, b, t0));
   auto ca = contacts.find(*cid, a.phone);
   ASSERT_TRUE(ca && *ca);
-  store::SqliteStore sqlite(*db);
+  store::SqlStore sqlite(*db);
   store::testing::StateMoves attempts(sqlite);
   for (int i = 0; i < 2; ++i) {
     auto id = attempts.insert_reserved(*cid, (*ca)->id, Provider::twilio, a.phone, kAgent, t0);
@@ -110,7 +110,7 @@ TEST(DaemonExport, FormulaCellsFromPeopleAreDefused) {
   auto* db = &es.db;
   const TimePoint t0 = es.t0;
   const auto cid = std::optional<std::int64_t>(es.campaign_id);
-  store::SqliteContacts contacts(*db);
+  store::SqlContacts contacts(*db);
   store::NewContact a;
   a.phone = "+919800000001";
   a.name = "=HYPERLINK(\"http://x\",\"y\")";

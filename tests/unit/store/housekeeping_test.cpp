@@ -1,7 +1,7 @@
 #include "store/sqlite/housekeeping.hpp"
 
-#include "store/sqlite/audit.hpp"
-#include "store/sqlite/inbox.hpp"
+#include "store/sql/audit.hpp"
+#include "store/sql/inbox.hpp"
 #include "tests/unit/store/store_fixture.hpp"
 
 #include <gtest/gtest.h>

@@ -2,14 +2,14 @@
 // the flip, the clean-up, recovery of a crash at either stage, and another connection writing
 // while a large import runs.
 
-#include "store/sqlite/campaigns.hpp"
+#include "store/sql/campaigns.hpp"
+#include "store/sql/contacts.hpp"
+#include "store/sql/dnc.hpp"
+#include "store/sql/imports.hpp"
+#include "store/sql/kv.hpp"
 #include "store/sqlite/contact_import.hpp"
-#include "store/sqlite/contacts.hpp"
-#include "store/sqlite/dnc.hpp"
 #include "store/sqlite/export_repo.hpp"
 #include "store/sqlite/import_recovery.hpp"
-#include "store/sqlite/imports.hpp"
-#include "store/sqlite/kv.hpp"
 #include "tests/unit/store/state_moves.hpp"
 #include "tests/unit/store/store_fixture.hpp"
 
@@ -49,7 +49,7 @@ std::int64_t query_count(Database& db, const std::string& sql) {
 
 /// Every column of the campaign's visible contacts, to compare before and after.
 std::vector<ContactRow> visible(Database& db, std::int64_t campaign) {
-  auto rows = SqliteContacts{db}.list(campaign, std::nullopt, 1'000'000);
+  auto rows = SqlContacts{db}.list(campaign, std::nullopt, 1'000'000);
   EXPECT_TRUE(rows) << rows.error().what();
   return rows ? *rows : std::vector<ContactRow>{};
 }
@@ -336,8 +336,8 @@ class ImportStaging : public ::testing::Test {
     db_path_ = (dir_.path() / "dialer.db").string();
     db_.emplace(open());
     importer_db_.emplace(open());
-    campaign_ = SqliteCampaigns{*db_}.create(sample_spec("spring"), clock_.now()).value();
-    other_ = SqliteCampaigns{*db_}.create(sample_spec("autumn"), clock_.now()).value();
+    campaign_ = SqlCampaigns{*db_}.create(sample_spec("spring"), clock_.now()).value();
+    other_ = SqlCampaigns{*db_}.create(sample_spec("autumn"), clock_.now()).value();
   }
 
   Database open(Millis busy_timeout = Millis{5000}) {
@@ -391,8 +391,8 @@ TEST_F(ImportStaging, ConcurrentWriterProgressesDuringLargeImport) {
   auto path = write_list(generated(kRows));
   NewContact c;
   c.phone = "+14155550100";
-  ASSERT_TRUE(SqliteContacts{*db_}.insert(other_, c, kT0).value());
-  const auto contact_id = SqliteContacts{*db_}.find(other_, c.phone).value()->id;
+  ASSERT_TRUE(SqlContacts{*db_}.insert(other_, c, kT0).value());
+  const auto contact_id = SqlContacts{*db_}.find(other_, c.phone).value()->id;
 
   std::mutex m;
   std::condition_variable cv;
@@ -408,9 +408,8 @@ TEST_F(ImportStaging, ConcurrentWriterProgressesDuringLargeImport) {
         auto tx = Transaction::begin(db);
         if (!tx) return tx.error();
         // What dispatch writes: a contact's due time, and a small piece of state.
-        if (auto d = SqliteContacts{db}.defer(contact_id, kT0 + Millis{n}, kT0); !d)
-          return d.error();
-        if (auto k = SqliteKv{db}.set("writer", std::to_string(n)); !k) return k.error();
+        if (auto d = SqlContacts{db}.defer(contact_id, kT0 + Millis{n}, kT0); !d) return d.error();
+        if (auto k = SqlKv{db}.set("writer", std::to_string(n)); !k) return k.error();
         return tx->commit();
       };
       auto r = write();
@@ -465,7 +464,7 @@ TEST_F(ImportStaging, ConcurrentWriterProgressesDuringLargeImport) {
   RecordProperty("writes_during_import", static_cast<int>(during));
   RecordProperty("busy_failures", static_cast<int>(failures));
   // The other connection's last write is there.
-  EXPECT_EQ(SqliteKv{*db_}.get("writer").value(), std::to_string(last_written));
+  EXPECT_EQ(SqlKv{*db_}.get("writer").value(), std::to_string(last_written));
 }
 
 // Mid-import the staged rows are in the database but the event loop's connection sees no
@@ -479,7 +478,7 @@ TEST_F(ImportStaging, StagedRowsInvisibleMidImport) {
   o.on_progress = [&](const ImportProgress& p) {
     if (p.rows == 10'000) return;  // the final report, after the flip
     ++checks;
-    SqliteContacts contacts{*db_};
+    SqlContacts contacts{*db_};
     most_staged = std::max(most_staged, staged());
     for (const auto& [state, n] : contacts.counts_by_state(campaign_).value()) {
       EXPECT_EQ(n, 0) << to_string(state);
@@ -495,9 +494,8 @@ TEST_F(ImportStaging, StagedRowsInvisibleMidImport) {
   EXPECT_GE(most_staged, 2000);  // several chunks were written while nothing was visible
   EXPECT_EQ(staged(), 0);
   EXPECT_EQ(r->imported, 10'000u);
-  EXPECT_EQ(SqliteContacts{*db_}.counts_by_state(campaign_).value().at(ContactState::queued),
-            10'000);
-  auto row = SqliteImports{*db_}.get(r->import_id).value();
+  EXPECT_EQ(SqlContacts{*db_}.counts_by_state(campaign_).value().at(ContactState::queued), 10'000);
+  auto row = SqlImports{*db_}.get(r->import_id).value();
   ASSERT_TRUE(row);
   EXPECT_EQ(row->state, ImportState::committed);
   EXPECT_EQ(row->campaign_id, campaign_);
@@ -537,8 +535,7 @@ TEST_F(ImportStaging, CampaignStoppedMidImportFailsIt) {
   auto path = write_list(generated(6'000));
   auto o = options();
   o.on_progress = [&](const ImportProgress&) {
-    (void)SqliteCampaigns{*db_}.set_state(campaign_, CampaignState::cancelled, PauseReason::none,
-                                          kT0);
+    (void)SqlCampaigns{*db_}.set_state(campaign_, CampaignState::cancelled, PauseReason::none, kT0);
   };
   auto r = import(path, o);
   ASSERT_FALSE(r);

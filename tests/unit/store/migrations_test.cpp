@@ -1,7 +1,7 @@
-#include "store/sqlite/migrations.hpp"
+#include "store/sql/migrations.hpp"
 
-#include "store/sqlite/campaigns.hpp"
-#include "store/sqlite/schema.hpp"
+#include "store/sql/campaigns.hpp"
+#include "store/sql/schema.hpp"
 #include "tests/unit/store/store_fixture.hpp"
 
 #include <gtest/gtest.h>
@@ -156,7 +156,7 @@ TEST(Migrations, AVersionOneStoreKeepsItsCampaigns) {
   auto db = Database::open(path, OpenOptions{});
   ASSERT_TRUE(db) << db.error().what();
   EXPECT_EQ(*db->user_version(), current_schema_version());
-  SqliteCampaigns repo(*db);
+  SqlCampaigns repo(*db);
   auto rows = repo.list();
   ASSERT_TRUE(rows) << rows.error().what();
   ASSERT_EQ(rows->size(), 1u);

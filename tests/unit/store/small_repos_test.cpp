@@ -1,9 +1,9 @@
 #include "store/attempt_repo.hpp"
-#include "store/sqlite/audit.hpp"
-#include "store/sqlite/campaigns.hpp"
-#include "store/sqlite/contacts.hpp"
+#include "store/sql/audit.hpp"
+#include "store/sql/campaigns.hpp"
+#include "store/sql/contacts.hpp"
+#include "store/sql/kv.hpp"
 #include "store/sqlite/export_repo.hpp"
-#include "store/sqlite/kv.hpp"
 #include "tests/unit/store/state_moves.hpp"
 #include "tests/unit/store/store_fixture.hpp"
 

@@ -1,10 +1,14 @@
 #pragma once
 // Shared fixture of the store conformance suite: every repository test runs against ":memory:"
-// and against a file database in a fresh temp directory.
+// and against a file database in a fresh temp directory (unit_store) and, built with
+// DIALER_STORE_POSTGRESQL, against PostgreSQL (unit_store_pg): each test in a fresh schema of the
+// throwaway cluster scripts/pg-test-cluster runs for ctest (its conninfo in
+// $DIALER_TEST_PG_CONNINFO, else <build>/pg/conninfo). Without one the PostgreSQL tests skip,
+// saying why.
 
 #include "core/campaign_spec.hpp"
-#include "store/sqlite/database.hpp"
-#include "store/sqlite/sqlite_store.hpp"
+#include "store/sql/database.hpp"
+#include "store/sql/sql_store.hpp"
 #include "store/store.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -13,17 +17,19 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <unistd.h>
 #include <vector>
 
 namespace dialer::store::testing {
 
 using TempDir = ::dialer::testkit::TempDir;
 
-enum class Backing { memory, file };
+enum class Backing { memory, file, postgresql };
 
 /// A valid campaign with a non-default value in most fields, so round trips are meaningful.
 inline CampaignSpec sample_spec(std::string name) {
@@ -52,13 +58,36 @@ inline CampaignSpec sample_spec(std::string name) {
 }
 
 inline std::string backing_name(const ::testing::TestParamInfo<Backing>& info) {
-  return info.param == Backing::memory ? "Memory" : "File";
+  switch (info.param) {
+    case Backing::memory:
+      return "Memory";
+    case Backing::file:
+      return "File";
+    case Backing::postgresql:
+      return "Postgresql";
+  }
+  return "?";
+}
+
+/// The test cluster's conninfo, or "" when none runs.
+inline std::string test_pg_conninfo() {
+  if (const char* env = std::getenv("DIALER_TEST_PG_CONNINFO"); env != nullptr && *env != 0) {
+    return env;
+  }
+  std::ifstream in(std::string(DIALER_BIN_DIR) + "/../pg/conninfo");
+  std::string line;
+  std::getline(in, line);
+  return line;
 }
 
 /// Opens a migrated database of the parameter's backing before each test.
 class StoreTest : public ::testing::TestWithParam<Backing> {
  protected:
   void SetUp() override {
+    if (GetParam() == Backing::postgresql) {
+      open_postgresql();
+      return;
+    }
     if (GetParam() == Backing::file) {
       dir_.emplace();
       path_ = (dir_->path() / "dialer.db").string();
@@ -68,11 +97,40 @@ class StoreTest : public ::testing::TestWithParam<Backing> {
     auto db = Database::open(path_, options());
     ASSERT_TRUE(db) << db.error().what();
     db_.emplace(std::move(*db));
-    store_ = std::make_unique<SqliteStore>(*db_);
+    store_ = std::make_unique<SqlStore>(*db_);
   }
   void TearDown() override {
     store_.reset();
     db_.reset();
+    if (admin_) {
+      (void)admin_->exec("DROP SCHEMA IF EXISTS " + schema_ + " CASCADE");
+      admin_.reset();
+    }
+  }
+
+  /// A fresh schema of the test cluster, migrated.
+  void open_postgresql() {
+    const std::string conninfo = test_pg_conninfo();
+    if (conninfo.empty()) {
+      GTEST_SKIP() << "no PostgreSQL test cluster (scripts/pg-test-cluster start <build>/pg, or "
+                      "set DIALER_TEST_PG_CONNINFO): PostgreSQL not installed here";
+    }
+    PgOptions admin;
+    admin.conninfo = conninfo;
+    admin.migrate = false;
+    auto a = Database::open_postgresql(admin);
+    ASSERT_TRUE(a) << a.error().what();
+    admin_.emplace(std::move(*a));
+    static int counter = 0;
+    schema_ = "t_" + std::to_string(::getpid()) + "_" + std::to_string(++counter);
+    ASSERT_TRUE(admin_->exec("CREATE SCHEMA " + schema_));
+    PgOptions o = admin;
+    o.migrate = true;
+    o.schema = schema_;
+    auto db = Database::open_postgresql(o);
+    ASSERT_TRUE(db) << db.error().what();
+    db_.emplace(std::move(*db));
+    store_ = std::make_unique<SqlStore>(*db_);
   }
 
   virtual OpenOptions options() const { return {}; }
@@ -81,12 +139,21 @@ class StoreTest : public ::testing::TestWithParam<Backing> {
   /// The SQLite connection under it, for checks only SQLite can make (plans, traced SQL).
   Database& db() { return *db_; }
   [[nodiscard]] bool is_file() const { return GetParam() == Backing::file; }
+  [[nodiscard]] bool is_sqlite() const { return GetParam() != Backing::postgresql; }
 
   std::optional<TempDir> dir_;
   std::string path_;
   std::optional<Database> db_;
   std::unique_ptr<Store> store_;
+  std::optional<Database> admin_;  ///< PostgreSQL: creates and drops the test's schema
+  std::string schema_;
 };
+
+/// A check only SQLite can make (its statement cache, query plans, traced statements).
+#define DIALER_SQLITE_ONLY()                                        \
+  if (!is_sqlite()) {                                               \
+    GTEST_SKIP() << "SQLite-only check (plans, traces, the cache)"; \
+  }
 
 /// The SQL text of every statement `fn` runs on `db`, in order (via sqlite3_trace_v2), so a
 /// test can check what a repository really executes.
@@ -123,9 +190,17 @@ inline std::string query_plan(Database& db, const std::string& sql) {
 
 }  // namespace dialer::store::testing
 
-// Instantiates a StoreTest-derived fixture for both backings.
+// Instantiates a StoreTest-derived fixture for the SQLite backings, or (unit_store_pg) for
+// PostgreSQL.
+#ifdef DIALER_STORE_POSTGRESQL
+#define DIALER_STORE_CONFORMANCE(Fixture)                                                    \
+  INSTANTIATE_TEST_SUITE_P(Backings, Fixture,                                                \
+                           ::testing::Values(::dialer::store::testing::Backing::postgresql), \
+                           ::dialer::store::testing::backing_name)
+#else
 #define DIALER_STORE_CONFORMANCE(Fixture)                                               \
   INSTANTIATE_TEST_SUITE_P(Backings, Fixture,                                           \
                            ::testing::Values(::dialer::store::testing::Backing::memory, \
                                              ::dialer::store::testing::Backing::file),  \
                            ::dialer::store::testing::backing_name)
+#endif

@@ -1,8 +1,8 @@
-#include "store/sqlite/kv.hpp"
+#include "store/sql/kv.hpp"
 
 namespace dialer::store {
 
-Result<std::optional<std::string>> SqliteKv::get(std::string_view key) {
+Result<std::optional<std::string>> SqlKv::get(std::string_view key) {
   auto st = db_.prepare("SELECT value FROM kv WHERE key = ?");
   if (!st) return st.error();
   st->bind(1, key);
@@ -12,7 +12,7 @@ Result<std::optional<std::string>> SqliteKv::get(std::string_view key) {
   return std::optional<std::string>{st->column_text(0)};
 }
 
-Result<void> SqliteKv::set(std::string_view key, std::string_view value) {
+Result<void> SqlKv::set(std::string_view key, std::string_view value) {
   auto n = db_.execute(
       "INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = "
       "excluded.value",
@@ -21,7 +21,7 @@ Result<void> SqliteKv::set(std::string_view key, std::string_view value) {
   return {};
 }
 
-Result<bool> SqliteKv::erase(std::string_view key) {
+Result<bool> SqlKv::erase(std::string_view key) {
   auto n = db_.execute("DELETE FROM kv WHERE key = ?", key);
   if (!n) return n.error();
   return *n == 1;

@@ -2,13 +2,13 @@
 /// SQLite implementation of store/dnc_repo.hpp.
 
 #include "store/dnc_repo.hpp"
-#include "store/sqlite/database.hpp"
+#include "store/sql/database.hpp"
 
 namespace dialer::store {
 
-class SqliteDnc final : public DncRepo {
+class SqlDnc final : public DncRepo {
  public:
-  explicit SqliteDnc(Database& db) : db_(db) {}
+  explicit SqlDnc(Database& db) : db_(db) {}
 
   Result<std::int64_t> add(std::span<const std::string> phones, std::string_view reason,
                            std::string_view source, TimePoint now) override;

@@ -1,4 +1,4 @@
-#include "store/sqlite/state_writes.hpp"
+#include "store/sql/state_writes.hpp"
 
 namespace dialer::store {
 namespace {
@@ -21,8 +21,8 @@ constexpr std::string_view kContactMove =
 
 }  // namespace
 
-Result<bool> SqliteStateWrites::contact(std::int64_t contact_id, ContactState from, ContactState to,
-                                        const ContactChange& c, TimePoint now, NumberGuard guard) {
+Result<bool> SqlStateWrites::contact(std::int64_t contact_id, ContactState from, ContactState to,
+                                     const ContactChange& c, TimePoint now, NumberGuard guard) {
   // The open attempts are few (bounded by the concurrency limit) and indexed (attempts_open),
   // so the NOT EXISTS costs a short scan of that partial index.
   static const std::string guarded =
@@ -35,20 +35,18 @@ Result<bool> SqliteStateWrites::contact(std::int64_t contact_id, ContactState fr
                                now, contact_id, from));
 }
 
-Result<std::int64_t> SqliteStateWrites::contacts_of_campaign(std::int64_t campaign_id,
-                                                             ContactState from, ContactState to,
-                                                             std::string_view reason,
-                                                             TimePoint now) {
+Result<std::int64_t> SqlStateWrites::contacts_of_campaign(std::int64_t campaign_id,
+                                                          ContactState from, ContactState to,
+                                                          std::string_view reason, TimePoint now) {
   return db_.execute(
       "UPDATE contacts SET state = ?, reason = ?, updated_at = ?"
       " WHERE campaign_id = ? AND state = ?",
       to, reason, now, campaign_id, from);
 }
 
-Result<std::int64_t> SqliteStateWrites::contacts_with_phone(std::string_view phone,
-                                                            ContactState from, ContactState to,
-                                                            std::string_view reason,
-                                                            TimePoint now) {
+Result<std::int64_t> SqlStateWrites::contacts_with_phone(std::string_view phone, ContactState from,
+                                                         ContactState to, std::string_view reason,
+                                                         TimePoint now) {
   // campaign_id IN (…) lets SQLite seek the UNIQUE (campaign_id, phone) index once per
   // campaign; there is deliberately no index on phone alone (see store/schema.cpp).
   return db_.execute(
@@ -57,8 +55,8 @@ Result<std::int64_t> SqliteStateWrites::contacts_with_phone(std::string_view pho
       to, reason, now, phone, from);
 }
 
-Result<bool> SqliteStateWrites::attempt(std::int64_t attempt_id, AttemptState from, AttemptState to,
-                                        const AttemptChange& c) {
+Result<bool> SqlStateWrites::attempt(std::int64_t attempt_id, AttemptState from, AttemptState to,
+                                     const AttemptChange& c) {
   return wrote_one(db_.execute(
       "UPDATE attempts SET state = ?1, counted = coalesce(?2, counted),"
       " call_id = coalesce(?3, call_id), session_id = coalesce(?4, session_id),"
@@ -74,17 +72,15 @@ Result<bool> SqliteStateWrites::attempt(std::int64_t attempt_id, AttemptState fr
       c.duration_seconds, c.credits_used, keep_if_empty(c.result_json), attempt_id, from));
 }
 
-Result<std::int64_t> SqliteStateWrites::insert_attempt(AttemptState state, std::int64_t campaign_id,
-                                                       std::int64_t contact_id, Provider provider,
-                                                       std::string_view to_number,
-                                                       std::string_view agent_id,
-                                                       TimePoint reserved_at) {
-  auto n = db_.execute(
+Result<std::int64_t> SqlStateWrites::insert_attempt(AttemptState state, std::int64_t campaign_id,
+                                                    std::int64_t contact_id, Provider provider,
+                                                    std::string_view to_number,
+                                                    std::string_view agent_id,
+                                                    TimePoint reserved_at) {
+  return db_.query_int64(
       "INSERT INTO attempts (campaign_id, contact_id, state, provider, to_number, agent_id,"
-      " reserved_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      " reserved_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
       campaign_id, contact_id, state, provider, to_number, agent_id, reserved_at);
-  if (!n) return n.error();
-  return db_.last_insert_rowid();
 }
 
 }  // namespace dialer::store

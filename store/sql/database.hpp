@@ -19,7 +19,6 @@
 #include <vector>
 
 struct sqlite3;
-struct sqlite3_stmt;
 
 namespace dialer::store {
 
@@ -47,13 +46,38 @@ struct OpenOptions {
   bool background_checkpoint = false;
 };
 
+/// The SQL engine under a Database.
+enum class Backend { sqlite, postgresql };
+
+/// How to reach a PostgreSQL server (store.backend: postgresql).
+struct PgOptions {
+  /// libpq conninfo ("host=… port=… dbname=… user=…"), without a password.
+  std::string conninfo;
+  /// The password, read from a file by the caller; "" when the server needs none.
+  std::string password;
+  /// The schema dialerd's tables live in ("" = the server's search_path, normally public).
+  std::string schema;
+  /// Bring the schema to the current version while opening.
+  bool migrate = true;
+  /// Statements kept prepared (client side).
+  std::size_t statement_cache_limit = 256;
+  /// How long connecting may take, and any one statement.
+  Millis connect_timeout{5000};
+  Millis statement_timeout{30000};
+  /// A transaction left idle this long is ended by the server (a dead node's locks go).
+  Millis idle_in_transaction_timeout{10000};
+};
+
 class Database;
+enum class TransactionKind;
 namespace detail {
 struct DatabaseImpl;
 struct CachedStatement;
+struct DriverStatement;
+class Driver;
 }  // namespace detail
 
-/// What one sqlite3_step produced.
+/// What one step produced.
 enum class Step { row, done };
 
 /// A prepared statement borrowed from its Database's cache. On destruction (or reset()) it is
@@ -140,20 +164,22 @@ class Statement {
     return bad_enum(column);
   }
 
-  [[nodiscard]] sqlite3_stmt* handle() const noexcept { return stmt_; }
   [[nodiscard]] std::string_view sql() const noexcept;
+  /// The driver's statement (its identity: the statement cache's tests compare it).
+  [[nodiscard]] const void* handle() const noexcept { return stmt_; }
 
  private:
   friend class Database;
-  Statement(detail::DatabaseImpl* db, sqlite3_stmt* stmt, detail::CachedStatement* entry) noexcept
+  Statement(detail::DatabaseImpl* db, detail::DriverStatement* stmt,
+            detail::CachedStatement* entry) noexcept
       : db_(db), stmt_(stmt), entry_(entry) {}
   void note_bind(int rc, int index) noexcept;
   void release() noexcept;
   [[nodiscard]] Error bad_enum(int column) const;
 
   detail::DatabaseImpl* db_ = nullptr;
-  sqlite3_stmt* stmt_ = nullptr;
-  detail::CachedStatement* entry_ = nullptr;  ///< null: not cached, finalized on release
+  detail::DriverStatement* stmt_ = nullptr;
+  detail::CachedStatement* entry_ = nullptr;  ///< null: not cached, deleted on release
   int bind_rc_ = 0;
   int bind_index_ = 0;
 };
@@ -194,16 +220,32 @@ Result<std::vector<typename detail::RowValue<Ret>::type>> collect_rows(Statement
   return rows;
 }
 
-/// One SQLite connection. Movable (statements borrowed from it stay valid), not copyable.
+/// A `LIMIT ?` argument: a negative limit ("all") as the largest one, which both engines take.
+constexpr std::int64_t no_limit_if_negative(std::int64_t limit) noexcept {
+  return limit < 0 ? INT64_MAX : limit;
+}
+
 /// "a, b, c" — or "t.a, t.b, t.c" with `alias` t — for the SELECT of a row reader.
 std::string column_list(std::span<const std::string_view> columns, std::string_view alias = {});
 
+/// One connection to an SQL engine: SQLite (the embedded default) or PostgreSQL. The repositories
+/// (store/sql/) speak the SQL both accept, with `?` / `?N` parameters. Movable (statements
+/// borrowed from it stay valid), not copyable.
 class Database {
  public:
-  /// Opens (creating if missing) `path`, or ":memory:", or a `file:` URI. Applies WAL (file
-  /// databases), synchronous, foreign_keys=ON and busy_timeout, refuses a database written by a
-  /// newer dialerd (errc::schema_too_new) and, with options.migrate, migrates it.
+  /// SQLite (store/sqlite/sqlite_driver.cpp): opens (creating if missing) `path`, or
+  /// ":memory:", or a `file:` URI. Applies WAL (file databases), synchronous, foreign_keys=ON and
+  /// busy_timeout, refuses a database written by a newer dialerd (errc::schema_too_new) and, with
+  /// options.migrate, migrates it.
   static Result<Database> open(const std::string& path, const OpenOptions& options = {});
+  /// PostgreSQL (store/postgresql/pg_driver.cpp): connects, refuses a newer schema and, with
+  /// options.migrate, migrates it. The password never reaches a message.
+  static Result<Database> open_postgresql(const PgOptions& options);
+  /// A connection over a driver (what the two functions above end with).
+  static Database from_driver(std::unique_ptr<detail::Driver> driver, std::string path,
+                              std::size_t statement_cache_limit);
+
+  [[nodiscard]] Backend backend() const noexcept;
 
   Database(Database&&) noexcept;
   Database& operator=(Database&&) noexcept;
@@ -242,23 +284,24 @@ class Database {
   /// Runs a script of one or more statements, uncached (DDL, migrations, PRAGMAs).
   Result<void> exec(std::string_view sql);
 
-  /// Rowid of the last successful INSERT on this connection.
-  [[nodiscard]] std::int64_t last_insert_rowid() const noexcept;
   /// Rows changed by the last INSERT/UPDATE/DELETE.
   [[nodiscard]] std::int64_t changes() const noexcept;
   /// True while a transaction is open on this connection.
   [[nodiscard]] bool in_transaction() const noexcept;
   /// The path given to open() (used in messages).
   [[nodiscard]] const std::string& path() const noexcept;
-  /// PRAGMA user_version.
+  /// The schema version (SQLite: PRAGMA user_version; PostgreSQL: the dialer_schema table).
   Result<int> user_version();
+  /// For migrations (store/sql/migrations.hpp), inside their transaction.
+  Result<void> lock_for_migration();
+  Result<void> set_user_version(int version);
 
   /// Statements currently held by the cache.
   [[nodiscard]] std::size_t cached_statements() const noexcept;
-  /// sqlite3_prepare calls made so far (a cache hit makes none).
+  /// Prepares made so far (a cache hit makes none).
   [[nodiscard]] std::uint64_t prepare_count() const noexcept;
 
-  /// The raw connection, for what this wrapper does not cover.
+  /// The raw SQLite connection, for what this wrapper does not cover; nullptr on PostgreSQL.
   [[nodiscard]] sqlite3* handle() const noexcept;
 
  private:

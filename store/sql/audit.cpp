@@ -1,17 +1,15 @@
-#include "store/sqlite/audit.hpp"
+#include "store/sql/audit.hpp"
 
 namespace dialer::store {
 
-Result<std::int64_t> SqliteAudit::append(const AuditEntry& e) {
-  auto n = db_.execute(
+Result<std::int64_t> SqlAudit::append(const AuditEntry& e) {
+  return db_.query_int64(
       "INSERT INTO audit_log (at, actor, action, subject, detail, result)"
-      " VALUES (?, ?, ?, ?, ?, ?)",
+      " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
       e.at, e.actor, e.action, e.subject, e.detail_json, e.result);
-  if (!n) return n.error();
-  return db_.last_insert_rowid();
 }
 
-Result<std::vector<AuditRow>> SqliteAudit::recent(std::int64_t limit) {
+Result<std::vector<AuditRow>> SqlAudit::recent(std::int64_t limit) {
   auto st = db_.prepare(
       "SELECT id, at, actor, action, subject, detail, result FROM audit_log"
       " ORDER BY id DESC LIMIT ?");
@@ -24,11 +22,11 @@ Result<std::vector<AuditRow>> SqliteAudit::recent(std::int64_t limit) {
   });
 }
 
-Result<std::int64_t> SqliteAudit::prune_before(TimePoint before, std::int64_t limit) {
+Result<std::int64_t> SqlAudit::prune_before(TimePoint before, std::int64_t limit) {
   return db_.execute(
       "DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE at < ? ORDER BY at, id "
       "LIMIT ?)",
-      before, limit);
+      before, no_limit_if_negative(limit));
 }
 
 }  // namespace dialer::store

@@ -1,4 +1,4 @@
-#include "store/sqlite/contacts.hpp"
+#include "store/sql/contacts.hpp"
 
 #include <array>
 
@@ -64,7 +64,7 @@ Result<ContactRow> read_contact_row(const Statement& st, int first) {
   return r;
 }
 
-Result<bool> SqliteContacts::insert(std::int64_t campaign_id, const NewContact& c, TimePoint now) {
+Result<bool> SqlContacts::insert(std::int64_t campaign_id, const NewContact& c, TimePoint now) {
   // ON CONFLICT names the one constraint a duplicate may hit, unlike INSERT OR IGNORE, which
   // would also silently drop a row breaking a NOT NULL or CHECK constraint.
   auto n = db_.execute(
@@ -78,7 +78,7 @@ Result<bool> SqliteContacts::insert(std::int64_t campaign_id, const NewContact& 
   return *n == 1;
 }
 
-Result<std::optional<ContactRow>> SqliteContacts::get(std::int64_t contact_id) {
+Result<std::optional<ContactRow>> SqlContacts::get(std::int64_t contact_id) {
   static const std::string sql = select_from_contacts() + "WHERE id = ? AND state <> 'staged'";
   auto st = db_.prepare(sql);
   if (!st) return st.error();
@@ -86,8 +86,8 @@ Result<std::optional<ContactRow>> SqliteContacts::get(std::int64_t contact_id) {
   return read_one(*st);
 }
 
-Result<std::optional<ContactRow>> SqliteContacts::find(std::int64_t campaign_id,
-                                                       std::string_view phone) {
+Result<std::optional<ContactRow>> SqlContacts::find(std::int64_t campaign_id,
+                                                    std::string_view phone) {
   static const std::string sql =
       select_from_contacts() + "WHERE campaign_id = ? AND phone = ? AND state <> 'staged'";
   auto st = db_.prepare(sql);
@@ -96,8 +96,8 @@ Result<std::optional<ContactRow>> SqliteContacts::find(std::int64_t campaign_id,
   return read_one(*st);
 }
 
-Result<std::vector<ContactRow>> SqliteContacts::next_due(std::int64_t campaign_id, TimePoint now,
-                                                         int limit) {
+Result<std::vector<ContactRow>> SqlContacts::next_due(std::int64_t campaign_id, TimePoint now,
+                                                      int limit) {
   // INDEXED BY: the plan must stay one seek on contacts_due; should the index ever be renamed
   // or dropped, preparing fails loudly instead of silently scanning millions of rows.
   static const std::string sql =
@@ -111,15 +111,15 @@ Result<std::vector<ContactRow>> SqliteContacts::next_due(std::int64_t campaign_i
   return read_all(*st);
 }
 
-Result<std::int64_t> SqliteContacts::count_due(std::int64_t campaign_id, TimePoint now,
-                                               std::int64_t cap) {
+Result<std::int64_t> SqlContacts::count_due(std::int64_t campaign_id, TimePoint now,
+                                            std::int64_t cap) {
   return db_.query_int64(
       "SELECT count(*) FROM (SELECT 1 FROM contacts INDEXED BY contacts_due"
       " WHERE campaign_id = ? AND state = 'queued' AND next_attempt_at <= ? LIMIT ?)",
       campaign_id, now, cap);
 }
 
-Result<std::optional<ContactRow>> SqliteContacts::next_due_contact(std::int64_t campaign_id) {
+Result<std::optional<ContactRow>> SqlContacts::next_due_contact(std::int64_t campaign_id) {
   static const std::string sql = "SELECT " + contact_columns() +
                                  " FROM contacts INDEXED BY contacts_due"
                                  " WHERE campaign_id = ? AND state = 'queued'"
@@ -130,7 +130,7 @@ Result<std::optional<ContactRow>> SqliteContacts::next_due_contact(std::int64_t 
   return read_one(*st);
 }
 
-Result<std::optional<TimePoint>> SqliteContacts::next_due_time(std::int64_t campaign_id) {
+Result<std::optional<TimePoint>> SqlContacts::next_due_time(std::int64_t campaign_id) {
   auto st = db_.prepare(
       "SELECT next_attempt_at FROM contacts INDEXED BY contacts_due"
       " WHERE campaign_id = ? AND state = 'queued' ORDER BY next_attempt_at LIMIT 1");
@@ -142,7 +142,7 @@ Result<std::optional<TimePoint>> SqliteContacts::next_due_time(std::int64_t camp
   return std::optional<TimePoint>{st->column_time(0)};
 }
 
-Result<std::optional<ContactState>> SqliteContacts::state_of(std::int64_t contact_id) {
+Result<std::optional<ContactState>> SqlContacts::state_of(std::int64_t contact_id) {
   auto st = db_.prepare("SELECT state FROM contacts WHERE id = ? AND state <> 'staged'");
   if (!st) return st.error();
   st->bind(1, contact_id);
@@ -154,8 +154,7 @@ Result<std::optional<ContactState>> SqliteContacts::state_of(std::int64_t contac
   return std::optional<ContactState>{*state};
 }
 
-Result<bool> SqliteContacts::defer(std::int64_t contact_id, TimePoint next_attempt_at,
-                                   TimePoint now) {
+Result<bool> SqlContacts::defer(std::int64_t contact_id, TimePoint next_attempt_at, TimePoint now) {
   auto n = db_.execute(
       "UPDATE contacts SET next_attempt_at = ?, updated_at = ? WHERE id = ? AND state = 'queued'",
       next_attempt_at, now, contact_id);
@@ -163,7 +162,7 @@ Result<bool> SqliteContacts::defer(std::int64_t contact_id, TimePoint next_attem
   return *n == 1;
 }
 
-Result<std::map<ContactState, std::int64_t>> SqliteContacts::counts_by_state(
+Result<std::map<ContactState, std::int64_t>> SqlContacts::counts_by_state(
     std::int64_t campaign_id) {
   auto st = db_.prepare(
       "SELECT state, count(*) FROM contacts WHERE campaign_id = ? AND state <> 'staged'"
@@ -183,7 +182,7 @@ Result<std::map<ContactState, std::int64_t>> SqliteContacts::counts_by_state(
   return counts;
 }
 
-Result<std::vector<CampaignContactCounts>> SqliteContacts::counts_of_all(TimePoint now) {
+Result<std::vector<CampaignContactCounts>> SqlContacts::counts_of_all(TimePoint now) {
   std::vector<CampaignContactCounts> out;
   std::map<std::int64_t, std::size_t> index;
   {
@@ -226,7 +225,7 @@ Result<std::vector<CampaignContactCounts>> SqliteContacts::counts_of_all(TimePoi
   return out;
 }
 
-Result<bool> SqliteContacts::exists_in_state(std::int64_t campaign_id, ContactState state) {
+Result<bool> SqlContacts::exists_in_state(std::int64_t campaign_id, ContactState state) {
   auto n =
       db_.query_int64("SELECT EXISTS (SELECT 1 FROM contacts WHERE campaign_id = ? AND state = ?)",
                       campaign_id, state);
@@ -234,7 +233,7 @@ Result<bool> SqliteContacts::exists_in_state(std::int64_t campaign_id, ContactSt
   return *n != 0;
 }
 
-Result<bool> SqliteContacts::any_active(std::int64_t campaign_id) {
+Result<bool> SqlContacts::any_active(std::int64_t campaign_id) {
   // The staged rows of a committed import are being flipped to queued (store/import_repo.hpp):
   // they count, or a campaign could be found drained and completed in the moment before its
   // new contacts become visible. A running import's staged rows do not: it may still fail.
@@ -249,9 +248,9 @@ Result<bool> SqliteContacts::any_active(std::int64_t campaign_id) {
   return *n != 0;
 }
 
-Result<std::vector<ContactRow>> SqliteContacts::list(std::int64_t campaign_id,
-                                                     std::optional<ContactState> state,
-                                                     std::int64_t limit, std::int64_t offset) {
+Result<std::vector<ContactRow>> SqlContacts::list(std::int64_t campaign_id,
+                                                  std::optional<ContactState> state,
+                                                  std::int64_t limit, std::int64_t offset) {
   static const std::string all =
       select_from_contacts() +
       "WHERE campaign_id = ? AND state <> 'staged' ORDER BY id LIMIT ? OFFSET ?";
@@ -267,8 +266,8 @@ Result<std::vector<ContactRow>> SqliteContacts::list(std::int64_t campaign_id,
   return read_all(*st);
 }
 
-Result<void> SqliteContacts::for_each(std::int64_t campaign_id,
-                                      const std::function<bool(const ContactRow&)>& callback) {
+Result<void> SqlContacts::for_each(std::int64_t campaign_id,
+                                   const std::function<bool(const ContactRow&)>& callback) {
   static const std::string sql =
       select_from_contacts() + "WHERE campaign_id = ? AND state <> 'staged' ORDER BY id";
   auto st = db_.prepare(sql);
@@ -285,7 +284,7 @@ Result<void> SqliteContacts::for_each(std::int64_t campaign_id,
   return {};
 }
 
-Result<std::vector<OrphanContact>> SqliteContacts::orphan_claimed() {
+Result<std::vector<OrphanContact>> SqlContacts::orphan_claimed() {
   auto st = db_.prepare(
       "SELECT c.id, c.campaign_id, c.state FROM contacts c"
       " WHERE c.campaign_id IN (SELECT id FROM campaigns)"

@@ -1,4 +1,4 @@
-#include "store/sqlite/attempts.hpp"
+#include "store/sql/attempts.hpp"
 
 #include <array>
 
@@ -106,18 +106,18 @@ Result<AttemptRow> read_attempt_row(const Statement& st, int first) {
   return r;
 }
 
-Result<bool> SqliteAttempts::mark_sent(std::int64_t id, TimePoint sent_at) {
+Result<bool> SqlAttempts::mark_sent(std::int64_t id, TimePoint sent_at) {
   return wrote_one(db_.execute(
       "UPDATE attempts SET sent_at = ? WHERE id = ? AND state = 'reserved'", sent_at, id));
 }
 
-Result<bool> SqliteAttempts::set_session_id(std::int64_t id, std::string_view session_id) {
+Result<bool> SqlAttempts::set_session_id(std::int64_t id, std::string_view session_id) {
   return wrote_one(db_.execute(
       "UPDATE attempts SET session_id = ? WHERE id = ? AND (session_id IS NULL OR session_id = '')",
       session_id, id));
 }
 
-Result<std::optional<AttemptRow>> SqliteAttempts::get(std::int64_t id) {
+Result<std::optional<AttemptRow>> SqlAttempts::get(std::int64_t id) {
   static const std::string sql = select_from_attempts() + "WHERE id = ?";
   auto st = db_.prepare(sql);
   if (!st) return st.error();
@@ -125,7 +125,7 @@ Result<std::optional<AttemptRow>> SqliteAttempts::get(std::int64_t id) {
   return read_one(*st);
 }
 
-Result<std::optional<AttemptRow>> SqliteAttempts::find_by_call_id(std::string_view call_id) {
+Result<std::optional<AttemptRow>> SqlAttempts::find_by_call_id(std::string_view call_id) {
   static const std::string sql = select_from_attempts() + "WHERE call_id = ?";
   auto st = db_.prepare(sql);
   if (!st) return st.error();
@@ -133,7 +133,7 @@ Result<std::optional<AttemptRow>> SqliteAttempts::find_by_call_id(std::string_vi
   return read_one(*st);
 }
 
-Result<std::optional<AttemptRow>> SqliteAttempts::find_by_session_id(std::string_view session_id) {
+Result<std::optional<AttemptRow>> SqlAttempts::find_by_session_id(std::string_view session_id) {
   static const std::string sql = select_from_attempts() + "WHERE session_id = ?";
   auto st = db_.prepare(sql);
   if (!st) return st.error();
@@ -141,7 +141,7 @@ Result<std::optional<AttemptRow>> SqliteAttempts::find_by_session_id(std::string
   return read_one(*st);
 }
 
-Result<std::optional<AttemptRow>> SqliteAttempts::last_for_contact(std::int64_t contact_id) {
+Result<std::optional<AttemptRow>> SqlAttempts::last_for_contact(std::int64_t contact_id) {
   static const std::string sql =
       select_from_attempts() + "WHERE contact_id = ? ORDER BY id DESC LIMIT 1";
   auto st = db_.prepare(sql);
@@ -150,7 +150,7 @@ Result<std::optional<AttemptRow>> SqliteAttempts::last_for_contact(std::int64_t 
   return read_one(*st);
 }
 
-Result<std::vector<AttemptRow>> SqliteAttempts::open_attempts() {
+Result<std::vector<AttemptRow>> SqlAttempts::open_attempts() {
   static const std::string sql =
       select_from_attempts() + "WHERE state IN " + std::string{kOpen} + " ORDER BY id";
   auto st = db_.prepare(sql);
@@ -158,23 +158,24 @@ Result<std::vector<AttemptRow>> SqliteAttempts::open_attempts() {
   return read_all(*st);
 }
 
-Result<std::vector<AttemptRow>> SqliteAttempts::list(std::optional<std::int64_t> campaign_id,
-                                                     bool in_flight_only, std::int64_t limit,
-                                                     std::int64_t offset) {
+Result<std::vector<AttemptRow>> SqlAttempts::list(std::optional<std::int64_t> campaign_id,
+                                                  bool in_flight_only, std::int64_t limit,
+                                                  std::int64_t offset) {
   // NULL campaign means every campaign; the four SQL texts are each cached once.
   static const std::string all = select_from_attempts() +
-                                 "WHERE (?1 IS NULL OR campaign_id = ?1)"
+                                 "WHERE (CAST(?1 AS BIGINT) IS NULL OR campaign_id = ?1)"
                                  " ORDER BY id DESC LIMIT ?2 OFFSET ?3";
-  static const std::string open = select_from_attempts() +
-                                  "WHERE (?1 IS NULL OR campaign_id = ?1) AND state IN " +
-                                  std::string{kOpen} + " ORDER BY id DESC LIMIT ?2 OFFSET ?3";
+  static const std::string open =
+      select_from_attempts() +
+      "WHERE (CAST(?1 AS BIGINT) IS NULL OR campaign_id = ?1) AND state IN " + std::string{kOpen} +
+      " ORDER BY id DESC LIMIT ?2 OFFSET ?3";
   auto st = db_.prepare(in_flight_only ? open : all);
   if (!st) return st.error();
   st->bind_all(campaign_id, limit, offset);
   return read_all(*st);
 }
 
-Result<std::map<Outcome, int>> SqliteAttempts::count_by_outcome(std::int64_t contact_id) {
+Result<std::map<Outcome, int>> SqlAttempts::count_by_outcome(std::int64_t contact_id) {
   auto st = db_.prepare(
       "SELECT outcome, count(*) FROM attempts"
       " WHERE contact_id = ? AND counted = 1 AND outcome IS NOT NULL GROUP BY outcome");
@@ -192,7 +193,7 @@ Result<std::map<Outcome, int>> SqliteAttempts::count_by_outcome(std::int64_t con
   return counts;
 }
 
-Result<std::map<Outcome, std::int64_t>> SqliteAttempts::outcome_counts(std::int64_t campaign_id) {
+Result<std::map<Outcome, std::int64_t>> SqlAttempts::outcome_counts(std::int64_t campaign_id) {
   auto st = db_.prepare(
       "SELECT outcome, count(*) FROM attempts"
       " WHERE campaign_id = ? AND outcome IS NOT NULL GROUP BY outcome");
@@ -210,19 +211,19 @@ Result<std::map<Outcome, std::int64_t>> SqliteAttempts::outcome_counts(std::int6
   return counts;
 }
 
-Result<std::int64_t> SqliteAttempts::in_flight(std::int64_t campaign_id) {
+Result<std::int64_t> SqlAttempts::in_flight(std::int64_t campaign_id) {
   static const std::string sql =
       "SELECT count(*) FROM attempts WHERE campaign_id = ? AND state IN " + std::string{kOpen};
   return db_.query_int64(sql, campaign_id);
 }
 
-Result<std::int64_t> SqliteAttempts::in_flight_total() {
+Result<std::int64_t> SqlAttempts::in_flight_total() {
   static const std::string sql =
       "SELECT count(*) FROM attempts WHERE state IN " + std::string{kOpen};
   return db_.query_int64(sql);
 }
 
-Result<std::int64_t> SqliteAttempts::count(std::int64_t campaign_id) {
+Result<std::int64_t> SqlAttempts::count(std::int64_t campaign_id) {
   return db_.query_int64("SELECT count(*) FROM attempts WHERE campaign_id = ?", campaign_id);
 }
 

@@ -2,13 +2,13 @@
 /// SQLite implementation of store/inbox_repo.hpp.
 
 #include "store/inbox_repo.hpp"
-#include "store/sqlite/database.hpp"
+#include "store/sql/database.hpp"
 
 namespace dialer::store {
 
-class SqliteInbox final : public InboxRepo {
+class SqlInbox final : public InboxRepo {
  public:
-  explicit SqliteInbox(Database& db) : db_(db) {}
+  explicit SqlInbox(Database& db) : db_(db) {}
 
   Result<std::vector<bool>> insert_batch(std::span<const InboxEvent> events) override;
   Result<bool> insert(const InboxEvent& event) override;

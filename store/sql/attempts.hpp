@@ -2,13 +2,13 @@
 /// SQLite implementation of store/attempt_repo.hpp.
 
 #include "store/attempt_repo.hpp"
-#include "store/sqlite/database.hpp"
+#include "store/sql/database.hpp"
 
 namespace dialer::store {
 
-class SqliteAttempts final : public AttemptRepo {
+class SqlAttempts final : public AttemptRepo {
  public:
-  explicit SqliteAttempts(Database& db) : db_(db) {}
+  explicit SqlAttempts(Database& db) : db_(db) {}
 
   Result<bool> mark_sent(std::int64_t id, TimePoint sent_at) override;
   Result<bool> set_session_id(std::int64_t id, std::string_view session_id) override;

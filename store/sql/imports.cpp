@@ -1,4 +1,4 @@
-#include "store/sqlite/imports.hpp"
+#include "store/sql/imports.hpp"
 
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
@@ -43,7 +43,7 @@ std::optional<ImportState> import_state_from_string(std::string_view s) noexcept
   return std::nullopt;
 }
 
-Result<std::int64_t> SqliteImports::begin(std::int64_t campaign_id, TimePoint now) {
+Result<std::int64_t> SqlImports::begin(std::int64_t campaign_id, TimePoint now) {
   auto st = db_.prepare(
       "SELECT id FROM imports WHERE campaign_id = ? AND state = 'running' ORDER BY id LIMIT 1");
   if (!st) return st.error();
@@ -57,14 +57,12 @@ Result<std::int64_t> SqliteImports::begin(std::int64_t campaign_id, TimePoint no
                                      "); one import per campaign at a time"};
   }
   st->reset();
-  auto n =
-      db_.execute("INSERT INTO imports (campaign_id, state, started_at) VALUES (?, 'running', ?)",
-                  campaign_id, now);
-  if (!n) return n.error();
-  return db_.last_insert_rowid();
+  return db_.query_int64(
+      "INSERT INTO imports (campaign_id, state, started_at) VALUES (?, 'running', ?) RETURNING id",
+      campaign_id, now);
 }
 
-Result<std::optional<ImportRow>> SqliteImports::get(std::int64_t import_id) {
+Result<std::optional<ImportRow>> SqlImports::get(std::int64_t import_id) {
   static const std::string sql = std::string{kSelect} + "WHERE id = ?";
   auto st = db_.prepare(sql);
   if (!st) return st.error();
@@ -77,7 +75,7 @@ Result<std::optional<ImportRow>> SqliteImports::get(std::int64_t import_id) {
   return std::optional<ImportRow>{std::move(*row)};
 }
 
-Result<std::vector<ImportRow>> SqliteImports::list_in_state(ImportState state) {
+Result<std::vector<ImportRow>> SqlImports::list_in_state(ImportState state) {
   static const std::string sql = std::string{kSelect} + "WHERE state = ? ORDER BY id";
   auto st = db_.prepare(sql);
   if (!st) return st.error();
@@ -85,8 +83,8 @@ Result<std::vector<ImportRow>> SqliteImports::list_in_state(ImportState state) {
   return collect_rows(*st, read_row);
 }
 
-Result<bool> SqliteImports::stage(std::int64_t campaign_id, std::int64_t import_id,
-                                  const NewContact& c, TimePoint now) {
+Result<bool> SqlImports::stage(std::int64_t campaign_id, std::int64_t import_id,
+                               const NewContact& c, TimePoint now) {
   // ON CONFLICT names the one constraint a duplicate may hit (see ContactRepo::insert): the
   // UNIQUE (campaign_id, phone) index holds staged rows too, so duplicates against the
   // campaign's contacts and within the file are found exactly as by a direct insert.
@@ -101,7 +99,7 @@ Result<bool> SqliteImports::stage(std::int64_t campaign_id, std::int64_t import_
   return *n == 1;
 }
 
-Result<bool> SqliteImports::has_staged(std::int64_t import_id) {
+Result<bool> SqlImports::has_staged(std::int64_t import_id) {
   auto n = db_.query_int64(
       "SELECT EXISTS (SELECT 1 FROM contacts INDEXED BY contacts_staged"
       " WHERE import_id = ? AND state = 'staged')",
@@ -110,7 +108,7 @@ Result<bool> SqliteImports::has_staged(std::int64_t import_id) {
   return *n != 0;
 }
 
-Result<std::int64_t> SqliteImports::delete_staged(std::int64_t import_id, std::int64_t limit) {
+Result<std::int64_t> SqlImports::delete_staged(std::int64_t import_id, std::int64_t limit) {
   // INDEXED BY: each chunk must be one seek on the staged rows, never a scan of the campaign.
   return db_.execute(
       "DELETE FROM contacts WHERE id IN (SELECT id FROM contacts INDEXED BY contacts_staged"
@@ -118,8 +116,8 @@ Result<std::int64_t> SqliteImports::delete_staged(std::int64_t import_id, std::i
       import_id, limit);
 }
 
-Result<FlipCounts> SqliteImports::flip_staged(std::int64_t import_id, std::int64_t limit,
-                                              TimePoint now) {
+Result<FlipCounts> SqlImports::flip_staged(std::int64_t import_id, std::int64_t limit,
+                                           TimePoint now) {
   // Per chunk, not per row: whether any number is listed (the common empty list needs no
   // lookup) and whether the campaign ended after the commit point (a stop skips queued
   // contacts only, so the rows it could not see are skipped here the same way).
@@ -165,8 +163,8 @@ Result<FlipCounts> SqliteImports::flip_staged(std::int64_t import_id, std::int64
   return counts;
 }
 
-Result<bool> SqliteImports::mark_committed(std::int64_t import_id, std::string_view report_json,
-                                           TimePoint now) {
+Result<bool> SqlImports::mark_committed(std::int64_t import_id, std::string_view report_json,
+                                        TimePoint now) {
   auto n = db_.execute(
       "UPDATE imports SET state = 'committed', finished_at = ?, report = ?"
       " WHERE id = ? AND state = 'running'",
@@ -175,8 +173,8 @@ Result<bool> SqliteImports::mark_committed(std::int64_t import_id, std::string_v
   return *n == 1;
 }
 
-Result<bool> SqliteImports::mark_failed(std::int64_t import_id, std::string_view message,
-                                        TimePoint now) {
+Result<bool> SqlImports::mark_failed(std::int64_t import_id, std::string_view message,
+                                     TimePoint now) {
   const std::string report =
       boost::json::serialize(boost::json::object{{"error", boost::json::string_view{message}}});
   auto n = db_.execute(
@@ -187,7 +185,7 @@ Result<bool> SqliteImports::mark_failed(std::int64_t import_id, std::string_view
   return *n == 1;
 }
 
-Result<void> SqliteImports::set_report(std::int64_t import_id, std::string_view report_json) {
+Result<void> SqlImports::set_report(std::int64_t import_id, std::string_view report_json) {
   auto n = db_.execute("UPDATE imports SET report = ? WHERE id = ?", report_json, import_id);
   if (!n) return n.error();
   if (*n == 0) return Error{errc::not_found, "no import " + std::to_string(import_id)};

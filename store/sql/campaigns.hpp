@@ -2,13 +2,13 @@
 /// SQLite implementation of store/campaign_repo.hpp.
 
 #include "store/campaign_repo.hpp"
-#include "store/sqlite/database.hpp"
+#include "store/sql/database.hpp"
 
 namespace dialer::store {
 
-class SqliteCampaigns final : public CampaignRepo {
+class SqlCampaigns final : public CampaignRepo {
  public:
-  explicit SqliteCampaigns(Database& db) : db_(db) {}
+  explicit SqlCampaigns(Database& db) : db_(db) {}
 
   Result<std::int64_t> create(const CampaignSpec& spec, TimePoint now) override;
   Result<std::optional<CampaignRow>> find(std::string_view name_or_id) override;

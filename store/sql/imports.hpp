@@ -2,13 +2,13 @@
 /// SQLite implementation of store/import_repo.hpp.
 
 #include "store/import_repo.hpp"
-#include "store/sqlite/database.hpp"
+#include "store/sql/database.hpp"
 
 namespace dialer::store {
 
-class SqliteImports final : public ImportRepo {
+class SqlImports final : public ImportRepo {
  public:
-  explicit SqliteImports(Database& db) : db_(db) {}
+  explicit SqlImports(Database& db) : db_(db) {}
 
   Result<std::int64_t> begin(std::int64_t campaign_id, TimePoint now) override;
   Result<std::optional<ImportRow>> get(std::int64_t import_id) override;

@@ -1,4 +1,4 @@
-#include "store/sqlite/campaigns.hpp"
+#include "store/sql/campaigns.hpp"
 
 #include "core/campaign_json.hpp"
 
@@ -123,7 +123,7 @@ Error duplicate_name(const std::string& name) {
 
 }  // namespace
 
-Result<std::int64_t> SqliteCampaigns::create(const CampaignSpec& s, TimePoint now) {
+Result<std::int64_t> SqlCampaigns::create(const CampaignSpec& s, TimePoint now) {
   static const std::string sql = [] {
     std::string columns;
     std::string values;
@@ -132,17 +132,15 @@ Result<std::int64_t> SqliteCampaigns::create(const CampaignSpec& s, TimePoint no
       values += "?, ";
     }
     return "INSERT INTO campaigns (" + columns + "created_at, updated_at) VALUES (" + values +
-           "?, ?)";
+           "?, ?) RETURNING id";
   }();
-  auto n = with_spec_values(s, [&](const auto&... v) { return db_.execute(sql, v..., now, now); });
-  if (!n) {
-    if (n.error().code == make_error_code(errc::duplicate)) return duplicate_name(s.name);
-    return n.error();
-  }
-  return db_.last_insert_rowid();
+  auto id =
+      with_spec_values(s, [&](const auto&... v) { return db_.query_int64(sql, v..., now, now); });
+  if (!id && id.error().code == make_error_code(errc::duplicate)) return duplicate_name(s.name);
+  return id;
 }
 
-Result<std::optional<CampaignRow>> SqliteCampaigns::find(std::string_view name_or_id) {
+Result<std::optional<CampaignRow>> SqlCampaigns::find(std::string_view name_or_id) {
   static const std::string by_name = std::string{kSelect} + "WHERE name = ?";
   auto st = db_.prepare(by_name);
   if (!st) return st.error();
@@ -156,7 +154,7 @@ Result<std::optional<CampaignRow>> SqliteCampaigns::find(std::string_view name_o
   return get(std::stoll(std::string{name_or_id}));
 }
 
-Result<std::optional<CampaignRow>> SqliteCampaigns::get(std::int64_t id) {
+Result<std::optional<CampaignRow>> SqlCampaigns::get(std::int64_t id) {
   static const std::string sql = std::string{kSelect} + "WHERE id = ?";
   auto st = db_.prepare(sql);
   if (!st) return st.error();
@@ -164,14 +162,14 @@ Result<std::optional<CampaignRow>> SqliteCampaigns::get(std::int64_t id) {
   return read_one(*st);
 }
 
-Result<std::vector<CampaignRow>> SqliteCampaigns::list() {
+Result<std::vector<CampaignRow>> SqlCampaigns::list() {
   static const std::string sql = std::string{kSelect} + "ORDER BY id";
   auto st = db_.prepare(sql);
   if (!st) return st.error();
   return read_all(*st);
 }
 
-Result<std::vector<CampaignRow>> SqliteCampaigns::list_in_state(CampaignState state) {
+Result<std::vector<CampaignRow>> SqlCampaigns::list_in_state(CampaignState state) {
   static const std::string sql = std::string{kSelect} + "WHERE state = ? ORDER BY id";
   auto st = db_.prepare(sql);
   if (!st) return st.error();
@@ -179,13 +177,13 @@ Result<std::vector<CampaignRow>> SqliteCampaigns::list_in_state(CampaignState st
   return read_all(*st);
 }
 
-Result<bool> SqliteCampaigns::remove_draft(std::int64_t id) {
+Result<bool> SqlCampaigns::remove_draft(std::int64_t id) {
   auto n = db_.execute("DELETE FROM campaigns WHERE id = ? AND state = 'draft'", id);
   if (!n) return n.error();
   return *n == 1;
 }
 
-Result<void> SqliteCampaigns::update_spec(std::int64_t id, const CampaignSpec& s, TimePoint now) {
+Result<void> SqlCampaigns::update_spec(std::int64_t id, const CampaignSpec& s, TimePoint now) {
   static const std::string sql = [] {
     std::string sets;
     for (std::string_view c : kSpecColumns) sets += std::string{c} + " = ?, ";
@@ -200,8 +198,8 @@ Result<void> SqliteCampaigns::update_spec(std::int64_t id, const CampaignSpec& s
   return {};
 }
 
-Result<void> SqliteCampaigns::set_state(std::int64_t id, CampaignState state,
-                                        PauseReason pause_reason, TimePoint now) {
+Result<void> SqlCampaigns::set_state(std::int64_t id, CampaignState state, PauseReason pause_reason,
+                                     TimePoint now) {
   auto n = db_.execute(
       "UPDATE campaigns SET state = ?1, pause_reason = ?2, updated_at = ?3,"
       " started_at = CASE WHEN ?1 = 'running' THEN coalesce(started_at, ?3) ELSE started_at END,"
@@ -214,7 +212,7 @@ Result<void> SqliteCampaigns::set_state(std::int64_t id, CampaignState state,
   return {};
 }
 
-Result<void> SqliteCampaigns::add_credits_used(std::int64_t id, double delta) {
+Result<void> SqlCampaigns::add_credits_used(std::int64_t id, double delta) {
   auto n =
       db_.execute("UPDATE campaigns SET credits_used = credits_used + ? WHERE id = ?", delta, id);
   if (!n) return n.error();

@@ -2,13 +2,13 @@
 /// SQLite implementation of store/audit_repo.hpp.
 
 #include "store/audit_repo.hpp"
-#include "store/sqlite/database.hpp"
+#include "store/sql/database.hpp"
 
 namespace dialer::store {
 
-class SqliteAudit final : public AuditRepo {
+class SqlAudit final : public AuditRepo {
  public:
-  explicit SqliteAudit(Database& db) : db_(db) {}
+  explicit SqlAudit(Database& db) : db_(db) {}
 
   Result<std::int64_t> append(const AuditEntry& entry) override;
   Result<std::vector<AuditRow>> recent(std::int64_t limit) override;

@@ -1,14 +1,14 @@
 #pragma once
 /// SQLite implementation of store/state_writes.hpp: the project's only state-writing SQL.
 
-#include "store/sqlite/database.hpp"
+#include "store/sql/database.hpp"
 #include "store/state_writes.hpp"
 
 namespace dialer::store {
 
-class SqliteStateWrites final : public StateWrites {
+class SqlStateWrites final : public StateWrites {
  public:
-  explicit SqliteStateWrites(Database& db) : db_(db) {}
+  explicit SqlStateWrites(Database& db) : db_(db) {}
 
  private:
   Result<bool> contact(std::int64_t contact_id, ContactState from, ContactState to,

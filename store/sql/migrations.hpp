@@ -4,7 +4,7 @@
 /// so a crash leaves the database at a whole version.
 
 #include "core/errc.hpp"
-#include "store/sqlite/database.hpp"
+#include "store/sql/database.hpp"
 
 #include <span>
 #include <string_view>

@@ -2,13 +2,13 @@
 /// SQLite implementation of store/kv_repo.hpp.
 
 #include "store/kv_repo.hpp"
-#include "store/sqlite/database.hpp"
+#include "store/sql/database.hpp"
 
 namespace dialer::store {
 
-class SqliteKv final : public KvRepo {
+class SqlKv final : public KvRepo {
  public:
-  explicit SqliteKv(Database& db) : db_(db) {}
+  explicit SqlKv(Database& db) : db_(db) {}
 
   Result<std::optional<std::string>> get(std::string_view key) override;
   Result<void> set(std::string_view key, std::string_view value) override;

@@ -1,4 +1,4 @@
-#include "store/sqlite/inbox.hpp"
+#include "store/sql/inbox.hpp"
 
 namespace dialer::store {
 namespace {
@@ -26,13 +26,13 @@ std::optional<std::string_view> null_if_empty(const std::string& s) {
 
 }  // namespace
 
-Result<bool> SqliteInbox::insert(const InboxEvent& e) {
+Result<bool> SqlInbox::insert(const InboxEvent& e) {
   auto n = db_.execute(kInsert, e.session_id, null_if_empty(e.call_id), e.body, e.received_at);
   if (!n) return n.error();
   return *n == 1;
 }
 
-Result<std::vector<bool>> SqliteInbox::insert_batch(std::span<const InboxEvent> events) {
+Result<std::vector<bool>> SqlInbox::insert_batch(std::span<const InboxEvent> events) {
   std::vector<bool> stored;
   if (events.empty()) return stored;
   stored.reserve(events.size());
@@ -47,18 +47,18 @@ Result<std::vector<bool>> SqliteInbox::insert_batch(std::span<const InboxEvent> 
   return stored;
 }
 
-Result<std::vector<InboxRow>> SqliteInbox::unapplied(std::size_t limit) {
+Result<std::vector<InboxRow>> SqlInbox::unapplied(std::size_t limit) {
   return unapplied_after(0, limit);
 }
 
-Result<void> SqliteInbox::mark_applied(std::int64_t id, TimePoint at) {
+Result<void> SqlInbox::mark_applied(std::int64_t id, TimePoint at) {
   auto n = db_.execute("UPDATE webhook_inbox SET applied_at = ? WHERE id = ?", at, id);
   if (!n) return n.error();
   if (*n == 0) return Error{errc::not_found, "no webhook inbox event " + std::to_string(id)};
   return {};
 }
 
-Result<std::optional<InboxRow>> SqliteInbox::find_by_session(std::string_view session_id) {
+Result<std::optional<InboxRow>> SqlInbox::find_by_session(std::string_view session_id) {
   static const std::string sql =
       "SELECT " + std::string{kColumns} + " FROM webhook_inbox WHERE session_id = ?";
   auto st = db_.prepare(sql);
@@ -70,8 +70,7 @@ Result<std::optional<InboxRow>> SqliteInbox::find_by_session(std::string_view se
   return std::optional<InboxRow>{read_row(*st)};
 }
 
-Result<std::vector<InboxRow>> SqliteInbox::unapplied_after(std::int64_t after_id,
-                                                           std::size_t limit) {
+Result<std::vector<InboxRow>> SqlInbox::unapplied_after(std::int64_t after_id, std::size_t limit) {
   static const std::string sql =
       "SELECT " + std::string{kColumns} +
       " FROM webhook_inbox WHERE applied_at IS NULL AND id > ? ORDER BY id LIMIT ?";
@@ -82,19 +81,19 @@ Result<std::vector<InboxRow>> SqliteInbox::unapplied_after(std::int64_t after_id
   return collect_rows(*st, read_row);
 }
 
-Result<std::int64_t> SqliteInbox::count_unapplied() {
+Result<std::int64_t> SqlInbox::count_unapplied() {
   return db_.query_int64("SELECT count(*) FROM webhook_inbox WHERE applied_at IS NULL");
 }
 
-Result<std::int64_t> SqliteInbox::prune_applied(TimePoint before, std::int64_t limit) {
+Result<std::int64_t> SqlInbox::prune_applied(TimePoint before, std::int64_t limit) {
   return db_.execute(
       "DELETE FROM webhook_inbox WHERE id IN (SELECT id FROM webhook_inbox WHERE applied_at IS "
       "NOT NULL AND received_at < ? ORDER BY id LIMIT ?)",
-      before, limit);
+      before, no_limit_if_negative(limit));
 }
 
-Result<bool> SqliteInbox::record_polled(std::string_view session_id, std::string_view call_id,
-                                        std::string_view body, TimePoint at) {
+Result<bool> SqlInbox::record_polled(std::string_view session_id, std::string_view call_id,
+                                     std::string_view body, TimePoint at) {
   auto st = db_.prepare(
       "INSERT INTO webhook_inbox (session_id, call_id, body, received_at, applied_at)"
       " VALUES (?, ?, ?, ?, ?) ON CONFLICT (session_id) DO NOTHING");

@@ -1,9 +1,9 @@
-#include "store/sqlite/dnc.hpp"
+#include "store/sql/dnc.hpp"
 
 namespace dialer::store {
 
-Result<std::int64_t> SqliteDnc::add(std::span<const std::string> phones, std::string_view reason,
-                                    std::string_view source, TimePoint now) {
+Result<std::int64_t> SqlDnc::add(std::span<const std::string> phones, std::string_view reason,
+                                 std::string_view source, TimePoint now) {
   auto tx = Transaction::begin(db_);
   if (!tx) return tx.error();
   std::int64_t added = 0;
@@ -19,7 +19,7 @@ Result<std::int64_t> SqliteDnc::add(std::span<const std::string> phones, std::st
   return added;
 }
 
-Result<std::int64_t> SqliteDnc::remove(std::span<const std::string> phones) {
+Result<std::int64_t> SqlDnc::remove(std::span<const std::string> phones) {
   auto tx = Transaction::begin(db_);
   if (!tx) return tx.error();
   std::int64_t removed = 0;
@@ -32,13 +32,13 @@ Result<std::int64_t> SqliteDnc::remove(std::span<const std::string> phones) {
   return removed;
 }
 
-Result<bool> SqliteDnc::contains(std::string_view phone) {
+Result<bool> SqlDnc::contains(std::string_view phone) {
   auto n = db_.query_int64("SELECT EXISTS (SELECT 1 FROM dnc WHERE phone = ?)", phone);
   if (!n) return n.error();
   return *n != 0;
 }
 
-Result<std::vector<DncEntry>> SqliteDnc::list(std::int64_t limit, std::int64_t offset) {
+Result<std::vector<DncEntry>> SqlDnc::list(std::int64_t limit, std::int64_t offset) {
   auto st = db_.prepare(
       "SELECT phone, reason, source, added_at FROM dnc ORDER BY phone LIMIT ? OFFSET ?");
   if (!st) return st.error();
@@ -48,7 +48,7 @@ Result<std::vector<DncEntry>> SqliteDnc::list(std::int64_t limit, std::int64_t o
   });
 }
 
-Result<std::int64_t> SqliteDnc::count() {
+Result<std::int64_t> SqlDnc::count() {
   return db_.query_int64("SELECT count(*) FROM dnc");
 }
 

@@ -2,13 +2,13 @@
 /// SQLite implementation of store/contact_repo.hpp.
 
 #include "store/contact_repo.hpp"
-#include "store/sqlite/database.hpp"
+#include "store/sql/database.hpp"
 
 namespace dialer::store {
 
-class SqliteContacts final : public ContactRepo {
+class SqlContacts final : public ContactRepo {
  public:
-  explicit SqliteContacts(Database& db) : db_(db) {}
+  explicit SqlContacts(Database& db) : db_(db) {}
 
   Result<bool> insert(std::int64_t campaign_id, const NewContact& contact, TimePoint now) override;
   Result<std::optional<ContactRow>> get(std::int64_t contact_id) override;

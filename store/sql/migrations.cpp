@@ -1,6 +1,6 @@
-#include "store/sqlite/migrations.hpp"
+#include "store/sql/migrations.hpp"
 
-#include "store/sqlite/schema.hpp"
+#include "store/sql/schema.hpp"
 
 #include <string>
 
@@ -31,6 +31,7 @@ Result<MigrationReport> migrate(Database& db, std::span<const std::string_view> 
   for (int next = *found; next < target; ++next) {
     auto tx = Transaction::begin(db);
     if (!tx) return tx.error();
+    if (auto r = db.lock_for_migration(); !r) return r.error();
     // Another process may have migrated between our read and our write lock: re-read under it.
     auto now = db.user_version();
     if (!now) return now.error();
@@ -42,9 +43,7 @@ Result<MigrationReport> migrate(Database& db, std::span<const std::string_view> 
       return Error{r.error().code, "migrating " + db.path() + " to schema version " +
                                        std::to_string(next + 1) + ": " + r.error().message};
     }
-    if (auto r = db.exec("PRAGMA user_version = " + std::to_string(next + 1)); !r) {
-      return r.error();
-    }
+    if (auto r = db.set_user_version(next + 1); !r) return r.error();
     if (auto r = tx->commit(); !r) return r.error();
   }
   auto final_version = db.user_version();
@@ -54,7 +53,7 @@ Result<MigrationReport> migrate(Database& db, std::span<const std::string_view> 
 }
 
 Result<MigrationReport> migrate(Database& db) {
-  return migrate(db, schema_steps());
+  return migrate(db, schema_steps(db.backend()));
 }
 
 }  // namespace dialer::store
