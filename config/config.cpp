@@ -244,6 +244,64 @@ std::string quoted(const ParseContext& ctx, std::string_view key, std::string_vi
 /// Rules that tie two keys together, reported at the key the document set. A rule is not
 /// checked when either key's own value was refused: the other side would then be compared with
 /// a value nobody wrote.
+/// store.backend: postgresql needs a conninfo without a password, a plain schema name, and takes
+/// its password from store.postgresql.password_file or $CREDENTIALS_DIRECTORY/pg-password.
+void resolve_store(Config& cfg, ParseContext& ctx, const GetEnv& env, const fs::path& base_dir) {
+  StoreConfig& s = cfg.store;
+  if (auto at = ctx.where_set("store.postgresql.schema"); at && !s.pg_schema.empty()) {
+    const bool ok =
+        std::all_of(
+            s.pg_schema.begin(), s.pg_schema.end(),
+            [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; }) &&
+        !(s.pg_schema[0] >= '0' && s.pg_schema[0] <= '9');
+    if (!ok) {
+      ctx.error(*at, "store.postgresql.schema",
+                "must be a plain lower-case name (a-z, 0-9, _; not starting with a digit)");
+    }
+  }
+  if (auto at = ctx.where_set("store.postgresql.conninfo")) {
+    std::string lower = s.pg_conninfo;
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (lower.find("password") != std::string::npos) {
+      ctx.error(*at, "store.postgresql.conninfo",
+                "holds a password; put it in store.postgresql.password_file (or the systemd "
+                "credential pg-password) so it never sits in the config");
+      return;
+    }
+  }
+  if (s.backend != StoreBackend::postgresql) return;
+  const YAML::Mark section = mark_or(ctx, "store", "store");
+  if (s.pg_conninfo.empty() && !ctx.has_error_at("store.postgresql.conninfo")) {
+    ctx.error(section, "store.postgresql.conninfo",
+              "store.backend is postgresql: set store.postgresql.conninfo (libpq connection "
+              "string, e.g. \"host=db port=5432 dbname=dialer user=dialerd\")");
+  }
+  if (auto file_at = ctx.where_set("store.postgresql.password_file");
+      file_at && !s.pg_password_file.empty()) {
+    auto pw = read_key_file(resolve(base_dir, s.pg_password_file));
+    if (!pw) {
+      ctx.error(*file_at, "store.postgresql.password_file", pw.error().message);
+      return;
+    }
+    s.pg_password = std::move(*pw);
+    return;
+  }
+  if (auto dir = env_value(env, "CREDENTIALS_DIRECTORY")) {
+    fs::path p = fs::path(*dir) / "pg-password";
+    struct stat st {};
+    if (::stat(p.c_str(), &st) == 0) {
+      auto pw = read_key_file(p);
+      if (!pw) {
+        ctx.error(section, "store.postgresql.password_file",
+                  "credential $CREDENTIALS_DIRECTORY/pg-password: " + pw.error().message);
+        return;
+      }
+      s.pg_password = std::move(*pw);
+    }
+  }
+}
+
 void cross_checks(const Config& cfg, ParseContext& ctx) {
   const auto& v = cfg.vocobase;
   constexpr std::string_view kResume = "vocobase.resume_credit_balance";
@@ -333,6 +391,7 @@ Checked<Config> load_text(std::string_view text, std::string_view file_name, con
     ctx.begin_consequences();
     resolve_api_key(cfg, ctx, env, base_dir);
     resolve_webhook_secrets(cfg, ctx, env, base_dir);
+    resolve_store(cfg, ctx, env, base_dir);
     cross_checks(cfg, ctx);
   }
   if (ctx.has_errors()) return Checked<Config>(boost::system::in_place_error, ctx.take());

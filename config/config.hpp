@@ -32,6 +32,8 @@ namespace dialer::config {
 
 /// SQLite `PRAGMA synchronous` (store.synchronous).
 enum class SyncMode { full, normal };
+/// Where the store lives (store.backend).
+enum class StoreBackend { sqlite, postgresql };
 /// Log threshold (logging.level); spdlog's levels.
 enum class LogLevel { trace, debug, info, warn, error, critical, off };
 /// Log line format (logging.format).
@@ -106,6 +108,14 @@ struct AdminConfig {
 
 /// `store:` — the SQLite database.
 struct StoreConfig {
+  StoreBackend backend = StoreBackend::sqlite;
+  /// PostgreSQL (store.backend: postgresql): libpq conninfo without a password.
+  std::string pg_conninfo;
+  std::string pg_password_file;
+  /// Schema of dialerd's tables ("" = the server's search_path).
+  std::string pg_schema;
+  /// Read from pg_password_file or $CREDENTIALS_DIRECTORY/pg-password; never logged.
+  Secret pg_password;
   std::string path = "/var/lib/dialerd/dialerd.db";
   SyncMode synchronous = SyncMode::full;
   /// Applied webhook inbox rows older than this are deleted (the raw bodies carry transcripts).
@@ -238,6 +248,10 @@ namespace dialer {
 template <>
 struct EnumNames<config::SyncMode> {
   static constexpr auto names = std::to_array<std::string_view>({"full", "normal"});
+};
+template <>
+struct EnumNames<config::StoreBackend> {
+  static constexpr auto names = std::to_array<std::string_view>({"sqlite", "postgresql"});
 };
 template <>
 struct EnumNames<config::LogLevel> {

@@ -136,6 +136,21 @@ constexpr auto kConfigKeys = std::to_array<KeyDef<Config>>({
       [](auto& c) -> auto& { return c.metrics.listen; }),
 
   // --- store ------------------------------------------------------------------------------------
+  key<detail::EnumCodec<StoreBackend>>("store.backend", "sqlite", kNone, kNone, kRestart,
+      "sqlite: the embedded store (store.path); postgresql: a shared PostgreSQL database "
+      "(store.postgresql.*), for two dialerd of which one dials (extension).",
+      [](auto& c) -> auto& { return c.store.backend; }),
+  key<detail::StringCodec>("store.postgresql.conninfo", "\"\"", kNone, 4096, kRestart,
+      "libpq connection string (\"host=db.example port=5432 dbname=dialer user=dialerd\"), "
+      "without a password (extension).",
+      [](auto& c) -> auto& { return c.store.pg_conninfo; }),
+  key<detail::PathCodec>("store.postgresql.password_file", "", kNone, 4096, kRestart,
+      "File holding the PostgreSQL password; without it, $CREDENTIALS_DIRECTORY/pg-password "
+      "when present (systemd LoadCredential=pg-password:…), else none (extension).",
+      [](auto& c) -> auto& { return c.store.pg_password_file; }),
+  key<detail::StringCodec>("store.postgresql.schema", "\"\"", kNone, 63, kRestart,
+      "Schema holding dialerd's tables; \"\" = the server's search_path (extension).",
+      [](auto& c) -> auto& { return c.store.pg_schema; }),
   key<detail::PathCodec>("store.path", "/var/lib/dialerd/dialerd.db", kNone, 4096, kRestart,
       "SQLite database file (WAL mode; -wal and -shm files sit beside it).",
       [](auto& c) -> auto& { return c.store.path; }),

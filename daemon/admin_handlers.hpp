@@ -75,9 +75,8 @@ struct AdminDeps {
   admin::ProgressTable& progress;
   /// The event loop's store session (short reads and writes).
   store::Store& store;
-  /// Where worker threads open their own SQLite connections (imports, exports).
-  std::string db_path;
-  store::OpenOptions worker_open_options;
+  /// Opens a worker thread's own connection (imports, exports, DNC imports).
+  store::Connector connect;
   scheduler::Scheduler& scheduler;
   DaemonControl& control;
   const store::ZoneTable& zones;

@@ -43,14 +43,35 @@ std::optional<Failure> Daemon::Impl::start() {
   open.busy_timeout = kLoopBusyTimeout;
   // Checkpoints (page write-back and syncs) run on their own thread, not in the loop's commits.
   open.background_checkpoint = true;
-  auto opened = store::SqlStore::open(cfg.store.path, open);
-  if (!opened) {
-    return Failure{exit_store_failure,
-                   "cannot open the store " + cfg.store.path + ": " + opened.error().message};
+  store::Connector connect_worker;
+  if (cfg.store.backend == config::StoreBackend::postgresql) {
+    store::PgOptions pg;
+    pg.conninfo = cfg.store.pg_conninfo;
+    pg.password = cfg.store.pg_password.reveal();
+    pg.schema = cfg.store.pg_schema;
+    auto opened = store::SqlStore::open_postgresql(pg);
+    if (!opened) {
+      return Failure{exit_store_failure, "cannot open the store: " + opened.error().message};
+    }
+    store_ = std::move(*opened);
+    pg.migrate = false;
+    connect_worker = [pg] { return store::Database::open_postgresql(pg); };
+  } else {
+    auto opened = store::SqlStore::open(cfg.store.path, open);
+    if (!opened) {
+      return Failure{exit_store_failure,
+                     "cannot open the store " + cfg.store.path + ": " + opened.error().message};
+    }
+    store_ = std::move(*opened);
+    store::OpenOptions worker_open = open;
+    worker_open.migrate = false;
+    worker_open.busy_timeout = kWorkerBusyTimeout;  // workers may wait for the loop's writes
+    connect_worker = [path = cfg.store.path, worker_open] {
+      return store::Database::open(path, worker_open);
+    };
   }
-  store_ = std::move(*opened);
   auto version = store_->schema_version();
-  spdlog::info("store {} at schema version {}", cfg.store.path,
+  spdlog::info("store {} at schema version {}", store_->database().path(),
                version ? *version : store::current_schema_version());
   auto zones = store::ZoneTable::load();
   if (!zones)
@@ -77,18 +98,16 @@ std::optional<Failure> Daemon::Impl::start() {
       scheduler_options(cfg));
   sink_.attach(scheduler_.get());
 
-  store::OpenOptions worker_open = open;
-  worker_open.migrate = false;
-  worker_open.busy_timeout = kWorkerBusyTimeout;  // workers may wait for the loop's writes
+  const bool sqlite = cfg.store.backend == config::StoreBackend::sqlite;
   const auto db_dir = std::filesystem::absolute(cfg.store.path).parent_path();
   forecast_ = std::make_unique<ForecastCommand>(
       ForecastDeps{registry_, progress_, *scheduler_, self_, clock_, workers_.get_executor(),
-                   cfg.store.path, db_dir, &parse_session_outcome});
+                   sqlite ? cfg.store.path : std::string(), db_dir, &parse_session_outcome});
   account_ = std::make_unique<AccountCommands>(
       AccountCommandDeps{registry_, *client_, *scheduler_, *store_, self_, secrets_, clock_});
   handlers_ = std::make_unique<AdminHandlers>(
-      AdminDeps{registry_, progress_, *store_, cfg.store.path, worker_open, *scheduler_, self_,
-                *zones_, clock_, workers_.get_executor(), db_dir, account_->start_check(),
+      AdminDeps{registry_, progress_, *store_, connect_worker, *scheduler_, self_, *zones_, clock_,
+                workers_.get_executor(), db_dir, account_->start_check(),
                 [this](const std::string& campaign) { return forecast_->last_of(campaign); }});
   *handlers_slot_ = handlers_.get();
   if (auto r = account_->register_all(); !r) {
@@ -97,7 +116,7 @@ std::optional<Failure> Daemon::Impl::start() {
   if (auto r = forecast_->register_all(); !r) {
     return Failure{exit_runtime_failure, "admin commands: " + r.error().message};
   }
-  if (auto failure = start_metrics(cfg, worker_open)) return failure;
+  if (auto failure = start_metrics(cfg, connect_worker)) return failure;
   if (auto r = handlers_->register_all(); !r) {
     return Failure{exit_runtime_failure, "admin commands: " + r.error().message};
   }

@@ -108,7 +108,7 @@ class Daemon::Impl {
   std::optional<Failure> start_admin(const config::Config& cfg);
   std::optional<Failure> start_webhook(const config::Config& cfg);
   std::optional<Failure> start_metrics(const config::Config& cfg,
-                                       const store::OpenOptions& worker_open);
+                                       const store::Connector& connect_worker);
   void stop_after_failed_start();
   void arm_watchdog();
   void arm_status();

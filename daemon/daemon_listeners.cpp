@@ -82,7 +82,7 @@ std::optional<Failure> Daemon::Impl::start_webhook(const config::Config& cfg) {
 }
 
 std::optional<Failure> Daemon::Impl::start_metrics(const config::Config& cfg,
-                                                   const store::OpenOptions& worker_open) {
+                                                   const store::Connector& connect_worker) {
   daemon_metrics_.emplace(*metrics_);
   if (!cfg.metrics.listen) {
     spdlog::info("metrics.listen is off: no /metrics");
@@ -102,8 +102,7 @@ std::optional<Failure> Daemon::Impl::start_metrics(const config::Config& cfg,
   }
   metrics_server_ = std::move(*server);
   metrics_address_ = metrics_server_->local_address();
-  const std::string db_path = cfg.store.path;
-  metrics_server_->on_scrape([this, db_path, worker_open] {
+  metrics_server_->on_scrape([this, connect_worker] {
     client_->update_metrics();
     webhook_->refresh_metrics();
     daemon_metrics_->refresh_process();
@@ -115,10 +114,10 @@ std::optional<Failure> Daemon::Impl::start_metrics(const config::Config& cfg,
     }
     counts_read_at_ = now;
     counts_running_->store(true);
-    asio::post(workers_, [running = counts_running_, metrics = &*daemon_metrics_, db_path,
-                          worker_open, t = clock_.now()] {
-      if (auto db = store::SqlStore::open(db_path, worker_open)) {
-        if (auto counts = (*db)->contacts().counts_of_all(t)) {
+    asio::post(workers_, [running = counts_running_, metrics = &*daemon_metrics_, connect_worker,
+                          t = clock_.now()] {
+      if (auto db = connect_worker()) {
+        if (auto counts = store::SqlStore(*db).contacts().counts_of_all(t)) {
           metrics->apply(*counts);
         } else {
           spdlog::warn("metrics: campaign contact counts: {}", counts.error().what());

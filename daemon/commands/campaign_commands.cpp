@@ -298,9 +298,9 @@ asio::awaitable<Response> campaign_export(CommandContext& c, Request r) {
       *output && !(*output)->empty() ? **output : std::string("the passed descriptor");
 
   auto guard = c.jobs.guard();
-  auto job = [path = c.jobs.db_path(), opts = c.jobs.open_options(), id = row.id, fd = fd.get(),
+  auto job = [&c, id = row.id, fd = fd.get(),
               transcript = *with_transcript]() -> std::optional<Result<store::ExportSummary>> {
-    auto db = store::Database::open(path, opts);
+    auto db = c.jobs.connect();
     if (!db) return Result<store::ExportSummary>(db.error());
     return store::write_export(*db, id, fd, transcript);
   };

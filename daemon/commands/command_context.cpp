@@ -8,7 +8,7 @@ using admin::Request;
 using admin::Response;
 
 CommandContext::CommandContext(AdminDeps deps, std::shared_ptr<std::atomic<int>> running)
-    : d(std::move(deps)), jobs(std::move(running), d.worker, d.db_path, d.worker_open_options) {}
+    : d(std::move(deps)), jobs(std::move(running), d.worker, d.connect) {}
 
 Result<void> CommandContext::add(std::string name, std::string help, admin::Effect effect,
                                  SyncCommand fn) {

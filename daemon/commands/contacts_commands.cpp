@@ -237,8 +237,8 @@ asio::awaitable<Response> contacts_import(CommandContext& c, Request r) {
               private_reject]() -> std::optional<Result<store::ImportReport>> {
     // The importer holds only references to read-only state: one per import is as good as one.
     const store::ContactImporter importer(c.d.zones, c.d.clock);
-    auto report =
-        importer.run_on_own_connection(c.jobs.db_path(), c.jobs.open_options(), id, fd, opts);
+    auto db = c.jobs.connect();
+    auto report = db ? importer.run(*db, id, fd, opts) : Result<store::ImportReport>(db.error());
     if (report && private_reject) {
       if (auto copied = copy_file_to_fd(*private_reject, reject_fd); !copied) {
         spdlog::warn("contacts-import: the reject file could not be written: {}",

@@ -39,6 +39,11 @@ asio::awaitable<Response> ForecastCommand::forecast(Request r) {
   if (!max_seconds) co_return bad(max_seconds.error());
   auto horizon_days = opt_strict_int(r.arguments, "horizon_days", 60, 1, 366);
   if (!horizon_days) co_return bad(horizon_days.error());
+  if (d_.db_path.empty()) {
+    co_return Response::error(
+        "campaign-forecast simulates on a copy of the SQLite store; it is not available with "
+        "store.backend: postgresql");
+  }
   // One at a time: each holds a copy of the store and a worker thread.
   if (running_->exchange(true)) co_return Response::conflict("a forecast is running already");
   struct Release {

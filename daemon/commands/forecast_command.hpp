@@ -30,7 +30,7 @@ struct ForecastDeps {
   DaemonControl& control;
   const Clock& clock;
   boost::asio::any_io_executor worker;
-  std::string db_path;
+  std::string db_path;  ///< the SQLite store; "" with PostgreSQL (no forecast there)
   std::filesystem::path scratch_dir;
   scheduler::SessionParser parse_session;
 };

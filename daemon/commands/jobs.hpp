@@ -24,7 +24,7 @@ class Jobs {
  public:
   /// `running` is the counter AdminHandlers::jobs_running() reads.
   Jobs(std::shared_ptr<std::atomic<int>> running, boost::asio::any_io_executor worker,
-       std::string db_path, store::OpenOptions open_options);
+       store::Connector connect);
 
   /// Counts a running job; released on every path out of a handler.
   class Guard {
@@ -48,10 +48,9 @@ class Jobs {
     return admin::run_on(worker_, std::forward<F>(fn));
   }
 
-  /// Where a worker opens its own connection.
-  [[nodiscard]] const std::string& db_path() const { return db_path_; }
-  [[nodiscard]] const store::OpenOptions& open_options() const { return open_options_; }
-  /// A store session (its own SQLite connection) of the calling worker's own.
+  /// A connection of the calling worker's own (SQLite or PostgreSQL).
+  [[nodiscard]] Result<store::Database> connect() const { return connect_(); }
+  /// A store session on a connection of the calling worker's own.
   [[nodiscard]] Result<std::unique_ptr<store::SqlStore>> open_store() const;
 
   /// "<prefix>-N", N counting up: the progress id of an import whose client named none.
@@ -64,8 +63,7 @@ class Jobs {
  private:
   std::shared_ptr<std::atomic<int>> running_;
   boost::asio::any_io_executor worker_;
-  std::string db_path_;
-  store::OpenOptions open_options_;
+  store::Connector connect_;
   std::stop_source stop_;
   std::uint64_t next_ = 1;
 };

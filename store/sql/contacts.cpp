@@ -115,7 +115,7 @@ Result<std::int64_t> SqlContacts::count_due(std::int64_t campaign_id, TimePoint 
                                             std::int64_t cap) {
   return db_.query_int64(
       "SELECT count(*) FROM (SELECT 1 FROM contacts INDEXED BY contacts_due"
-      " WHERE campaign_id = ? AND state = 'queued' AND next_attempt_at <= ? LIMIT ?)",
+      " WHERE campaign_id = ? AND state = 'queued' AND next_attempt_at <= ? LIMIT ?) AS due",
       campaign_id, now, cap);
 }
 

@@ -9,6 +9,7 @@
 
 #include <concepts>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -309,6 +310,10 @@ class Database {
   explicit Database(std::unique_ptr<detail::DatabaseImpl> impl) noexcept;
   std::unique_ptr<detail::DatabaseImpl> impl_;
 };
+
+/// Opens a connection of the caller's own to the daemon's store (a worker thread's: imports,
+/// exports, DNC imports, metrics counts), whichever the backend.
+using Connector = std::function<Result<Database>()>;
 
 enum class TransactionKind {
   immediate,  ///< takes the write lock at once: every transaction that may write

@@ -27,6 +27,13 @@ SqlStore::SqlStore(Database& db)
       imports_(db),
       state_writes_(db) {}
 
+std::unique_ptr<SqlStore> SqlStore::adopt(Database db) {
+  auto owned = std::make_unique<Database>(std::move(db));
+  auto store = std::make_unique<SqlStore>(*owned);
+  store->owned_ = std::move(owned);
+  return store;
+}
+
 Result<UnitOfWork> SqlStore::begin(WorkKind kind) {
   auto tx = Transaction::begin(
       db_, kind == WorkKind::write ? TransactionKind::immediate : TransactionKind::deferred);

@@ -27,6 +27,8 @@ class SqlStore final : public Store {
                                                 const OpenOptions& options = {});
   /// Connects to (and by default migrates) a PostgreSQL database.
   static Result<std::unique_ptr<SqlStore>> open_postgresql(const PgOptions& options);
+  /// Takes a connection over.
+  static std::unique_ptr<SqlStore> adopt(Database db);
   /// Wraps a connection the caller keeps open for as long as the store lives.
   explicit SqlStore(Database& db);
 

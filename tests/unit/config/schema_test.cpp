@@ -50,7 +50,8 @@ TEST(KeyTable, RowsAreComplete) {
   }
 }
 
-// Only the secret sources lack a default; every default validates and the struct's in-class
+// Only the secret sources (the API key, the webhook secrets, the PostgreSQL password file) lack a
+// default; every default validates and the struct's in-class
 // initializers are exactly the table's defaults.
 TEST(KeyTable, DefaultsValidateAndMatchTheStruct) {
   std::set<std::string_view> without_default;
@@ -58,8 +59,9 @@ TEST(KeyTable, DefaultsValidateAndMatchTheStruct) {
     if (k.info.default_text.empty()) without_default.insert(k.info.path);
   }
   EXPECT_EQ(without_default,
-            (std::set<std::string_view>{"vocobase.api_key", "vocobase.api_key_file",
-                                        "webhook.secrets", "webhook.secrets_file"}));
+            (std::set<std::string_view>{"store.postgresql.password_file", "vocobase.api_key",
+                                        "vocobase.api_key_file", "webhook.secrets",
+                                        "webhook.secrets_file"}));
   const Config& from_table = table_defaults();
   EXPECT_EQ(from_table, Config{}) << boost::json::serialize(redacted_json(from_table)) << "\n"
                                   << boost::json::serialize(redacted_json(Config{}));

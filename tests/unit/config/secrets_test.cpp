@@ -287,5 +287,55 @@ TEST(ApiKey, TypoedKeyComesBeforeTheMissingKeyItCauses) {
   EXPECT_THAT(r.error()[1].to_string(), HasSubstr("no API key"));
 }
 
+// store.backend: postgresql takes its password from password_file, else the systemd credential
+// pg-password; it is never printed.
+TEST(PostgresqlStore, PasswordFromFileOrCredential) {
+  test::TempDir dir;
+  std::string file = dir.write("pg-file", "from_file\n");
+  dir.write("pg-password", "from_credentials\n");
+  std::map<std::string, std::string> env{{"DIALERD_API_KEY", "k"},
+                                         {"CREDENTIALS_DIRECTORY", dir.path().string()}};
+  const std::string pg =
+      "store:\n  backend: postgresql\n  postgresql:\n    conninfo: \"host=db dbname=d\"\n";
+  auto from_file = load(pg + "    password_file: " + file + "\n" + kSecrets, env);
+  ASSERT_TRUE(from_file) << format_diagnostics(from_file.error());
+  EXPECT_EQ(from_file->store.backend, StoreBackend::postgresql);
+  EXPECT_EQ(from_file->store.pg_password.reveal(), "from_file");
+  auto from_credential = load(pg + kSecrets, env);
+  ASSERT_TRUE(from_credential) << format_diagnostics(from_credential.error());
+  EXPECT_EQ(from_credential->store.pg_password.reveal(), "from_credentials");
+  EXPECT_THAT(fmt::format("{}", from_credential->store.pg_password), Not(HasSubstr("from")));
+  env.erase("CREDENTIALS_DIRECTORY");
+  auto none = load(pg + kSecrets, env);
+  ASSERT_TRUE(none) << format_diagnostics(none.error());
+  EXPECT_TRUE(none->store.pg_password.empty());
+}
+
+// A password inside the conninfo is refused (it would sit in the config and in config-get); the
+// backend needs a conninfo; the schema is a plain name.
+TEST(PostgresqlStore, RefusesAPasswordInTheConninfoAndOddSchemas) {
+  std::map<std::string, std::string> env{{"DIALERD_API_KEY", "k"}};
+  auto with_password = load(std::string("store:\n  backend: postgresql\n  postgresql:\n"
+                                        "    conninfo: \"host=db password=hunter2\"\n") +
+                                kSecrets,
+                            env);
+  ASSERT_FALSE(with_password);
+  const auto text = format_diagnostics(with_password.error());
+  EXPECT_THAT(text, HasSubstr("store.postgresql.conninfo"));
+  EXPECT_THAT(text, HasSubstr("password_file"));
+  EXPECT_THAT(text, Not(HasSubstr("hunter2")));
+
+  auto missing = load(std::string("store:\n  backend: postgresql\n") + kSecrets, env);
+  ASSERT_FALSE(missing);
+  EXPECT_THAT(format_diagnostics(missing.error()), HasSubstr("set store.postgresql.conninfo"));
+
+  auto schema = load(std::string("store:\n  backend: postgresql\n  postgresql:\n"
+                                 "    conninfo: \"host=db\"\n    schema: \"x; DROP\"\n") +
+                         kSecrets,
+                     env);
+  ASSERT_FALSE(schema);
+  EXPECT_THAT(format_diagnostics(schema.error()), HasSubstr("store.postgresql.schema"));
+}
+
 }  // namespace
 }  // namespace dialer::config

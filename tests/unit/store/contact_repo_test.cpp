@@ -277,6 +277,17 @@ TEST_P(ContactRepoTest, GuardedStateWrites) {
   EXPECT_EQ(repo().state_of(id + 999).value(), std::nullopt);
 }
 
+// Due contacts are counted up to the cap, of the campaign asked only.
+TEST_P(ContactRepoTest, CountDueStopsAtTheCap) {
+  add(camp_a_, "+14155550001");
+  add(camp_a_, "+14155550002");
+  add(camp_a_, "+14155550003");
+  add(camp_b_, "+14155550004");
+  EXPECT_EQ(repo().count_due(camp_a_, kT0, 10).value(), 3);
+  EXPECT_EQ(repo().count_due(camp_a_, kT0, 2).value(), 2);
+  EXPECT_EQ(repo().count_due(camp_b_, kT0, 10).value(), 1);
+}
+
 // Stopping a campaign skips its queued contacts only, leaving others and other campaigns alone.
 TEST_P(ContactRepoTest, SkipQueued) {
   auto q = add(camp_a_, "+14155550001");
