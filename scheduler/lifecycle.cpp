@@ -68,6 +68,8 @@ Result<Lifecycle::Reservation> Lifecycle::reserve(std::int64_t campaign_id,
   const auto from = ContactState::queued;
   auto to = transition(from, ContactEvent::claimed);
   if (!to) return to.error();
+  // A node that lost the lease (another took over) reserves nothing, hence sends nothing.
+  if (auto f = store_.check_fence(); !f) return f.error();
   auto w = writes_.contact(contact.id, from, *to, {}, now, store::NumberGuard::no_open_attempt);
   if (!w) return w.error();
   if (!*w) {

@@ -42,7 +42,9 @@ class Lifecycle {
     store::Claim claim = store::Claim::not_queued;
     std::int64_t attempt_id = 0;  ///< the new attempt, when claimed
   };
-  /// The dispatcher's claim and reservation, in the caller's transaction: the queued contact
+  /// The dispatcher's claim and reservation, in the caller's transaction; refused
+  /// (errc::conflict, nothing written) when the store's fence says another node leads. The
+  /// queued contact
   /// takes `claimed` only while its number has no open attempt in any campaign (one statement),
   /// and a new attempt enters the attempt machine in its initial state, `reserved`.
   Result<Reservation> reserve(std::int64_t campaign_id, const store::ContactRow& contact,

@@ -91,6 +91,11 @@ class Store {
   virtual Result<UnitOfWork> begin(WorkKind kind = WorkKind::write) = 0;
   /// The schema version the store is at.
   virtual Result<int> schema_version() = 0;
+  /// Fencing (two dialerd on one PostgreSQL): inside the reservation's unit of work, checks that
+  /// this node still holds the lease epoch it took over with, and holds the lease row so no
+  /// takeover commits until this unit does. errc::conflict when another node has taken over.
+  /// Always true for a store nobody shares (no epoch set).
+  virtual Result<void> check_fence() = 0;
 
  protected:
   Store() = default;

@@ -376,7 +376,10 @@ Result<Database> Database::open_postgresql(const PgOptions& options) {
       "-c statement_timeout=" + std::to_string(options.statement_timeout.count()) +
       " -c idle_in_transaction_session_timeout=" +
       std::to_string(options.idle_in_transaction_timeout.count()) +
-      (options.schema.empty() ? "" : " -c search_path=" + options.schema);
+      (options.schema.empty() ? "" : " -c search_path=" + options.schema) +
+      // The server notices a vanished client (and ends its session, its locks with it) within
+      // seconds, not hours.
+      " -c tcp_keepalives_idle=5 -c tcp_keepalives_interval=2 -c tcp_keepalives_count=3";
   // The conninfo first (expand_dbname), then what the daemon sets: later keywords win.
   std::vector<const char*> keys{"dbname",          "connect_timeout",     "keepalives",
                                 "keepalives_idle", "keepalives_interval", "keepalives_count",

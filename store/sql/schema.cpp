@@ -296,8 +296,31 @@ ALTER TABLE campaigns ADD COLUMN end_at BIGINT;
 ALTER TABLE campaigns ADD COLUMN callback_field TEXT NOT NULL DEFAULT '';
 )sql";
 
-constexpr std::array<std::string_view, 2> kSteps{kV1, kV2};
-constexpr std::array<std::string_view, 2> kPgSteps{kPgV1, kPgV2};
+// The leader lease of two dialerd on one PostgreSQL (store/postgresql/lease.hpp): its epoch is
+// bumped by every takeover, and every reservation checks it (fencing). Kept in SQLite too, unused,
+// so both schemas stay one.
+constexpr std::string_view kV3 = R"sql(
+CREATE TABLE dialer_lease (
+  id     INTEGER PRIMARY KEY CHECK (id = 1),
+  epoch  INTEGER NOT NULL,
+  holder TEXT NOT NULL,
+  since  INTEGER NOT NULL
+);
+INSERT INTO dialer_lease (id, epoch, holder, since) VALUES (1, 0, '', 0);
+)sql";
+
+constexpr std::string_view kPgV3 = R"sql(
+CREATE TABLE dialer_lease (
+  id     BIGINT PRIMARY KEY CHECK (id = 1),
+  epoch  BIGINT NOT NULL,
+  holder TEXT NOT NULL,
+  since  BIGINT NOT NULL
+);
+INSERT INTO dialer_lease (id, epoch, holder, since) VALUES (1, 0, '', 0);
+)sql";
+
+constexpr std::array<std::string_view, 3> kSteps{kV1, kV2, kV3};
+constexpr std::array<std::string_view, 3> kPgSteps{kPgV1, kPgV2, kPgV3};
 static_assert(kSteps.size() == kPgSteps.size(), "both backends have every migration");
 
 }  // namespace

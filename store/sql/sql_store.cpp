@@ -41,6 +41,27 @@ Result<UnitOfWork> SqlStore::begin(WorkKind kind) {
   return UnitOfWork(std::make_unique<SqlWork>(std::move(*tx)));
 }
 
+Result<void> SqlStore::check_fence() {
+  if (!fence_epoch_) return {};
+  // FOR SHARE: a takeover's UPDATE of the row waits until this reservation has committed, so
+  // the new leader's recovery sees it.
+  // (SQLite has no FOR SHARE; its write transaction excludes every other writer anyway.)
+  auto st = db_.prepare(db_.backend() == Backend::postgresql
+                            ? "SELECT epoch, holder FROM dialer_lease WHERE id = 1 FOR SHARE"
+                            : "SELECT epoch, holder FROM dialer_lease WHERE id = 1");
+  if (!st) return st.error();
+  auto s = st->step();
+  if (!s) return s.error();
+  if (*s == Step::done) return Error{errc::conflict, "no lease row: this node is not the leader"};
+  const std::int64_t epoch = st->column_int64(0);
+  if (epoch != *fence_epoch_) {
+    return Error{errc::conflict, "fenced: this node took over at lease epoch " +
+                                     std::to_string(*fence_epoch_) + ", and " + st->column_text(1) +
+                                     " holds epoch " + std::to_string(epoch) + " now"};
+  }
+  return {};
+}
+
 Result<int> SqlStore::schema_version() {
   return db_.user_version();
 }

@@ -15,6 +15,7 @@
 #include "store/store.hpp"
 
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace dialer::store {
@@ -43,6 +44,10 @@ class SqlStore final : public Store {
   StateWrites& state_writes() override { return state_writes_; }
   Result<UnitOfWork> begin(WorkKind kind = WorkKind::write) override;
   Result<int> schema_version() override;
+  Result<void> check_fence() override;
+  /// From now on every check_fence() requires the lease row to be at `epoch` (this node's
+  /// takeover); nullopt turns fencing off.
+  void set_fence(std::optional<std::int64_t> epoch) noexcept { fence_epoch_ = epoch; }
 
   [[nodiscard]] Backend backend() const noexcept { return db_.backend(); }
   /// The connection, for what only SQLite does (housekeeping, VACUUM INTO, import staging).
@@ -50,6 +55,7 @@ class SqlStore final : public Store {
 
  private:
   std::unique_ptr<Database> owned_;
+  std::optional<std::int64_t> fence_epoch_;
   Database& db_;
   SqlCampaigns campaigns_;
   SqlContacts contacts_;

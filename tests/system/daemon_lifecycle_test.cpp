@@ -5,6 +5,7 @@
 #include "store/sql/audit.hpp"
 #include "store/sql/database.hpp"
 #include "store/sql/inbox.hpp"
+#include "store/sql/schema.hpp"
 
 #include <gmock/gmock.h>
 
@@ -208,7 +209,8 @@ TEST(DaemonLifecycle, StoreThatCannotBeOpenedOrIsNewerExitsFour) {
   auto newer = run(dir, {kDialerd, "--config", config});
   EXPECT_EQ(newer.exit_code, 4) << newer.err;
   EXPECT_THAT(newer.err, HasSubstr("99"));
-  EXPECT_THAT(newer.err, HasSubstr("supports up to 2"));
+  EXPECT_THAT(newer.err,
+              HasSubstr("supports up to " + std::to_string(store::current_schema_version())));
 }
 
 // An invalid config in daemon mode: exit 3 with file:line:col, nothing started.

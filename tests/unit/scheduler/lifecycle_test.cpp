@@ -160,5 +160,22 @@ TEST_F(LifecycleTest, RepairIsTheOneMoveOutsideTheTable) {
   EXPECT_FALSE(life.repair(b_, ContactState::queued, kT0));
 }
 
+// A store fenced with an epoch the lease row no longer holds (another node took over) reserves
+// nothing: no claim, no attempt, no audit — so no request can follow.
+TEST_F(LifecycleTest, AFencedStoreReservesNothing) {
+  store_->set_fence(5);  // the lease row is at epoch 0
+  Lifecycle life(*store_);
+  const auto audits = audit_rows();
+  auto r = life.reserve(camp_a_, contact(a_), Provider::twilio, kAgent, kT0);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, make_error_code(errc::conflict));
+  EXPECT_EQ(contact(a_).state, ContactState::queued);
+  EXPECT_EQ(store_->attempts().count(camp_a_).value(), 0);
+  EXPECT_EQ(audit_rows(), audits);
+  store_->set_fence(0);  // this node's epoch after all: reserved
+  EXPECT_EQ(life.reserve(camp_a_, contact(a_), Provider::twilio, kAgent, kT0).value().claim,
+            store::Claim::claimed);
+}
+
 }  // namespace
 }  // namespace dialer::scheduler
