@@ -422,10 +422,7 @@ Result<Database> Database::open_postgresql(const PgOptions& options) {
 Result<std::unique_ptr<SqlStore>> SqlStore::open_postgresql(const PgOptions& options) {
   auto db = Database::open_postgresql(options);
   if (!db) return db.error();
-  auto owned = std::make_unique<Database>(std::move(*db));
-  auto store = std::make_unique<SqlStore>(*owned);
-  store->owned_ = std::move(owned);
-  return store;
+  return adopt(std::move(*db));
 }
 
 }  // namespace dialer::store

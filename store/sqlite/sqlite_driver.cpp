@@ -317,10 +317,7 @@ Result<std::unique_ptr<SqlStore>> SqlStore::open(const std::string& path,
                                                  const OpenOptions& options) {
   auto db = Database::open(path, options);
   if (!db) return db.error();
-  auto owned = std::make_unique<Database>(std::move(*db));
-  auto store = std::make_unique<SqlStore>(*owned);
-  store->owned_ = std::move(owned);
-  return store;
+  return adopt(std::move(*db));
 }
 
 }  // namespace dialer::store
