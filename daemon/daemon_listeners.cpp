@@ -3,7 +3,7 @@
 
 #include "daemon/daemon_impl.hpp"
 #include "daemon/dialerd_args.hpp"
-#include "store/contact_repo.hpp"
+#include "store/sql/contacts.hpp"
 
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
@@ -117,7 +117,7 @@ std::optional<Failure> Daemon::Impl::start_metrics(const config::Config& cfg,
     asio::post(workers_, [running = counts_running_, metrics = &*daemon_metrics_, connect_worker,
                           t = clock_.now()] {
       if (auto db = connect_worker()) {
-        if (auto counts = store::SqlStore(*db).contacts().counts_of_all(t)) {
+        if (auto counts = store::SqlContacts(*db).counts_of_all(t)) {
           metrics->apply(*counts);
         } else {
           spdlog::warn("metrics: campaign contact counts: {}", counts.error().what());

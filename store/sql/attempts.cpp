@@ -61,6 +61,15 @@ Result<std::optional<AttemptRow>> read_one(Statement& st) {
   return std::optional<AttemptRow>{std::move(*row)};
 }
 
+/// The one attempt `sql` (a select_from_attempts() query) finds for `key`, if any.
+template <class Key>
+Result<std::optional<AttemptRow>> find_one(Database& db, const std::string& sql, const Key& key) {
+  auto st = db.prepare(sql);
+  if (!st) return st.error();
+  st->bind(1, key);
+  return read_one(*st);
+}
+
 Result<bool> wrote_one(const Result<std::int64_t>& n) {
   if (!n) return n.error();
   return *n == 1;
@@ -119,35 +128,23 @@ Result<bool> SqlAttempts::set_session_id(std::int64_t id, std::string_view sessi
 
 Result<std::optional<AttemptRow>> SqlAttempts::get(std::int64_t id) {
   static const std::string sql = select_from_attempts() + "WHERE id = ?";
-  auto st = db_.prepare(sql);
-  if (!st) return st.error();
-  st->bind(1, id);
-  return read_one(*st);
+  return find_one(db_, sql, id);
 }
 
 Result<std::optional<AttemptRow>> SqlAttempts::find_by_call_id(std::string_view call_id) {
   static const std::string sql = select_from_attempts() + "WHERE call_id = ?";
-  auto st = db_.prepare(sql);
-  if (!st) return st.error();
-  st->bind(1, call_id);
-  return read_one(*st);
+  return find_one(db_, sql, call_id);
 }
 
 Result<std::optional<AttemptRow>> SqlAttempts::find_by_session_id(std::string_view session_id) {
   static const std::string sql = select_from_attempts() + "WHERE session_id = ?";
-  auto st = db_.prepare(sql);
-  if (!st) return st.error();
-  st->bind(1, session_id);
-  return read_one(*st);
+  return find_one(db_, sql, session_id);
 }
 
 Result<std::optional<AttemptRow>> SqlAttempts::last_for_contact(std::int64_t contact_id) {
   static const std::string sql =
       select_from_attempts() + "WHERE contact_id = ? ORDER BY id DESC LIMIT 1";
-  auto st = db_.prepare(sql);
-  if (!st) return st.error();
-  st->bind(1, contact_id);
-  return read_one(*st);
+  return find_one(db_, sql, contact_id);
 }
 
 Result<std::vector<AttemptRow>> SqlAttempts::open_attempts() {

@@ -8,8 +8,6 @@
 
 #include <gmock/gmock.h>
 
-#include <unistd.h>
-
 namespace dialer::systest {
 namespace {
 
@@ -17,49 +15,15 @@ using ::testing::HasSubstr;
 
 constexpr const char* kAgent = "3fa85f64-5717-4562-b3fc-2c963f66afa6";
 
-/// A fresh schema of the test cluster, dropped afterwards.
-class PgSchema {
- public:
-  PgSchema() {
-    conninfo_ = store::testing::test_pg_conninfo();
-    if (conninfo_.empty()) return;
-    store::PgOptions o;
-    o.conninfo = conninfo_;
-    o.migrate = false;
-    auto db = store::Database::open_postgresql(o);
-    if (!db) return;
-    admin_.emplace(std::move(*db));
-    name_ = "sys_" + std::to_string(::getpid());
-    if (!admin_->exec("CREATE SCHEMA " + name_)) admin_.reset();
-  }
-  ~PgSchema() {
-    if (admin_) (void)admin_->exec("DROP SCHEMA IF EXISTS " + name_ + " CASCADE");
-  }
-  PgSchema(const PgSchema&) = delete;
-  PgSchema& operator=(const PgSchema&) = delete;
-
-  [[nodiscard]] bool usable() const { return admin_.has_value(); }
-  [[nodiscard]] const std::string& conninfo() const { return conninfo_; }
-  [[nodiscard]] const std::string& name() const { return name_; }
-  std::int64_t count(const std::string& table) {
-    auto n = admin_->query_int64("SELECT count(*) FROM " + name_ + "." + table);
-    return n ? *n : -1;
-  }
-
- private:
-  std::string conninfo_;
-  std::string name_;
-  std::optional<store::Database> admin_;
-};
-
 TEST(DaemonOnPostgresql, RunsACampaignToCompleted) {
   if (!Sim::exists()) GTEST_SKIP() << "vocobase-sim is not built";
-  PgSchema schema;
-  if (schema.conninfo().empty()) {
-    GTEST_SKIP() << "no PostgreSQL test cluster (scripts/pg-test-cluster): PostgreSQL not "
-                    "installed here";
-  }
-  ASSERT_TRUE(schema.usable()) << "the test cluster at " << schema.conninfo() << " refused";
+  store::testing::PgTestSchema schema("sys");
+  if (schema.cluster_missing()) GTEST_SKIP() << schema.error();
+  ASSERT_TRUE(schema.usable()) << schema.error();
+  auto count = [&](const std::string& table) {
+    auto n = schema.admin().query_int64("SELECT count(*) FROM " + schema.name() + "." + table);
+    return n ? *n : -1;
+  };
   TempDir dir;
   const int webhook_port = reserve_loopback_port();
   const std::string listen = "127.0.0.1:" + std::to_string(webhook_port);
@@ -106,9 +70,9 @@ TEST(DaemonOnPostgresql, RunsACampaignToCompleted) {
   EXPECT_EQ(stats.at("outcomes").at("busy").as_int64(), 1);
   EXPECT_EQ(stats.at("attempts").as_int64(), 7);
   // The rows are PostgreSQL's: seven attempts, six contacts, the outcomes' inbox rows.
-  EXPECT_EQ(schema.count("attempts"), 7);
-  EXPECT_EQ(schema.count("contacts"), 6);
-  EXPECT_GE(schema.count("webhook_inbox"), 7);
+  EXPECT_EQ(count("attempts"), 7);
+  EXPECT_EQ(count("contacts"), 6);
+  EXPECT_GE(count("webhook_inbox"), 7);
   EXPECT_FALSE(std::filesystem::exists(dir.file("dialerd.db")));
 
   auto exported = d.call("campaign-export", {{"campaign", "run"}, {"output", dir.file("r.csv")}});

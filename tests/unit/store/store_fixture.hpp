@@ -80,6 +80,62 @@ inline std::string test_pg_conninfo() {
   return line;
 }
 
+/// A fresh schema of the test cluster, dropped (with everything in it) on destruction.
+/// usable() is false, saying why in error(), when no cluster runs or it refused.
+class PgTestSchema {
+ public:
+  explicit PgTestSchema(std::string_view prefix = "t") : conninfo_(test_pg_conninfo()) {
+    if (conninfo_.empty()) {
+      error_ =
+          "no PostgreSQL test cluster (scripts/pg-test-cluster start <build>/pg, or set "
+          "DIALER_TEST_PG_CONNINFO): PostgreSQL not installed here";
+      return;
+    }
+    PgOptions o;
+    o.conninfo = conninfo_;
+    o.migrate = false;
+    auto db = Database::open_postgresql(o);
+    if (!db) {
+      error_ = db.error().what();
+      return;
+    }
+    static int counter = 0;
+    name_ =
+        std::string(prefix) + "_" + std::to_string(::getpid()) + "_" + std::to_string(++counter);
+    if (auto r = db->exec("CREATE SCHEMA " + name_); !r) {
+      error_ = r.error().what();
+      return;
+    }
+    admin_.emplace(std::move(*db));
+  }
+  ~PgTestSchema() {
+    if (admin_) (void)admin_->exec("DROP SCHEMA IF EXISTS " + name_ + " CASCADE");
+  }
+  PgTestSchema(const PgTestSchema&) = delete;
+  PgTestSchema& operator=(const PgTestSchema&) = delete;
+
+  [[nodiscard]] bool usable() const { return admin_.has_value(); }
+  [[nodiscard]] bool cluster_missing() const { return conninfo_.empty(); }
+  [[nodiscard]] const std::string& error() const { return error_; }
+  [[nodiscard]] const std::string& conninfo() const { return conninfo_; }
+  [[nodiscard]] const std::string& name() const { return name_; }
+  /// Connection options for this schema.
+  [[nodiscard]] PgOptions options() const {
+    PgOptions o;
+    o.conninfo = conninfo_;
+    o.schema = name_;
+    return o;
+  }
+  /// The admin connection (outside the schema's search_path).
+  Database& admin() { return *admin_; }
+
+ private:
+  std::string conninfo_;
+  std::string name_;
+  std::string error_;
+  std::optional<Database> admin_;
+};
+
 /// Opens a migrated database of the parameter's backing before each test.
 class StoreTest : public ::testing::TestWithParam<Backing> {
  protected:
@@ -102,32 +158,16 @@ class StoreTest : public ::testing::TestWithParam<Backing> {
   void TearDown() override {
     store_.reset();
     db_.reset();
-    if (admin_) {
-      (void)admin_->exec("DROP SCHEMA IF EXISTS " + schema_ + " CASCADE");
-      admin_.reset();
-    }
+    pg_.reset();
   }
 
   /// A fresh schema of the test cluster, migrated.
   void open_postgresql() {
-    const std::string conninfo = test_pg_conninfo();
-    if (conninfo.empty()) {
-      GTEST_SKIP() << "no PostgreSQL test cluster (scripts/pg-test-cluster start <build>/pg, or "
-                      "set DIALER_TEST_PG_CONNINFO): PostgreSQL not installed here";
-    }
-    PgOptions admin;
-    admin.conninfo = conninfo;
-    admin.migrate = false;
-    auto a = Database::open_postgresql(admin);
-    ASSERT_TRUE(a) << a.error().what();
-    admin_.emplace(std::move(*a));
-    static int counter = 0;
-    schema_ = "t_" + std::to_string(::getpid()) + "_" + std::to_string(++counter);
-    ASSERT_TRUE(admin_->exec("CREATE SCHEMA " + schema_));
-    PgOptions o = admin;
-    o.migrate = true;
-    o.schema = schema_;
-    auto db = Database::open_postgresql(o);
+    pg_.emplace();
+    if (pg_->cluster_missing()) GTEST_SKIP() << pg_->error();
+    ASSERT_TRUE(pg_->usable()) << pg_->error();
+    schema_ = pg_->name();
+    auto db = Database::open_postgresql(pg_->options());
     ASSERT_TRUE(db) << db.error().what();
     db_.emplace(std::move(*db));
     store_ = std::make_unique<SqlStore>(*db_);
@@ -145,7 +185,7 @@ class StoreTest : public ::testing::TestWithParam<Backing> {
   std::string path_;
   std::optional<Database> db_;
   std::unique_ptr<Store> store_;
-  std::optional<Database> admin_;  ///< PostgreSQL: creates and drops the test's schema
+  std::optional<PgTestSchema> pg_;  ///< PostgreSQL: the test's schema
   std::string schema_;
 };
 
