@@ -89,6 +89,9 @@ boost::asio::awaitable<Response> Registry::dispatch(Request request) {
                        "unknown command '" + request.command + "' (see list-commands)",
                        {}};
   }
+  if (gate_ && request.command != "list-commands") {
+    if (auto refused = gate_(request.command, it->second.info.effect)) co_return *refused;
+  }
   // A copy in this frame: the handler's captures must outlive its coroutine even if the
   // command is removed from the registry while it runs.
   const Handler handler = it->second.handler;

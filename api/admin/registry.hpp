@@ -38,6 +38,10 @@ struct CommandInfo {
   Effect effect = Effect::read_only;
 };
 
+/// Asked before a command runs: a response to answer instead (the command is refused), or
+/// nullopt to run it. E.g. a standby node refuses what would change shared state.
+using Gate = std::function<std::optional<Response>(std::string_view command, Effect effect)>;
+
 /// Commands by name. `list-commands` is built in. Use from the event-loop thread only.
 class Registry {
  public:
@@ -58,8 +62,11 @@ class Registry {
   /// The effect of `name`, or nullopt when no such command is registered.
   [[nodiscard]] std::optional<Effect> effect_of(std::string_view name) const;
 
-  /// Runs the handler for `request.command`: result 2 when unknown, result 1 with the exception
-  /// text when the handler throws.
+  /// Puts `gate` in front of every command but list-commands (empty = none).
+  void set_gate(Gate gate) { gate_ = std::move(gate); }
+
+  /// Runs the handler for `request.command`: result 2 when unknown, the gate's answer when it
+  /// refuses, result 1 with the exception text when the handler throws.
   boost::asio::awaitable<Response> dispatch(Request request);
 
  private:
@@ -68,6 +75,7 @@ class Registry {
     Handler handler;
   };
   std::map<std::string, Entry, std::less<>> entries_;
+  Gate gate_;
 };
 
 /// Runs `fn` on `worker` (e.g. a thread pool's executor) and resumes the calling coroutine on

@@ -3,8 +3,14 @@
 #include "api/admin/protocol.hpp"
 #include "api/admin/registry.hpp"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
+
+#include <optional>
+#include <string>
+#include <vector>
 
 namespace dialer::admin {
 namespace {
@@ -152,6 +158,47 @@ TEST(AdminRegistry, AddAndRemove) {
   EXPECT_FALSE(r.remove("campaign-start"));
   ASSERT_EQ(r.commands().size(), 1u);
   EXPECT_EQ(r.commands()[0].name, "list-commands");
+}
+
+Response run(Registry& r, std::string command) {
+  boost::asio::io_context ioc;
+  std::optional<Response> out;
+  boost::asio::co_spawn(ioc, r.dispatch(Request{std::move(command), {}, {}, {}}),
+                        [&](std::exception_ptr, Response resp) { out = std::move(resp); });
+  ioc.run();
+  return out.value_or(Response::error("no answer"));
+}
+
+TEST(AdminRegistry, GateRefusesBeforeTheHandlerRuns) {
+  Registry r;
+  int ran = 0;
+  const auto count = [&](Request&) {
+    ++ran;
+    return Response::success("ran");
+  };
+  ASSERT_TRUE(r.add_sync("campaign-start", "start", Effect::changes_state, count));
+  ASSERT_TRUE(r.add_sync("status-get", "status", Effect::read_only, count));
+  std::vector<std::pair<std::string, Effect>> asked;
+  r.set_gate([&](std::string_view command, Effect effect) -> std::optional<Response> {
+    asked.emplace_back(std::string(command), effect);
+    if (effect == Effect::changes_state) return Response::conflict("standby: ask the leader");
+    return std::nullopt;
+  });
+
+  const Response refused = run(r, "campaign-start");
+  EXPECT_EQ(refused.result, ResultCode::conflict);
+  EXPECT_EQ(refused.text, "standby: ask the leader");
+  EXPECT_EQ(ran, 0);
+  EXPECT_EQ(run(r, "status-get").text, "ran");
+  EXPECT_EQ(ran, 1);
+  EXPECT_EQ(run(r, "list-commands").result, ResultCode::success);  // never gated
+  EXPECT_EQ(run(r, "nope").result, ResultCode::unknown_command);
+  ASSERT_EQ(asked.size(), 2u);
+  EXPECT_EQ(asked[0], std::make_pair(std::string("campaign-start"), Effect::changes_state));
+  EXPECT_EQ(asked[1], std::make_pair(std::string("status-get"), Effect::read_only));
+
+  r.set_gate({});
+  EXPECT_EQ(run(r, "campaign-start").text, "ran");
 }
 
 }  // namespace
