@@ -381,15 +381,24 @@ Result<Database> Database::open_postgresql(const PgOptions& options) {
       // seconds, not hours.
       " -c tcp_keepalives_idle=5 -c tcp_keepalives_interval=2 -c tcp_keepalives_count=3";
   // The conninfo first (expand_dbname), then what the daemon sets: later keywords win.
-  std::vector<const char*> keys{"dbname",          "connect_timeout",     "keepalives",
-                                "keepalives_idle", "keepalives_interval", "keepalives_count",
-                                "options",         "application_name"};
+  // tcp_user_timeout: data this side sent and the server never acknowledged (a cut link) fails
+  // the connection after 10 s instead of the kernel's retransmission minutes.
+  std::vector<const char*> keys{"dbname",
+                                "connect_timeout",
+                                "keepalives",
+                                "keepalives_idle",
+                                "keepalives_interval",
+                                "keepalives_count",
+                                "tcp_user_timeout",
+                                "options",
+                                "application_name"};
   std::vector<const char*> values{options.conninfo.c_str(),
                                   connect_timeout.c_str(),
                                   "1",
                                   "5",
                                   "2",
                                   "3",
+                                  "10000",
                                   session.c_str(),
                                   "dialerd"};
   if (!options.password.empty()) {
@@ -401,8 +410,9 @@ Result<Database> Database::open_postgresql(const PgOptions& options) {
   PGconn* conn = PQconnectdbParams(keys.data(), values.data(), 1);
   if (conn == nullptr) return Error{errc::db_error, "cannot connect to PostgreSQL: out of memory"};
   if (PQstatus(conn) != CONNECTION_OK) {
-    // libpq's message names the host and the reason, never the password.
-    Error e{errc::db_error, "cannot connect to PostgreSQL: " + trimmed(PQerrorMessage(conn))};
+    // libpq's message names the host and the reason, never the password. io_error: the server
+    // could not be reached (the daemon exits so that systemd tries again), unlike a refusal.
+    Error e{errc::io_error, "cannot connect to PostgreSQL: " + trimmed(PQerrorMessage(conn))};
     PQfinish(conn);
     return e;
   }

@@ -132,6 +132,7 @@ Result<void> check_campaign_open(Database& db, std::int64_t campaign_id, std::st
 class RelaxedSync {
  public:
   explicit RelaxedSync(Database& db) : db_(db) {
+    if (db_.backend() != Backend::sqlite) return;  // PostgreSQL's commits are its own business
     auto level = db_.query_int64("PRAGMA synchronous");
     if (level && *level > kNormal) {
       own_ = *level;
