@@ -66,6 +66,7 @@ json::value to_json(const BlockedBy& b, std::optional<TimePoint> now) {
     case BlockReason::credit_exhausted:
     case BlockReason::account_blocked:
     case BlockReason::paused_by_errors:
+    case BlockReason::standby:
       break;
   }
   return o;

@@ -133,6 +133,8 @@ std::string to_text(const BlockedBy& b, std::optional<TimePoint> now) {
     case BlockReason::paused_by_errors:
       return b.message.empty() ? "paused after consecutive failed starts"
                                : "paused after consecutive failed starts; last error: " + b.message;
+    case BlockReason::standby:
+      return "this node is the standby: the leader dials";
   }
   return {};
 }

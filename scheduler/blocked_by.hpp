@@ -27,6 +27,7 @@ enum class BlockReason {
   unknown_timezone,          ///< a zone tzdata cannot resolve closes the window (fail closed)
   api_unreachable,           ///< starts could not reach the API; probed again at `at`
   paused_by_errors,          ///< paused by the circuit breaker: `message` is the last error
+  standby,                   ///< this node does not dial (a standby of a pair): the leader does
 };
 
 }  // namespace dialer::scheduler
@@ -37,7 +38,8 @@ struct EnumNames<scheduler::BlockReason> {
   static constexpr auto names = std::to_array<std::string_view>(
       {"", "not_running", "no_free_slot", "rate_limited", "outside_calling_window",
        "no_due_contacts", "credit_exhausted", "provider_unavailable", "account_blocked",
-       "number_in_call_elsewhere", "unknown_timezone", "api_unreachable", "paused_by_errors"});
+       "number_in_call_elsewhere", "unknown_timezone", "api_unreachable", "paused_by_errors",
+       "standby"});
 };
 }  // namespace dialer
 

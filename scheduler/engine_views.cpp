@@ -58,6 +58,7 @@ SchedulerStatus Scheduler::Impl::status() const {
 
 Result<CampaignView> Scheduler::Impl::campaign_view(std::string_view campaign) {
   CampaignRt* c = find_campaign(campaign);
+  if (c == nullptr && !run_.recovered) return stored_campaign_view(campaign);
   if (c == nullptr) return Error{errc::not_found, "no campaign " + std::string(campaign)};
   CampaignView v;
   v.campaign = c->row;
@@ -92,6 +93,32 @@ Result<CampaignView> Scheduler::Impl::campaign_view(std::string_view campaign) {
                                             static_cast<double>(v.finished_last_hour))};
   }
   v.last_error = !c->last_errors.empty() ? c->last_errors.back() : c->pause_error;
+  return v;
+}
+
+Result<CampaignView> Scheduler::Impl::stored_campaign_view(std::string_view campaign) {
+  auto row = store_.campaigns().find(campaign);
+  if (!row) return row.error();
+  if (!*row) return Error{errc::not_found, "no campaign " + std::string(campaign)};
+  CampaignView v;
+  v.campaign = std::move(**row);
+  const std::int64_t id = v.campaign.id;
+  auto contacts = contacts_.counts_by_state(id);
+  if (!contacts) return contacts.error();
+  v.contacts = std::move(*contacts);
+  auto outcomes = attempts_.outcome_counts(id);
+  if (!outcomes) return outcomes.error();
+  v.outcomes = std::move(*outcomes);
+  auto attempts = attempts_.count(id);
+  if (!attempts) return attempts.error();
+  v.attempts = *attempts;
+  v.now = now();
+  auto due = contacts_.count_due(id, v.now, kDueNowCap);
+  if (!due) return due.error();
+  v.due_now = *due;
+  // Pace, calls in flight and errors live in the leader's memory; this node dials nothing.
+  v.blocked_by = v.campaign.state == CampaignState::running ? BlockedBy::of(BlockReason::standby)
+                                                            : BlockedBy::not_running();
   return v;
 }
 

@@ -280,7 +280,8 @@ class Scheduler {
 
   /// status-get figures (no store query beyond counting campaigns by state).
   [[nodiscard]] SchedulerStatus status() const;
-  /// campaign-get / campaign-stats figures (a few indexed counts).
+  /// campaign-get / campaign-stats figures (a few indexed counts). Before recover() (a standby
+  /// of a pair) from the store alone: blocked_by `standby` for a running campaign, no pace.
   Result<CampaignView> campaign_view(std::string_view campaign);
   [[nodiscard]] const SchedulerStats& stats() const noexcept;
 

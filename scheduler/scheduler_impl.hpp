@@ -81,6 +81,9 @@ class Scheduler::Impl {
   void shutdown(TimePoint deadline, std::function<void()> done);
   [[nodiscard]] SchedulerStatus status() const;
   Result<CampaignView> campaign_view(std::string_view campaign);
+  /// Before recover() (a standby of a pair): the campaign as the store has it, nothing from
+  /// memory.
+  Result<CampaignView> stored_campaign_view(std::string_view campaign);
 
   SchedulerOptions options_;
   SchedulerStats stats_;

@@ -172,5 +172,35 @@ TEST_F(EngineTest, OutcomeAndRefillShareOneCommit) {
   EXPECT_EQ(commits, 1);
 }
 
+// A standby of a pair never recovers (the leader does): its campaign-get/-stats come from the
+// store — the campaign another node created and runs is found, counted, and shown as dialled
+// elsewhere — and it writes nothing.
+TEST_F(EngineTest, BeforeRecoveryTheViewIsTheStoresAndSaysStandby) {
+  start_scheduler();
+  const auto id = create(spec("elsewhere"));
+  add_contacts(id, 0, 3);
+  start("elsewhere");
+  ex_.run_until(ex_.now() + 1s);
+  const auto attempts = scheduler_->campaign_view("elsewhere")->attempts;
+  ASSERT_GT(attempts, 0);
+
+  // A second scheduler on the same store that has not recovered: a standby's.
+  store::SqlStore other(*db_);
+  Scheduler standby(SchedulerDeps{ex_, other, platform_, parse_body, nullptr}, options_);
+  auto v = standby.campaign_view("elsewhere");
+  ASSERT_TRUE(v) << v.error().what();
+  EXPECT_EQ(v->campaign.id, id);
+  EXPECT_EQ(v->campaign.state, CampaignState::running);
+  EXPECT_EQ(v->attempts, attempts);
+  std::int64_t contacts = 0;
+  for (const auto& [state, n] : v->contacts) contacts += n;
+  EXPECT_EQ(contacts, 3);
+  EXPECT_EQ(v->blocked_by.reason, BlockReason::standby);
+  EXPECT_EQ(to_text(v->blocked_by), "this node is the standby: the leader dials");
+  EXPECT_EQ(v->in_flight, 0);
+  EXPECT_EQ(standby.campaign_view(std::to_string(id))->campaign.spec.name, "elsewhere");
+  EXPECT_EQ(standby.campaign_view("nope").error().code, make_error_code(errc::not_found));
+}
+
 }  // namespace
 }  // namespace dialer::scheduler::testing
