@@ -114,6 +114,9 @@ struct StoreConfig {
   std::string pg_password_file;
   /// Schema of dialerd's tables ("" = the server's search_path).
   std::string pg_schema;
+  /// This node's name in the leader lease (status-get, the standby's refusals); "" = the
+  /// host name.
+  std::string pg_node_name;
   /// Read from pg_password_file or $CREDENTIALS_DIRECTORY/pg-password; never logged.
   Secret pg_password;
   std::string path = "/var/lib/dialerd/dialerd.db";

@@ -151,6 +151,10 @@ constexpr auto kConfigKeys = std::to_array<KeyDef<Config>>({
   key<detail::StringCodec>("store.postgresql.schema", "\"\"", kNone, 63, kRestart,
       "Schema holding dialerd's tables; \"\" = the server's search_path (extension).",
       [](auto& c) -> auto& { return c.store.pg_schema; }),
+  key<detail::StringCodec>("store.postgresql.node_name", "\"\"", kNone, 63, kRestart,
+      "This node's name in the leader lease of a pair (status-get, the standby's answers); "
+      "\"\" = the host name (extension).",
+      [](auto& c) -> auto& { return c.store.pg_node_name; }),
   key<detail::PathCodec>("store.path", "/var/lib/dialerd/dialerd.db", kNone, 4096, kRestart,
       "SQLite database file (WAL mode; -wal and -shm files sit beside it).",
       [](auto& c) -> auto& { return c.store.path; }),

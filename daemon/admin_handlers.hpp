@@ -31,11 +31,27 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 
 namespace dialer::daemon {
+
+/// This node's part in a pair of dialerd on one PostgreSQL (status-get `role`). SQLite: always
+/// standalone.
+struct RoleView {
+  /// standalone (SQLite), leader (dials), standby (holds no lease: read-only), taking_over
+  /// (holds the lease, recovering before it dials).
+  std::string role = "standalone";
+  std::string node;  ///< this node's name; "" when standalone
+  /// Who leads per the lease row (this node when leader); unset while unknown.
+  std::optional<std::string> leader;
+  std::optional<TimePoint> leader_since;
+  std::int64_t epoch = 0;       ///< the lease epoch last seen
+  std::uint64_t takeovers = 0;  ///< times this process took the lease over from another node
+  [[nodiscard]] bool dials() const { return role == "standalone" || role == "leader"; }
+};
 
 /// What the admin commands need from the running daemon itself. Implemented by Daemon; tests
 /// implement it with plain values.
@@ -62,6 +78,8 @@ class DaemonControl {
   virtual config::Checked<config::ReloadDiff> reload() = 0;
   /// Begins a graceful shutdown soon (after the current admin answer is written).
   virtual void request_shutdown(std::string reason) = 0;
+  /// Leader, standby or standalone.
+  [[nodiscard]] virtual RoleView role() const { return {}; }
 };
 
 /// What campaign-start asks before starting a draft (account-check's agent and provider rows):

@@ -56,6 +56,10 @@ std::string render_progress_line(const boost::json::object& progress, int width)
 /// outcomes polled" from status-get: the line `status` and `watch` share.
 std::string render_webhooks_line(const boost::json::object& status);
 
+/// The header `status` and `watch` share: version and uptime, the role of a node of a pair,
+/// slots, rate and credits, webhooks, an account block, campaigns by state.
+std::vector<std::string> status_header_lines(const boost::json::object& status);
+
 /// `dialerctl status`: the header `watch` shows, then ambiguous attempts, pid, config and jobs.
 std::string render_status(const boost::json::object& status);
 

@@ -47,11 +47,26 @@ std::string credit_age(const json::object& credits) {
   return ", read " + format_uptime(age->to_number<double>()) + " ago";
 }
 
+}  // namespace
+
 std::vector<std::string> status_header_lines(const json::object& status) {
   std::vector<std::string> lines;
   lines.push_back("dialerd " + cell_of(status, "version") + "   up " +
                   format_uptime(number_of(status, "uptime_s")) + "   webhook " +
                   cell_of(status, "webhook_listen"));
+  // A pair on PostgreSQL: which node this is and who dials.
+  if (const std::string role = cell_of(status, "role"); role != "-" && role != "standalone") {
+    const auto& leader = object_of(status, "leader");
+    std::string line = "role " + role + " (node " + cell_of(status, "node") + ", lease epoch " +
+                       cell_of(status, "lease_epoch") + ")";
+    if (role == "leader") {
+      line += "   takeovers " + cell_of(status, "takeovers");
+    } else if (!leader.empty()) {
+      line += "   leader " + cell_of(leader, "node") + " since " + cell_of(leader, "since");
+    }
+    if (role != "leader") line += "   NOT DIALLING";
+    lines.push_back(std::move(line));
+  }
   const auto& slots = object_of(status, "slots");
   const auto& rate = object_of(status, "rate");
   const auto& credits = object_of(status, "credits");
@@ -70,8 +85,6 @@ std::vector<std::string> status_header_lines(const json::object& status) {
   lines.push_back("campaigns  " + counts_text(object_of(status, "campaigns")));
   return lines;
 }
-
-}  // namespace
 
 std::string render_status(const json::object& status) {
   std::string out;

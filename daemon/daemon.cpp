@@ -9,7 +9,6 @@
 #include "daemon/dialerd_args.hpp"
 #include "store/sql/migrations.hpp"
 #include "store/sql/schema.hpp"
-#include "store/sqlite/import_recovery.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -51,11 +50,17 @@ std::optional<Failure> Daemon::Impl::start() {
     pg.schema = cfg.store.pg_schema;
     auto opened = store::SqlStore::open_postgresql(pg);
     if (!opened) {
-      return Failure{exit_store_failure, "cannot open the store: " + opened.error().message};
+      // An unreachable server is worth another try (exit 1: systemd restarts the unit); a
+      // refusal (a newer schema, a failed migration) is not.
+      return Failure{opened.error().code == make_error_code(errc::io_error) ? exit_runtime_failure
+                                                                            : exit_store_failure,
+                     "cannot open the store: " + opened.error().message};
     }
     store_ = std::move(*opened);
     pg.migrate = false;
     connect_worker = [pg] { return store::Database::open_postgresql(pg); };
+    // Leader or standby: only the holder of the lease recovers and dials.
+    if (auto failure = start_lease(cfg, pg)) return failure;
   } else {
     auto opened = store::SqlStore::open(cfg.store.path, open);
     if (!opened) {
@@ -121,18 +126,11 @@ std::optional<Failure> Daemon::Impl::start() {
     return Failure{exit_runtime_failure, "admin commands: " + r.error().message};
   }
 
-  // Imports interrupted by a crash are rolled back (still staging) or finished (past their
-  // commit point) before the scheduler looks at contacts.
-  if (auto r = store::recover_imports(store_->database()); !r) {
-    return Failure{exit_store_failure, "import recovery failed: " + r.error().message};
-  } else if (r->rolled_back + r->completed > 0) {
-    spdlog::info("imports recovered: {} rolled back, {} completed", r->rolled_back, r->completed);
-  }
-
-  if (auto r = scheduler_->recover(); !r) {
-    return Failure{r.error().code == make_error_code(errc::db_error) ? exit_store_failure
-                                                                     : exit_runtime_failure,
-                   "recovery failed: " + r.error().message};
+  // A standby (or a node waiting for the old leader to notice) recovers when it leads.
+  registry_.set_gate(
+      [this](std::string_view command, admin::Effect effect) { return gate(command, effect); });
+  if (role_ == Role::standalone || (role_ == Role::taking_over && !lead_at_)) {
+    if (auto failure = lead()) return failure;
   }
 
   admin_->start();
@@ -155,23 +153,28 @@ int Daemon::Impl::run() {
     stop_after_failed_start();
     return failure->code;
   }
-  spdlog::info("ready: admin socket {}, webhook listener http://{}{}, API {}",
-               config_->admin.socket, webhook_address_, config_->webhook.path, client_->base_url());
+  spdlog::info("ready: admin socket {}, webhook listener http://{}{}, API {}{}",
+               config_->admin.socket, webhook_address_, config_->webhook.path, client_->base_url(),
+               role_ == Role::standalone ? "" : ", role " + role_view().role);
   last_status_ = status_line();
   notifier_->notify("READY=1\nSTATUS=" + last_status_ + "\nMAINPID=" + std::to_string(::getpid()));
   wait_signals();
   arm_watchdog();
   arm_status();
   arm_housekeeping(std::chrono::milliseconds{0});
+  arm_lease();
 
   ioc_.run();
   // The loop was stopped by finish(): let what is already under way (the answer to a
-  // `shutdown` command, closing connections) complete, within a bound.
-  ioc_.restart();
-  ioc_.run_for(std::chrono::seconds(5));
+  // `shutdown` command, closing connections) complete, within a bound. Not after the lease was
+  // lost: nothing more of this node's may happen.
+  if (!abandoned_) {
+    ioc_.restart();
+    ioc_.run_for(std::chrono::seconds(5));
+  }
   workers_.join();
   spdlog::info("dialerd stopped");
-  return exit_ok;
+  return exit_code_;
 }
 
 // --- Daemon --------------------------------------------------------------------------------
@@ -221,6 +224,10 @@ config::Checked<config::ReloadDiff> Daemon::reload() {
 
 void Daemon::request_shutdown(std::string reason) {
   impl_->request_shutdown(std::move(reason));
+}
+
+RoleView Daemon::role() const {
+  return impl_->role_view();
 }
 
 }  // namespace dialer::daemon

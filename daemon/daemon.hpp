@@ -55,7 +55,8 @@ class Daemon final : public DaemonControl {
   Daemon& operator=(const Daemon&) = delete;
 
   /// Starts every component, runs the event loop until SIGTERM/SIGINT or `shutdown`, stops
-  /// gracefully and returns the exit code (CONTRACT.md): 0 clean, 1 runtime failure, 4 store,
+  /// gracefully and returns the exit code (CONTRACT.md): 0 clean, 1 runtime failure (also: the
+  /// leader lease was lost, or PostgreSQL cannot be reached — systemd starts it again), 4 store,
   /// 5 another instance holds the admin socket lock.
   int run();
 
@@ -69,6 +70,7 @@ class Daemon final : public DaemonControl {
   [[nodiscard]] Millis uptime() const override;
   config::Checked<config::ReloadDiff> reload() override;
   void request_shutdown(std::string reason) override;
+  [[nodiscard]] RoleView role() const override;
 
   class Impl;
 

@@ -25,6 +25,10 @@ void Daemon::Impl::arm_housekeeping(std::chrono::milliseconds after) {
 }
 
 void Daemon::Impl::housekeeping_round() {
+  if (!role_view().dials()) {  // a standby writes nothing: the leader prunes the shared store
+    arm_housekeeping(kHousekeepingEvery);
+    return;
+  }
   const auto& sc = config_->store;  // read each round: a reload applies at once
   auto round = store::prune_round(store_->database(), clock_.now(), sc.inbox_retention,
                                   sc.audit_retention, kPruneBatch);

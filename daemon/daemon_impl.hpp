@@ -6,6 +6,7 @@
 ///   daemon_reload.cpp       config reload: what changes live, what waits for a restart
 ///   daemon_systemd.cpp      sd_notify, the watchdog, the status text and the signals
 ///   daemon_housekeeping.cpp the hourly store pruning
+///   daemon_lease.cpp        leader or standby of a pair on PostgreSQL: the lease, takeover
 ///   daemon_shutdown.cpp     graceful shutdown and the teardown after a failed start
 ///   daemon_logging.cpp      setup_logging
 
@@ -18,11 +19,13 @@
 #include "daemon/commands/account_commands.hpp"
 #include "daemon/commands/forecast_command.hpp"
 #include "daemon/daemon.hpp"
+#include "daemon/dialerd_args.hpp"
 #include "daemon/metrics.hpp"
 #include "daemon/vocobase_platform.hpp"
 #include "scheduler/executor.hpp"
 #include "scheduler/scheduler.hpp"
 #include "store/inbox_repo.hpp"
+#include "store/postgresql/lease.hpp"
 #include "store/sql/sql_store.hpp"
 #include "store/sqlite/housekeeping.hpp"
 #include "store/zones.hpp"
@@ -102,6 +105,7 @@ class Daemon::Impl {
   [[nodiscard]] api::WebhookSnapshot webhook_stats() const {
     return webhook_ ? webhook_->stats() : api::WebhookSnapshot{};
   }
+  [[nodiscard]] RoleView role_view() const;
 
  private:
   std::optional<Failure> start();
@@ -110,6 +114,23 @@ class Daemon::Impl {
   std::optional<Failure> start_metrics(const config::Config& cfg,
                                        const store::Connector& connect_worker);
   void stop_after_failed_start();
+  // daemon_lease.cpp
+  enum class Role { standalone, standby, taking_over, leader };
+  /// Connects the lease and tries it once: leader (or taking over), else standby.
+  std::optional<Failure> start_lease(const config::Config& cfg, const store::PgOptions& pg);
+  /// Recovery as after a crash (imports, then the scheduler), then dial: role leader.
+  std::optional<Failure> lead();
+  /// The lease was taken: fence the store with its epoch; lead now, or after the old holder's
+  /// lease check has had time to stop it (lead_at_).
+  void on_acquired(const store::LeaseHolder& mine, const std::string& previous_holder);
+  void arm_lease();
+  void lease_round();
+  /// The leader no longer holds the lease: stop at once (exit 1; systemd starts it again, as
+  /// the standby). Nothing more is sent: reservations are fenced already.
+  void lose_lease(const std::string& why);
+  /// The admin gate of a node that does not dial: what changes shared state is refused.
+  std::optional<admin::Response> gate(std::string_view command, admin::Effect effect) const;
+  void publish_role();
   void arm_watchdog();
   void arm_status();
   void arm_housekeeping(std::chrono::milliseconds after);
@@ -183,6 +204,18 @@ class Daemon::Impl {
   boost::asio::steady_timer housekeeping_timer_{ioc_};
   store::PruneRound pruned_;  ///< totals of the housekeeping pass under way
   std::string last_status_;
+  // Leader lease (store.backend: postgresql); role_ stays standalone on SQLite.
+  Role role_ = Role::standalone;
+  std::string node_;
+  store::PgOptions lease_options_;
+  std::optional<store::PgLease> lease_;
+  std::optional<store::LeaseHolder> leader_;                      ///< the lease row as last read
+  std::optional<std::chrono::steady_clock::time_point> lead_at_;  ///< taking_over: recover then
+  std::uint64_t takeovers_ = 0;
+  bool lease_trouble_logged_ = false;
+  boost::asio::steady_timer lease_timer_{ioc_};
+  int exit_code_ = exit_ok;
+  bool abandoned_ = false;  ///< stopped without the graceful part (the lease was lost)
   bool stopping_ = false;
   bool finished_ = false;
 };

@@ -84,6 +84,7 @@ std::optional<Failure> Daemon::Impl::start_webhook(const config::Config& cfg) {
 std::optional<Failure> Daemon::Impl::start_metrics(const config::Config& cfg,
                                                    const store::Connector& connect_worker) {
   daemon_metrics_.emplace(*metrics_);
+  daemon_metrics_->set_role(role_view().dials(), takeovers_);
   if (!cfg.metrics.listen) {
     spdlog::info("metrics.listen is off: no /metrics");
     return std::nullopt;

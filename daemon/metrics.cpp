@@ -89,7 +89,24 @@ DaemonMetrics::DaemonMetrics(prometheus::Registry& registry) {
                   .Name("dialer_campaign_due_now")
                   .Help("Queued contacts of a campaign whose next attempt is due")
                   .Register(registry);
+  leader_ = gauge("dialer_leader",
+                  "1 while this node dials (it holds the leader lease, or runs on SQLite alone); "
+                  "0 on a standby");
+  leader_->Set(1);
+  takeovers_ = &prometheus::BuildCounter()
+                    .Name("dialer_takeovers_total")
+                    .Help("Times this process took the leader lease over from another node")
+                    .Register(registry)
+                    .Add({});
   refresh_process();
+}
+
+void DaemonMetrics::set_role(bool dials, std::uint64_t takeovers) {
+  leader_->Set(dials ? 1 : 0);
+  if (takeovers > takeovers_seen_) {
+    takeovers_->Increment(static_cast<double>(takeovers - takeovers_seen_));
+    takeovers_seen_ = takeovers;
+  }
 }
 
 void DaemonMetrics::refresh_process() {

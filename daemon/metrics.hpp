@@ -1,7 +1,8 @@
 #pragma once
 /// The daemon's own /metrics families (CONTRACT.md "Webhook endpoint": `metrics.listen`):
-/// dialer_build_info, the process_* set Prometheus' client libraries export, and the
-/// per-campaign contact series that need a store scan.
+/// dialer_build_info, the process_* set Prometheus' client libraries export, the per-campaign
+/// contact series that need a store scan, and the leader lease's dialer_leader and
+/// dialer_takeovers_total.
 ///
 /// prometheus-cpp 1.0.1 (Debian 12) has no process collector, so process_* are read here from
 /// /proc/self, with the names and units of the Prometheus client conventions.
@@ -43,6 +44,8 @@ class DaemonMetrics {
   void refresh_process();
   /// Sets dialer_campaign_contacts{campaign,state} and dialer_campaign_due_now{campaign}.
   void apply(const std::vector<store::CampaignContactCounts>& counts);
+  /// dialer_leader (1 when this node dials) and dialer_takeovers_total (this process' count).
+  void set_role(bool dials, std::uint64_t takeovers);
 
  private:
   prometheus::Counter* cpu_ = nullptr;
@@ -54,6 +57,9 @@ class DaemonMetrics {
   prometheus::Gauge* max_fds_ = nullptr;
   prometheus::Family<prometheus::Gauge>* contacts_ = nullptr;
   prometheus::Family<prometheus::Gauge>* due_now_ = nullptr;
+  prometheus::Gauge* leader_ = nullptr;
+  prometheus::Counter* takeovers_ = nullptr;
+  std::uint64_t takeovers_seen_ = 0;
 };
 
 }  // namespace dialer::daemon

@@ -45,11 +45,35 @@ Response status_get(CommandContext& c, Request& r) {
   json::array jobs;
   for (const auto& j : c.d.progress.all()) jobs.push_back(admin::to_json(j));
   o["jobs"] = std::move(jobs);
+  const RoleView role = c.d.control.role();
+  o["role"] = role.role;
+  if (role.role != "standalone") {
+    o["node"] = role.node;
+    o["lease_epoch"] = role.epoch;
+    o["takeovers"] = role.takeovers;
+    if (role.leader) {
+      o["leader"] =
+          json::object{{"node", *role.leader},
+                       {"since", format_iso8601(role.leader_since.value_or(TimePoint{}))}};
+    } else {
+      o["leader"] = nullptr;
+    }
+  }
   const auto running =
       s.campaigns.contains(CampaignState::running) ? s.campaigns.at(CampaignState::running) : 0;
-  std::string text = "dialerd " + std::string(dialer::version()) + ": " + std::to_string(running) +
-                     " campaign(s) running, slots " + std::to_string(s.slots.used) + "/" +
-                     std::to_string(s.slots.limit);
+  std::string text = "dialerd " + std::string(dialer::version()) + ": ";
+  if (!role.dials()) {
+    // A standby's scheduler has not recovered: its figures are not the pair's. Say who dials.
+    text += role.role + " (node " + role.node + "), not dialling";
+    if (role.leader) {
+      text += "; leader " + *role.leader + " since " +
+              format_iso8601(role.leader_since.value_or(TimePoint{}));
+    }
+    return Response::success(std::move(text), std::move(o));
+  }
+  if (role.role == "leader") text += "leader (node " + role.node + "): ";
+  text += std::to_string(running) + " campaign(s) running, slots " + std::to_string(s.slots.used) +
+          "/" + std::to_string(s.slots.limit);
   if (s.account_block != scheduler::AccountBlock::none) {
     text += "; dialling stopped (" + std::string(to_string(s.account_block)) +
             "): " + s.account_message;

@@ -238,6 +238,27 @@ TEST(CtlRender, StatusScreen) {
             "pid 42   config /etc/dialerd/dialerd.yaml\n");
 }
 
+// A node of a pair on PostgreSQL says its role under the first line: the leader its takeovers,
+// a standby who leads and that it does not dial. Standalone (SQLite) adds no line.
+TEST(CtlRender, RoleLine) {
+  const auto standby = obj(R"({"version": "0.1.0", "uptime_s": 5, "webhook_listen": "x:1",
+      "role": "standby", "node": "b", "lease_epoch": 3, "takeovers": 0,
+      "leader": {"node": "a", "since": "2026-12-05T10:00:00Z"}})");
+  EXPECT_EQ(status_header_lines(standby).at(1),
+            "role standby (node b, lease epoch 3)   leader a since 2026-12-05T10:00:00Z   NOT "
+            "DIALLING");
+  const auto leader = obj(R"({"version": "0.1.0", "uptime_s": 5, "webhook_listen": "x:1",
+      "role": "leader", "node": "a", "lease_epoch": 4, "takeovers": 2,
+      "leader": {"node": "a", "since": "2026-12-05T10:00:00Z"}})");
+  EXPECT_EQ(status_header_lines(leader).at(1), "role leader (node a, lease epoch 4)   takeovers 2");
+  EXPECT_NE(render_watch(leader, obj(R"({"campaigns": []})"), 80)
+                .find("\nrole leader (node a, lease epoch 4)   takeovers 2\n"),
+            std::string::npos);
+  const auto alone = obj(R"({"version": "0.1.0", "uptime_s": 5, "webhook_listen": "x:1",
+      "role": "standalone"})");
+  EXPECT_EQ(status_header_lines(alone).at(1).rfind("slots ", 0), 0u);
+}
+
 // --json output is indented JSON that parses back to the same value.
 TEST(CtlRender, PrettyJson) {
   const auto v = json::parse(R"({"a": [1, {"b": null}], "c": {}, "d": "x\"y"})");
