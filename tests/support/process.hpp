@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <linux/close_range.h>
 #include <memory>
 #include <netinet/in.h>
 #include <optional>
@@ -121,6 +122,12 @@ class Process {
       redirect(spec_.stdin_fd, spec_.stdin_path, O_RDONLY, 0);
       redirect(spec_.stdout_fd, spec_.stdout_path, O_WRONLY | O_CREAT | O_TRUNC, 1);
       redirect(-1, spec_.stderr_path, O_WRONLY | O_CREAT | O_TRUNC, 2);
+      // Nothing of the parent's but stdio reaches the child: a socket of the parent's (a proxy's
+      // connection, a listener) held open by a child would outlive the parent closing it.
+      if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
+        const long max = ::sysconf(_SC_OPEN_MAX);
+        for (int fd = 3; fd < (max > 0 ? max : 1024); ++fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+      }
       ::execve(argv[0], argv.data(), envp.data());
       fail();
     }
