@@ -29,12 +29,22 @@
 //                  [--time-scale X] [--seed N] [--timeout S] [--sync full|normal]
 //                  [--dialerd PATH] [--keep-dir]
 //
+// The `failover` scenario (issue "high availability") is this program with --pair CONNINFO: two
+// dialerd (nodes a and b) on one PostgreSQL schema, each through a TCP proxy of this program so
+// that its link can be cut; the simulator posts webhooks through a third proxy in front of both
+// listeners (one public URL behind a load balancer). The leader is killed with SIGKILL every
+// --kill-every seconds after it took over, and once (--cut-at) cut off from PostgreSQL instead:
+// it must notice and exit 1 by itself. A stopped node is started again after 2 s (systemd's
+// RestartSec), as the standby. Takeover time: from the kill (or cut) until a node reports
+// `role: leader` in status-get. The audit is the same.
+//
 // One JSON line on stdout, a human summary and progress on stderr. Exit 0 when the campaign
 // completed and every count above is 0, 1 when a count is not 0, 2 when the run itself failed
 // (dialerd did not start, exited by itself, or the campaign did not complete in --timeout).
 
 #include "bench/bench_support.hpp"
 #include "bench/json_line.hpp"
+#include "bench/tcp_proxy.hpp"
 #include "core/enums.hpp"
 #include "sim/simulator.hpp"
 #include "store/sql/database.hpp"
@@ -48,13 +58,16 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <optional>
 #include <random>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <unistd.h>
@@ -98,7 +111,45 @@ struct Args {
   std::string sync = "normal";
   std::string dialerd;
   bool keep_dir = false;
+  std::string pair_conninfo;  // non-empty: the failover scenario on this PostgreSQL
+  int cut_at = 2;             // pair: the kill that is a cut from PostgreSQL instead (0: none)
 };
+
+/// One node of the pair: its directory (admin socket, logs), webhook port, link to PostgreSQL.
+struct NodeSetup {
+  std::string name;
+  std::filesystem::path dir;
+  int webhook_port = 0;
+  std::string conninfo;  // through the node's proxy
+  std::string schema;
+};
+
+/// Splits a libpq key=value conninfo (no quoting: the test cluster's) into its pairs.
+std::vector<std::pair<std::string, std::string>> conninfo_pairs(const std::string& conninfo) {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::istringstream in(conninfo);
+  for (std::string word; in >> word;) {
+    const auto eq = word.find('=');
+    if (eq != std::string::npos) out.emplace_back(word.substr(0, eq), word.substr(eq + 1));
+  }
+  return out;
+}
+
+std::string conninfo_value(const std::string& conninfo, const std::string& key) {
+  for (const auto& [k, v] : conninfo_pairs(conninfo)) {
+    if (k == key) return v;
+  }
+  return "";
+}
+
+/// The conninfo with host and port replaced (a node's way to the server through its proxy).
+std::string conninfo_via(const std::string& conninfo, int port) {
+  std::string out = "host=127.0.0.1 port=" + std::to_string(port);
+  for (const auto& [k, v] : conninfo_pairs(conninfo)) {
+    if (k != "host" && k != "port") out += " " + k + "=" + v;
+  }
+  return out;
+}
 
 constexpr bench::Say say{"bench_recovery"};
 
@@ -114,8 +165,15 @@ std::string tail(const std::string& path, std::size_t lines = 30) {
 }
 
 std::string config_text(const TempDir& dir, const Args& a, const std::string& base_url,
-                        int webhook_port) {
-  const std::string port = std::to_string(webhook_port);
+                        int webhook_port, const NodeSetup* node = nullptr) {
+  const std::string port = std::to_string(node != nullptr ? node->webhook_port : webhook_port);
+  const std::string socket =
+      node != nullptr ? (node->dir / "admin.sock").string() : dir.file("admin.sock");
+  const std::string store =
+      node != nullptr ? "  backend: postgresql\n  postgresql:\n    conninfo: \"" + node->conninfo +
+                            "\"\n    schema: " + node->schema + "\n    node_name: " + node->name +
+                            "\n  path: " + (node->dir / "unused.db").string() + "\n"
+                      : "  path: " + dir.file("dialerd.db") + "\n  synchronous: " + a.sync + "\n";
   return "vocobase:\n"
          "  base_url: " +
          base_url +
@@ -139,18 +197,13 @@ std::string config_text(const TempDir& dir, const Args& a, const std::string& ba
          "  listen: \"\"\n"
          "admin:\n"
          "  socket: " +
-         dir.file("admin.sock") +
+         socket +
          "\n"
          "  files_dir: " +
          dir.path().string() +
          "\n"
-         "store:\n"
-         "  path: " +
-         dir.file("dialerd.db") +
-         "\n"
-         "  synchronous: " +
-         a.sync +
-         "\n"
+         "store:\n" +
+         store +
          "scheduler:\n"
          "  concurrency_poll_interval: 5s\n"
          "  credit_poll_interval: 5s\n"
@@ -196,6 +249,7 @@ class Run {
       dir_.keep();
       say("keeping %s", dir_.path().c_str());
     }
+    if (pair() && !set_up_pair_links()) return 2;
     if (!start_sim()) return 2;
     config_ = dir_.write("dialerd.yaml", config_text(dir_, a_, sim_->base_url(), webhook_port_));
     std::string csv = "phone\n";
@@ -216,6 +270,7 @@ class Run {
       overlap_list_ = dir_.write("overlap.csv", shared);
     }
 
+    if (pair()) return run_pair();
     const auto t0 = Steady::now();
     if (!spawn() || !wait_ready(testkit::kStartTimeout) || !set_up()) return fail_run();
     life_->spawned = Steady::now();  // the kill clock of the first life starts with dialling
@@ -271,8 +326,10 @@ class Run {
   }
 
  private:
+  [[nodiscard]] bool pair() const { return !a_.pair_conninfo.empty(); }
+
   bool start_sim() {
-    webhook_port_ = testkit::reserve_loopback_port();
+    if (webhook_port_ == 0) webhook_port_ = testkit::reserve_loopback_port();
     sim::SimOptions so = bench::loopback_sim(kKey, kSecret, webhook_port_, a_.limit, a_.time_scale);
     so.duration_mean = Millis{static_cast<std::int64_t>(a_.talk_mean_s * 1000)};
     so.seed = a_.seed;
@@ -338,7 +395,7 @@ class Run {
   json::object admin(const std::string& command, const json::object& arguments,
                      std::chrono::milliseconds timeout = testkit::kCommandTimeout) {
     json::object req{{"command", command}, {"arguments", arguments}};
-    auto r = testkit::admin_raw(dir_.path() / "admin.sock", json::serialize(req), timeout);
+    auto r = testkit::admin_raw(admin_socket_, json::serialize(req), timeout);
     return r ? *r : json::object{};
   }
 
@@ -414,16 +471,242 @@ class Run {
         contacts != nullptr ? json::serialize(*contacts).c_str() : "{}");
   }
 
+  Result<store::Database> open_store_for_audit() {
+    if (!pair()) return store::Database::open(dir_.file("dialerd.db"));
+    store::PgOptions o;
+    o.conninfo = a_.pair_conninfo;
+    o.schema = schema_;
+    o.migrate = false;
+    return store::Database::open_postgresql(o);
+  }
+
   int fail_run() {
     if (life_) {
       say("log of dialerd life %d (last lines):\n%s", life_->number, tail(life_->log_path).c_str());
     }
+    for (const Node& n : nodes_) {
+      if (n.life) {
+        say("log of node %s life %d (last lines):\n%s", n.setup.name.c_str(), n.life->number,
+            tail(n.life->log_path).c_str());
+      }
+    }
     JsonLine line;
-    line.text("scenario", "recovery");
+    line.text("scenario", pair() ? "failover" : "recovery");
     line.boolean("completed", false);
     line.number("kills", kills_, 0);
     std::printf("%s\n", line.finish().c_str());
     return 2;
+  }
+
+  // --- the failover scenario (--pair) ------------------------------------------------------
+
+  /// One node: its setup, the PostgreSQL link it can lose, its current life.
+  struct Node {
+    NodeSetup setup;
+    std::unique_ptr<bench::TcpProxy> pg;
+    std::string config;
+    std::unique_ptr<Life> life;
+    int lives = 0;
+    std::optional<Steady::time_point> respawn_at;  // stopped: started again then
+    bool cut = false;                              // its link is cut: it must exit by itself
+  };
+
+  /// The schema, the proxies to PostgreSQL and the webhook balancer (before the simulator,
+  /// which posts to the balancer).
+  bool set_up_pair_links() {
+    const std::string host = conninfo_value(a_.pair_conninfo, "host");
+    const int port = std::atoi(conninfo_value(a_.pair_conninfo, "port").c_str());
+    if ((host != "127.0.0.1" && host != "localhost") || port <= 0) {
+      say("--pair needs a loopback TCP conninfo (host=127.0.0.1 port=N …), got '%s'",
+          a_.pair_conninfo.c_str());
+      return false;
+    }
+    schema_ = "failover_" + std::to_string(::getpid());
+    store::PgOptions admin_options;
+    admin_options.conninfo = a_.pair_conninfo;
+    admin_options.migrate = false;
+    auto admin_db = store::Database::open_postgresql(admin_options);
+    if (!admin_db) {
+      say("PostgreSQL: %s", admin_db.error().what().c_str());
+      return false;
+    }
+    if (auto r = admin_db->exec("DROP SCHEMA IF EXISTS " + schema_ + " CASCADE; CREATE SCHEMA " +
+                                schema_);
+        !r) {
+      say("PostgreSQL: %s", r.error().what().c_str());
+      return false;
+    }
+    std::vector<int> webhook_ports;
+    for (int i = 0; i < 2; ++i) {
+      Node& n = nodes_[i];
+      n.setup.name = i == 0 ? "a" : "b";
+      n.setup.dir = dir_.path() / n.setup.name;
+      std::filesystem::create_directories(n.setup.dir);
+      n.setup.webhook_port = testkit::reserve_loopback_port();
+      n.pg = std::make_unique<bench::TcpProxy>(std::vector<int>{port});
+      n.setup.conninfo = conninfo_via(a_.pair_conninfo, n.pg->port());
+      n.setup.schema = schema_;
+      webhook_ports.push_back(n.setup.webhook_port);
+    }
+    balancer_ = std::make_unique<bench::TcpProxy>(webhook_ports);
+    webhook_port_ = balancer_->port();
+    return true;
+  }
+
+  bool spawn_node(Node& n) {
+    auto life = std::make_unique<Life>();
+    life->number = ++n.lives;
+    const auto tag = n.setup.name + "-" + std::to_string(life->number);
+    life->notify = std::make_unique<NotifySocket>(n.setup.dir / ("notify-" + tag));
+    life->log_path = (n.setup.dir / ("dialerd-" + tag + ".log")).string();
+    Process::Spec spec;
+    spec.argv = {a_.dialerd, "--config", n.config};
+    spec.env = testkit::child_env({life->notify->env()});
+    spec.stdout_path = "/dev/null";
+    spec.stderr_path = life->log_path;
+    try {
+      life->process = std::make_unique<Process>(std::move(spec));
+    } catch (const std::exception& e) {
+      say("%s", e.what());
+      return false;
+    }
+    life->spawned = Steady::now();
+    n.life = std::move(life);
+    n.respawn_at.reset();
+    return true;
+  }
+
+  /// status-get's role of a running node ("" when it does not answer).
+  std::string role_of(const Node& n) {
+    if (!n.life) return "";
+    json::object req{{"command", "status-get"}, {"arguments", json::object{}}};
+    auto r = testkit::admin_raw(n.setup.dir / "admin.sock", json::serialize(req), 2s);
+    if (!r) return "";
+    const auto& args = testkit::args_of(*r);
+    const auto* role = args.if_contains("role");
+    return role != nullptr && role->is_string() ? std::string(role->as_string()) : "";
+  }
+
+  /// The node reporting `leader`, polling both every 100 ms until `until`.
+  Node* wait_leader(Steady::time_point until) {
+    while (Steady::now() < until) {
+      for (Node& n : nodes_) {
+        if (n.life && role_of(n) == "leader") return &n;
+      }
+      std::this_thread::sleep_for(100ms);
+    }
+    return nullptr;
+  }
+
+  int run_pair() {
+    for (Node& n : nodes_) {
+      n.config = dir_.write("dialerd-" + n.setup.name + ".yaml",
+                            config_text(dir_, a_, sim_->base_url(), 0, &n.setup));
+    }
+    const auto t0 = Steady::now();
+    // a first, b once a leads: the first run has a known leader.
+    if (!spawn_node(nodes_[0])) return fail_run();
+    Node* leader = wait_leader(Steady::now() + testkit::kStartTimeout);
+    if (leader == nullptr) {
+      say("no node became the leader");
+      return fail_run();
+    }
+    if (!spawn_node(nodes_[1])) return fail_run();
+    admin_socket_ = leader->setup.dir / "admin.sock";
+    if (!set_up()) return fail_run();
+    say("pair: campaigns started through node %s: %d contacts, %d in a second campaign, %d "
+        "foreign calls, limit %d, leader killed every %.1f s (kill %d is a cut from PostgreSQL)",
+        leader->setup.name.c_str(), a_.contacts, overlap_, foreign_, a_.limit, a_.kill_every_s,
+        a_.cut_at);
+
+    const auto overall = t0 + std::chrono::seconds(a_.timeout_s);
+    auto leading_since = Steady::now();
+    std::optional<Steady::time_point> stopped_at;  // the leader's kill or cut
+    bool completed = false;
+    while (!completed) {
+      const auto now = Steady::now();
+      if (now >= overall) {
+        say("the campaign did not complete within %d s", a_.timeout_s);
+        return fail_run();
+      }
+      for (Node& n : nodes_) {
+        if (n.life) {
+          if (auto code = n.life->process->wait(0ms)) {
+            if (!n.cut) {
+              say("node %s (life %d) exited by itself with %d", n.setup.name.c_str(),
+                  n.life->number, *code);
+              return fail_run();
+            }
+            cut_exit_code_ = *code;
+            cut_exit_s_ = std::chrono::duration<double>(now - *stopped_at).count();
+            say("node %s, cut from PostgreSQL, exited by itself with %d after %.1f s",
+                n.setup.name.c_str(), *code, cut_exit_s_);
+            n.cut = false;
+            n.life.reset();
+            n.respawn_at = now + 2s;
+          }
+        } else if (n.respawn_at && now >= *n.respawn_at) {
+          n.pg->restore();
+          if (!spawn_node(n)) return fail_run();
+        }
+      }
+      if (leader == nullptr) {
+        for (Node& n : nodes_) {
+          // A cut node may say `leader` until its next lease check: it is not.
+          if (n.life && !n.cut && role_of(n) == "leader") leader = &n;
+        }
+        if (leader != nullptr) {
+          const double took = std::chrono::duration<double>(Steady::now() - *stopped_at).count();
+          takeovers_s_.push_back(took);
+          leading_since = Steady::now();
+          admin_socket_ = leader->setup.dir / "admin.sock";
+          say("node %s leads %.1f s after the %s", leader->setup.name.c_str(), took,
+              kills_ == a_.cut_at ? "cut" : "kill");
+        } else {
+          std::this_thread::sleep_for(100ms);
+          continue;
+        }
+      }
+      const bool kill_due =
+          (a_.max_kills < 0 || kills_ < a_.max_kills) &&
+          Steady::now() >= leading_since + std::chrono::microseconds(
+                                               static_cast<std::int64_t>(a_.kill_every_s * 1e6));
+      if (kill_due) {
+        ++kills_;
+        stopped_at = Steady::now();
+        if (kills_ == a_.cut_at) {
+          leader->cut = true;
+          leader->pg->cut();
+        } else {
+          leader->life->process->signal(SIGKILL);
+          if (!leader->life->process->wait(30s)) {
+            say("dialerd did not die of SIGKILL");
+            return fail_run();
+          }
+          leader->life.reset();
+          leader->respawn_at = Steady::now() + 2s;
+        }
+        // Read-only answers come from the other node meanwhile.
+        Node& other = leader == &nodes_[0] ? nodes_[1] : nodes_[0];
+        admin_socket_ = other.setup.dir / "admin.sock";
+        leader = nullptr;
+        continue;
+      }
+      completed = campaign_completed();
+      if (!completed) std::this_thread::sleep_for(100ms);
+    }
+    const double run_s = std::chrono::duration<double>(Steady::now() - t0).count();
+    // Both stop as systemd would stop them: SIGTERM, exit 0.
+    for (Node& n : nodes_) {
+      if (!n.life) continue;
+      n.life->process->signal(SIGTERM);
+      const auto code = n.life->process->wait(testkit::kStartTimeout);
+      if (code != 0) {
+        say("node %s exited with %d on SIGTERM", n.setup.name.c_str(), code.value_or(-1));
+        return fail_run();
+      }
+    }
+    return compare(run_s);
   }
 
   /// The simulator's view against the store's (tests/support/recovery_audit.hpp); prints the
@@ -431,7 +714,7 @@ class Run {
   int compare(double run_s) {
     const auto stats =
         sim_->call([](sim::Simulator& s) { return s.engine().stats_json(s.webhooks().stats()); });
-    auto db = store::Database::open(dir_.file("dialerd.db"));
+    auto db = open_store_for_audit();
     if (!db) {
       say("store: %s", db.error().what().c_str());
       return 2;
@@ -452,7 +735,7 @@ class Run {
       return it == audit.attempt_states.end() ? 0.0 : static_cast<double>(it->second);
     };
     JsonLine line;
-    line.text("scenario", "recovery");
+    line.text("scenario", pair() ? "failover" : "recovery");
     line.number("contacts", a_.contacts, 0);
     line.number("limit", a_.limit, 0);
     line.number("kill_every_s", a_.kill_every_s, 1);
@@ -485,6 +768,20 @@ class Run {
     line.number("contacts_non_terminal", audit.contacts_non_terminal, 0);
     line.number("outcomes_lost", audit.outcomes_lost(), 0);
     line.number("unknown_call_ids", audit.unknown_call_ids, 0);
+    if (pair()) {
+      std::vector<double> t = takeovers_s_;
+      std::sort(t.begin(), t.end());
+      line.number("takeovers", static_cast<double>(t.size()), 0);
+      line.number("takeover_p50_s", t.empty() ? 0.0 : t[t.size() / 2], 1);
+      line.number("takeover_max_s", t.empty() ? 0.0 : t.back(), 1);
+      line.boolean("takeover_goal_met", !t.empty() && t.back() <= 15.0);
+      line.number("cut_exit_code", cut_exit_code_, 0);
+      line.number("cut_exit_s", cut_exit_s_, 1);
+      say("%zu takeovers: p50 %.1f s, max %.1f s (goal <= 15 s); the cut leader exited with %d "
+          "after %.1f s",
+          t.size(), t.empty() ? 0.0 : t[t.size() / 2], t.empty() ? 0.0 : t.back(), cut_exit_code_,
+          cut_exit_s_);
+    }
     line.boolean("met", audit.clean());
     std::printf("%s\n", line.finish().c_str());
     say("%d kills over %.1f s, %zu calls: %d beyond attempts, %d numbers active twice (%d of "
@@ -507,6 +804,14 @@ class Run {
   int overlap_ = 0;
   int foreign_ = 0;
   std::unique_ptr<Life> life_;
+  std::filesystem::path admin_socket_ = dir_.path() / "admin.sock";
+  // --pair
+  std::string schema_;
+  std::array<Node, 2> nodes_;
+  std::unique_ptr<bench::TcpProxy> balancer_;
+  std::vector<double> takeovers_s_;
+  int cut_exit_code_ = -1;
+  double cut_exit_s_ = 0;
   int lives_ = 0;
   int kills_ = 0;
   int kills_before_ready_ = 0;
@@ -549,6 +854,12 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"full", "normal"}));
   app.add_option("--dialerd", a.dialerd, "the dialerd binary (default: next to this program)");
   app.add_flag("--keep-dir", a.keep_dir, "keep the temp directory (store, logs)");
+  app.add_option("--pair", a.pair_conninfo,
+                 "the failover scenario: two dialerd on this PostgreSQL (loopback TCP conninfo, "
+                 "e.g. scripts/pg-test-cluster's); the leader is killed every --kill-every s");
+  app.add_option("--cut-at", a.cut_at,
+                 "--pair: the kill that cuts the leader off PostgreSQL instead (0: none)")
+      ->check(CLI::Range(0, 1000));
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::warn);
   std::signal(SIGPIPE, SIG_IGN);
