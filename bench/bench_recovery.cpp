@@ -742,11 +742,11 @@ class Run {
     line.number("campaigns", static_cast<double>(campaigns().size()), 0);
     line.number("shared_numbers", audit.shared_numbers, 0);
     line.number("foreign_calls", foreign_, 0);
-    line.text("synchronous", a_.sync);
+    if (!pair()) line.text("synchronous", a_.sync);  // SQLite's
     line.boolean("completed", true);
     line.number("run_s", run_s, 1);
     line.number("kills", kills_, 0);
-    line.number("kills_before_ready", kills_before_ready_, 0);
+    if (!pair()) line.number("kills_before_ready", kills_before_ready_, 0);
     line.number("calls", static_cast<double>(audit.calls), 0);
     line.number("attempts_finished", states("finished"), 0);
     line.number("attempts_void", states("void"), 0);

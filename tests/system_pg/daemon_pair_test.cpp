@@ -70,6 +70,8 @@ TEST(DaemonPair, StandbyServesReadsRefusesWritesAndTakesOverWhenTheLeaderStops) 
   auto status_a = args_of(a.call("status-get"));
   ASSERT_EQ(str(status_a, "role"), "leader") << json::serialize(status_a) << a.log();
   EXPECT_EQ(str(status_a, "node"), "a");
+  // systemd hears READY=1 from both, and which one dials.
+  EXPECT_GE(a.notify().index_of("READY=1\nSTATUS=leader (node a): "), 0);
 
   Daemon b(dir_b, dir_b.write("b.yaml", pair_config(dir_b, sim.base_url(), listen_b, schema, "b")));
   ASSERT_TRUE(b.ready()) << b.log();
@@ -80,6 +82,7 @@ TEST(DaemonPair, StandbyServesReadsRefusesWritesAndTakesOverWhenTheLeaderStops) 
   ASSERT_TRUE(status_b.at("leader").is_object()) << json::serialize(standby);
   EXPECT_EQ(str(status_b.at("leader").as_object(), "node"), "a");
   EXPECT_THAT(text_of(standby), HasSubstr("not dialling; leader a since "));
+  EXPECT_GE(b.notify().index_of("READY=1\nSTATUS=standby (node b), not dialling; leader a"), 0);
   EXPECT_EQ(metric(dir_a, a, "dialer_leader"), "1");
   EXPECT_EQ(metric(dir_b, b, "dialer_leader"), "0");
   EXPECT_THAT(b.ctl({"status"}).out, HasSubstr("role standby (node b"));
@@ -133,6 +136,7 @@ TEST(DaemonPair, StandbyServesReadsRefusesWritesAndTakesOverWhenTheLeaderStops) 
   EXPECT_EQ(metric(dir_b, b, "dialer_leader"), "1");
   EXPECT_EQ(metric(dir_b, b, "dialer_takeovers_total"), "1");
   EXPECT_THAT(b.log(), HasSubstr("took the leader lease over from a"));
+  EXPECT_TRUE(b.notify().wait_for("STATUS=leader (node b): "));
   EXPECT_EQ(result_of(b.call("campaign-create", {{"name", "after"}, {"agent_id", kAgent}})), 0);
 
   b.process().signal(SIGTERM);
