@@ -151,7 +151,8 @@ void Scheduler::Impl::credits_restored() {
 }
 
 void Scheduler::Impl::arm_poll_timers() {
-  if (run_.stopping) return;
+  // Before recover() (a standby of a pair) nothing polls: recover() arms the polls itself.
+  if (run_.stopping || !run_.recovered) return;
   arm_periodic_poll(options_.concurrency_poll_interval);
   if (account_.config_timer != 0) ex_.cancel(account_.config_timer);
   account_.config_timer = ex_.schedule_at(now() + options_.credit_poll_interval, guard([this] {

@@ -202,5 +202,24 @@ TEST_F(EngineTest, BeforeRecoveryTheViewIsTheStoresAndSaysStandby) {
   EXPECT_EQ(standby.campaign_view("nope").error().code, make_error_code(errc::not_found));
 }
 
+// A standby's scheduler never recovers; a config reload (allowed on a standby: it is the
+// node's own) must not start the account polls — they spend the API key's shared budget and
+// write the credit balance into the shared store.
+TEST_F(EngineTest, OptionsUpdateBeforeRecoveryStartsNoPolls) {
+  Scheduler standby(SchedulerDeps{ex_, *store_, platform_, parse_body, nullptr}, options_);
+  SchedulerOptions changed = options_;
+  changed.credit_poll_interval = 5s;
+  changed.concurrency_poll_interval = 5s;
+  standby.update_options(changed);
+  ex_.run_until(ex_.now() + 10min);
+  EXPECT_EQ(platform_.config_requests, 0);
+  EXPECT_EQ(platform_.concurrency_requests, 0);
+  // Once it leads (recover), the polls run at the new intervals.
+  ASSERT_TRUE(standby.recover());
+  ex_.run_until(ex_.now() + 11s);
+  EXPECT_GE(platform_.config_requests, 2);
+  EXPECT_GE(platform_.concurrency_requests, 1);
+}
+
 }  // namespace
 }  // namespace dialer::scheduler::testing
