@@ -263,7 +263,18 @@ void resolve_store(Config& cfg, ParseContext& ctx, const GetEnv& env, const fs::
     std::string lower = s.pg_conninfo;
     std::transform(lower.begin(), lower.end(), lower.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    if (lower.find("password") != std::string::npos) {
+    // The URI form (postgresql://user:password@host/db) carries it as userinfo.
+    bool in_uri = false;
+    for (std::string_view scheme : {"postgresql://", "postgres://"}) {
+      if (lower.rfind(scheme, 0) != 0) continue;
+      const std::string_view rest = std::string_view(lower).substr(scheme.size());
+      const auto userinfo_end = rest.find('@');
+      const auto path = rest.find_first_of("/?");
+      in_uri = userinfo_end != std::string_view::npos &&
+               (path == std::string_view::npos || userinfo_end < path) &&
+               rest.substr(0, userinfo_end).find(':') != std::string_view::npos;
+    }
+    if (in_uri || lower.find("password") != std::string::npos) {
       ctx.error(*at, "store.postgresql.conninfo",
                 "holds a password; put it in store.postgresql.password_file (or the systemd "
                 "credential pg-password) so it never sits in the config");

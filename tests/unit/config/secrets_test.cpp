@@ -325,6 +325,23 @@ TEST(PostgresqlStore, RefusesAPasswordInTheConninfoAndOddSchemas) {
   EXPECT_THAT(text, HasSubstr("password_file"));
   EXPECT_THAT(text, Not(HasSubstr("hunter2")));
 
+  // The URI form carries one as user:password@host.
+  for (const char* uri : {"postgresql://dialer:hunter2@db/dialer", "postgres://:hunter2@db"}) {
+    auto in_uri = load(std::string("store:\n  backend: postgresql\n  postgresql:\n"
+                                   "    conninfo: \"") +
+                           uri + "\"\n" + kSecrets,
+                       env);
+    ASSERT_FALSE(in_uri) << uri;
+    const auto said = format_diagnostics(in_uri.error());
+    EXPECT_THAT(said, HasSubstr("store.postgresql.conninfo")) << uri;
+    EXPECT_THAT(said, Not(HasSubstr("hunter2"))) << uri;
+  }
+  auto user_only = load(std::string("store:\n  backend: postgresql\n  postgresql:\n"
+                                    "    conninfo: \"postgresql://dialer@db:5432/dialer\"\n") +
+                            kSecrets,
+                        env);
+  EXPECT_TRUE(user_only) << format_diagnostics(user_only.error());
+
   auto missing = load(std::string("store:\n  backend: postgresql\n") + kSecrets, env);
   ASSERT_FALSE(missing);
   EXPECT_THAT(format_diagnostics(missing.error()), HasSubstr("set store.postgresql.conninfo"));
