@@ -34,7 +34,8 @@ Result<std::optional<LeaseHolder>> PgLease::try_acquire(TimePoint now) {
 Result<bool> PgLease::still_held() {
   auto n = db_.query_int64(
       "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = "
-      "pg_backend_pid() AND classid = 7370022 AND objid = hashtext(current_schema())::oid");
+      "pg_backend_pid() AND classid = 7370022 AND objid = hashtext(current_schema())::oid AND "
+      "objsubid = 2");  // 2: a lock taken with two int4 keys
   if (!n) return n.error();
   return *n > 0;
 }

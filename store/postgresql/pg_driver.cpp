@@ -357,7 +357,10 @@ class PgDriver final : public detail::Driver {
     const char* state = r != nullptr ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
     std::string msg = "'" + sql_excerpt(what) + "': ";
     msg += r != nullptr ? trimmed(PQresultErrorMessage(r)) : trimmed(PQerrorMessage(conn_));
-    if (PQstatus(conn_) == CONNECTION_BAD) msg += " (connection to PostgreSQL lost)";
+    if (PQstatus(conn_) == CONNECTION_BAD) {
+      // The session is gone (and with it any lock it held): io_error, as an unreachable server.
+      return Error{errc::io_error, msg + " (connection to PostgreSQL lost)"};
+    }
     return Error{code_for(state), std::move(msg)};
   }
 
@@ -411,8 +414,12 @@ Result<Database> Database::open_postgresql(const PgOptions& options) {
   if (conn == nullptr) return Error{errc::db_error, "cannot connect to PostgreSQL: out of memory"};
   if (PQstatus(conn) != CONNECTION_OK) {
     // libpq's message names the host and the reason, never the password. io_error: the server
-    // could not be reached (the daemon exits so that systemd tries again), unlike a refusal.
-    Error e{errc::io_error, "cannot connect to PostgreSQL: " + trimmed(PQerrorMessage(conn))};
+    // could not be reached (the daemon exits so that systemd tries again); db_error: it answered
+    // and refused (a wrong password, no such role or database: trying again changes nothing).
+    std::string why = trimmed(PQerrorMessage(conn));
+    const bool refused =
+        PQconnectionNeedsPassword(conn) != 0 || why.find("FATAL:") != std::string::npos;
+    Error e{refused ? errc::db_error : errc::io_error, "cannot connect to PostgreSQL: " + why};
     PQfinish(conn);
     return e;
   }

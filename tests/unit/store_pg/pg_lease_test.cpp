@@ -93,5 +93,33 @@ TEST_P(PgLeaseTest, AStoreFencedWithAnOldEpochRefusesToReserve) {
   EXPECT_NE(fenced.error().message.find("node-b"), std::string::npos) << fenced.error().message;
 }
 
+// How a failure reads decides the daemon's exit code: io_error (exit 1, systemd tries again) when
+// PostgreSQL cannot be reached or the session is gone; db_error (exit 4, not retried) when the
+// server answered with a refusal.
+TEST_P(PgLeaseTest, ConnectionFailuresSayWhetherTryingAgainHelps) {
+  PgOptions closed = options();
+  closed.conninfo = "host=127.0.0.1 port=1 user=dialer dbname=postgres";
+  auto unreachable = Database::open_postgresql(closed);
+  ASSERT_FALSE(unreachable);
+  EXPECT_EQ(unreachable.error().code, make_error_code(errc::io_error))
+      << unreachable.error().what();
+
+  PgOptions missing = options();
+  missing.conninfo = testing::test_pg_conninfo() + " dbname=no_such_database_here";
+  auto refused = Database::open_postgresql(missing);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, make_error_code(errc::db_error)) << refused.error().what();
+
+  auto db = Database::open_postgresql(options());
+  ASSERT_TRUE(db) << db.error().what();
+  const auto pid = db->query_int64("SELECT pg_backend_pid()");
+  ASSERT_TRUE(pid);
+  ASSERT_TRUE(
+      pg_->admin().query_int64("SELECT pg_terminate_backend(" + std::to_string(*pid) + ")::int"));
+  auto gone = db->query_int64("SELECT 1");
+  ASSERT_FALSE(gone);
+  EXPECT_EQ(gone.error().code, make_error_code(errc::io_error)) << gone.error().what();
+}
+
 }  // namespace
 }  // namespace dialer::store
