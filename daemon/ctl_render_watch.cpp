@@ -67,15 +67,20 @@ std::vector<std::string> status_header_lines(const json::object& status) {
     if (role != "leader") line += "   NOT DIALLING";
     lines.push_back(std::move(line));
   }
+  // A node that does not dial has no slots, rate or credits of its own to show.
+  const std::string role = cell_of(status, "role");
+  const bool dials = role == "-" || role == "standalone" || role == "leader";
   const auto& slots = object_of(status, "slots");
   const auto& rate = object_of(status, "rate");
   const auto& credits = object_of(status, "credits");
   std::string balance = cell_of(credits, "balance");
   if (balance == "-") balance = "unknown";
-  lines.push_back("slots " + cell_of(slots, "used") + "/" + cell_of(slots, "limit") + " (" +
-                  cell_of(slots, "source") + ")   rate " + cell_of(rate, "used_last_minute") + "/" +
-                  cell_of(rate, "calls_per_minute") + " per min   credits " + balance + " (" +
-                  cell_of(credits, "state") + credit_age(credits) + ")");
+  if (dials) {
+    lines.push_back("slots " + cell_of(slots, "used") + "/" + cell_of(slots, "limit") + " (" +
+                    cell_of(slots, "source") + ")   rate " + cell_of(rate, "used_last_minute") +
+                    "/" + cell_of(rate, "calls_per_minute") + " per min   credits " + balance +
+                    " (" + cell_of(credits, "state") + credit_age(credits) + ")");
+  }
   lines.push_back(render_webhooks_line(status));
   const auto& block = object_of(status, "account_block");
   if (!block.empty()) {

@@ -59,8 +59,9 @@ std::optional<Failure> Daemon::Impl::start() {
     store_ = std::move(*opened);
     pg.migrate = false;
     connect_worker = [pg] { return store::Database::open_postgresql(pg); };
-    // Leader or standby: only the holder of the lease recovers and dials.
-    if (auto failure = start_lease(cfg, pg)) return failure;
+    lease_options_ = pg;
+    // Until the lease says otherwise, this node reserves nothing (fence: no epoch matches).
+    store_->set_fence(kNoEpoch);
   } else {
     auto opened = store::SqlStore::open(cfg.store.path, open);
     if (!opened) {
@@ -87,6 +88,11 @@ std::optional<Failure> Daemon::Impl::start() {
   // Admin socket (its lock tells whether another instance runs), then the webhook listener.
   if (auto failure = start_admin(cfg)) return failure;
   if (auto failure = start_webhook(cfg)) return failure;
+  // Leader or standby (PostgreSQL): only the holder of the lease recovers and dials. After the
+  // admin socket's lock, so a second instance on this host never touches the lease.
+  if (cfg.store.backend == config::StoreBackend::postgresql) {
+    if (auto failure = start_lease(cfg)) return failure;
+  }
 
   // Partner API client and the scheduler over it.
   auto client =
@@ -166,15 +172,12 @@ int Daemon::Impl::run() {
 
   ioc_.run();
   // The loop was stopped by finish(): let what is already under way (the answer to a
-  // `shutdown` command, closing connections) complete, within a bound. Not after the lease was
-  // lost: nothing more of this node's may happen.
-  if (!abandoned_) {
-    ioc_.restart();
-    ioc_.run_for(std::chrono::seconds(5));
-  }
+  // `shutdown` command, closing connections) complete, within a bound.
+  ioc_.restart();
+  ioc_.run_for(std::chrono::seconds(5));
   workers_.join();
   spdlog::info("dialerd stopped");
-  return exit_code_;
+  return exit_ok;
 }
 
 // --- Daemon --------------------------------------------------------------------------------

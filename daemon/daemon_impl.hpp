@@ -117,7 +117,7 @@ class Daemon::Impl {
   // daemon_lease.cpp
   enum class Role { standalone, standby, taking_over, leader };
   /// Connects the lease and tries it once: leader (or taking over), else standby.
-  std::optional<Failure> start_lease(const config::Config& cfg, const store::PgOptions& pg);
+  std::optional<Failure> start_lease(const config::Config& cfg);
   /// Recovery as after a crash (imports, then the scheduler), then dial: role leader.
   std::optional<Failure> lead();
   /// The lease was taken: fence the store with its epoch; lead now, or after the old holder's
@@ -127,7 +127,9 @@ class Daemon::Impl {
   void lease_round();
   /// The leader no longer holds the lease: stop at once (exit 1; systemd starts it again, as
   /// the standby). Nothing more is sent: reservations are fenced already.
-  void lose_lease(const std::string& why);
+  [[noreturn]] void lose_lease(const std::string& why);
+  /// The fence of a node without the lease: no epoch matches it.
+  static constexpr std::int64_t kNoEpoch = -1;
   /// The admin gate of a node that does not dial: what changes shared state is refused.
   std::optional<admin::Response> gate(std::string_view command, admin::Effect effect) const;
   void publish_role();
@@ -207,15 +209,13 @@ class Daemon::Impl {
   // Leader lease (store.backend: postgresql); role_ stays standalone on SQLite.
   Role role_ = Role::standalone;
   std::string node_;
-  store::PgOptions lease_options_;
+  store::PgOptions lease_options_;  ///< the store's options (set when it is opened)
   std::optional<store::PgLease> lease_;
   std::optional<store::LeaseHolder> leader_;                      ///< the lease row as last read
   std::optional<std::chrono::steady_clock::time_point> lead_at_;  ///< taking_over: recover then
   std::uint64_t takeovers_ = 0;
   bool lease_trouble_logged_ = false;
   boost::asio::steady_timer lease_timer_{ioc_};
-  int exit_code_ = exit_ok;
-  bool abandoned_ = false;  ///< stopped without the graceful part (the lease was lost)
   bool stopping_ = false;
   bool finished_ = false;
 };

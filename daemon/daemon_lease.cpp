@@ -15,6 +15,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <unistd.h>
 
 namespace dialer::daemon {
@@ -35,33 +36,33 @@ std::string host_name() {
   return buf;
 }
 
+/// Exit 1 (systemd starts the node again) when PostgreSQL could not be reached or the session
+/// was lost; 4 (not retried) when the server refused.
+int exit_for(const Error& e) {
+  return e.code == make_error_code(errc::io_error) ? exit_runtime_failure : exit_store_failure;
+}
+
 }  // namespace
 
-std::optional<Failure> Daemon::Impl::start_lease(const config::Config& cfg,
-                                                 const store::PgOptions& pg) {
+std::optional<Failure> Daemon::Impl::start_lease(const config::Config& cfg) {
   node_ = cfg.store.pg_node_name.empty() ? host_name() : cfg.store.pg_node_name;
-  lease_options_ = pg;
-  lease_options_.migrate = false;
   auto lease = store::PgLease::connect(lease_options_, node_);
   if (!lease) {
-    return Failure{lease.error().code == make_error_code(errc::io_error) ? exit_runtime_failure
-                                                                         : exit_store_failure,
+    return Failure{exit_for(lease.error()),
                    "cannot open the leader lease: " + lease.error().message};
   }
   lease_.emplace(std::move(*lease));
   auto before = lease_->current();
-  if (!before) return Failure{exit_store_failure, "leader lease: " + before.error().message};
+  if (!before) return Failure{exit_for(before.error()), "leader lease: " + before.error().message};
   auto got = lease_->try_acquire(clock_.now());
-  if (!got) return Failure{exit_store_failure, "leader lease: " + got.error().message};
+  if (!got) return Failure{exit_for(got.error()), "leader lease: " + got.error().message};
   role_ = Role::standby;
   if (*got) {
     on_acquired(**got, before->holder);
   } else {
-    auto now = lease_->current();
-    if (now) leader_ = *now;
-    spdlog::info("node {}: standby; {} leads (since {}, epoch {})", node_,
-                 leader_ ? leader_->holder : "another node",
-                 leader_ ? format_iso8601(leader_->since) : "?", leader_ ? leader_->epoch : 0);
+    leader_ = *before;
+    spdlog::info("node {}: standby; {} leads (since {}, epoch {})", node_, leader_->holder,
+                 format_iso8601(leader_->since), leader_->epoch);
   }
   return std::nullopt;
 }
@@ -70,15 +71,16 @@ void Daemon::Impl::on_acquired(const store::LeaseHolder& mine, const std::string
   store_->set_fence(mine.epoch);
   leader_ = mine;
   role_ = Role::taking_over;
-  const bool from_other = !previous.empty() && previous != node_;
-  if (from_other) {
-    ++takeovers_;
+  if (!previous.empty() && previous != node_) ++takeovers_;
+  if (previous.empty()) {
+    lead_at_.reset();  // the lease was never held: nobody can still be working
+    spdlog::info("node {}: leader (epoch {})", node_, mine.epoch);
+  } else {
+    // Whoever held it before — another node, or this one before a restart, or a node that
+    // shares this one's name — may still be running for up to kLeaseEvery: let it stop first.
     lead_at_ = std::chrono::steady_clock::now() + kTakeoverSettle;
     spdlog::warn("node {}: took the leader lease over from {} (epoch {}); recovering in {}", node_,
                  previous, mine.epoch, format_duration(kTakeoverSettle));
-  } else {
-    lead_at_.reset();  // nobody else held it: lead at once
-    spdlog::info("node {}: leader (epoch {})", node_, mine.epoch);
   }
   publish_role();
 }
@@ -87,14 +89,15 @@ std::optional<Failure> Daemon::Impl::lead() {
   // Imports interrupted by a crash are rolled back (still staging) or finished (past their
   // commit point) before the scheduler looks at contacts.
   if (auto r = store::recover_imports(store_->database()); !r) {
-    return Failure{exit_store_failure, "import recovery failed: " + r.error().message};
+    return Failure{exit_for(r.error()), "import recovery failed: " + r.error().message};
   } else if (r->rolled_back + r->completed > 0) {
     spdlog::info("imports recovered: {} rolled back, {} completed", r->rolled_back, r->completed);
   }
   if (auto r = scheduler_->recover(); !r) {
-    return Failure{r.error().code == make_error_code(errc::db_error) ? exit_store_failure
-                                                                     : exit_runtime_failure,
-                   "recovery failed: " + r.error().message};
+    const int code = r.error().code == make_error_code(errc::io_error)   ? exit_runtime_failure
+                     : r.error().code == make_error_code(errc::db_error) ? exit_store_failure
+                                                                         : exit_runtime_failure;
+    return Failure{code, "recovery failed: " + r.error().message};
   }
   if (role_ == Role::taking_over) {
     role_ = Role::leader;
@@ -109,14 +112,23 @@ void Daemon::Impl::arm_lease() {
   if (role_ == Role::standalone) return;
   lease_timer_.expires_after(kLeaseEvery);
   lease_timer_.async_wait([this](const boost::system::error_code& ec) {
-    if (ec || finished_ || stopping_) return;
+    if (ec || finished_) return;
     lease_round();
     if (!finished_) arm_lease();
   });
 }
 
 void Daemon::Impl::lease_round() {
+  // The loop's own session, whatever the role: a standby whose session died could neither store
+  // a webhook nor lead; a leader's could not dial. Crash-only: exit, systemd starts it afresh.
+  if (auto alive = store_->database().query_int64("SELECT 1"); !alive) {
+    if (alive.error().code == make_error_code(errc::io_error)) {
+      lose_lease("the store's connection is lost: " + alive.error().message);
+    }
+    spdlog::warn("node {}: the store does not answer: {}", node_, alive.error().message);
+  }
   if (!lease_) {
+    if (stopping_) return;
     auto lease = store::PgLease::connect(lease_options_, node_);
     if (!lease) {
       if (!lease_trouble_logged_) {
@@ -129,6 +141,7 @@ void Daemon::Impl::lease_round() {
     lease_.emplace(std::move(*lease));
   }
   if (role_ == Role::standby) {
+    if (stopping_) return;  // a node on its way out takes nothing over
     auto before = lease_->current();
     auto got = before ? lease_->try_acquire(clock_.now())
                       : Result<std::optional<store::LeaseHolder>>(before.error());
@@ -144,42 +157,44 @@ void Daemon::Impl::lease_round() {
     if (lease_trouble_logged_) spdlog::info("node {}: the lease can be read again", node_);
     lease_trouble_logged_ = false;
     if (!*got) {
+      if (before->holder == node_ && (!leader_ || leader_->epoch != before->epoch)) {
+        spdlog::warn(
+            "node {}: the leader has this node's name: give each node its own "
+            "store.postgresql.node_name",
+            node_);
+      }
       leader_ = *before;
       return;
     }
     on_acquired(**got, before->holder);
   }
-  // Leader or taking over: the lock must still be this session's.
+  // Leader or taking over: the lock must still be this session's — also while stopping, until
+  // the loop ends.
   auto held = lease_->still_held();
   if (!held || !*held) {
     lose_lease(held ? "the lock is no longer this node's" : held.error().message);
-    return;
   }
   if (role_ == Role::taking_over) {
     if (lead_at_ && std::chrono::steady_clock::now() < *lead_at_) return;
-    if (auto failure = lead()) {
-      lose_lease(failure->message);
-      return;
-    }
+    // Recovery runs on the loop: a long one must not look like a hung daemon to the watchdog.
+    if (notifier_->watchdog_interval().count() > 0) notifier_->notify("WATCHDOG=1");
+    if (auto failure = lead()) lose_lease("taking over failed: " + failure->message);
   }
-  // Deliveries the standby received sit in the shared inbox: apply them (one indexed read
-  // when there are none).
+  // Deliveries the standby received sit in the shared inbox: apply them.
   scheduler_->inbox_updated();
 }
 
 void Daemon::Impl::lose_lease(const std::string& why) {
   spdlog::critical(
-      "node {}: lost the leader lease ({}): stopping now; the other node takes over, systemd "
-      "starts this one again as the standby",
-      node_, why);
-  notifier_->notify("STATUS=lost the leader lease: " + why);
-  exit_code_ = exit_runtime_failure;
-  abandoned_ = true;
-  stopping_ = true;
-  if (handlers_) handlers_->cancel_jobs();
-  if (forecast_) forecast_->cancel();
-  if (admin_) admin_->stop();
-  finish();
+      "node {} ({}): {}: stopping now (exit 1: systemd starts it again, as the "
+      "standby unless the lease is free)",
+      node_, role_view().role, why);
+  notifier_->notify("STATUS=stopped: " + why);
+  // Crash-only: no graceful part (nothing more of this node's may reach the store or the API),
+  // the same path as SIGKILL, which startup recovery is built for. The lock file and sockets go
+  // with the process.
+  spdlog::shutdown();
+  std::_Exit(exit_runtime_failure);
 }
 
 std::optional<admin::Response> Daemon::Impl::gate(std::string_view command,

@@ -44,7 +44,7 @@ void Daemon::Impl::finish() {
   if (metrics_server_) metrics_server_->stop();
   if (client_) client_->shutdown();
   lease_timer_.cancel();
-  if (lease_ && !abandoned_ && role_ != Role::standby) {
+  if (lease_ && role_ != Role::standby) {
     // A clean stop hands the lease over now rather than when the session closes.
     if (auto r = lease_->release(); !r) spdlog::warn("releasing the lease: {}", r.error().message);
   }

@@ -247,6 +247,8 @@ TEST(CtlRender, RoleLine) {
   EXPECT_EQ(status_header_lines(standby).at(1),
             "role standby (node b, lease epoch 3)   leader a since 2026-12-05T10:00:00Z   NOT "
             "DIALLING");
+  // No slots line: a standby's scheduler holds none.
+  EXPECT_EQ(status_header_lines(standby).at(2).rfind("webhooks ", 0), 0u);
   const auto leader = obj(R"({"version": "0.1.0", "uptime_s": 5, "webhook_listen": "x:1",
       "role": "leader", "node": "a", "lease_epoch": 4, "takeovers": 2,
       "leader": {"node": "a", "since": "2026-12-05T10:00:00Z"}})");
