@@ -236,6 +236,21 @@ struct Life {
 class Run {
  public:
   explicit Run(Args args) : a_(std::move(args)), rng_(a_.seed) {}
+  ~Run() {
+    // The pair's schema goes with the run (the processes first: they hold sessions in it).
+    for (Node& n : nodes_) {
+      if (n.life) n.life.reset();
+    }
+    if (schema_.empty() || a_.keep_dir) return;
+    store::PgOptions o;
+    o.conninfo = a_.pair_conninfo;
+    o.migrate = false;
+    if (auto db = store::Database::open_postgresql(o)) {
+      (void)db->exec("DROP SCHEMA IF EXISTS " + schema_ + " CASCADE");
+    }
+  }
+  Run(const Run&) = delete;
+  Run& operator=(const Run&) = delete;
 
   int main() {
     if (a_.dialerd.empty()) {
@@ -357,14 +372,15 @@ class Run {
     return true;
   }
 
-  bool spawn() {
+  /// Starts dialerd on `config` with its notify socket and log in `dir` (named by `tag`).
+  std::unique_ptr<Life> start_life(int number, const std::filesystem::path& dir,
+                                   const std::string& tag, const std::string& config) {
     auto life = std::make_unique<Life>();
-    life->number = ++lives_;
-    const auto tag = std::to_string(life->number);
-    life->notify = std::make_unique<NotifySocket>(dir_.path() / ("notify-" + tag));
-    life->log_path = dir_.file("dialerd-" + tag + ".log");
+    life->number = number;
+    life->notify = std::make_unique<NotifySocket>(dir / ("notify-" + tag));
+    life->log_path = (dir / ("dialerd-" + tag + ".log")).string();
     Process::Spec spec;
-    spec.argv = {a_.dialerd, "--config", config_};
+    spec.argv = {a_.dialerd, "--config", config};
     spec.env = testkit::child_env({life->notify->env()});
     spec.stdout_path = "/dev/null";
     spec.stderr_path = life->log_path;
@@ -372,9 +388,16 @@ class Run {
       life->process = std::make_unique<Process>(std::move(spec));
     } catch (const std::exception& e) {
       say("%s", e.what());
-      return false;
+      return nullptr;
     }
     life->spawned = Steady::now();
+    return life;
+  }
+
+  bool spawn() {
+    ++lives_;
+    auto life = start_life(lives_, dir_.path(), std::to_string(lives_), config_);
+    if (!life) return false;
     // Keep the logs of the last few lives only: a long run has hundreds.
     if (life->number > 3 && !a_.keep_dir) {
       std::error_code ec;
@@ -554,23 +577,10 @@ class Run {
   }
 
   bool spawn_node(Node& n) {
-    auto life = std::make_unique<Life>();
-    life->number = ++n.lives;
-    const auto tag = n.setup.name + "-" + std::to_string(life->number);
-    life->notify = std::make_unique<NotifySocket>(n.setup.dir / ("notify-" + tag));
-    life->log_path = (n.setup.dir / ("dialerd-" + tag + ".log")).string();
-    Process::Spec spec;
-    spec.argv = {a_.dialerd, "--config", n.config};
-    spec.env = testkit::child_env({life->notify->env()});
-    spec.stdout_path = "/dev/null";
-    spec.stderr_path = life->log_path;
-    try {
-      life->process = std::make_unique<Process>(std::move(spec));
-    } catch (const std::exception& e) {
-      say("%s", e.what());
-      return false;
-    }
-    life->spawned = Steady::now();
+    ++n.lives;
+    auto life =
+        start_life(n.lives, n.setup.dir, n.setup.name + "-" + std::to_string(n.lives), n.config);
+    if (!life) return false;
     n.life = std::move(life);
     n.respawn_at.reset();
     return true;

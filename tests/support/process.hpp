@@ -125,8 +125,9 @@ class Process {
       // Nothing of the parent's but stdio reaches the child: a socket of the parent's (a proxy's
       // connection, a listener) held open by a child would outlive the parent closing it.
       if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
-        const long max = ::sysconf(_SC_OPEN_MAX);
-        for (int fd = 3; fd < (max > 0 ? max : 1024); ++fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+        const long max = ::sysconf(_SC_OPEN_MAX);  // bounded: it can be 1M in containers
+        const long last = max > 0 && max < 65536 ? max : 65536;
+        for (int fd = 3; fd < last; ++fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
       }
       ::execve(argv[0], argv.data(), envp.data());
       fail();

@@ -27,6 +27,26 @@ inline const std::string kBin = DIALER_BIN_DIR;
 inline const std::string kDialerd = kBin + "/dialerd";
 inline const std::string kDialerctl = kBin + "/dialerctl";
 inline const std::string kSim = kBin + "/vocobase-sim";
+inline const std::string kBenchRecovery = kBin + "/bench_recovery";
+
+/// An integer of a benchmark's JSON line; -1 when absent (the assertion then names the line).
+inline std::int64_t count(const json::object& line, const char* key) {
+  const auto* v = line.if_contains(key);
+  return v != nullptr && v->is_number() ? v->to_number<std::int64_t>() : -1;
+}
+
+/// bench_recovery's audit (tests/support/recovery_audit.hpp) found nothing: every count 0 and
+/// `met`. `err` is the run's stderr (its findings), `out` the line.
+inline void expect_audit_clean(const json::object& line, const std::string& out,
+                               const std::string& err) {
+  for (const char* key : {"calls_beyond_attempts", "numbers_active_twice",
+                          "numbers_two_calls_at_once_across_campaigns", "contacts_non_terminal",
+                          "outcomes_lost", "unknown_call_ids"}) {
+    EXPECT_EQ(count(line, key), 0) << key << "\n" << err;
+  }
+  EXPECT_EQ(count(line, "limit_violations"), 0) << out;
+  EXPECT_TRUE(line.at("met").as_bool()) << out;
+}
 
 /// vocobase-sim on 127.0.0.1:0; its address from the first stdout line.
 class Sim {
