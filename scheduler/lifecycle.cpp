@@ -39,6 +39,7 @@ Result<bool> Lifecycle::contact(std::int64_t contact_id, ContactState from, Cont
                                 const store::ContactChange& change, TimePoint now) {
   auto to = transition(from, event);
   if (!to) return to.error();
+  if (auto f = store_.check_fence(); !f) return f.error();
   auto w = writes_.contact(contact_id, from, *to, change, now);
   if (!w || !*w) return w;
   spdlog::debug("contact {}: {} -({})-> {}", contact_id, to_string(from), to_string(event),
@@ -52,6 +53,7 @@ Result<bool> Lifecycle::attempt(std::int64_t attempt_id, AttemptState from, Atte
                                 const store::AttemptChange& change, TimePoint now) {
   auto to = transition(from, event);
   if (!to) return to.error();
+  if (auto f = store_.check_fence(); !f) return f.error();
   auto w = writes_.attempt(attempt_id, from, *to, change);
   if (!w || !*w) return w;
   spdlog::debug("attempt {}: {} -({})-> {}", attempt_id, to_string(from), to_string(event),
@@ -68,7 +70,8 @@ Result<Lifecycle::Reservation> Lifecycle::reserve(std::int64_t campaign_id,
   const auto from = ContactState::queued;
   auto to = transition(from, ContactEvent::claimed);
   if (!to) return to.error();
-  // A node that lost the lease (another took over) reserves nothing, hence sends nothing.
+  // A node that lost the lease (another took over) reserves nothing, hence sends nothing (and,
+  // as for every move, writes nothing).
   if (auto f = store_.check_fence(); !f) return f.error();
   auto w = writes_.contact(contact.id, from, *to, {}, now, store::NumberGuard::no_open_attempt);
   if (!w) return w.error();
@@ -100,6 +103,7 @@ Result<std::int64_t> Lifecycle::skip_queued(std::int64_t campaign_id,
   const auto from = ContactState::queued;
   auto to = transition(from, event);
   if (!to) return to.error();
+  if (auto f = store_.check_fence(); !f) return f.error();
   auto n = writes_.contacts_of_campaign(campaign_id, from, *to, reason, now);
   if (!n || *n == 0) return n;
   audit("campaign:" + std::string(campaign_name),
@@ -116,6 +120,7 @@ Result<std::int64_t> Lifecycle::skip_queued_number(std::string_view phone, std::
   const auto from = ContactState::queued;
   auto to = transition(from, ContactEvent::dnc_added);
   if (!to) return to.error();
+  if (auto f = store_.check_fence(); !f) return f.error();
   auto n = writes_.contacts_with_phone(phone, from, *to, reason, now);
   if (!n || *n == 0) return n;
   audit("dnc",
@@ -132,6 +137,7 @@ Result<bool> Lifecycle::repair(std::int64_t contact_id, ContactState from, TimeP
     return Error{errc::invalid_argument, "contact " + std::to_string(contact_id) +
                                              ": no repair from " + std::string(to_string(from))};
   }
+  if (auto f = store_.check_fence(); !f) return f.error();
   auto w = writes_.contact(contact_id, from, ContactState::queued, {}, now);
   if (!w || !*w) return w;
   audit("contact:" + std::to_string(contact_id),

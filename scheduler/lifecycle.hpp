@@ -3,7 +3,9 @@
 /// lifecycle looks it up in the transition tables (state_machines.hpp), makes one guarded write
 /// (store/state_writes.hpp: `… SET state = :to … WHERE id = ? AND state = :from`), audits it
 /// and logs it, and answers whether it was written. Nothing else in the project writes those
-/// states: only Lifecycle can call StateWrites.
+/// states: only Lifecycle can call StateWrites. Every move first checks the store's fence
+/// (Store::check_fence): a node another one took the lease over from writes no state at all,
+/// refused with errc::conflict.
 ///
 /// It holds no state of its own and costs two references, so whoever holds a store (the engine
 /// on the event loop, an admin job on a worker) makes one when needed.

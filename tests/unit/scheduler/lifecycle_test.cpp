@@ -177,5 +177,29 @@ TEST_F(LifecycleTest, AFencedStoreReservesNothing) {
             store::Claim::claimed);
 }
 
+// Not only reservations: a node another one took over from writes no contact or attempt state
+// at all — an outcome, a retry, a skip or a repair of a stale leader would race the new
+// leader's recovery. Each move is refused (conflict) and leaves the store as it was.
+TEST_F(LifecycleTest, AFencedStoreWritesNoStateAtAll) {
+  Lifecycle life(*store_);
+  auto reserved = life.reserve(camp_a_, contact(a_), Provider::twilio, kAgent, kT0);
+  ASSERT_TRUE(reserved && reserved->claim == store::Claim::claimed);
+  store_->set_fence(5);  // another node took over: the lease row is at epoch 0, not 5
+  const auto audits = audit_rows();
+  const auto refused = [](const auto& r) {
+    return !r && r.error().code == make_error_code(errc::conflict);
+  };
+  EXPECT_TRUE(refused(
+      life.contact(b_, ContactState::queued, ContactEvent::dnc_added, {.reason = "dnc"}, kT0)));
+  EXPECT_TRUE(refused(
+      life.attempt(reserved->attempt_id, AttemptState::reserved, AttemptEvent::refused, {}, kT0)));
+  EXPECT_TRUE(refused(life.skip_queued(camp_a_, "a", "stopped", kT0)));
+  EXPECT_TRUE(refused(life.skip_queued_number("+14155550001", "dnc", kT0)));
+  EXPECT_TRUE(refused(life.repair(a_, ContactState::dialing, kT0)));
+  EXPECT_EQ(contact(a_).state, ContactState::dialing);
+  EXPECT_EQ(contact(b_).state, ContactState::queued);
+  EXPECT_EQ(audit_rows(), audits);
+}
+
 }  // namespace
 }  // namespace dialer::scheduler
