@@ -78,6 +78,8 @@ Result<void> Scheduler::Impl::campaign_event(CampaignRt& c, CampaignEvent event,
   {
     auto tx = store_.begin();
     if (!tx) return tx.error();
+    // A node another one took the lease over from moves no campaign (as no contact, Lifecycle).
+    if (auto f = store_.check_fence(); !f) return f.error();
     if (auto r = campaigns_repo_.set_state(c.id(), *to, pause_reason, t); !r) return r.error();
     boost::json::object detail{
         {"from", to_string(from)}, {"event", to_string(event)}, {"to", to_string(*to)}};

@@ -221,5 +221,19 @@ TEST_F(EngineTest, OptionsUpdateBeforeRecoveryStartsNoPolls) {
   EXPECT_GE(platform_.concurrency_requests, 1);
 }
 
+// A stale leader (another node took the lease over) moves no campaign either: a pause, a
+// completion or a credit stop of its would race the new leader's.
+TEST_F(EngineTest, AFencedStoreMovesNoCampaign) {
+  start_scheduler();
+  const auto id = create(spec("fenced"));
+  add_contacts(id, 0, 2);
+  start("fenced");
+  store_->set_fence(5);  // the lease row is at epoch 0: another node leads
+  auto paused = scheduler_->pause("fenced");
+  ASSERT_FALSE(paused);
+  EXPECT_EQ(paused.error().code, make_error_code(errc::conflict)) << paused.error().what();
+  EXPECT_EQ(store_->campaigns().find("fenced").value()->state, CampaignState::running);
+}
+
 }  // namespace
 }  // namespace dialer::scheduler::testing
