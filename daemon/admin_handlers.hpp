@@ -53,6 +53,20 @@ struct RoleView {
   [[nodiscard]] bool dials() const { return role == "standalone" || role == "leader"; }
 };
 
+/// What status-get and systemd's STATUS= say of the role before any figures: "leader (node a):
+/// " for a leader, "standby (node b), not dialling; leader a since …" for a node that does not
+/// dial, "" standalone.
+inline std::string role_text(const RoleView& v) {
+  if (v.role == "standalone") return {};
+  if (v.dials()) return v.role + " (node " + v.node + "): ";
+  std::string text = v.role + " (node " + v.node + "), not dialling";
+  if (v.role == "standby" && v.leader) {
+    text +=
+        "; leader " + *v.leader + " since " + format_iso8601(v.leader_since.value_or(TimePoint{}));
+  }
+  return text;
+}
+
 /// What the admin commands need from the running daemon itself. Implemented by Daemon; tests
 /// implement it with plain values.
 class DaemonControl {

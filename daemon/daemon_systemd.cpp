@@ -64,15 +64,8 @@ Millis SystemdNotifier::watchdog_interval() const {
 
 std::string Daemon::Impl::status_line() const {
   if (!scheduler_) return "starting";
-  if (role_ == Role::standby || role_ == Role::taking_over) {
-    const auto v = role_view();
-    std::string line = (role_ == Role::standby ? "standby (node " : "taking over (node ") + node_ +
-                       "), not dialling";
-    if (role_ == Role::standby && v.leader) {
-      line += "; leader " + *v.leader + " since " + format_iso8601(*v.leader_since);
-    }
-    return (stopping_ ? "stopping: " : "") + line;
-  }
+  const RoleView role = role_view();
+  if (!role.dials()) return (stopping_ ? "stopping: " : "") + role_text(role);
   const auto s = scheduler_->status();
   const auto it = s.campaigns.find(CampaignState::running);
   const auto running = it == s.campaigns.end() ? 0 : it->second;
@@ -83,7 +76,7 @@ std::string Daemon::Impl::status_line() const {
   } else if (s.credits.state == scheduler::CreditState::exhausted) {
     line += ", credits exhausted";
   }
-  if (role_ == Role::leader) line = "leader (node " + node_ + "): " + line;
+  line = role_text(role) + line;
   if (stopping_) line = "stopping: " + line;
   return line;
 }

@@ -61,17 +61,9 @@ Response status_get(CommandContext& c, Request& r) {
   }
   const auto running =
       s.campaigns.contains(CampaignState::running) ? s.campaigns.at(CampaignState::running) : 0;
-  std::string text = "dialerd " + std::string(dialer::version()) + ": ";
-  if (!role.dials()) {
-    // A standby's scheduler has not recovered: its figures are not the pair's. Say who dials.
-    text += role.role + " (node " + role.node + "), not dialling";
-    if (role.leader) {
-      text += "; leader " + *role.leader + " since " +
-              format_iso8601(role.leader_since.value_or(TimePoint{}));
-    }
-    return Response::success(std::move(text), std::move(o));
-  }
-  if (role.role == "leader") text += "leader (node " + role.node + "): ";
+  std::string text = "dialerd " + std::string(dialer::version()) + ": " + role_text(role);
+  // A standby's scheduler has not recovered: its figures are not the pair's. It says who dials.
+  if (!role.dials()) return Response::success(std::move(text), std::move(o));
   text += std::to_string(running) + " campaign(s) running, slots " + std::to_string(s.slots.used) +
           "/" + std::to_string(s.slots.limit);
   if (s.account_block != scheduler::AccountBlock::none) {

@@ -157,6 +157,25 @@ inline std::string test_config(const TempDir& dir, const std::string& base_url,
          extra;
 }
 
+/// `config` (a test_config) with its store on PostgreSQL: `conninfo`, `schema`, and as node
+/// `node` when not empty.
+inline std::string on_postgresql(std::string config, const std::string& conninfo,
+                                 const std::string& schema, const std::string& node = "") {
+  const std::string section = "store:\n";
+  config.replace(config.find(section), section.size(),
+                 section + "  backend: postgresql\n  postgresql:\n    conninfo: \"" + conninfo +
+                     "\"\n    schema: " + schema + "\n" +
+                     (node.empty() ? "" : "    node_name: " + node + "\n"));
+  return config;
+}
+
+/// The JSON line a benchmark program printed on stdout; empty when there is none.
+inline json::object bench_line(const RunResult& r) {
+  boost::system::error_code ec;
+  auto parsed = json::parse(r.out, ec);
+  return !ec && parsed.is_object() ? parsed.as_object() : json::object{};
+}
+
 /// vocobase-sim flags for a quick campaign: 300× time, every call completed, 120 /calls/* a
 /// minute, webhooks to `listen` signed with `secret`.
 inline std::vector<std::string> quick_sim_flags(const std::string& listen,

@@ -24,10 +24,8 @@ TEST(Recovery, SigkillAtSeededPointsUnderFaultsLosesNothingAndNeverCallsTwice) {
                       "--timeout", "400", "--dialerd", kDialerd},
                      -1, 450s);
   ASSERT_EQ(r.exit_code, 0) << r.out << "\n" << r.err;
-  boost::system::error_code ec;
-  const auto parsed = json::parse(r.out, ec);
-  ASSERT_FALSE(ec) << r.out;
-  const auto& line = parsed.as_object();
+  const auto line = bench_line(r);
+  ASSERT_FALSE(line.empty()) << r.out;
   EXPECT_TRUE(line.at("completed").as_bool()) << r.out;
   // All six normally land before the campaign completes; a very fast run may finish first.
   EXPECT_GE(count(line, "kills"), 3) << "the schedule should kill dialerd several times: " << r.out;

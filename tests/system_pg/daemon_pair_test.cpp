@@ -21,13 +21,8 @@ constexpr const char* kAgent = "3fa85f64-5717-4562-b3fc-2c963f66afa6";
 /// test_config with the store on the shared schema, as node `name`.
 std::string pair_config(const TempDir& dir, const std::string& base_url, const std::string& listen,
                         const store::testing::PgTestSchema& schema, const std::string& name) {
-  std::string config = test_config(dir, base_url, listen, "", "  calls_per_minute: 120\n");
-  const std::string store_section = "store:\n";
-  config.replace(config.find(store_section), store_section.size(),
-                 store_section + "  backend: postgresql\n  postgresql:\n    conninfo: \"" +
-                     schema.conninfo() + "\"\n    schema: " + schema.name() +
-                     "\n    node_name: " + name + "\n");
-  return config;
+  return on_postgresql(test_config(dir, base_url, listen, "", "  calls_per_minute: 120\n"),
+                       schema.conninfo(), schema.name(), name);
 }
 
 std::string str(const json::object& o, const char* key) {
@@ -156,10 +151,8 @@ TEST(DaemonPair, FailoverUnderKillsAndACutLosesNothingAndNeverCallsTwice) {
                       "--timeout", "400", "--dialerd", kDialerd},
                      -1, 450s);
   ASSERT_EQ(r.exit_code, 0) << r.out << "\n" << r.err;
-  boost::system::error_code ec;
-  const auto parsed = json::parse(r.out, ec);
-  ASSERT_FALSE(ec) << r.out;
-  const auto& line = parsed.as_object();
+  const auto line = bench_line(r);
+  ASSERT_FALSE(line.empty()) << r.out;
   EXPECT_EQ(str(line, "scenario"), "failover");
   EXPECT_TRUE(line.at("completed").as_bool()) << r.out;
   EXPECT_EQ(count(line, "cut_exit_code"), 1) << "a leader cut off stops by itself: " << r.err;

@@ -31,11 +31,9 @@ TEST(DaemonOnPostgresql, RunsACampaignToCompleted) {
   Sim sim(dir, {"--api-key", "rg_test_secret_key", "--time-scale", "300", "--outcomes",
                 "completed=1", "--calls-per-minute", "120", "--script", dir.file("script.yaml"),
                 "--webhook", "http://" + listen + "/webhooks/vocobase=whsec_test_secret"});
-  std::string config = test_config(dir, sim.base_url(), listen, "", "  calls_per_minute: 120\n");
-  const std::string store_section = "store:\n";
-  config.replace(config.find(store_section), store_section.size(),
-                 store_section + "  backend: postgresql\n  postgresql:\n    conninfo: \"" +
-                     schema.conninfo() + "\"\n    schema: " + schema.name() + "\n");
+  const std::string config =
+      on_postgresql(test_config(dir, sim.base_url(), listen, "", "  calls_per_minute: 120\n"),
+                    schema.conninfo(), schema.name());
   Daemon d(dir, dir.write("dialerd.yaml", config));
   ASSERT_TRUE(d.ready()) << d.log();
 
